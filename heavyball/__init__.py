@@ -1,0 +1,87 @@
+"""heavyball: the continuous-time view of momentum methods.
+
+The heavy-ball ODE ``m·θ'' + c·θ' + ∇f(θ) = 0``, solved numerically and exactly; its
+discretisations; the optimisers ``torch.optim`` runs (SGD with momentum, dampening, weight
+decay, Nesterov; Adam, AdamW, amsgrad) in numpy, batched; eigenvalue-based convergence rates
+on quadratic valleys; sympy-checked derivations; and paper figures.
+
+The public API is flat: ``hb.Quadratic``, ``hb.SGD``, ``hb.iterate``, ``hb.simulate``, ...
+Submodules ``hb.rates`` and ``hb.symbolic`` are reached as attributes. Names are loaded on
+first use, so ``import heavyball`` stays fast and never imports sympy, matplotlib or
+scipy.integrate (see ``DESIGN.md``: the direction of imports).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it (the curated, flat API)
+_EXPORTS = {
+    # problems
+    "Problem": "problems",
+    "Quadratic": "problems",
+    "Rosenbrock": "problems",
+    "Objective": "problems",
+    # optimizers
+    "SGD": "optimizers",
+    "Adam": "optimizers",
+    "AdamW": "optimizers",
+    "HeavyBall": "optimizers",
+    "NesterovLookahead": "optimizers",
+    "SGDState": "optimizers",
+    "AdamState": "optimizers",
+    "HeavyBallState": "optimizers",
+    # iterate
+    "iterate": "iterate",
+    "DiscreteTrajectory": "iterate",
+    "closed_form_iterate": "fastpath",
+    # dynamics
+    "HeavyBallODE": "dynamics",
+    "NesterovODE": "dynamics",
+    "HighResolutionODE": "dynamics",
+    "GradientFlowODE": "dynamics",
+    "simulate": "dynamics",
+    "exact": "dynamics",
+    "damping_regime": "dynamics",
+    "ContinuousTrajectory": "dynamics",
+    # discretization
+    "discretize": "discretization",
+    "continuum": "discretization",
+    "to_torch": "discretization",
+    "compare": "discretization",
+    "Comparison": "discretization",
+    "convergence_order": "discretization",
+    "gradient_flow_limit": "discretization",
+    "modified_equation": "discretization",
+}
+_SUBMODULES = ("problems", "optimizers", "iterate", "dynamics", "discretization", "rates", "symbolic", "plotting", "figures")
+
+__all__ = sorted(_EXPORTS) + ["rates", "symbolic", "__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value  # cache: later lookups do not come back here
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'heavyball' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
+    from . import rates, symbolic  # noqa: F401
+    from .discretization import Comparison, compare, continuum, convergence_order, discretize, gradient_flow_limit, modified_equation, to_torch  # noqa: F401
+    from .dynamics import ContinuousTrajectory, GradientFlowODE, HeavyBallODE, HighResolutionODE, NesterovODE, damping_regime, exact, simulate  # noqa: F401
+    from .fastpath import closed_form_iterate  # noqa: F401
+    from .iterate import DiscreteTrajectory, iterate  # noqa: F401
+    from .optimizers import SGD, Adam, AdamState, AdamW, HeavyBall, HeavyBallState, NesterovLookahead, SGDState  # noqa: F401
+    from .problems import Objective, Problem, Quadratic, Rosenbrock  # noqa: F401

@@ -1,0 +1,42 @@
+"""Shared fixtures: a seeded generator, the Agg backend, and the torch switch."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # before anything can import matplotlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a fixed, CI-friendly profile (deterministic, bounded per example).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def rng():
+    """A seeded generator: every test that draws numbers is reproducible."""
+    return np.random.default_rng(20250915)
+
+
+def _torch_or_none():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """The live torch module; tests that need it skip cleanly when it is not installed."""
+    module = _torch_or_none()
+    if module is None:
+        pytest.skip("torch is not installed (CI installs torch==2.13.0 for the parity tests)")
+    return module

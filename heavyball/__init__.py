@@ -56,6 +56,11 @@ _EXPORTS = {
     "convergence_order": "discretization",
     "gradient_flow_limit": "discretization",
     "modified_equation": "discretization",
+    "modified_coefficient": "discretization",
+    "compare_momentum": "discretization",
+    "nesterov_iterates": "discretization",
+    "nesterov_limit": "discretization",
+    "OrderFit": "discretization",
 }
 _SUBMODULES = ("problems", "optimizers", "iterate", "dynamics", "discretization", "rates", "symbolic", "plotting", "figures")
 
@@ -79,7 +84,7 @@ def __dir__():
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
     from . import rates, symbolic  # noqa: F401
-    from .discretization import Comparison, compare, continuum, convergence_order, discretize, gradient_flow_limit, modified_equation, to_torch  # noqa: F401
+    from .discretization import Comparison, OrderFit, compare, compare_momentum, continuum, convergence_order, discretize, gradient_flow_limit, modified_coefficient, modified_equation, nesterov_iterates, nesterov_limit, to_torch  # noqa: F401
     from .dynamics import ContinuousTrajectory, GradientFlowODE, HeavyBallODE, HighResolutionODE, NesterovODE, damping_regime, exact, simulate  # noqa: F401
     from .fastpath import closed_form_iterate  # noqa: F401
     from .iterate import DiscreteTrajectory, iterate  # noqa: F401

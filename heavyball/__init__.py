@@ -67,6 +67,13 @@ _SUBMODULES = ("problems", "optimizers", "iterate", "dynamics", "discretization"
 __all__ = sorted(_EXPORTS) + ["rates", "symbolic", "__version__"]
 
 
+# ``iterate`` is both a submodule and its main function: import the function eagerly so the
+# package attribute is the function, whichever module later imports ``heavyball.iterate``
+# (importing a submodule sets the package attribute only when it is first loaded). It costs
+# only numpy, which every computation needs anyway.
+from .iterate import iterate  # noqa: E402
+
+
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is not None:

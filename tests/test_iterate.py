@@ -1,0 +1,315 @@
+"""iterate(): recording, batching, divergence, convergence, memory budget, the fast-path hook.
+
+Oracles: the pure ``init``/``step`` pair driven by a loop written here (iterate must give the
+same iterates bit for bit), the problems' own ``value`` and a norm computed here, the
+documented divergence bound ``1e8·(1 + ‖θ₀‖ + ‖θ*‖)`` evaluated here, and sums written out by
+hand for schedules. Runs go through the general loop unless the test is about ``iterate``'s
+dispatch; the fast path is compared with the general loop in its own tests.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+
+import heavyball as hb
+import heavyball.iterate as iterate_module
+from heavyball.iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, _iterate_general, _make_trajectory, _prepare
+
+
+def loop(opt, problem, theta0, steps):
+    """Iterates of the pure pair, written here: θ_{k+1}, s = step(θ_k, ∇f(grad_point), s)."""
+    theta = np.asarray(theta0)
+    state = opt.init(theta)
+    out = [np.broadcast_to(theta, state[1].shape if state[1] is not None else theta.shape).copy()]
+    for _ in range(steps):
+        theta, state = opt.step(theta, problem.grad(opt.grad_point(theta, state)), state)
+        out.append(theta)
+    return np.array(out)
+
+
+@pytest.fixture
+def valley():
+    return hb.Quadratic.from_eigenvalues([0.1, 1.0], rotation=[[0.6, -0.8], [0.8, 0.6]], b=[1.0, -0.5])
+
+
+OPTS = [
+    hb.SGD(lr=0.5, momentum=0.9),
+    hb.SGD(lr=0.5, momentum=0.5, dampening=0.2, weight_decay=0.01),
+    hb.SGD(lr=0.5, momentum=0.9, nesterov=True),
+    hb.Adam(lr=0.05, amsgrad=True),
+    hb.AdamW(lr=0.05),
+    hb.HeavyBall(eta=0.5, mu=0.9, dt=0.8),
+    hb.NesterovLookahead(eta=0.5, mu=0.9, dt=0.8),
+]
+
+
+@pytest.mark.parametrize("opt", OPTS, ids=lambda o: o.label)
+def test_iterate_records_what_the_pure_pair_computes_bit_for_bit(valley, opt):
+    theta0 = np.array([2.0, -1.0])
+    tr = _iterate_general(opt, valley, theta0, 60)
+    expected = loop(opt, valley, theta0, 60)
+    np.testing.assert_array_equal(tr.theta, expected)
+    # value() is a BLAS product whose rounding may depend on the number of rows: 1e-15
+    np.testing.assert_allclose(tr.loss, valley.value(expected), rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(tr.distance, np.linalg.norm(expected - valley.minimizer, axis=-1), rtol=1e-15)
+    np.testing.assert_array_equal(tr.steps, np.arange(61))
+    assert tr.status in ("converged", "max_steps") and tr.success is True and tr.diverged_at == -1
+    assert tr.method is opt and tr.problem is valley
+
+
+def test_public_iterate_runs_and_is_callable_after_a_submodule_import(valley):
+    assert "heavyball.iterate" in sys.modules  # imported above, as a submodule
+    tr = hb.iterate(hb.SGD(lr=0.5, momentum=0.5), valley, [2.0, -1.0], 200)
+    assert tr.status == "converged"
+    np.testing.assert_allclose(tr.theta[-1], valley.minimizer, rtol=1e-8)
+
+
+def test_record_modes_and_every(valley):
+    opt, theta0 = hb.SGD(lr=0.5, momentum=0.9, dampening=0.1), np.zeros((3, 2))
+    full = _iterate_general(opt, valley, theta0, 10)
+    assert full.theta.shape == (11, 3, 2) and full.loss.shape == (11, 3) and full.distance.shape == (11, 3)
+    strided = _iterate_general(opt, valley, theta0, 10, every=3)
+    np.testing.assert_array_equal(strided.steps, [0, 3, 6, 9, 10])  # the last step is always recorded
+    np.testing.assert_array_equal(strided.theta, full.theta[[0, 3, 6, 9, 10]])
+    loss = _iterate_general(opt, valley, theta0, 10, record="loss", every=4)
+    assert loss.theta.shape == (1, 3, 2)
+    np.testing.assert_array_equal(loss.theta[0], full.theta[-1])
+    np.testing.assert_array_equal(loss.steps, [0, 4, 8, 10])
+    np.testing.assert_array_equal(loss.loss, full.loss[[0, 4, 8, 10]])
+    np.testing.assert_array_equal(loss.distance, full.distance[[0, 4, 8, 10]])
+    final = _iterate_general(opt, valley, theta0, 10, record="final", every=4)
+    assert final.theta.shape == (1, 3, 2) and final.loss.shape == (1, 3) and final.distance.shape == (1, 3)
+    np.testing.assert_array_equal(final.steps, [10])
+    np.testing.assert_array_equal(final.loss[0], full.loss[-1])
+    np.testing.assert_array_equal(final.final, full.theta[-1])
+    assert list(final.status) == list(full.status)
+
+
+def test_zero_steps_and_empty_batches(valley):
+    tr = _iterate_general(hb.SGD(lr=0.1), valley, [1.0, 2.0], 0)
+    np.testing.assert_array_equal(tr.theta, [[1.0, 2.0]])
+    np.testing.assert_array_equal(tr.steps, [0])
+    assert tr.status == "max_steps"  # nothing moved (θ₀ is not the minimiser)
+    empty = _iterate_general(hb.Adam(), valley, np.zeros((0, 2)), 5)
+    assert empty.theta.shape == (6, 0, 2) and empty.loss.shape == (6, 0) and empty.status.shape == (0,)
+    assert "0 configurations" in empty.message
+    by_lr = _iterate_general(hb.SGD(lr=np.zeros((0, 1))), valley, [1.0, 2.0], 3, record="final")
+    assert by_lr.theta.shape == (1, 0, 2)
+    at_min = _iterate_general(hb.SGD(lr=0.1), valley, valley.minimizer, 0)
+    assert at_min.status == "converged"  # distance 0 <= tol·0
+
+
+def test_hyperparameter_arrays_define_the_batch(valley):
+    lrs, moms = np.array([0.1, 0.5, 1.0]), np.array([0.0, 0.5])
+    opt = hb.SGD(lr=lrs[:, None, None], momentum=moms[None, :, None])
+    tr = _iterate_general(opt, valley, [2.0, -1.0], 20)
+    assert tr.theta.shape == (21, 3, 2, 2) and tr.status.shape == (3, 2) and tr.diverged_at.shape == (3, 2)
+    for i, lr in enumerate(lrs):
+        for j, mom in enumerate(moms):
+            one = _iterate_general(hb.SGD(lr=lr, momentum=mom), valley, [2.0, -1.0], 20)
+            # Quadratic.grad is a BLAS product that may round a row differently in a batch
+            np.testing.assert_allclose(tr.theta[:, i, j], one.theta, rtol=1e-14, atol=1e-15)
+    with pytest.raises(ValueError, match="`theta0`.*`lr`"):
+        _iterate_general(hb.SGD(lr=np.ones((3, 1))), valley, np.zeros((5, 2)), 3)
+    with pytest.raises(ValueError, match="last axis"):
+        _iterate_general(hb.SGD(lr=np.ones((1, 3))), hb.Objective(np.sum, np.ones_like, 1), np.zeros(1), 3)
+
+
+def test_float32_stays_float32_end_to_end(valley):
+    for opt in OPTS:
+        tr = _iterate_general(opt, valley, np.array([2.0, -1.0], np.float32), 20)
+        assert tr.theta.dtype == tr.loss.dtype == tr.distance.dtype == np.float32
+        np.testing.assert_array_equal(tr.theta, loop(opt, valley, np.array([2.0, -1.0], np.float32), 20))
+    assert _iterate_general(OPTS[0], valley, [2, -1], 1).theta.dtype == np.float64  # integers: float64
+
+
+def _first_past_bound(path, theta0, star):
+    bound = DIVERGENCE_FACTOR * (1 + np.linalg.norm(theta0) + np.linalg.norm(star))
+    with np.errstate(all="ignore"):
+        norms = np.linalg.norm(path, axis=-1)
+    past = ~(norms <= bound)
+    return int(np.argmax(past)) if past.any() else -1
+
+
+@pytest.mark.parametrize("lr", [3.5, 100.0, 1e200])
+def test_divergence_is_a_status_at_the_documented_bound_without_warnings(valley, lr):
+    theta0 = np.array([2.0, -1.0])
+    opt = hb.SGD(lr=lr, momentum=0.5)  # lr·h_max > 2 + 2μ = 3: unstable
+    tr = _iterate_general(opt, valley, theta0, 400)  # warnings are errors under pytest
+    with np.errstate(all="ignore"):
+        path = loop(opt, valley, theta0, 400)
+    k = _first_past_bound(path, theta0, valley.minimizer)
+    assert k > 0
+    assert tr.status == "diverged" and tr.diverged_at == k and tr.success is False
+    np.testing.assert_array_equal(tr.theta[:k], path[:k])
+    assert np.all(np.isnan(tr.theta[k:])) and np.all(np.isnan(tr.loss[k:])) and np.all(np.isnan(tr.distance[k:]))
+    assert f"diverged at step {k}" in tr.message
+    assert hb.iterate(opt, valley, theta0, 400, record="final").status == "diverged"
+
+
+def test_diverging_configurations_leave_the_others_untouched():
+    """Rows that diverge are dropped from the working arrays; the others go on bit for bit.
+    (An elementwise gradient, so that a row is computed the same way in any batch.)"""
+    h, b = np.array([0.1, 1.0]), np.array([1.0, -0.5])
+    axes = hb.Objective(lambda t: np.sum(0.5 * h * t * t - b * t, -1), lambda t: h * t - b, 2, minimizer=b / h)
+    theta0 = np.array([2.0, -1.0])
+    lrs = np.array([0.5, 3.2, 0.3, 10.0, 3.1, 0.7, 50.0])  # unstable where η·h_max > 2 + 2μ = 3
+    tr = _iterate_general(hb.HeavyBall(eta=lrs[:, None], mu=0.5), axes, theta0, 300)
+    expect = []
+    for i, lr in enumerate(lrs):
+        one = _iterate_general(hb.HeavyBall(eta=lr, mu=0.5), axes, theta0, 300)
+        expect.append(one.diverged_at)
+        np.testing.assert_array_equal(tr.theta[:, i], one.theta)
+        assert tr.status[i] == one.status and tr.diverged_at[i] == one.diverged_at
+    assert sorted(set(tr.status.tolist())) == ["converged", "diverged"]
+    assert len(set(expect) - {-1}) == 4  # four divergences at four different steps
+    first = min(k for k in expect if k >= 0)
+    assert tr.message.startswith(f"4 of 7 configurations diverged (first at step {first}); 3 converged")
+
+
+def test_per_configuration_schedules_survive_dropping_diverged_rows():
+    """A schedule returning one rate per configuration of a 2-D batch, with rows dropped at
+    several steps: each surviving configuration equals its own scalar run bit for bit."""
+    h, b = np.array([0.1, 1.0]), np.array([1.0, -0.5])
+    axes = hb.Objective(lambda t: np.sum(0.5 * h * t * t - b * t, -1), lambda t: h * t - b, 2, minimizer=b / h)
+    base = np.array([[0.5, 3.3, 0.2], [8.0, 0.9, 3.2]])  # (2, 3): three of six diverge
+
+    def eta(k):
+        return base[..., None] * (1.0 + 0.001 * k)
+
+    theta0 = np.array([2.0, -1.0])
+    tr = _iterate_general(hb.HeavyBall(eta=eta, mu=np.full((2, 3, 1), 0.5)), axes, theta0, 200)
+    assert tr.theta.shape == (201, 2, 3, 2)
+    for i, j in np.ndindex(2, 3):
+        one = _iterate_general(hb.HeavyBall(eta=lambda k, c=base[i, j]: c * (1.0 + 0.001 * k), mu=0.5), axes, theta0, 200)
+        np.testing.assert_array_equal(tr.theta[:, i, j], one.theta)
+        assert tr.diverged_at[i, j] == one.diverged_at
+    assert np.count_nonzero(tr.diverged_at >= 0) == 3 and len(set(tr.diverged_at.ravel()) - {-1}) == 3
+
+
+def test_all_configurations_diverging_stops_early(valley):
+    tr = _iterate_general(hb.SGD(lr=np.array([[5.0], [9.0]])), valley, [1.0, 1.0], 10**5, record="loss")
+    assert tr.status.tolist() == ["diverged", "diverged"] and np.all(tr.diverged_at < 1000)
+    assert np.all(np.isnan(tr.theta)) and np.all(np.isnan(tr.loss[-1]))
+
+
+def test_convergence_status_and_tolerance(valley):
+    theta0 = [2.0, -1.0]
+    opt = hb.SGD(lr=0.5, momentum=0.5)
+    few, many = _iterate_general(opt, valley, theta0, 5), _iterate_general(opt, valley, theta0, 400)
+    assert few.status == "max_steps" and few.success is True and "without converging" in few.message
+    assert many.status == "converged" and many.message.startswith("converged")
+    ratio = many.distance[-1] / many.distance[0]
+    assert _iterate_general(opt, valley, theta0, 400, tol=ratio * 0.5).status == "max_steps"
+    assert _iterate_general(opt, valley, theta0, 400, tol=ratio * 2.0).status == "converged"
+    assert many.tol == pytest.approx(np.sqrt(np.finfo(float).eps))
+    assert _iterate_general(opt, valley, np.float32(theta0), 5).tol == pytest.approx(np.sqrt(np.finfo(np.float32).eps))
+
+
+def test_without_a_minimiser_convergence_uses_the_gradient():
+    bowl = hb.Objective(lambda t: np.sum(t**2, -1), lambda t: 2 * t, 2, name="bowl")
+    tr = _iterate_general(hb.SGD(lr=0.25), bowl, [1.0, -3.0], 60)
+    assert tr.distance is None and tr.status == "converged" and "gradient norm" in tr.message
+    assert _iterate_general(hb.SGD(lr=0.01), bowl, [1.0, -3.0], 10).status == "max_steps"
+
+
+def test_schedule_is_read_with_the_number_of_steps_already_taken():
+    """lr_k = 0.01·(k + 1), constant gradient g = (1, 2), no momentum: θ_n = θ₀ − Σ_{k<n} lr_k·g."""
+    tilt = hb.Objective(lambda t: t[..., 0] + 2 * t[..., 1], lambda t: np.broadcast_to([1.0, 2.0], t.shape).copy(), 2)
+    seen = []
+
+    def lr(k):
+        seen.append(k)
+        return 0.01 * (k + 1)
+
+    tr = _iterate_general(hb.SGD(lr=lr), tilt, [0.0, 0.0], 5)
+    assert seen == [0, 1, 2, 3, 4]
+    expected = -np.cumsum([0.01 * (k + 1) for k in range(5)])
+    np.testing.assert_allclose(tr.theta[1:, 0], expected, rtol=1e-15)
+    np.testing.assert_allclose(tr.theta[1:, 1], 2 * expected, rtol=1e-15)
+    bad = hb.SGD(lr=lambda k: 0.1 if k < 2 else float("nan"))
+    with pytest.raises(ValueError, match=r"`lr`.*k=2"):
+        _iterate_general(bad, tilt, [0.0, 0.0], 5)
+    wrong_shape = hb.SGD(lr=lambda k: np.full((4, 1), 0.1))
+    with pytest.raises(ValueError, match="`lr` schedule returned shape"):
+        _iterate_general(wrong_shape, tilt, np.zeros((3, 2)), 5)
+
+
+def test_memory_budget_is_checked_before_allocating(valley):
+    lrs = np.full((1000, 1), 0.1)
+    with pytest.raises(ValueError, match="`record`='all' with `every`=1") as info:
+        _iterate_general(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6)
+    assert "GiB" in str(info.value)
+    # 10⁶ steps × 1000 configurations × (2 + 2) numbers × 8 bytes = 32 GB > 1 GiB; every=10⁵
+    # records 11 rows: fine (only the description is built here, nothing is run)
+    spec = _prepare(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, "all", 10**5)
+    assert len(spec.theta_steps) == 11 and MEMORY_BUDGET == 2**30
+    with pytest.raises(ValueError, match="`every`"):
+        _iterate_general(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, record="loss", every=1)
+    _prepare(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, "final", 1)  # a final-only run fits
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(steps=-1), "steps"),
+        (dict(steps=2.0), "steps"),
+        (dict(every=0), "every"),
+        (dict(record="some"), "record"),
+        (dict(tol=-1.0), "tol"),
+        (dict(threads=0), "threads"),
+        (dict(theta0=[1.0, 2.0, 3.0]), "theta0"),
+        (dict(theta0=[np.nan, 1.0]), "theta0"),
+        (dict(method="sgd"), "method"),
+        (dict(problem=object()), "problem"),
+    ],
+)
+def test_bad_arguments_name_themselves(valley, kwargs, name):
+    args = dict(method=hb.SGD(lr=0.1), problem=valley, theta0=[1.0, 2.0], steps=3)
+    args.update(kwargs)
+    with pytest.raises((ValueError, TypeError), match=f"`{name}"):
+        hb.iterate(args.pop("method"), args.pop("problem"), args.pop("theta0"), args.pop("steps"), **args)
+
+
+def test_results_are_frozen_and_read_only(valley):
+    tr = _iterate_general(hb.SGD(lr=0.1), valley, np.zeros((2, 2)), 3)
+    with pytest.raises(ValueError):
+        tr.theta[0, 0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        tr.status = "converged"
+    assert "DiscreteTrajectory" in repr(tr) and tr.batch_shape == (2,)
+
+
+class _FakeFastPath:
+    def __init__(self, answer):
+        self.answer, self.calls = answer, []
+
+    def supports(self, method, problem):
+        return self.answer
+
+    def run(self, method, problem, theta0, steps, *, record, every, tol, threads):
+        self.calls.append((method, problem, np.array(theta0), steps, record, every, tol, threads))
+        spec = _prepare(method, problem, theta0, steps, record, every, tol, threads)
+        theta = np.zeros((len(spec.theta_steps), spec.size, spec.dim))
+        loss = np.zeros((len(spec.loss_steps), spec.size))
+        return _make_trajectory(spec, theta=theta, loss=loss, distance=None, diverged_at=np.full(spec.size, -1))
+
+
+def test_iterate_dispatches_to_the_fast_path_only_when_it_says_so(valley, monkeypatch):
+    opt = hb.SGD(lr=0.1)
+    yes = _FakeFastPath(True)
+    monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: yes)
+    tr = hb.iterate(opt, valley, [1.0, 2.0], 7, record="loss", every=2, threads=2)
+    assert len(yes.calls) == 1 and yes.calls[0][3:] == (7, "loss", 2, None, 2)
+    np.testing.assert_array_equal(tr.theta, np.zeros((1, 2)))  # the fake's answer, via _make_trajectory
+    with pytest.raises(ValueError, match="`every`"):  # arguments are validated before dispatch
+        hb.iterate(opt, valley, [1.0, 2.0], 7, every=0)
+    assert len(yes.calls) == 1
+    no = _FakeFastPath(False)
+    monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: no)
+    tr = hb.iterate(opt, valley, [1.0, 2.0], 7)
+    assert not no.calls
+    np.testing.assert_array_equal(tr.theta, _iterate_general(opt, valley, [1.0, 2.0], 7).theta)
+    monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: None)
+    np.testing.assert_array_equal(hb.iterate(opt, valley, [1.0, 2.0], 7).theta, tr.theta)

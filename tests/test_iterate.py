@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import heavyball as hb
-import heavyball.iterate as iterate_module
+import importlib
+
+iterate_module = importlib.import_module("heavyball.iterate")  # the package attribute `iterate` is the function
 from heavyball.iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, _iterate_general, _make_trajectory, _prepare
 
 

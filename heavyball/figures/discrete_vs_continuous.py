@@ -1,0 +1,108 @@
+r"""The heavy-ball ODE next to its discretisation for several time steps.
+
+``m·θ'' + c·θ' + ∇f(θ) = 0`` with ``m = 1``, ``c = 0.5`` on the valley with curvatures
+``0.25`` and ``1``, from rest at ``θ₀ = (−2, 1)``, solved in closed form, against semi-implicit
+Euler — :class:`heavyball.HeavyBall` with ``(μ, η) = discretize(m, c, Δt)``, i.e.
+``μ = 1 − cΔt/m``, ``η = Δt/m``, or ``torch.optim.SGD(lr = Δt²/m, momentum = μ)`` — at the
+times ``t_k = kΔt`` (:func:`heavyball.compare`). The iterates follow the ball; the error
+shrinks in proportion to ``Δt`` (first order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import plotting
+from ..discretization import compare
+from ..dynamics import HeavyBallODE, exact
+from ..problems import Quadratic
+
+NAME = "discrete_vs_continuous"
+CAPTION = (
+    "The heavy-ball ODE θ'' + 0.5·θ' + ∇f(θ) = 0 (m = 1, c = 0.5) on the valley with curvatures 0.25 "
+    "and 1, from rest at θ₀ = (−2, 1), in closed form (black), and its semi-implicit Euler "
+    "discretisation v ← μv − η∇f(θ), θ ← θ + Δt·v with μ = 1 − cΔt/m and η = Δt/m (torch: "
+    "lr = Δt²/m) for Δt = 1.2, 0.6 and 0.2, plotted at t_k = kΔt (markers: every iterate of the two coarse runs). (a) In the plane. (b) The slow "
+    "coordinate against time. (c) The error ‖θ_k − θ(t_k)‖: it shrinks in proportion to Δt."
+)
+
+M, C = 1.0, 0.5
+H = (0.25, 1.0)
+THETA0 = (-2.0, 1.0)
+DTS = (1.2, 0.6, 0.2)
+T_FINAL = 20.0
+MARKERS = ("s", "^", None)
+STYLES = ((0, (4, 1.5)), (0, (1.5, 1)), "-")
+SHADES = ("#56B4E9", "#0072B2", "#0072B2")  # coarse runs lighter; the method colour is heavy ball blue
+
+
+def problem() -> Quadratic:
+    return Quadratic.from_eigenvalues(list(H))
+
+
+def data(*, fast: bool = False) -> dict[str, np.ndarray]:
+    """The comparisons for each ``Δt`` and a dense ODE curve (``fast``: a coarser dense curve)."""
+    q = problem()
+    ode = HeavyBallODE(m=M, c=C)
+    t_dense = np.linspace(0.0, T_FINAL, 401 if fast else 2001)
+    out = {"m": np.asarray(M), "c": np.asarray(C), "dt": np.asarray(DTS), "t_dense": t_dense,
+           "theta_dense": exact(ode, q, np.asarray(THETA0), t_dense).theta}  # fmt: skip
+    mus, etas, max_errors = [], [], []
+    for i, dt in enumerate(DTS):
+        cmp = compare(ode, q, np.asarray(THETA0), dt=dt, t_final=T_FINAL)
+        out[f"t_{i}"] = cmp.t
+        out[f"theta_discrete_{i}"] = cmp.theta_discrete
+        out[f"theta_continuous_{i}"] = cmp.theta_continuous
+        out[f"error_{i}"] = cmp.error
+        mus.append(cmp.mu)
+        etas.append(cmp.eta)
+        max_errors.append(cmp.max_error)
+    out["mu"], out["eta"], out["max_error"] = np.asarray(mus), np.asarray(etas), np.asarray(max_errors)
+    return out
+
+
+def _label(d, i) -> str:
+    return f"Δt = {d['dt'][i]:g} (μ = {d['mu'][i]:.3g}, η = {d['eta'][i]:.3g})"
+
+
+def plot(d: dict, *, fast: bool = False):
+    q = problem()
+    black = plotting.METHOD_COLORS["ode"]
+    with plotting.paper_style():
+        fig = Figure(figsize=(plotting.DOUBLE, 2.6), layout="constrained")
+        ax_a, ax_b, ax_c = fig.subplots(1, 3, width_ratios=[1.1, 1.0, 1.0])
+        plotting.contour(ax_a, q, xlim=(-2.4, 1.6), ylim=(-1.3, 1.3), levels=8)
+        (ode_line,) = ax_a.plot(*d["theta_dense"].T, color=black, lw=0.8, label="ODE (exact)", zorder=4)
+        ax_b.plot(d["t_dense"], d["theta_dense"][:, 0], color=black, lw=0.8, zorder=4)
+        handles = [ode_line]
+        for i in range(len(d["dt"])):
+            theta = d[f"theta_discrete_{i}"]
+            style = {"color": SHADES[i], "lw": 0.9, "ls": STYLES[i], "marker": MARKERS[i], "ms": 2.8}
+            (line,) = ax_a.plot(*theta.T, label=_label(d, i), **style)
+            ax_b.plot(d[f"t_{i}"], theta[:, 0], **style)
+            ax_c.plot(d[f"t_{i}"][1:], d[f"error_{i}"][1:], color=SHADES[i], lw=0.9, ls=STYLES[i])
+            handles.append(line)
+        ax_a.plot(*d["theta_dense"][0], marker="o", ms=4.5, mfc="white", mec="black", ls="none", zorder=6)
+        ax_a.set_aspect("equal")
+        ax_a.set_xlabel(r"$\theta_1$ ($h = 0.25$)")
+        ax_a.set_ylabel(r"$\theta_2$ ($h = 1$)")
+        ax_a.set_title("(a) in the plane", loc="left")
+        ax_b.axhline(0.0, color="0.6", lw=0.5)
+        ax_b.set_xlim(0, d["t_dense"][-1])
+        ax_b.set_xlabel("time $t = k\\,\\Delta t$")
+        ax_b.set_ylabel(r"$\theta_1$")
+        ax_b.set_title("(b) against time", loc="left")
+        ax_c.set_yscale("log")
+        ax_c.set_xlim(0, d["t_dense"][-1])
+        ax_c.set_ylim(1e-3, 3)
+        ax_c.set_xlabel("time $t$")
+        ax_c.set_ylabel(r"$\|\theta_k - \theta(t_k)\|$")
+        ax_c.set_title("(c) error", loc="left")
+        fig.legend(handles=handles, loc="outside upper center", ncols=4)
+    return fig
+
+
+def make(*, fast: bool = False):
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+    return plot(data(fast=fast), fast=fast)

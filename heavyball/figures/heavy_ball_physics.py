@@ -1,0 +1,112 @@
+r"""The continuous heavy ball in the three damping regimes.
+
+The lecture's physical model ``θ' = v``, ``m·v' = −∇f(θ) − c·v`` on the valley ``f = ½θᵀAθ``
+with curvatures ``h_min = 0.2`` and ``h_max = 1``, ``m = 1``, from rest at ``θ₀ = (−2, 1)``,
+solved in closed form (:func:`heavyball.exact`). Each mode is a damped oscillator,
+underdamped when ``c² < 4mh`` (:func:`heavyball.damping_regime`): with ``c = 0.3`` both modes
+oscillate; with ``c = 2√(m·h_min) ≈ 0.894`` the slow mode is critically damped — the fastest
+uniform decay, rate ``√(h_min/m)`` — and with ``c = 4`` both are overdamped and the ball
+creeps. Friction dissipates the energy ``E = ½m‖v‖² + f(θ)`` at the rate ``dE/dt = −c‖v‖²``:
+E never increases, and ``E(0) − ∫₀ᵗ c‖v‖² ds`` (trapezoidal rule, dots) lies on ``E(t)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import plotting
+from ..dynamics import HeavyBallODE, damping_regime, exact
+from ..problems import Quadratic
+
+NAME = "heavy_ball_physics"
+CAPTION = (
+    "The heavy-ball ODE m·θ'' + c·θ' + ∇f(θ) = 0 (m = 1) on the valley f = ½θᵀAθ with curvatures "
+    "0.2 and 1, from rest at θ₀ = (−2, 1), in closed form, for three frictions: c = 0.3 (both modes "
+    "underdamped), c = 2√(m·h_min) ≈ 0.894 (the slow mode critically damped, the fast one underdamped: "
+    "the fastest uniform decay) and c = 4 (both overdamped). (a) Paths on the landscape. (b) The slow "
+    "coordinate θ₁(t). (c) The energy E = ½m‖v‖² + f(θ) never increases; the dots, "
+    "E(0) − ∫₀ᵗ c‖v‖² ds (the initial energy minus what friction has dissipated), lie on E(t)."
+)
+
+M = 1.0
+H_MIN, H_MAX = 0.2, 1.0
+THETA0 = (-2.0, 1.0)
+FRICTIONS = (0.3, 2.0 * np.sqrt(M * H_MIN), 4.0)
+LABELS = ("underdamped", "critical (slow mode)", "overdamped")
+COLORS = (plotting.EXTRA_COLORS[0], plotting.METHOD_COLORS["ode"], plotting.EXTRA_COLORS[1])
+T_FINAL = 30.0
+
+
+def problem() -> Quadratic:
+    return Quadratic.from_eigenvalues([H_MIN, H_MAX])
+
+
+def data(*, fast: bool = False) -> dict[str, np.ndarray]:
+    """Exact solutions on a time grid (``fast``: 301 times instead of 1501)."""
+    from scipy.integrate import cumulative_trapezoid
+
+    q = problem()
+    t = np.linspace(0.0, T_FINAL, 301 if fast else 1501)
+    c = np.asarray(FRICTIONS)
+    out = {"t": t, "m": np.asarray(M), "c": c, "h": np.asarray(q.eigenvalues)}
+    thetas, velocities, energies, dissipated, regimes = [], [], [], [], []
+    for ci in c:
+        sol = exact(HeavyBallODE(m=M, c=float(ci)), q, np.asarray(THETA0), t)
+        thetas.append(sol.theta)
+        velocities.append(sol.v)
+        energies.append(sol.energy)
+        power = ci * np.sum(sol.v * sol.v, axis=1)  # c‖v‖²: the rate at which friction removes energy
+        dissipated.append(sol.energy[0] - cumulative_trapezoid(power, t, initial=0.0))
+        regimes.append(np.asarray(damping_regime(M, float(ci), q.eigenvalues)))
+    out["theta"] = np.stack(thetas)  # (friction, t, 2)
+    out["v"] = np.stack(velocities)
+    out["energy"] = np.stack(energies)  # (friction, t)
+    out["energy_balance"] = np.stack(dissipated)
+    out["regime"] = np.stack(regimes)  # (friction, mode): regimes of h_min and h_max
+    return out
+
+
+def plot(d: dict, *, fast: bool = False):
+    q = problem()
+    t = d["t"]
+    with plotting.paper_style():
+        fig = Figure(figsize=(plotting.DOUBLE, 2.6), layout="constrained")
+        ax_a, ax_b, ax_c = fig.subplots(1, 3, width_ratios=[1.15, 1.0, 1.0])
+        plotting.contour(ax_a, q, xlim=(-2.4, 1.2), ylim=(-1.2, 1.2), levels=9)
+        handles = []
+        for i, c in enumerate(d["c"]):
+            label = f"c = {c:.3g}: {LABELS[i]}"
+            plotting.trajectory(ax_a, d["theta"][i], color=COLORS[i], marker=None, start=(i == 0), lw=1.0, label=label)
+            handles += ax_b.plot(t, d["theta"][i][:, 0], color=COLORS[i], lw=1.0, label=label)
+            ax_c.plot(t, d["energy"][i], color=COLORS[i], lw=1.0, label=label)
+            every = max(1, len(t) // 25)
+            ax_c.plot(t[::every], d["energy_balance"][i][::every], ls="none", marker="o", ms=2.2, mfc="none",
+                      mec=COLORS[i], mew=0.6)  # fmt: skip
+        ax_a.plot([0], [0], marker="*", color="black", ms=6, ls="none")
+        ax_a.set_aspect("equal")
+        ax_a.set_xlabel(r"$\theta_1$ ($h_{\min} = 0.2$)")
+        ax_a.set_ylabel(r"$\theta_2$ ($h_{\max} = 1$)")
+        ax_a.set_title("(a) path", loc="left")
+
+        ax_b.axhline(0.0, color="0.6", lw=0.5)
+        ax_b.set_xlabel("time $t$")
+        ax_b.set_ylabel(r"$\theta_1(t)$ (slow mode)")
+        ax_b.set_xlim(0, t[-1])
+        ax_b.set_title("(b) slow coordinate", loc="left")
+
+        ax_c.set_yscale("log")
+        ax_c.set_xlabel("time $t$")
+        ax_c.set_ylabel(r"$E = \frac{1}{2}m\|v\|^2 + f(\theta)$")
+        ax_c.set_xlim(0, t[-1])
+        ax_c.set_ylim(1e-6, 2)
+        (balance,) = ax_c.plot([], [], ls="none", marker="o", ms=2.5, mfc="none", mec="0.3",
+                               label=r"$E(0) - \int_0^t c\|v\|^2\,ds$")  # fmt: skip
+        fig.legend(handles=handles + [balance], loc="outside upper center", ncols=4)
+        ax_c.set_title("(c) energy", loc="left")
+    return fig
+
+
+def make(*, fast: bool = False):
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+    return plot(data(fast=fast), fast=fast)

@@ -1,0 +1,96 @@
+r"""GD, heavy ball, Nesterov and Adam on the Rosenbrock function.
+
+The lecture's "How do we find the minimum of this function?": Rosenbrock's banana
+``f(x, y) = (1 − x)² + 100(y − x²)²`` (Rosenbrock 1960), from the classic start
+``(−1.2, 1)``. The valley is narrow (curvature ≈ 10³ across it) and curved, so a stable
+learning rate (``γ = 10⁻³``) leaves gradient descent crawling along the floor; momentum
+(``μ = 0.9``, torch's SGD, plain and Nesterov) carries speed along it; Adam's per-coordinate
+steps make progress at a fixed step size ``γ = 0.05``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import plotting
+from ..iterate import iterate
+from ..optimizers import SGD, Adam
+from ..problems import Rosenbrock
+
+NAME = "rosenbrock"
+CAPTION = (
+    "Rosenbrock's function f(x, y) = (1 − x)² + 100(y − x²)² from (−1.2, 1), 2000 steps, run as "
+    "torch.optim does: gradient descent (γ = 10⁻³, the largest round learning rate that is stable at "
+    "the start), heavy ball and Nesterov (γ = 10⁻³, μ = 0.9) and Adam (γ = 0.05, β = (0.9, 0.999)). "
+    "(a) Paths over the contours of f (small markers every 100 steps, a large marker at the last iterate: GD is still well short of the minimiser); the star is the minimiser (1, 1). "
+    "(b) f(θ_k) − f* on a log scale."
+)
+
+THETA0 = (-1.2, 1.0)
+STEPS = 2000
+METHODS = ("gd", "heavyball", "nesterov", "adam")
+
+
+def optimizers() -> dict:
+    return {
+        "gd": SGD(lr=1e-3),
+        "heavyball": SGD(lr=1e-3, momentum=0.9),
+        "nesterov": SGD(lr=1e-3, momentum=0.9, nesterov=True),
+        "adam": Adam(lr=0.05),
+    }
+
+
+def data(*, fast: bool = False) -> dict[str, np.ndarray]:
+    """Paths, losses and distances for the four methods (``fast``: 600 steps)."""
+    steps = 600 if fast else STEPS
+    f = Rosenbrock()
+    out = {"k": np.arange(steps + 1), "theta0": np.asarray(THETA0), "minimizer": np.asarray(f.minimizer)}
+    for m, opt in optimizers().items():
+        tr = iterate(opt, f, np.asarray(THETA0), steps)
+        out[f"{m}_theta"] = np.asarray(tr.theta)
+        out[f"{m}_loss"] = np.asarray(tr.loss)
+        out[f"{m}_distance"] = np.asarray(tr.distance)
+    return out
+
+
+def _label(m: str) -> str:
+    opt = optimizers()[m]
+    if m == "adam":
+        return f"Adam (γ = {opt.lr:g})"
+    if m == "gd":
+        return f"GD (γ = {opt.lr:g})"
+    return f"{plotting.method_label(m)} (γ = {opt.lr:g}, μ = {opt.momentum:g})"
+
+
+def plot(d: dict, *, fast: bool = False):
+    f = Rosenbrock()
+    with plotting.paper_style():
+        fig = Figure(figsize=(plotting.DOUBLE, 2.9), layout="constrained")
+        ax_a, ax_b = fig.subplots(1, 2, width_ratios=[1.2, 1.0])
+        plotting.contour(ax_a, f, xlim=(-1.6, 1.6), ylim=(-0.6, 1.6), levels=np.geomspace(0.02, 400, 12))
+        for m, marker in zip(METHODS, ("o", "s", "^", "D")):
+            theta = d[f"{m}_theta"]
+            plotting.trajectory(ax_a, theta, method=m, label=_label(m), marker=marker, markevery=100,
+                                ms=2.2, lw=0.9, start=(m == METHODS[-1]))  # fmt: skip
+            ax_a.plot(*theta[-1], marker=marker, ms=5.5, color=plotting.method_color(m), mec="black", mew=0.6,
+                      ls="none", zorder=7)  # the last iterate  # fmt: skip
+        ax_a.plot(*d["minimizer"], marker="*", color="black", ms=7, ls="none", zorder=6)
+        ax_a.set_xlabel("$x$")
+        ax_a.set_ylabel("$y$")
+        ax_a.set_title("(a) paths", loc="left")
+        ax_a.legend(loc="lower right")
+        for m in METHODS:
+            plotting.loss_curve(ax_b, d[f"{m}_loss"], k=d["k"], method=m)
+        ax_b.set_xlabel("iteration $k$")
+        ax_b.set_ylabel(r"$f(\theta_k) - f^\ast$")
+        ax_b.set_xlim(0, d["k"][-1])
+        ax_b.set_ylim(1e-10, 1e2)
+        ax_b.set_title("(b) loss", loc="left")
+        ax_b.legend(loc="lower left")
+    return fig
+
+
+def make(*, fast: bool = False):
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+    return plot(data(fast=fast), fast=fast)

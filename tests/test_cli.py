@@ -1,0 +1,359 @@
+"""The ``heavyball`` command: usage errors, failures, atomic output, interrupts, and its verbs.
+
+Oracles: exit statuses and stderr text as specified (one line, no traceback), files compared
+byte for byte between runs and before/after a failed run, the CSV rebuilt and compared with
+the figure's ``data()``, and the closed forms of Polyak (1964), GD and Nesterov for the
+``rates`` verb (literature.md), and ``μ = 1 − cΔt/m``, ``η = Δt/m`` for ``compare``.
+"""
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib.figure
+import numpy as np
+import pytest
+
+from heavyball.cli import main
+from heavyball.figures import CATALOGUE, FIGURES
+
+PY = sys.executable
+# two cheap catalogue figures used by the file-level tests
+FAST_PAIR = ("momentum_memory", "nesterov_lookahead")
+
+
+def run(*args, env=None, cwd=None, timeout=300):
+    full_env = {k: v for k, v in os.environ.items() if k != "HEAVYBALL_DEBUG"}
+    full_env.update(env or {})
+    return subprocess.run([PY, "-m", "heavyball.cli", *args], capture_output=True, text=True, env=full_env,
+                          cwd=cwd, timeout=timeout)  # fmt: skip
+
+
+def assert_one_line_error(res, status):
+    assert res.returncode == status, (res.returncode, res.stdout, res.stderr)
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    assert "error" in lines[0]
+
+
+def no_temporaries(directory: Path):
+    return [p.name for p in directory.iterdir() if ".tmp" in p.name]
+
+
+# -- help, version, cheap start -------------------------------------------------------------
+def test_help_imports_nothing_heavy():
+    # `heavyball --help` must answer at once: beyond the package itself (numpy), it may not import
+    # matplotlib, sympy or scipy (the verbs import what they need)
+    code = (
+        "import sys\n"
+        "from heavyball.cli import main\n"
+        "status = main(['--help'])\n"
+        "heavy = {'matplotlib', 'sympy', 'scipy'} & {m.split('.')[0] for m in sys.modules}\n"
+        "assert status == 0 and not heavy, (status, heavy)\n"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "figures" in res.stdout and "derive" in res.stdout and "rates" in res.stdout and "compare" in res.stdout
+
+
+@pytest.mark.parametrize("verb", ["figures", "derive", "rates", "compare"])
+def test_help_on_every_verb(verb, capsys):
+    assert main([verb, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: heavyball {verb}")
+
+
+def test_version(capsys):
+    import heavyball
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"heavyball {heavyball.__version__}"
+
+
+def test_script_entry_point_runs():
+    res = run("--version")
+    assert res.returncode == 0 and res.stdout.startswith("heavyball ")
+
+
+# -- bad usage: exit 2, one line on stderr --------------------------------------------------------
+BAD_USAGE = [
+    [],
+    ["frobnicate"],
+    ["figures", "no_such_figure"],
+    ["figures", "--format", "jpg"],
+    ["figures", "--format", "pdf,,png"],
+    ["rates"],
+    ["rates", "--kappa", "0"],
+    ["rates", "--kappa", "0.5"],
+    ["rates", "--kappa", "nan"],
+    ["rates", "--kappa", "inf"],
+    ["rates", "--kappa", "-3"],
+    ["rates", "--kappa", "1e400"],
+    ["rates", "--kappa", "ten"],
+    ["rates", "--kappa", "10", "--h-min", "0.1"],
+    ["rates", "--h-min", "0.1"],
+    ["rates", "--h-min", "1", "--h-max", "0.5"],
+    ["rates", "--h-min", "0", "--h-max", "1"],
+    ["rates", "--kappa", "10", "--format", "xml"],
+    ["compare", "--m", "1", "--c", "1"],
+    ["compare", "--m", "0", "--c", "1", "--dt", "0.1"],
+    ["compare", "--m", "1", "--c", "-1", "--dt", "0.1"],
+    ["compare", "--m", "1", "--c", "1", "--dt", "nan"],
+    ["compare", "--m", "1", "--c", "1", "--dt", "0.5", "--t-final", "0.1"],
+    ["derive", "no_such_derivation"],
+    ["figures", "--unknown-flag"],
+    ["\u00e9t\u00e9", "\u2603"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_USAGE, ids=lambda a: " ".join(a) or "<empty>")
+def test_bad_usage_is_one_line_exit_2(argv, capsys):
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "usage:" not in err  # one line, not argparse's usage block
+
+
+def test_bad_usage_in_a_subprocess():
+    res = run("rates", "--kappa", "0")
+    assert_one_line_error(res, 2)
+    assert "--kappa" in res.stderr and "'0'" in res.stderr
+
+
+# -- failures: exit 1, nothing half-written -------------------------------------------------------
+def test_unwritable_out_fails_with_one_line_and_writes_nothing(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    res = run("figures", FAST_PAIR[0], "--fast", "--out", str(blocker / "out"))
+    assert_one_line_error(res, 1)
+    assert "cannot create output directory" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+def test_debug_env_shows_the_traceback(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    res = run("figures", FAST_PAIR[0], "--fast", "--out", str(blocker / "out"), env={"HEAVYBALL_DEBUG": "1"})
+    assert res.returncode != 0
+    assert "Traceback" in res.stderr
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom in the middle of savefig"), OSError(28, "No space left on device")])
+def test_failed_run_keeps_the_previous_good_figure(tmp_path, monkeypatch, capsys, error):
+    name = FAST_PAIR[0]
+    assert main(["figures", name, "--fast", "--out", str(tmp_path), "--format", "pdf,svg"]) == 0
+    capsys.readouterr()
+    good = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(good) == {f"{name}.pdf", f"{name}.svg"}
+
+    def broken(self, fname, **kwargs):
+        with open(fname, "wb") as fh:  # write half a file into the temporary path, then fail
+            fh.write(b"%PDF-1.4\n% half")
+        raise error
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", broken)
+    status = main(["figures", name, "--fast", "--out", str(tmp_path), "--format", "pdf,svg"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert len(err.splitlines()) == 1 and name in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == good  # untouched, no temporaries
+
+
+def test_a_failing_figure_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
+    bad, good = FAST_PAIR
+    module = FIGURES[bad]
+
+    def boom(*args, **kwargs):
+        raise ValueError("synthetic failure")
+
+    monkeypatch.setattr(module, "data", boom)
+    status = main(["figures", bad, good, "--fast", "--out", str(tmp_path), "--format", "pdf"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert len(captured.err.splitlines()) == 1 and "synthetic failure" in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{good}.pdf"]
+    assert "FAILED" in captured.out and "1 of 2 figures" in captured.out
+
+
+# -- figures: output, determinism, data ----------------------------------------------------------
+def test_list_prints_the_catalogue_in_order(capsys):
+    assert main(["figures", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(CATALOGUE)
+    assert all(len(line.split()) > 3 for line in lines)  # a caption follows each name
+
+
+def test_figures_are_byte_identical_between_runs(tmp_path):
+    outs = []
+    for run_name, epoch in (("one", "1"), ("two", "1800000000")):
+        out = tmp_path / run_name
+        res = run("figures", *FAST_PAIR, "--fast", "--out", str(out), "--format", "pdf,svg,png",
+                  env={"SOURCE_DATE_EPOCH": epoch})  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == ""
+        outs.append(out)
+        lines = res.stdout.splitlines()
+        assert len(lines) == len(FAST_PAIR) + 1  # a progress line per figure, then the summary
+        assert all(" s " in line for line in lines[:-1])
+        assert lines[-1].startswith(f"{len(FAST_PAIR)} of {len(FAST_PAIR)} figures, 6 files")
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == sorted(f"{n}.{f}" for n in FAST_PAIR for f in ("pdf", "svg", "png"))
+    for name in names:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def _read_long_csv(path):
+    rows = path.read_text().splitlines()
+    assert rows[0] == "array,index,value"
+    arrays = {}
+    for row in rows[1:]:
+        name, index, value = row.split(",", 2)
+        arrays.setdefault(name, []).append((tuple(int(i) for i in index.split(";")) if index else (), value))
+    return arrays
+
+
+def test_data_csv_matches_data(tmp_path, capsys):
+    name = FAST_PAIR[0]
+    assert main(["figures", name, "--fast", "--data", "--out", str(tmp_path), "--format", "png"]) == 0
+    csv = _read_long_csv(tmp_path / f"{name}.csv")
+    data = FIGURES[name].data(fast=True)
+    assert list(csv) == list(data)
+    for key, array in data.items():
+        array = np.asarray(array)
+        entries = csv[key]
+        assert [idx for idx, _ in entries] == list(np.ndindex(array.shape))
+        if array.dtype.kind in "fiub":
+            rebuilt = np.array([float(v) for _, v in entries]).reshape(array.shape)
+            np.testing.assert_array_equal(rebuilt, array.astype(float))  # repr round-trips exactly
+        else:
+            assert [v for _, v in entries] == [str(x) for x in array.ravel()]
+
+
+def test_sigint_stops_cleanly_and_keeps_finished_figures(tmp_path):
+    env = {**os.environ}
+    env.pop("HEAVYBALL_DEBUG", None)
+    proc = subprocess.Popen([PY, "-m", "heavyball.cli", "figures", "--fast", "--out", str(tmp_path), "--format", "pdf,png"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    first = proc.stdout.readline()  # the first figure is complete once its progress line is out
+    assert first.startswith("[ 1/") or first.startswith("[1/"), first
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip().endswith("interrupted") and len(err.splitlines()) == 1
+    assert not no_temporaries(tmp_path)
+    progress = (re.match(r"^\[\s*\d+/\d+\]\s+(\S+)\s", line) for line in [first, *out.splitlines()])
+    done = [m.group(1) for m in progress if m and "FAILED" not in m.string]
+    assert done and len(done) < len(CATALOGUE)
+    for name in done:  # every figure reported as written is complete
+        assert (tmp_path / f"{name}.pdf").read_bytes().rstrip().endswith(b"%%EOF")
+        assert (tmp_path / f"{name}.png").read_bytes().endswith(b"IEND\xaeB`\x82")
+    for path in tmp_path.iterdir():  # and nothing else is there, complete or not
+        assert path.stem in done, path.name
+
+
+@pytest.mark.slow
+def test_whole_catalogue(tmp_path):
+    res = run("figures", "--out", str(tmp_path), "--format", "pdf,png", timeout=600)
+    assert res.returncode == 0, res.stderr
+    expected = {f"{n}.{f}" for n in CATALOGUE for f in ("pdf", "png")}
+    assert {p.name for p in tmp_path.iterdir()} == expected
+    assert res.stdout.splitlines()[-1].startswith(f"{len(CATALOGUE)} of {len(CATALOGUE)} figures")
+
+
+# -- rates -------------------------------------------------------------------------------------
+def test_rates_json_against_closed_forms(capsys):
+    assert main(["rates", "--kappa", "100", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {r["method"]: r for r in doc["methods"]}
+    assert doc["h_min"] == pytest.approx(0.01, rel=1e-15) and doc["h_max"] == 1.0
+    # Polyak (1964): γ* = 4/(√h_max + √h_min)² = 400/121, μ* = 81/121, ρ = 9/11
+    assert rows["heavyball"]["lr"] == pytest.approx(400 / 121, rel=1e-12)
+    assert rows["heavyball"]["momentum"] == pytest.approx(81 / 121, rel=1e-12)
+    assert rows["heavyball"]["rate"] == pytest.approx(9 / 11, rel=1e-12)
+    # GD: γ = 2/(h_min + h_max), ρ = (κ−1)/(κ+1)
+    assert rows["gd"]["lr"] == pytest.approx(2 / 1.01, rel=1e-12)
+    assert rows["gd"]["rate"] == pytest.approx(99 / 101, rel=1e-12)
+    # Nesterov, γ = 1/h_max, μ = (√κ−1)/(√κ+1): ρ = 1 − 1/√κ
+    assert rows["nesterov"]["lr"] == pytest.approx(1.0, rel=1e-12)
+    assert rows["nesterov"]["momentum"] == pytest.approx(9 / 11, rel=1e-12)
+    assert rows["nesterov"]["rate"] == pytest.approx(0.9, rel=1e-12)
+    # steps to 1e-6 = log(1e-6)/log(ρ)
+    assert rows["heavyball"]["steps_to_1e-6"] == pytest.approx(math.log(1e-6) / math.log(9 / 11), rel=1e-12)
+    # the ODE m = 1 critically damped at h_min: c = 2√h_min, decay rate √h_min = 0.1 per unit time
+    assert rows["ode"]["c"] == pytest.approx(0.2, rel=1e-12)
+    # (critical damping: the rate formula loses ~√ε to rounding of c there, hence 1e-7)
+    assert rows["ode"]["rate"] == pytest.approx(0.1, rel=1e-7)
+
+
+def test_rates_h_range_table_and_latex(capsys):
+    assert main(["rates", "--h-min", "0.04", "--h-max", "4"]) == 0
+    table = capsys.readouterr().out
+    assert "kappa = 100" in table and "heavy ball" in table and "Nesterov" in table and "ODE" in table
+    # Polyak with h ∈ [0.04, 4]: γ* = 4/(2 + 0.2)² , ρ = 9/11 (scale-free)
+    assert f"{4 / 2.2**2:.6g}" in table and f"{9 / 11:.6g}" in table
+    assert main(["rates", "--kappa", "100", "--format", "latex"]) == 0
+    latex = capsys.readouterr().out
+    assert latex.startswith(r"\begin{tabular}") and latex.strip().endswith(r"\end{tabular}")
+    assert latex.count(r"\\") >= 6
+
+
+# -- compare -----------------------------------------------------------------------------------
+def test_compare_reports_the_discretisation(capsys):
+    assert main(["compare", "--m", "2", "--c", "0.5", "--dt", "0.1", "--t-final", "10"]) == 0
+    out = capsys.readouterr().out
+    # μ = 1 − cΔt/m = 0.975, η = Δt/m = 0.05, torch lr = Δt²/m = 0.005
+    assert "mu = 0.975" in out and "eta = 0.05" in out and "lr = 0.005" in out
+    err_line = next(line for line in out.splitlines() if line.startswith("max error"))
+    assert 0 < float(err_line.split()[-1]) < 0.5
+
+
+def test_compare_error_shrinks_with_dt(capsys):
+    errors = []
+    for dt in ("0.1", "0.05"):
+        assert main(["compare", "--m", "1", "--c", "0.5", "--dt", dt, "--kappa", "10", "--t-final", "10"]) == 0
+        line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("max error"))
+        errors.append(float(line.split()[-1]))
+    # first-order scheme: halving Δt roughly halves the error (ratio in [1.6, 2.4]: pre-asymptotic)
+    assert 1.6 < errors[0] / errors[1] < 2.4
+
+
+# -- derive -------------------------------------------------------------------------------------
+def test_derive_lists_and_passes(capsys):
+    from heavyball import symbolic
+
+    assert main(["derive", "--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(symbolic.DERIVATIONS)
+    name = "weight_decay" if "weight_decay" in symbolic.DERIVATIONS else listed[0]
+    assert main(["derive", name]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"PASS {name}") and "1 of 1 derivations pass" in out
+    assert main(["derive", name, "--latex"]) == 0
+    assert r"\begin{align*}" in capsys.readouterr().out
+
+
+def test_derive_failure_exits_1(monkeypatch, capsys):
+    from heavyball import symbolic
+
+    class Wrong:
+        title = "a deliberately wrong claim"
+        result = {"claim": "1 = 2"}
+
+        def check(self):
+            raise symbolic.DerivationError("claim `claim` does not hold: 1 - 2 != 0")
+
+    monkeypatch.setitem(symbolic.DERIVATIONS, "wrong", Wrong())
+    status = main(["derive", "wrong"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.out.startswith("FAIL wrong") and "claim" in captured.out
+    assert len(captured.err.splitlines()) == 1 and "wrong" in captured.err

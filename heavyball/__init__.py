@@ -14,6 +14,8 @@ scipy.integrate (see ``DESIGN.md``: the direction of imports).
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -67,11 +69,19 @@ _SUBMODULES = ("problems", "optimizers", "iterate", "dynamics", "discretization"
 __all__ = sorted(_EXPORTS) + ["rates", "symbolic", "__version__"]
 
 
-# ``iterate`` is both a submodule and its main function: import the function eagerly so the
-# package attribute is the function, whichever module later imports ``heavyball.iterate``
-# (importing a submodule sets the package attribute only when it is first loaded). It costs
-# only numpy, which every computation needs anyway.
-from .iterate import iterate  # noqa: E402
+class _Package(types.ModuleType):
+    """``iterate`` is both a submodule and its main function. Importing the submodule makes
+    Python set the package attribute ``heavyball.iterate`` to the *module* (after it is first
+    loaded, by whoever imports it); this keeps the attribute the function, in every import
+    order, without importing anything at ``import heavyball`` time."""
+
+    def __setattr__(self, name, value):
+        if name == "iterate" and isinstance(value, types.ModuleType):
+            value = value.iterate
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

@@ -7,7 +7,8 @@ One table, ``lr`` halved row by row, PyTorch's ``SGD(lr, momentum)`` on a 2-D qu
   against the rescaled gradient flow ``θ' = −∇f/(1−μ)`` (order 1: ratio 2), against the
   modified equation ``θ' = −∇f/(1−μ) − lr·C(μ)∇²f∇f`` started on the slow manifold (order 2:
   ratio 4; heavy ball and Nesterov), and against the heavy-ball ODE with fixed ``(m, c)``
-  (the one that is exact for the first ``lr``), time ``t = k√lr``: the error does not
+  (the one whose semi-implicit discretisation, :func:`heavyball.to_torch`, is
+  ``SGD(lr₀, 0.9)`` for the first ``lr₀``), time ``t = k√lr``: the error does not
   shrink — the heavy-ball ODE does not describe fixed-momentum iterates. The heavy-ball ODE
   re-fitted to every ``lr`` (``to_torch`` inverted: ``c = (1−μ)√(m/lr)``, error at the same
   ``t = k·lr = 1``) has a friction that blows up; it degenerates to the same gradient flow
@@ -48,7 +49,7 @@ T_NESTEROV = 20.0
 
 
 def momentum_rows():
-    c_fixed = (1 - MOMENTUM) * math.sqrt(M / LRS[0])  # exact (m, c) for the first lr at μ = 0.9
+    c_fixed = (1 - MOMENTUM) * math.sqrt(M / LRS[0])  # to_torch(M, c_fixed, √(LRS[0]·M)) = (LRS[0], 0.9)
     rows = []
     for lr in LRS:
         row = {"lr": lr}

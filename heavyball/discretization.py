@@ -18,9 +18,13 @@ implicit-friction  m/(m + cΔt)              Δt/(m + cΔt)            1     Qia
 exponential        exp(−cΔt/m)              Δt/m                    1     França et al. (2020)
 ================== ======================== ======================= ===== ===========================
 
-The position update uses ``Δt·v``. Writing it as ``θ_{k+1} = θ_k + p_{k+1}`` (PyTorch's and
-the lecture's form) needs ``p = Δt·v``, so the gradient coefficient becomes ``Δt·η``
-(``Δt²/m`` for the default scheme): :func:`to_torch` returns exactly that.
+**The Δt subtlety.** The position update uses ``Δt·v``. Writing it as
+``θ_{k+1} = θ_k + p_{k+1}`` (PyTorch's and the lecture's form) needs ``p = Δt·v``, so the
+gradient coefficient becomes ``Δt·η`` (``Δt²/m`` for the default scheme):
+``SGD(lr=Δt²/m, momentum=1 − cΔt/m)`` is the semi-implicit scheme, and :func:`to_torch`
+returns exactly that. Pairing ``θ_{k+1} = θ_k + v_{k+1}`` with ``η = Δt/m`` (the lecture's
+slide) is a different reading: it is the same scheme with a unit time step for the mass
+``m/Δt`` and friction ``c``, so it agrees with the ODE of mass ``m`` only when ``Δt = 1``.
 
 This module also holds the comparisons that put iterates next to continuous solutions
 (:func:`compare`, :func:`convergence_order`), the fixed-momentum scaling limit of Kovachki &
@@ -46,9 +50,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, broadcast_shapes, describe
-from .dynamics import GradientFlowODE, HeavyBallODE, NesterovODE, exact, simulate
-from .iterate import DIVERGENCE_FACTOR, iterate
+from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
+from .dynamics import METHODS as SOLVERS
+from .dynamics import GradientFlowODE, HeavyBallODE, NesterovODE, _check_problem, _point, exact, simulate
+from .iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, iterate
 from .optimizers import SGD, HeavyBall
 from .problems import Quadratic
 
@@ -149,15 +154,14 @@ def discretize(m, c, dt, *, scheme="semi-implicit"):
     c = as_real("c", c, lower=0.0, array=True)
     dt = as_real("dt", dt, lower=0.0, lower_inclusive=False, array=True)
     broadcast_shapes(m=m.shape, c=c.shape, dt=dt.shape)
-    if scheme == "semi-implicit":
-        mu = 1.0 - c * dt / m
-        eta = dt / m
-    elif scheme == "implicit-friction":
-        mu = m / (m + c * dt)
-        eta = dt / (m + c * dt)
-    else:  # exponential
-        mu = np.exp(-c * dt / m)
-        eta = dt / m
+    with np.errstate(over="ignore", under="ignore"):  # extreme finite inputs give ±inf/0, silently
+        x = c * dt / m
+        if scheme == "semi-implicit":
+            mu, eta = 1.0 - x, dt / m
+        elif scheme == "implicit-friction":
+            mu, eta = m / (m + c * dt), dt / (m + c * dt)
+        else:  # exponential
+            mu, eta = np.exp(-x), dt / m
     mu, eta = np.broadcast_arrays(mu, eta)
     return _scalar_or_array(np.array(mu)), _scalar_or_array(np.array(eta))
 
@@ -195,15 +199,9 @@ def continuum(mu, eta, dt, *, scheme="semi-implicit"):
     eta = as_real("eta", eta, lower=0.0, lower_inclusive=False, array=True)
     dt = as_real("dt", dt, lower=0.0, lower_inclusive=False, array=True)
     broadcast_shapes(mu=mu.shape, eta=eta.shape, dt=dt.shape)
-    if scheme == "semi-implicit":
-        m = dt / eta
-        c = (1.0 - mu) / eta
-    elif scheme == "implicit-friction":
-        m = mu * dt / eta
-        c = (1.0 - mu) / eta
-    else:  # exponential
-        m = dt / eta
-        c = -np.log(mu) / eta
+    with np.errstate(over="ignore", under="ignore"):  # a tiny `eta` gives inf, silently
+        m = (mu * dt if scheme == "implicit-friction" else dt) / eta
+        c = (-np.log(mu) if scheme == "exponential" else 1.0 - mu) / eta
     m, c = np.broadcast_arrays(m, c)
     return _scalar_or_array(np.array(m)), _scalar_or_array(np.array(c) + 0.0)
 
@@ -214,9 +212,11 @@ def to_torch(m, c, dt, *, scheme="semi-implicit"):
     With ``p = Δt·v`` the velocity form becomes PyTorch's ``b ← μb + ∇f``, ``θ ← θ − lr·b``
     with ``b = −p/lr`` and ``lr = Δt·η``; starting from ``v₀ = 0`` (PyTorch's first step
     ``b = g``) the two produce the same iterates. For the default scheme
-    ``lr = Δt²/m`` and ``momentum = 1 − cΔt/m`` (see DESIGN.md, "The Δt subtlety"). One
-    PyTorch step advances the ODE time by ``Δt = √(lr·m)`` for the semi-implicit and
-    exponential schemes.
+    ``lr = Δt²/m`` and ``momentum = 1 − cΔt/m`` (see DESIGN.md, "The Δt subtlety"): the
+    learning rate is ``Δt·η``, not ``η = Δt/m``, because PyTorch's position update adds the
+    displacement ``p = Δt·v`` rather than the velocity. One PyTorch step advances the ODE
+    time by ``Δt = √(lr·m)`` for the semi-implicit and exponential schemes. For the
+    implicit-friction scheme ``lr`` is Qian's (1999) ``Δt²/(m + cΔt)``.
 
     Parameters
     ----------
@@ -234,10 +234,10 @@ def to_torch(m, c, dt, *, scheme="semi-implicit"):
     >>> hb.to_torch(1.0, 0.5, 0.1)
     {'lr': 0.010000000000000002, 'momentum': 0.95}
     """
-    mu, eta = discretize(m, c, dt, scheme=scheme)
-    dt = as_real("dt", dt, lower=0.0, lower_inclusive=False, array=True)
-    lr = np.asarray(dt) * np.asarray(eta)
-    return {"lr": _scalar_or_array(np.array(lr)), "momentum": mu}
+    mu, eta = discretize(m, c, dt, scheme=scheme)  # validates m, c, dt
+    with np.errstate(over="ignore", under="ignore"):
+        lr = np.asarray(dt, dtype=np.float64) * eta
+    return {"lr": _scalar_or_array(np.asarray(lr)), "momentum": mu}
 
 
 # --------------------------------------------------------------------------------------
@@ -321,21 +321,25 @@ def _steps(t_final: float, dt: float) -> int:
     return int(math.floor(ratio))
 
 
-def _check_times(t_final, dt, *, dt_name="dt") -> tuple[float, float, int]:
+def _check_times(t_final, dt, d: int, *, dt_name="dt") -> tuple[float, float, int]:
+    """``(t_final, dt, steps)``; the iterates of ``d`` coordinates must fit ``MEMORY_BUDGET``
+    (the budget of :func:`~heavyball.iterate`, which records them)."""
     dt = as_real(dt_name, dt, lower=0.0, lower_inclusive=False)
     t_final = as_real("t_final", t_final, lower=0.0, lower_inclusive=False)
     if t_final < dt * (1 - 1e-12):
         raise ValueError(
             f"`t_final` must be >= `{dt_name}` (at least one step), got t_final={t_final:g} and {dt_name}={dt:g}"
         )
+    max_steps = MEMORY_BUDGET // (8 * d) - 1
+    with np.errstate(over="ignore"):
+        ratio = t_final / dt
+    if not ratio <= max_steps:  # also inf
+        raise ValueError(
+            f"`t_final` / `{dt_name}` = {ratio:.3g} steps is too many: the comparison records every iterate "
+            f"({d} float64 coordinates), at most {max_steps} steps within MEMORY_BUDGET = {MEMORY_BUDGET} bytes; "
+            f"use a shorter `t_final` or a larger `{dt_name}`"
+        )
     return t_final, dt, max(_steps(t_final, dt), 1)
-
-
-def _check_point(name: str, theta, dim: int) -> np.ndarray:
-    theta = as_float_array(name, theta, dtype=np.float64)
-    if theta.shape != (dim,):
-        raise ValueError(f"`{name}` must have shape ({dim},) (a single point of the problem), got shape {theta.shape}")
-    return theta
 
 
 def _errors(theta_d: np.ndarray, theta_c: np.ndarray) -> np.ndarray:
@@ -368,7 +372,8 @@ def _continuous(ode, problem, theta0, t, *, v0, method):
     return simulate(ode, problem, theta0, (0.0, float(t[-1])), v0=v0, t_eval=t, method=method, throw=False)
 
 
-def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, diverged_at, what, hint="") -> Comparison:
+def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hint="") -> Comparison:
+    diverged_at = _diverged_at(theta_d)
     theta_c = np.asarray(sol.theta, dtype=np.float64)
     energy_c = np.asarray(sol.energy, dtype=np.float64)
     complete = theta_c.shape == theta_d.shape
@@ -410,22 +415,11 @@ def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, diverged
     )
 
 
-def _diverged_at(theta_d: np.ndarray, trajectory=None):
-    """The first step at which the iterates are not finite (or the trajectory says so)."""
-    if trajectory is not None and getattr(trajectory, "status", None) == "diverged":
-        k = getattr(trajectory, "diverged_at", None)
-        if k is not None and int(k) >= 0:
-            return int(k)
+def _diverged_at(theta_d: np.ndarray):
+    """The first step whose iterate is not finite (``iterate`` records NaN from its
+    ``diverged_at`` on, ``_run_from_velocity`` likewise), or ``None``."""
     bad = ~np.all(np.isfinite(theta_d), axis=-1)
     return int(np.argmax(bad)) if np.any(bad) else None
-
-
-def _pad(theta: np.ndarray, n: int) -> np.ndarray:
-    """Iterates recorded until a divergence, padded with inf to ``n`` rows."""
-    if theta.shape[0] >= n:
-        return theta[:n]
-    pad = np.full((n - theta.shape[0],) + theta.shape[1:], np.inf)
-    return np.concatenate([theta, pad], axis=0)
 
 
 def _stability_hint(problem, mu: float, lr: float) -> str:
@@ -502,28 +496,26 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     """
     if not isinstance(ode, HeavyBallODE):
         raise TypeError(f"`ode` must be a HeavyBallODE (its m and c are discretised), got {describe(ode)}")
+    d = _check_problem(problem)
     scheme = as_choice("scheme", scheme, SCHEMES)
-    t_final, dt, steps = _check_times(t_final, dt)
-    theta0 = _check_point("theta0", theta0, problem.dim)
-    v0 = np.zeros_like(theta0) if v0 is None else _check_point("v0", v0, problem.dim)
+    method = as_choice("method", method, SOLVERS)
+    t_final, dt, steps = _check_times(t_final, dt, d)
+    theta0 = _point("theta0", theta0, d)
+    v0 = np.zeros_like(theta0) if v0 is None else _point("v0", v0, d)
     mu, eta = discretize(ode.m, ode.c, dt, scheme=scheme)
     t = np.arange(steps + 1) * dt
 
     opt = HeavyBall(eta, mu, dt)
     if np.any(v0 != 0):
         theta_d = _run_from_velocity(opt, problem, theta0, v0, steps)
-        diverged_at = _diverged_at(theta_d)
     else:
-        trajectory = iterate(opt, problem, theta0, steps, record="all")
-        theta_d = _pad(np.asarray(trajectory.theta, dtype=np.float64), steps + 1)
-        diverged_at = _diverged_at(theta_d, trajectory)
+        theta_d = np.asarray(iterate(opt, problem, theta0, steps, record="all").theta, dtype=np.float64)
     v_d = _finite_differences(theta_d, v0, dt)
     energy_d = _discrete_energy(problem, theta_d, v_d, float(ode.m))
     sol = _continuous(ode, problem, theta0, t, v0=v0, method=method)
     what = f"dt = {dt:g} is beyond the stability limit: the {scheme} scheme (mu = {mu:.6g}, eta = {eta:.6g})"
-    hint = _stability_hint(problem, mu, dt * eta) if diverged_at is not None else ""
-    return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=mu, eta=eta, dt=dt,
-                     scheme=scheme, steps=steps, diverged_at=diverged_at, what=what, hint=hint)  # fmt: skip
+    return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=mu, eta=eta, dt=dt, scheme=scheme,
+                     steps=steps, what=what, hint=_stability_hint(problem, mu, dt * eta))  # fmt: skip
 
 
 class OrderFit(NamedTuple):
@@ -650,8 +642,9 @@ def convergence_order(ode, problem, theta0, t_final, dts, *, scheme="semi-implic
     Raises
     ------
     ValueError
-        ``dts`` not strictly decreasing, fewer than 3 of them, ``t_final < max(dts)``, or a
-        step size at which the scheme diverges (the error message names it).
+        ``dts`` not strictly decreasing, fewer than 3 of them, ``t_final < max(dts)``, a
+        step size at which the scheme diverges (the error message names it), or an error of
+        exactly 0 (``theta0`` a stationary point: nothing to fit).
 
     Examples
     --------
@@ -662,18 +655,25 @@ def convergence_order(ode, problem, theta0, t_final, dts, *, scheme="semi-implic
     1.02
     """
     scheme = as_choice("scheme", scheme, SCHEMES)
+    method = as_choice("method", method, SOLVERS)
     measure = as_choice("measure", measure, ("max", "final"))
     full_output = as_bool("full_output", full_output)
     dts = _check_dts(dts)
     t_final = as_real("t_final", t_final, lower=0.0, lower_inclusive=False)
     if t_final < dts[0] * (1 - 1e-12):
         raise ValueError(f"`t_final` must be >= max(`dts`) = {dts[0]:g} (at least one step), got {t_final:g}")
+    _check_times(t_final, dts[-1], _check_problem(problem), dt_name="dts")  # the finest step fits, before any work
     errors = np.empty(dts.size)
     for i, dt in enumerate(dts):
         cmp = compare(ode, problem, theta0, dt=dt, t_final=t_final, scheme=scheme, method=method)
         if not cmp.success:
             raise ValueError(f"`dts` contains a step size at which the comparison failed: dt = {dt:g}: {cmp.message}")
         errors[i] = cmp.max_error if measure == "max" else cmp.final_error
+    if np.any(errors == 0):
+        raise ValueError(
+            f"`theta0` leaves nothing to fit: the error is 0 at dt = {dts[np.argmax(errors == 0)]:g} (the iterates "
+            f"and the ODE agree exactly, e.g. from a stationary point); no order can be fitted for these `dts`"
+        )
     fit = fit_order(dts, errors)
     return fit if full_output else (fit.order, fit.errors)
 
@@ -830,11 +830,19 @@ def slow_manifold_shift(problem, theta0, *, lr, momentum, method="heavyball") ->
     Returns
     -------
     ndarray, shape of ``theta0``
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.discretization import slow_manifold_shift
+    >>> slow_manifold_shift(hb.Quadratic([[1.0]]), [1.0], lr=1e-3, momentum=0.5).round(6)  # 1 + 1e-3·0.5/0.25
+    array([1.002])
     """
+    d = _check_problem(problem)
     method = as_choice("method", method, METHODS)
     mu = _check_momentum(momentum)
     lr = as_real("lr", lr, lower=0.0, lower_inclusive=False)
-    theta0 = as_float_array("theta0", theta0, dtype=np.float64)
+    theta0 = np.asarray(check_theta("theta0", theta0, d, finite=True), dtype=np.float64)
     power = 1 if method == "heavyball" else 2
     return theta0 + lr * mu**power / (1.0 - mu) ** 2 * np.asarray(problem.grad(theta0), dtype=np.float64)
 
@@ -886,11 +894,13 @@ def compare_momentum(ode, problem, theta0, *, lr, momentum, t_final, nesterov=Fa
     >>> round(errors[0] / errors[1], 1)          # second order: halving lr quarters the error
     4.1
     """
+    d = _check_problem(problem)
     nesterov = as_bool("nesterov", nesterov)
     initial = as_choice("initial", initial, ("auto", "same", "slow-manifold"))
+    method = as_choice("method", method, SOLVERS)
     mu = _check_momentum(momentum)
     lr = as_real("lr", lr, lower=0.0, lower_inclusive=False)
-    theta0 = _check_point("theta0", theta0, problem.dim)
+    theta0 = _point("theta0", theta0, d)
     kind = "nesterov" if nesterov else "heavyball"
     if isinstance(ode, GradientFlowODE):
         dt, mass, v0 = lr, 0.0, None
@@ -899,24 +909,25 @@ def compare_momentum(ode, problem, theta0, *, lr, momentum, t_final, nesterov=Fa
         start = theta0 if initial == "same" else slow_manifold_shift(problem, theta0, lr=lr, momentum=mu, method=kind)
     elif isinstance(ode, HeavyBallODE):
         if initial == "slow-manifold":
-            raise ValueError("`initial` must be 'auto' or 'same' for a HeavyBallODE (it starts at theta0 with v0 = 0)")
+            raise ValueError(
+                f"`initial` must be 'auto' or 'same' for a HeavyBallODE (it starts at theta0 with v0 = 0), got {initial!r}"
+            )
         dt, mass, start = math.sqrt(lr * float(ode.m)), float(ode.m), theta0
         v0 = np.zeros_like(theta0)
     else:
         raise TypeError(f"`ode` must be a GradientFlowODE or a HeavyBallODE, got {describe(ode)}")
-    t_final, dt, steps = _check_times(t_final, dt, dt_name="lr" if mass == 0.0 else "sqrt(lr*m)")
+    t_final, dt, steps = _check_times(t_final, dt, d, dt_name="lr" if mass == 0.0 else "sqrt(lr*m)")
     t = np.arange(steps + 1) * dt
     with np.errstate(over="ignore", invalid="ignore"):
         trajectory = iterate(SGD(lr, momentum=mu, nesterov=nesterov), problem, theta0, steps, record="all")
-    theta_d = _pad(np.asarray(trajectory.theta, dtype=np.float64), steps + 1)
-    diverged_at = _diverged_at(theta_d, trajectory)
+    theta_d = np.asarray(trajectory.theta, dtype=np.float64)  # NaN after a divergence
     v_d = _finite_differences(theta_d, np.zeros_like(theta0), dt) if mass else None
     energy_d = _discrete_energy(problem, theta_d, v_d, mass)
     sol = _continuous(ode, problem, start, t, v0=v0, method=method)
     what = f"SGD(lr={lr:g}, momentum={mu:g}, nesterov={nesterov})"
-    hint = _stability_hint(problem, mu, lr) if diverged_at is not None and not nesterov else ""
+    hint = "" if nesterov else _stability_hint(problem, mu, lr)
     return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=mu, eta=lr / dt, dt=dt,
-                     scheme=f"{kind} (torch)", steps=steps, diverged_at=diverged_at, what=what, hint=hint)  # fmt: skip
+                     scheme=f"{kind} (torch)", steps=steps, what=what, hint=hint)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------
@@ -957,12 +968,11 @@ def nesterov_iterates(problem, theta0, *, s, steps, r=3.0) -> np.ndarray:
     >>> x[:, 0].round(6).tolist()
     [1.0, 0.99, 0.9801, 0.967849]
     """
+    d = _check_problem(problem)
     s = as_real("s", s, lower=0.0, lower_inclusive=False)
     r = as_real("r", r, lower=0.0)
     steps = as_int("steps", steps, minimum=0)
-    x = as_float_array("theta0", theta0, dtype=np.float64, copy=True)
-    if x.ndim == 0 or x.shape[-1] != problem.dim:
-        raise ValueError(f"`theta0` must have shape (..., {problem.dim}), got shape {x.shape}")
+    x = np.array(check_theta("theta0", theta0, d, finite=True), dtype=np.float64)
     out = np.empty((steps + 1,) + x.shape)
     out[0] = x
     y = x.copy()
@@ -1009,16 +1019,17 @@ def nesterov_limit(problem, theta0, *, s, t_final, r=3.0, method="DOP853") -> Co
     >>> cmp.steps, round(cmp.max_error, 4)
     (2000, 0.0075)
     """
+    d = _check_problem(problem)
     s = as_real("s", s, lower=0.0, lower_inclusive=False)
     r = as_real("r", r, lower=0.0)
-    theta0 = _check_point("theta0", theta0, problem.dim)
-    t_final, dt, steps = _check_times(t_final, math.sqrt(s), dt_name="sqrt(s)")
+    method = as_choice("method", method, SOLVERS)
+    theta0 = _point("theta0", theta0, d)
+    t_final, dt, steps = _check_times(t_final, math.sqrt(s), d, dt_name="sqrt(s)")
     t = np.arange(steps + 1) * dt
     theta_d = nesterov_iterates(problem, theta0, s=s, steps=steps, r=r)
-    diverged_at = _diverged_at(theta_d)
     v_d = _finite_differences(theta_d, np.zeros_like(theta0), dt)
     energy_d = _discrete_energy(problem, theta_d, v_d, 1.0)
     sol = _continuous(NesterovODE(r=r), problem, theta0, t, v0=None, method=method)
     what = f"Nesterov's method with s = {s:g}"
     return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=float("nan"), eta=dt, dt=dt,
-                     scheme=f"nesterov (k-1)/(k+{r:g}-1)", steps=steps, diverged_at=diverged_at, what=what)  # fmt: skip
+                     scheme=f"nesterov (k-1)/(k+{r:g}-1)", steps=steps, what=what)  # fmt: skip

@@ -59,11 +59,12 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import KW_ONLY, dataclass, field
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validation import as_bool, as_choice, as_float_array, as_real, broadcast_shapes, check_theta, describe
+from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .problems import Quadratic
 
 __all__ = [
@@ -93,6 +94,8 @@ CRITICAL_RTOL = 1e-12
 STIFF_NFEV = 10_000
 #: the default ``max_norm`` of :func:`simulate`: a state norm above it counts as blow-up
 MAX_NORM = 1e12
+#: the default ``max_nfev`` of :func:`simulate`: the work budget in right-hand-side evaluations
+MAX_NFEV = 1_000_000
 
 _EPS = np.finfo(np.float64).eps
 
@@ -145,6 +148,19 @@ def _second_order_jacobian(d: int, dv_dtheta: np.ndarray, dv_dv: np.ndarray) -> 
 
 def _check_order2_v0(v0, d: int) -> np.ndarray:
     return np.zeros(d) if v0 is None else v0
+
+
+def _mechanical_energy(problem, theta, v, m=1.0) -> np.ndarray:
+    """``½m‖v‖² + f(θ)`` along a trajectory (``theta``, ``v`` shaped ``(n, d)``)."""
+    return 0.5 * m * np.sum(v * v, axis=-1) + problem.value(theta)
+
+
+def _refuse_v0(v0) -> None:
+    """A first-order flow has no initial velocity of its own."""
+    if v0 is not None:
+        raise ValueError(
+            f"`v0` must be None for GradientFlowODE (a first-order flow has no initial velocity), got {describe(v0)}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +243,7 @@ class HeavyBallODE:
 
     def energy(self, problem, theta, v):
         """``E = ½m‖v‖² + f(θ)``."""
-        return 0.5 * self.m * np.sum(v * v, axis=-1) + problem.value(theta)
+        return _mechanical_energy(problem, theta, v, self.m)
 
 
 @dataclass(frozen=True)
@@ -319,7 +335,7 @@ class NesterovODE:
 
     def energy(self, problem, theta, v):
         """``E = ½‖v‖² + f(θ)``."""
-        return 0.5 * np.sum(v * v, axis=-1) + problem.value(theta)
+        return _mechanical_energy(problem, theta, v)
 
 
 @dataclass(frozen=True)
@@ -418,7 +434,7 @@ class HighResolutionODE:
 
     def energy(self, problem, theta, v):
         """``E = ½‖v‖² + f(θ)``."""
-        return 0.5 * np.sum(v * v, axis=-1) + problem.value(theta)
+        return _mechanical_energy(problem, theta, v)
 
 
 @dataclass(frozen=True)
@@ -462,10 +478,7 @@ class GradientFlowODE:
 
     def initial_state(self, problem, theta0, v0, t0):
         """``(t0, θ₀)``; a first-order flow takes no ``v0``."""
-        if v0 is not None:
-            raise ValueError(
-                f"`v0` must be None for GradientFlowODE (a first-order flow has no initial velocity), got {describe(v0)}"
-            )
+        _refuse_v0(v0)
         if self.correction != 0.0:
             _require_hessian(problem, "GradientFlowODE(correction != 0)")
         return float(t0), np.array(theta0, dtype=np.float64)
@@ -518,7 +531,8 @@ class ContinuousTrajectory:
         stopped by a terminal event (``gtol``, ``xtol`` or a user event); ``"diverged"`` —
         the state's norm exceeded ``max_norm`` or overflowed (an outcome, ``success=False``,
         never an exception); ``"failed"`` — the solver gave up (scipy's message in
-        ``message``; :func:`simulate` raises ``RuntimeError`` when ``throw=True``).
+        ``message``) or spent its work budget ``max_nfev`` ("Too many steps");
+        :func:`simulate` raises ``RuntimeError`` when ``throw=True``.
     message : str
         What happened, in words (scipy's message for numerical solutions).
     nfev : int
@@ -605,6 +619,10 @@ def _user_events(events) -> list:
     return events
 
 
+class _OutOfBudget(Exception):
+    """Raised inside the right-hand side when :func:`simulate`'s ``max_nfev`` is spent."""
+
+
 def _terminal(fun, terminal=True, direction=0.0):
     fun.terminal = terminal
     fun.direction = direction
@@ -641,8 +659,8 @@ def _stiffness_note(ode, problem, t_start, y0, t_end) -> str:
 
 
 def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP853", rtol=1e-10, atol=1e-12,
-             events=None, throw=True, dense_output=False, gtol=None, xtol=None,
-             max_norm=MAX_NORM) -> ContinuousTrajectory:  # fmt: skip
+             events=None, throw=True, dense_output=False, gtol=None, xtol=None, max_norm=MAX_NORM,
+             max_nfev=MAX_NFEV) -> ContinuousTrajectory:  # fmt: skip
     r"""Integrate an ODE on a problem with :func:`scipy.integrate.solve_ivp`.
 
     Solves ``θ' = v, v' = …`` (or ``θ' = …`` for a first-order flow, see the module's ODE
@@ -688,6 +706,12 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     max_norm : float
         Stop when the state's norm ``‖y‖`` exceeds it (status ``"diverged"``, ``success=False``);
         ``np.inf`` disables the check. Must exceed the initial state's norm.
+    max_nfev : int
+        The work budget: give up after this many right-hand-side evaluations (status
+        ``"failed"``, "too many steps"; ``RuntimeError`` when ``throw=True``). The result then
+        holds only the start (nothing when ``t_eval`` is given). scipy's ``solve_ivp`` has no
+        such limit: an explicit method on a stiff problem (e.g. ``m = 1e-8``) would otherwise
+        take ~1e9 evaluations.
 
     Returns
     -------
@@ -752,6 +776,7 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     gtol = _optional_positive("gtol", gtol)
     xtol = _optional_positive("xtol", xtol)
     max_norm = as_real("max_norm", max_norm, lower=0.0, lower_inclusive=False, allow_inf=True)
+    max_nfev = as_int("max_nfev", max_nfev, minimum=1)
     user_events = _user_events(events)
     minimizer = None
     if xtol is not None:
@@ -822,8 +847,10 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
         if J0 is None:
             why = "the problem has no Hessian" if not _has_hessian(problem) else "it would need third derivatives of f"
             notes.append(f"The Jacobian was approximated by scipy's finite differences ({why}).")
-        elif ode.autonomous and _constant_hessian(problem) and method != "LSODA":
-            kwargs["jac"] = J0  # a constant matrix: factorised once (scipy's LSODA needs a callable)
+        elif ode.autonomous and _constant_hessian(problem):
+            # a constant matrix: factorised once; scipy's LSODA fails on a matrix, so it gets a
+            # callable that returns the same one
+            kwargs["jac"] = J0 if method != "LSODA" else (lambda t, y: J0)
         else:
             kwargs["jac"] = lambda t, y: ode.jacobian(t, y, problem)
 
@@ -833,9 +860,25 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
         pre_t = t_eval[t_eval < t_start]
         run_eval = t_eval[t_eval >= t_start]
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        sol = solve_ivp(lambda t, y: ode.rhs(t, y, problem), (t_start, t_hi), y0, method=method, t_eval=run_eval,
-                        dense_output=dense_output, events=all_events or None, rtol=rtol, atol=atol, **kwargs)  # fmt: skip
+    nfev = 0
+
+    def rhs(t, y):
+        nonlocal nfev
+        nfev += 1
+        if nfev > max_nfev:
+            raise _OutOfBudget
+        return ode.rhs(t, y, problem)
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            sol = solve_ivp(rhs, (t_start, t_hi), y0, method=method, t_eval=run_eval, dense_output=dense_output,
+                            events=all_events or None, rtol=rtol, atol=atol, **kwargs)  # fmt: skip
+    except _OutOfBudget:  # what solve_ivp would return for a failure before the first output
+        start = np.empty((n_state, 0)) if t_eval is not None else y0[:, None]
+        sol = SimpleNamespace(t=np.full(start.shape[1], t_start), y=start, status=-1, nfev=max_nfev, sol=None,
+                              t_events=[np.empty(0)] * len(all_events),
+                              message=f"Too many steps: the work budget max_nfev = {max_nfev} right-hand-side "
+                                      f"evaluations was spent before reaching t = {t_hi:g}.")  # fmt: skip
 
     t_events = {}
     if all_events:
@@ -1093,7 +1136,9 @@ def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
     r"""The closed-form solution of the heavy-ball ODE (or a gradient flow) on a quadratic.
 
     For ``f(θ) = ½θᵀAθ − bᵀθ`` with ``A = V·diag(h)·Vᵀ``, the modes ``x = Vᵀθ`` decouple:
-    ``m·x'' + c·x' + h·x = β`` with ``β = Vᵀb``. Writing ``a = c/(2m)``, ``w = h/m`` and
+    ``m·x'' + c·x' + h·x = β`` with ``β = Vᵀb`` — a damped harmonic oscillator per
+    curvature, the mode-by-mode picture of momentum in Qian (1999), "On the momentum term in
+    gradient descent learning algorithms", Neural Networks 12. Writing ``a = c/(2m)``, ``w = h/m`` and
     ``δ² = a² − w`` (negative, zero or positive: under-, critically or over-damped), each
     mode about its stationary point ``x* = β/h`` is::
 
@@ -1165,10 +1210,7 @@ def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
     d = q.dim
     theta0 = _point("theta0", theta0, d)
     if isinstance(ode, GradientFlowODE):
-        if v0 is not None:
-            raise ValueError(
-                f"`v0` must be None for GradientFlowODE (a first-order flow has no initial velocity), got {describe(v0)}"
-            )
+        _refuse_v0(v0)
         v0 = np.zeros(d)
     else:
         v0 = np.zeros(d) if v0 is None else _point("v0", v0, d)

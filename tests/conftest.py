@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # before anything can import matplotlib
+# The tests use small matrices: BLAS threads only contend for the 2 cores (each tiny LAPACK
+# call can take ~1000× longer under load). One thread; results are compared with tolerances.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import pytest

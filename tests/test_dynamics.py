@@ -106,14 +106,16 @@ def tolerance_error(y, y_true, rtol, atol):
     return np.linalg.norm(e, axis=1) / np.sqrt(e.shape[1])
 
 
-def zoo(rng, d, *, rotate, with_b=True):
-    """A random heavy-ball setting with an exactly critical mode, a flat mode and (maybe) c = 0."""
+def zoo(rng, d, *, rotate, with_b=True, frictionless=False):
+    """A random heavy-ball setting with a flat mode, a slow mode and, for d > 1, a critical mode
+    (exactly critical when not rotated: ``from_eigenvalues`` keeps a diagonal ``A`` exact);
+    ``c = 0`` when ``frictionless``."""
     m = float(rng.uniform(0.2, 3.0))
-    c = float(rng.choice([0.0, rng.uniform(0.05, 3.0)]))
+    c = 0.0 if frictionless else float(rng.uniform(0.05, 3.0))
     eigs = rng.uniform(0.0, 5.0, d)
     eigs[0] = 0.0  # a flat direction
     if d > 1:
-        eigs[1] = c * c / (4 * m)  # exactly critical (or flat again when c = 0)
+        eigs[1] = c * c / (4 * m)  # critical (or flat again when c = 0)
     if d > 2:
         eigs[2] = 1e-3  # a slow mode
     q0 = hb.Quadratic.from_eigenvalues(eigs, rotation="random" if rotate else None, seed=int(rng.integers(1 << 30)))
@@ -132,7 +134,8 @@ def rel_err(a, b):
 def test_exact_matches_expm_on_random_quadratics(case):
     rng = np.random.default_rng(1000 + case)
     d = [1, 2, 3, 5, 8, 13, 20, 30, 40, 50][case]
-    m, c, q = zoo(rng, d, rotate=case % 2 == 1, with_b=case % 3 != 0)
+    # c = 0 in cases 3, 4, 9; exactly critical modes (diagonal A, c > 0) in cases 2, 6, 8
+    m, c, q = zoo(rng, d, rotate=case % 2 == 1, with_b=case % 3 != 0, frictionless=case in (3, 4, 9))
     theta0, v0 = rng.standard_normal(d), rng.standard_normal(d)
     ts = np.linspace(0.0, 10.0, 11)
     ref = expm_heavyball(m, c, q.A, q.b, theta0, v0, ts)
@@ -290,7 +293,7 @@ def test_energy_balance_along_exact(rng, c):
 def test_simulate_dop853_matches_exact_on_the_zoo(case):
     rng = np.random.default_rng(2000 + case)
     d = [1, 2, 3, 8, 20, 50][case]
-    m, c, q = zoo(rng, d, rotate=case % 2 == 0, with_b=case % 3 != 1)
+    m, c, q = zoo(rng, d, rotate=case % 2 == 0, with_b=case % 3 != 1, frictionless=case in (0, 3))  # c = 0: d = 1, 8
     theta0, v0 = rng.standard_normal(d), rng.standard_normal(d)
     ts = np.linspace(0.0, 10.0, 41)
     ode = HeavyBallODE(m, c)
@@ -531,6 +534,20 @@ def test_failed_integration_success_false_and_raises_only_with_throw():
         simulate(HeavyBallODE(1.0, 0.1), quartic, [1.0], (0.0, 10.0), throw=True, **kwargs)
 
 
+def test_work_budget_too_many_steps_is_a_failure_with_a_hint():
+    # m = 1e-8: DOP853 needs steps below ~3e-8 for stability, ~1e9 evaluations on [0, 5]
+    q, ode = hb.Quadratic.valley(kappa=10), HeavyBallODE(m=1e-8, c=1.0)
+    sol = simulate(ode, q, [1.0, 1.0], (0.0, 5.0), max_nfev=2000, throw=False)
+    assert not sol.success and sol.status == "failed" and sol.nfev == 2000
+    assert "Too many steps" in sol.message and "max_nfev = 2000" in sol.message and "Radau" in sol.message
+    np.testing.assert_array_equal(sol.theta, [[1.0, 1.0]])  # only the start is known
+    assert simulate(ode, q, [1.0, 1.0], (0.0, 5.0), max_nfev=2000, throw=False, t_eval=[1.0]).t.size == 0
+    with pytest.raises(RuntimeError, match="Too many steps"):
+        simulate(ode, q, [1.0, 1.0], (0.0, 5.0), max_nfev=2000)
+    implicit = simulate(ode, q, [1.0, 1.0], (0.0, 5.0), method="Radau", max_nfev=20_000)  # the same within budget
+    assert implicit.success and implicit.nfev < 20_000
+
+
 def test_stiff_problem_suggests_an_implicit_method():
     q = hb.Quadratic([[1.0]])
     ode = HeavyBallODE(m=1e-3, c=1.0)  # decay rates c/m = 1e3 and h/c = 1
@@ -638,6 +655,7 @@ def test_bad_ode_parameters(factory, name):
         (dict(atol=[1e-9, 1e-9, 1e-9]), "`atol`"),
         (dict(gtol=0.0), "`gtol`"),
         (dict(max_norm=1.0), "`max_norm`"),
+        (dict(max_nfev=0), "`max_nfev`"),
     ],
 )
 def test_bad_simulate_arguments(kwargs, name):

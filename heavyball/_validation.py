@@ -73,7 +73,8 @@ def as_float_array(
         The argument's name, used in error messages.
     dtype : numpy dtype, optional
         ``None`` keeps float32 and float64 as they are and converts integers and
-        booleans to float64; otherwise the array is cast to ``dtype``.
+        booleans to float64; otherwise the array is cast to ``dtype`` (values beyond its
+        range become ±inf without a warning, and are then refused when ``finite``).
     ndim : int, optional
         Required number of dimensions.
     finite : bool
@@ -84,7 +85,8 @@ def as_float_array(
     arr = _numeric_array(name, value)
     if dtype is None:
         dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
-    arr = np.array(arr, dtype=dtype, copy=True) if copy else np.asarray(arr, dtype=dtype)
+    with np.errstate(over="ignore"):  # values beyond the target dtype's range become ±inf (IEEE)
+        arr = np.array(arr, dtype=dtype, copy=True) if copy else np.asarray(arr, dtype=dtype)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"`{name}` must be a {ndim}-D array, got shape {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):

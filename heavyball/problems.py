@@ -22,6 +22,11 @@ __all__ = ["Problem", "Quadratic", "Rosenbrock", "Objective"]
 
 #: relative tolerance for the symmetry of ``A`` and the orthogonality of rotations
 SYMMETRY_RTOL = 1e-10
+#: largest allowed ``d·max|A_ij|``: every eigenvalue (``|h| <= d·max|A_ij|``), ``A + Aᵀ`` and
+#: a few sums of them stay representable in float64 (about 1.1e307)
+MAX_ENTRY_SCALE = float(np.finfo(np.float64).max) / 16
+#: largest allowed ``|a|`` of :class:`Rosenbrock` (its minimiser ``(a, a²)`` must be representable)
+MAX_ROSENBROCK_A = 1e150
 
 
 @runtime_checkable
@@ -68,7 +73,8 @@ class Quadratic:
         The minimiser ``A⁻¹b`` when ``A`` is positive definite; the minimum-norm minimiser
         ``A⁺b`` when ``A`` is positive semidefinite and singular with ``b`` in its range;
         ``None`` when ``f`` has no minimiser (a negative curvature, or ``b`` outside the
-        range of a singular ``A``: ``f`` is then unbounded below).
+        range of a singular ``A``: ``f`` is then unbounded below), and also when the minimiser
+        exists but overflows float64 (e.g. ``A = 1e-300``, ``b = 1e300``).
     dim : int
 
     Examples
@@ -86,16 +92,22 @@ class Quadratic:
         A = as_float_array("A", A, dtype=np.float64)
         if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
             raise ValueError(f"`A` must be a non-empty square 2-D array, got shape {A.shape}")
-        scale = np.max(np.abs(A))
-        asym = np.max(np.abs(A - A.T))
-        if asym > SYMMETRY_RTOL * max(scale, np.finfo(float).tiny):
+        scale = float(np.max(np.abs(A)))
+        d = A.shape[0]
+        if scale > MAX_ENTRY_SCALE / d:
+            raise ValueError(
+                f"`A` is too large: its entries must satisfy d·max|A_ij| <= {MAX_ENTRY_SCALE:.3g} so that its "
+                f"eigenvalues are representable in float64, got max|A_ij| = {scale:.3g} with d = {d}"
+            )
+        unit = A / scale if scale > 0 else A  # compare in units of max|A|: no overflow, no underflow
+        asym = float(np.max(np.abs(unit - unit.T)))
+        if asym > SYMMETRY_RTOL:
             raise ValueError(
                 f"`A` must be symmetric (|A - Aᵀ| <= {SYMMETRY_RTOL:g}·max|A|), "
-                f"got max|A - Aᵀ| = {asym:.3g} with max|A| = {scale:.3g}"
+                f"got max|A - Aᵀ| = {asym * scale:.3g} with max|A| = {scale:.3g}"
             )
-        A = 0.5 * (A + A.T)
+        A = 0.5 * A + 0.5 * A.T  # halves first: no overflow
         A.flags.writeable = False
-        d = A.shape[0]
         if b is None:
             b = np.zeros(d)
         else:
@@ -116,7 +128,7 @@ class Quadratic:
         it, ``w = (−sin a, cos a)``: :math:`A = h_{min} uu^\top + h_{max} ww^\top`, ``b = 0``.
         """
         kappa = as_real("kappa", kappa, lower=1.0)
-        h_max = as_real("h_max", h_max, lower=0.0, lower_inclusive=False)
+        h_max = as_real("h_max", h_max, lower=0.0, lower_inclusive=False, upper=MAX_ENTRY_SCALE / 2)
         angle = as_real("angle", angle)
         h_min = h_max / kappa
         u = np.array([np.cos(angle), np.sin(angle)])
@@ -146,6 +158,12 @@ class Quadratic:
         if eigs.ndim != 1 or eigs.size == 0:
             raise ValueError(f"`eigs` must be a non-empty 1-D array, got shape {eigs.shape}")
         d = eigs.size
+        top = float(np.max(np.abs(eigs)))
+        if top > MAX_ENTRY_SCALE / d:
+            raise ValueError(
+                f"`eigs` are too large: max|eigs| must be <= {MAX_ENTRY_SCALE / d:.3g} for d = {d} "
+                f"(representable in float64), got {top:.3g}"
+            )
         if rotation is None:
             Q = np.eye(d)
         elif isinstance(rotation, str):
@@ -159,7 +177,7 @@ class Quadratic:
             if err > SYMMETRY_RTOL * d:
                 raise ValueError(f"`rotation` must be orthogonal (QᵀQ = I), got max|QᵀQ − I| = {err:.3g}")
         A = (Q * eigs) @ Q.T
-        return cls(0.5 * (A + A.T), b)
+        return cls(0.5 * A + 0.5 * A.T, b)
 
     def with_weight_decay(self, lam) -> "Quadratic":
         r"""The quadratic with Hessian ``A + λI``: coupled L2 regularisation.
@@ -169,6 +187,12 @@ class Quadratic:
         Every eigenvalue shifts by ``λ``; the eigenvectors do not change.
         """
         lam = as_real("lam", lam, lower=0.0)
+        top = float(np.max(np.abs(self._A))) + lam
+        if top > MAX_ENTRY_SCALE / self.dim:
+            raise ValueError(
+                f"`lam` is too large: A + λI must have d·max|entry| <= {MAX_ENTRY_SCALE:.3g}, got λ = {lam:.3g} "
+                f"with max|A_ij| = {float(np.max(np.abs(self._A))):.3g} and d = {self.dim}"
+            )
         return Quadratic(self._A + lam * np.eye(self.dim), self._b)
 
     # -- data -------------------------------------------------------------------------
@@ -227,8 +251,11 @@ class Quadratic:
             scale = max(float(np.linalg.norm(self._b)), np.finfo(float).tiny)
             if np.linalg.norm(bt[zero]) > 1e-10 * scale:
                 return None  # b outside the range of A: f is unbounded below
-        xt = np.where(zero, 0.0, bt / np.where(zero, 1.0, h))
-        x = V @ xt
+        with np.errstate(over="ignore", invalid="ignore"):
+            xt = np.where(zero, 0.0, bt / np.where(zero, 1.0, h))
+            x = V @ xt
+        if not np.all(np.isfinite(x)):
+            return None  # the minimiser exists but is not representable in float64
         x.flags.writeable = False
         return x
 
@@ -242,19 +269,29 @@ class Quadratic:
     def _A_b(self, dtype):
         if dtype == np.float64:
             return self._A, self._b
-        return self._A.astype(dtype), self._b.astype(dtype)
+        with np.errstate(over="ignore"):  # entries beyond float32's range become ±inf
+            return self._A.astype(dtype), self._b.astype(dtype)
 
     def value(self, theta):
-        """``f(θ) = ½θᵀAθ − bᵀθ`` over ``theta`` shaped ``(..., d)``; returns shape ``(...)``."""
+        """``f(θ) = ½θᵀAθ − bᵀθ`` over ``theta`` shaped ``(..., d)``; returns shape ``(...)``.
+
+        Non-finite ``theta``, or a value beyond float64's range, gives ``inf``/``NaN``
+        without a warning (optimisers evaluate diverging iterates)."""
         theta = check_theta("theta", theta, self.dim)
         A, b = self._A_b(theta.dtype)
-        return 0.5 * np.sum((theta @ A) * theta, axis=-1) - theta @ b
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.sum((0.5 * _rowwise_matvec(theta, A) - b) * theta, axis=-1)
 
     def grad(self, theta):
-        """``∇f(θ) = Aθ − b`` over ``theta`` shaped ``(..., d)``; returns shape ``(..., d)``."""
+        """``∇f(θ) = Aθ − b`` over ``theta`` shaped ``(..., d)``; returns shape ``(..., d)``.
+
+        Non-finite or overflowing results are returned silently, as in :meth:`value`."""
         theta = check_theta("theta", theta, self.dim)
         A, b = self._A_b(theta.dtype)
-        return theta @ A - b  # A is symmetric: θA = (Aθ)ᵀ row-wise
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = _rowwise_matvec(theta, A)  # A is symmetric: θA = (Aθ)ᵀ row-wise
+            g -= b
+            return g
 
     def hessian(self, theta=None):
         """The constant Hessian ``A`` (``theta`` is accepted for the protocol and ignored)."""
@@ -273,6 +310,28 @@ class Quadratic:
     __hash__ = None  # mutable-looking arrays: not hashable
 
 
+#: up to this dimension, products with ``A`` are evaluated as ``d`` vectorised multiply-adds
+SMALL_DIM = 8
+
+
+def _rowwise_matvec(theta: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``θA`` row by row (``= (Aθ)ᵀ``, ``A`` symmetric) for ``theta`` shaped ``(..., d)``.
+
+    For ``d <= SMALL_DIM`` the product is ``d`` elementwise multiply-adds over the batch, so
+    each row's result is rounded the same way whatever the batch size (a batched run equals
+    the same configurations run one by one, bit for bit) and it is faster than BLAS on tall,
+    thin batches. Larger ``d`` uses the BLAS product, whose blocking may round a row
+    differently with the number of rows (differences of an ulp).
+    """
+    d = A.shape[0]
+    if d > SMALL_DIM:
+        return theta @ A
+    out = theta[..., 0, None] * A[0]
+    for j in range(1, d):  # a loop over coordinates (≤ SMALL_DIM), never over configurations
+        out += theta[..., j, None] * A[j]
+    return out
+
+
 def random_orthogonal(d: int, seed=None) -> np.ndarray:
     """A Haar-distributed random orthogonal ``d×d`` matrix from ``default_rng(seed)``.
 
@@ -280,6 +339,8 @@ def random_orthogonal(d: int, seed=None) -> np.ndarray:
     diagonal so that the distribution is exactly Haar (Mezzadri, Notices AMS 2007).
     """
     d = as_int("d", d, minimum=1)
+    if not (seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence))):
+        seed = as_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((d, d))
     Q, R = np.linalg.qr(Z)
@@ -296,14 +357,16 @@ class Rosenbrock:
 
     Parameters
     ----------
-    a : float
+    a : float, ``|a| <= 1e150`` (so that the minimiser ``(a, a²)`` is representable)
     b : float, > 0
+
+    Evaluations far from the minimiser may overflow to ``inf``; they do so silently.
     """
 
     dim = 2
 
     def __init__(self, a=1.0, b=100.0):
-        self.a = as_real("a", a)
+        self.a = as_real("a", a, lower=-MAX_ROSENBROCK_A, upper=MAX_ROSENBROCK_A)
         self.b = as_real("b", b, lower=0.0, lower_inclusive=False)
 
     @property
@@ -319,22 +382,25 @@ class Rosenbrock:
     def value(self, theta):
         theta = check_theta("theta", theta, 2)
         x, y = theta[..., 0], theta[..., 1]
-        return (self.a - x) ** 2 + self.b * (y - x * x) ** 2
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (self.a - x) ** 2 + self.b * (y - x * x) ** 2
 
     def grad(self, theta):
         theta = check_theta("theta", theta, 2)
         x, y = theta[..., 0], theta[..., 1]
-        r = y - x * x
-        gx = -2 * (self.a - x) - 4 * self.b * x * r
-        gy = 2 * self.b * r
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = y - x * x
+            gx = -2 * (self.a - x) - 4 * self.b * x * r
+            gy = 2 * self.b * r
         return np.stack([gx, gy], axis=-1)
 
     def hessian(self, theta):
         theta = check_theta("theta", theta, 2)
         x, y = theta[..., 0], theta[..., 1]
-        hxx = 2 - 4 * self.b * (y - x * x) + 8 * self.b * x * x
-        hxy = -4 * self.b * x
-        hyy = np.full_like(x, 2 * self.b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            hxx = 2 - 4 * self.b * (y - x * x) + 8 * self.b * x * x
+            hxy = -4 * self.b * x
+            hyy = np.full_like(x, 2 * self.b)
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
     def __repr__(self) -> str:
@@ -352,10 +418,68 @@ _ALLOWED_NODES = (
 )  # fmt: skip
 
 
+#: largest exponent allowed in a power of constants (``9**9**9`` would take sympy hours)
+MAX_CONSTANT_EXPONENT = 1000.0
+#: deepest nesting of function calls and powers in a text formula (each level multiplies the
+#: size of the derivatives sympy builds: 40 nested powers take seconds, 100 nested sines a minute)
+MAX_FORMULA_NESTING = 16
+#: deepest syntax tree of a text formula (a chain of 500 sums is fine; Python's parser itself
+#: fails on a few thousand levels)
+MAX_FORMULA_DEPTH = 500
+
+
+def _depths(tree):
+    """``(depth, nesting)`` of a syntax tree, iteratively: its height, and the largest number
+    of calls and powers on one root-to-leaf path."""
+    depth = nesting = 0
+    stack = [(tree, 1, 0)]
+    while stack:
+        node, level, nest = stack.pop()
+        nest += isinstance(node, ast.Call) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow))
+        depth, nesting = max(depth, level), max(nesting, nest)
+        stack.extend((child, level + 1, nest) for child in ast.iter_child_nodes(node))
+    return depth, nesting
+
+
+def _constant_value(node) -> float | None:
+    """The float value of a subtree made only of numbers and arithmetic, or ``None`` when it
+    contains a name or a call. Overflow gives ``inf``; nothing is computed exactly, so this
+    is cheap whatever the subtree (``9**9**9`` evaluates to ``inf`` in microseconds)."""
+    import math
+
+    if isinstance(node, ast.Constant):
+        try:
+            return float(node.value)
+        except OverflowError:  # an integer literal beyond float64
+            return math.inf
+    if isinstance(node, ast.UnaryOp):
+        x = _constant_value(node.operand)
+        return None if x is None else (-x if isinstance(node.op, ast.USub) else x)
+    if isinstance(node, ast.BinOp):
+        a, b = _constant_value(node.left), _constant_value(node.right)
+        if a is None or b is None:
+            return None
+        with np.errstate(all="ignore"):
+            fa, fb = np.float64(a), np.float64(b)
+            if isinstance(node.op, ast.Add):
+                return float(fa + fb)
+            if isinstance(node.op, ast.Sub):
+                return float(fa - fb)
+            if isinstance(node.op, ast.Mult):
+                return float(fa * fb)
+            if isinstance(node.op, ast.Div):
+                return float(fa / fb) if fb != 0 else math.nan
+            return float(np.power(np.abs(fa), fb))  # Pow: magnitude only
+    return None
+
+
 def _parse_formula(text: str, names: dict):
     """Parse a formula safely: only arithmetic, numbers, the declared symbols and
     :data:`ALLOWED_FUNCTIONS`. The text is checked with :mod:`ast` *before* sympy sees it,
-    so nothing in it is ever executed."""
+    so nothing in it is ever executed, and powers of constants with exponents beyond
+    :data:`MAX_CONSTANT_EXPONENT` (which sympy would evaluate exactly, without end) are refused."""
+    import math
+
     import sympy
     from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
@@ -366,6 +490,14 @@ def _parse_formula(text: str, names: dict):
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise ValueError(f"`expr` is not a valid formula: {describe(text)} ({exc.msg})") from None
+    except (RecursionError, MemoryError):  # e.g. 5000 nested unary minus signs
+        raise ValueError(f"`expr` is nested too deeply to parse: {describe(text)}") from None
+    depth, nesting = _depths(tree)
+    if depth > MAX_FORMULA_DEPTH or nesting > MAX_FORMULA_NESTING:
+        raise ValueError(
+            f"`expr` is nested too deeply: syntax-tree depth {depth} (at most {MAX_FORMULA_DEPTH}) and "
+            f"{nesting} nested calls or powers (at most {MAX_FORMULA_NESTING}); pass a sympy expression instead"
+        )
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ValueError(
@@ -373,7 +505,16 @@ def _parse_formula(text: str, names: dict):
                 f"functions {list(ALLOWED_FUNCTIONS)}; got {type(node).__name__} in {describe(text)}"
             )
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
-            raise ValueError(f"`expr` may only contain numeric constants, got {node.value!r}")
+            raise ValueError(f"`expr` may only contain numeric constants, got {describe(node.value)}")
+        if isinstance(node, ast.Constant) and isinstance(node.value, float) and not math.isfinite(node.value):
+            raise ValueError(f"`expr` may only contain finite numbers (float64), got {describe(ast.unparse(node))}")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            base, exponent = _constant_value(node.left), _constant_value(node.right)
+            if base is not None and not (exponent is not None and abs(exponent) <= MAX_CONSTANT_EXPONENT):
+                raise ValueError(
+                    f"`expr` raises a constant to a power beyond ±{MAX_CONSTANT_EXPONENT:g} (exact arithmetic "
+                    f"would not finish): {describe(ast.unparse(node))}"
+                )
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_FUNCTIONS or node.keywords:
                 raise ValueError(
@@ -384,7 +525,14 @@ def _parse_formula(text: str, names: dict):
     local = dict(names)
     local.update({fn: getattr(sympy, "Abs" if fn == "abs" else fn) for fn in ALLOWED_FUNCTIONS})
     global_dict = {"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "Symbol": sympy.Symbol}
-    return parse_expr(source, local_dict=local, global_dict=global_dict, transformations=standard_transformations)
+    try:
+        return parse_expr(source, local_dict=local, global_dict=global_dict, transformations=standard_transformations)
+    except (TypeError, ValueError, ArithmeticError, sympy.SympifyError) as exc:  # e.g. sin(x, y)
+        raise ValueError(f"`expr` is not a valid formula: {describe(text)} ({_one_line(exc)})") from None
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 class Objective:
@@ -430,7 +578,12 @@ class Objective:
             The objective. A string is parsed safely: it may use only numbers, arithmetic
             (``+ - * / ** ^``), the given ``symbols`` and the functions in
             ``ALLOWED_FUNCTIONS``; anything else (attributes, subscripts, other names, e.g.
-            ``__import__('os')``) is rejected with a ``ValueError`` before it is evaluated.
+            ``__import__('os')``) is rejected with a ``ValueError`` before it is evaluated, as
+            are formulas that would not finish or not evaluate to real numbers: powers of
+            constants with exponents beyond ``MAX_CONSTANT_EXPONENT`` (``9**9**9``), nesting
+            beyond ``MAX_FORMULA_NESTING`` calls/powers or ``MAX_FORMULA_DEPTH`` levels, non-finite
+            constants (``1e999``), and constants that are infinite, NaN or complex
+            (``x/0``, ``log(0)``, ``sqrt(-1)``).
         symbols : sequence of sympy.Symbol or str
             The coordinates, in order: ``theta[..., i]`` is ``symbols[i]``.
 
@@ -465,11 +618,18 @@ class Objective:
         names = {s.name: s for s in syms}
         if isinstance(expr, str):
             expr = _parse_formula(expr, names)
+            if not isinstance(expr, sympy.Expr):  # e.g. a bare function name: "sin"
+                raise ValueError(f"`expr` must be a formula (an expression of the symbols), got {describe(str(expr))}")
         elif not isinstance(expr, sympy.Expr):
             raise TypeError(f"`expr` must be a sympy expression or a string, got {describe(expr)}")
         extra = expr.free_symbols - set(syms)
         if extra:
             raise ValueError(f"`expr` has symbols {sorted(map(str, extra))} not among `symbols` {syms}")
+        if expr.has(sympy.zoo, sympy.oo, sympy.nan, sympy.I):
+            raise ValueError(
+                f"`expr` must be a finite real formula; it simplifies to something with an infinity, NaN or "
+                f"the imaginary unit (a division by zero, log(0), sqrt of a negative constant?): {describe(str(expr))}"
+            )
         grad_exprs = [sympy.diff(expr, s) for s in syms]
         hess_exprs = [[sympy.diff(g, s) for s in syms] for g in grad_exprs]
         f_value = sympy.lambdify(syms, expr, modules="numpy")
@@ -483,19 +643,26 @@ class Objective:
         def _full(val, theta):
             return np.broadcast_to(np.asarray(val, dtype=theta.dtype), theta.shape[:-1])
 
+        # evaluations outside the formula's domain (log of a negative number, overflow) give
+        # NaN/inf silently, like the other problems
+        quiet = functools.partial(np.errstate, all="ignore")
+
         def value(theta):
             theta = check_theta("theta", theta, d)
-            return _full(f_value(*_columns(theta)), theta).copy()
+            with quiet():
+                return _full(f_value(*_columns(theta)), theta).copy()
 
         def grad(theta):
             theta = check_theta("theta", theta, d)
             cols = _columns(theta)
-            return np.stack([_full(g(*cols), theta) for g in f_grad], axis=-1)
+            with quiet():
+                return np.stack([_full(g(*cols), theta) for g in f_grad], axis=-1)
 
         def hessian(theta):
             theta = check_theta("theta", theta, d)
             cols = _columns(theta)
-            return np.stack([np.stack([_full(h(*cols), theta) for h in row], -1) for row in f_hess], -2)
+            with quiet():
+                return np.stack([np.stack([_full(h(*cols), theta) for h in row], -1) for row in f_hess], -2)
 
         obj = cls(value, grad, d, hessian=hessian, minimizer=minimizer, name=name or str(expr))
         obj.expr = expr

@@ -26,6 +26,12 @@ The asymptotic rate of a run is the spectral radius: the largest root modulus ov
 spectrum. Everything here is vectorised, float64, and uses real-branch closed forms (no
 ``numpy.linalg.eigvals``, no complex square roots on large grids).
 
+Domain: every real input (curvatures, ``lr``, ``momentum``, ``m``, ``c``) must be finite with
+magnitude at most ``MAX_MAGNITUDE = 1e50`` (a ``ValueError`` naming the argument otherwise), so
+that the squares and products inside the closed forms stay within float64 and no result is
+NaN; unstable settings inside that range give rates ``>= 1``, never errors. No function emits
+a numpy ``RuntimeWarning``.
+
 References: Polyak (1964), "Some methods of speeding up the convergence of iteration
 methods"; Nesterov (1983); Lessard, Recht & Packard (2016), "Analysis and design of
 optimization algorithms via integral quadratic constraints", SIAM J. Optim.; Goh (2017),
@@ -34,6 +40,7 @@ optimization algorithms via integral quadratic constraints", SIAM J. Optim.; Goh
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -43,6 +50,7 @@ from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_s
 
 __all__ = [
     "METHODS",
+    "MAX_MAGNITUDE",
     "TUNINGS",
     "REPEATED_RTOL",
     "Tuned",
@@ -68,6 +76,11 @@ METHODS = ("heavyball", "nesterov", "gd")
 TUNINGS = {"gd": "gd", "heavyball": "heavyball", "nesterov": "nesterov", "nesterov-quadratic": "nesterov"}
 #: default relative tolerance of :func:`root_regime` for "repeated": |T² − 4D| <= rtol·(T² + 4|D|)
 REPEATED_RTOL = 1e-10
+#: largest magnitude of every real input (curvatures, lr, momentum, m, c): products and squares
+#: of such numbers in the closed forms stay far inside float64's range, so no result is NaN
+MAX_MAGNITUDE = 1e50
+#: smallest curvature :func:`optimal_parameters` accepts (its learning rates are about 1/h)
+MIN_CURVATURE = 1e-300
 #: elements per block when a radius map is evaluated blockwise (keeps temporaries in cache)
 _BLOCK = 1 << 14
 
@@ -80,11 +93,11 @@ def _check_method(method) -> str:
 
 
 def _check_lr(lr) -> np.ndarray:
-    return as_real("lr", lr, lower=0.0, array=True)
+    return as_real("lr", lr, lower=0.0, upper=MAX_MAGNITUDE, array=True)
 
 
 def _check_momentum(momentum, method: str) -> np.ndarray:
-    momentum = as_real("momentum", momentum, array=True)
+    momentum = as_real("momentum", momentum, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     if method == "gd" and np.any(momentum != 0):
         raise ValueError(
             "`momentum` must be 0 for method='gd' (use 'heavyball' or 'nesterov' for momentum "
@@ -94,7 +107,7 @@ def _check_momentum(momentum, method: str) -> np.ndarray:
 
 
 def _check_spectrum(eigenvalues) -> np.ndarray:
-    h = as_float_array("eigenvalues", eigenvalues, dtype=np.float64)
+    h = as_real("eigenvalues", eigenvalues, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     if h.ndim > 1 or h.size == 0:
         raise ValueError(f"`eigenvalues` must be a scalar or a non-empty 1-D spectrum, got shape {h.shape}")
     return h.reshape(-1)
@@ -102,11 +115,25 @@ def _check_spectrum(eigenvalues) -> np.ndarray:
 
 def _elementwise_args(h, lr, momentum, method):
     method = _check_method(method)
-    h = as_float_array("h", h, dtype=np.float64)
+    h = as_real("h", h, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     lr = _check_lr(lr)
     momentum = _check_momentum(momentum, method)
     shape = broadcast_shapes(h=h.shape, lr=lr.shape, momentum=momentum.shape)
     return h, lr, momentum, method, shape
+
+
+def _quiet(fn):
+    """Run ``fn`` with numpy's floating-point warnings off. Extreme but valid inputs (e.g.
+    ``lr·h = 1e300``) give results that overflow float64: they come out as ``inf`` (an
+    unstable rate) without a ``RuntimeWarning``; the functions never return NaN for finite
+    input."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _out(x):
@@ -212,6 +239,7 @@ def _radius_map(points, lr, mu, method, shape):
 # -------------------------------------------------------------------------------------------
 # public: matrices, roots, radius, stability, regimes
 # -------------------------------------------------------------------------------------------
+@_quiet
 def iteration_matrix(h, *, lr, momentum=0.0, method="heavyball"):
     r"""The 2×2 iteration matrix of one curvature, acting on the state ``(x_k, x_{k−1})``.
 
@@ -251,6 +279,7 @@ def iteration_matrix(h, *, lr, momentum=0.0, method="heavyball"):
     return M
 
 
+@_quiet
 def characteristic_roots(h, *, lr, momentum=0.0, method="heavyball"):
     r"""Both roots of the characteristic polynomial ``z² − Tz + D`` of one curvature.
 
@@ -300,6 +329,7 @@ def characteristic_roots(h, *, lr, momentum=0.0, method="heavyball"):
     return z
 
 
+@_quiet
 def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
     r"""The asymptotic rate: the largest root modulus over a spectrum of curvatures.
 
@@ -365,6 +395,7 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
     return _out(_radius_map(points, lr, momentum, method, shape))
 
 
+@_quiet
 def is_stable(h, *, lr, momentum=0.0, method="heavyball"):
     r"""Whether both roots of one curvature lie strictly inside the unit circle.
 
@@ -388,6 +419,7 @@ def is_stable(h, *, lr, momentum=0.0, method="heavyball"):
     return _out(np.broadcast_to(stable, shape).copy())
 
 
+@_quiet
 def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
     r"""``"complex"``, ``"real"`` or ``"repeated"``: the discrete damping regime per curvature.
 
@@ -411,7 +443,7 @@ def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
     h, lr, momentum, method, shape = _elementwise_args(h, lr, momentum, method)
     rtol = as_real("rtol", rtol, lower=0.0)
     T, D, disc = _trace_det_disc(h, lr, momentum, method)
-    repeated = np.abs(disc) <= rtol * (T * T + 4.0 * np.abs(D))
+    repeated = np.isfinite(disc) & (np.abs(disc) <= rtol * (T * T + 4.0 * np.abs(D)))  # inf: real, far apart
     regime = np.where(repeated, "repeated", np.where(disc < 0, "complex", "real"))
     return _out(np.broadcast_to(regime, shape).copy())
 
@@ -427,6 +459,7 @@ class Tuned(NamedTuple):
     rate: float
 
 
+@_quiet
 def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     r"""Closed-form tunings for a spectrum in ``[h_min, h_max]``, ``κ = h_max/h_min``.
 
@@ -453,7 +486,8 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     Parameters
     ----------
     h_min, h_max : float or array_like
-        ``0 < h_min ≤ h_max``; broadcast with each other.
+        ``0 < h_min ≤ h_max``, both in ``[1e-300, 1e50]`` (:data:`MIN_CURVATURE`,
+        :data:`MAX_MAGNITUDE`: the tuned ``lr ≈ 1/h`` stays finite); broadcast with each other.
     method : {"heavyball", "gd", "nesterov", "nesterov-quadratic"}
 
     Returns
@@ -468,8 +502,9 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     [400.0, 81.0, 9.0]
     """
     method = as_choice("method", method, tuple(TUNINGS))
-    h_min = as_real("h_min", h_min, lower=0.0, lower_inclusive=False, array=True)
-    h_max = as_real("h_max", h_max, lower=0.0, lower_inclusive=False, array=True)
+    # h >= 1e-300: the tuned lr (about 1/h) stays finite
+    h_min = as_real("h_min", h_min, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
+    h_max = as_real("h_max", h_max, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
     broadcast_shapes(h_min=h_min.shape, h_max=h_max.shape)
     if np.any(h_max < h_min):
         raise ValueError(f"`h_max` must be >= `h_min`, got h_max={describe(h_max if h_max.ndim else float(h_max))} "
@@ -490,11 +525,12 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     else:  # nesterov-quadratic
         lr = 4.0 / (3.0 * h_max + h_min)
         s = np.sqrt((3.0 * h_max + h_min) / h_min)  # √(3κ + 1)
-        momentum = (s - 2.0) / (s + 2.0)
+        momentum = 1.0 - 4.0 / (s + 2.0)  # (s − 2)/(s + 2), also for s = inf (κ beyond float64)
         rate = 1.0 - 2.0 / s
     return Tuned(_out(lr), _out(momentum), _out(rate))
 
 
+@_quiet
 def critical_momentum(h, lr):
     r"""The momentum that puts a repeated root at curvature ``h``: ``μ = (1 − √(γh))²``.
 
@@ -508,12 +544,13 @@ def critical_momentum(h, lr):
     >>> float(rates.critical_momentum(0.01, 1.0))
     0.81
     """
-    h = as_real("h", h, lower=0.0, array=True)
+    h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
     lr = _check_lr(lr)
     broadcast_shapes(h=h.shape, lr=lr.shape)
     return _out((1.0 - np.sqrt(lr * h)) ** 2)
 
 
+@_quiet
 def critical_rate(h, lr):
     r"""The heavy-ball rate at :func:`critical_momentum`: ``|1 − √(γh)|`` (Goh 2017).
 
@@ -523,7 +560,7 @@ def critical_rate(h, lr):
     >>> float(rates.critical_rate(0.01, 1.0))
     0.9
     """
-    h = as_real("h", h, lower=0.0, array=True)
+    h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
     lr = _check_lr(lr)
     broadcast_shapes(h=h.shape, lr=lr.shape)
     return _out(np.abs(1.0 - np.sqrt(lr * h)))
@@ -542,6 +579,7 @@ def _ode_rate(m, c, h):
     return np.where(disc < 0, c / (2.0 * m), over)
 
 
+@_quiet
 def continuous_rate(m, c, eigenvalues):
     r"""The exponential decay rate of the heavy-ball ODE ``m·θ'' + c·θ' + ∇f(θ) = 0``.
 
@@ -572,14 +610,15 @@ def continuous_rate(m, c, eigenvalues):
     >>> round(float(rates.continuous_rate(1.0, 0.2, [0.01, 1.0])), 6)   # critical for h_min: √(h_min/m)
     0.1
     """
-    m = as_real("m", m, lower=0.0, lower_inclusive=False, array=True)
-    c = as_real("c", c, lower=0.0, array=True)
+    m = as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
+    c = as_real("c", c, lower=0.0, upper=MAX_MAGNITUDE, array=True)
     h = _check_spectrum(eigenvalues)
     shape = broadcast_shapes(m=m.shape, c=c.shape)
     r = _ode_rate(m, c, float(h.min()))
     return _out(np.broadcast_to(r, shape).copy())
 
 
+@_quiet
 def optimal_damping(m, h_min):
     r"""The friction with the fastest uniform decay over curvatures ``[h_min, h_max]``: ``2√(m·h_min)``.
 
@@ -594,8 +633,8 @@ def optimal_damping(m, h_min):
     >>> float(rates.optimal_damping(1.0, 0.01))
     0.2
     """
-    m = as_real("m", m, lower=0.0, lower_inclusive=False, array=True)
-    h_min = as_real("h_min", h_min, lower=0.0, lower_inclusive=False, array=True)
+    m = as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
+    h_min = as_real("h_min", h_min, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
     broadcast_shapes(m=m.shape, h_min=h_min.shape)
     return _out(2.0 * np.sqrt(m * h_min))
 
@@ -621,6 +660,7 @@ _MIN_PEAKS = 4
 _PEAK_SPAN = 0.5
 
 
+@_quiet
 def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
     r"""The empirical per-step rate ``ρ`` of a decaying error sequence, ``e_k ≈ C·ρᵏ``.
 
@@ -691,6 +731,8 @@ def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
     e = as_float_array("errors", errors, dtype=np.float64, finite=False)
     if e.ndim == 0:
         raise ValueError("`errors` must be a sequence shaped (n, *batch), got a scalar")
+    if e.shape[0] == 0:
+        raise ValueError(f"`errors` must hold at least one error (n >= 1), got shape {e.shape}")
     if np.any(e < 0):
         raise ValueError(f"`errors` must be non-negative (norms of errors), got {describe(errors)}")
     floor = as_real("floor", floor, lower=0.0, upper=1.0, lower_inclusive=False, upper_inclusive=False)

@@ -44,8 +44,11 @@ Conventions
   ``‖θ_K − θ*‖ <= tol·‖θ₀ − θ*‖`` when the minimiser is known, else
   ``‖∇f(θ_K)‖ <= tol·‖∇f(θ₀)‖``. The default ``tol`` is ``sqrt(eps)`` of the run's dtype
   (1.5e-8 in float64, 3.5e-4 in float32). Otherwise ``"max_steps"``.
-* **Memory.** The recorded arrays may take at most :data:`MEMORY_BUDGET` (1 GiB); a larger
-  request raises a ``ValueError`` naming ``record`` and ``every`` before any allocation.
+* **Memory.** The recorded arrays may take at most :data:`MEMORY_BUDGET` (1 GiB) with
+  ``record="all"`` and :data:`LOSS_MEMORY_BUDGET` (2 GiB) with ``record="loss"`` (loss curves
+  are what a sweep is run for: every step's loss and distance of 10⁵ configurations over 1000
+  steps take 1.6 GB; 2 GiB is still far from exhausting a workstation); a larger request
+  raises a ``ValueError`` naming ``record`` and ``every`` before any allocation.
 * **dtype.** A float32 ``theta0`` gives a float32 run end to end (hyperparameters are cast to
   it as torch casts Python scalars); anything else runs in float64.
 """
@@ -62,10 +65,13 @@ import numpy as np
 from ._validation import as_choice, as_int, as_real, broadcast_shapes, check_theta, describe
 from .optimizers import _STATE_ARRAYS, _Optimizer, _restrict, _Scratch
 
-__all__ = ["iterate", "DiscreteTrajectory", "MEMORY_BUDGET", "DIVERGENCE_FACTOR"]
+__all__ = ["iterate", "DiscreteTrajectory", "MEMORY_BUDGET", "LOSS_MEMORY_BUDGET", "DIVERGENCE_FACTOR"]
 
 #: bytes the recorded arrays of one run may take (1 GiB)
 MEMORY_BUDGET = 2**30
+#: the budget of a ``record="loss"`` run (2 GiB): loss curves are the product of a sweep
+#: (every step's loss and distance of 10⁵ configurations over 1000 steps take 1.6 GB)
+LOSS_MEMORY_BUDGET = 2**31
 #: a configuration diverges when ‖θ_k‖ > DIVERGENCE_FACTOR·(1 + ‖θ₀‖ + ‖θ*‖), or θ_k is not finite
 DIVERGENCE_FACTOR = 1e8
 
@@ -156,7 +162,18 @@ class RunSpec(NamedTuple):
     bound: np.ndarray  # (B,) float64: the divergence bound on ‖θ_k‖₂
 
 
+#: the largest step count: beyond 2**53 step indices are no longer exact in float64
+MAX_STEPS = 2**53
+
+
 def _record_steps(steps: int, every: int) -> np.ndarray:
+    count = steps // every + 1 + (steps % every != 0)
+    if count * 8 > MEMORY_BUDGET:  # even the index grid alone would not fit
+        raise ValueError(
+            f"`steps`={steps} with `every`={every} would record {count} steps, more than the memory "
+            f"budget of {MEMORY_BUDGET / 2**30:g} GiB allows; record less often (a larger `every`) or "
+            "use `record`='final'"
+        )
     grid = np.arange(0, steps + 1, every, dtype=np.int64)
     if grid[-1] != steps:
         grid = np.append(grid, np.int64(steps))
@@ -178,7 +195,7 @@ def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, th
     d = as_int("problem.dim", problem.dim, minimum=1)
     theta0 = check_theta("theta0", theta0, d, finite=True)
     dtype = theta0.dtype
-    steps = as_int("steps", steps, minimum=0)
+    steps = as_int("steps", steps, minimum=0, maximum=MAX_STEPS)
     record = as_choice("record", record, _RECORDS)
     every = as_int("every", every, minimum=1)
     if tol is None:
@@ -206,12 +223,13 @@ def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, th
         minimizer = np.asarray(minimizer, dtype=dtype)
     item = dtype.itemsize
     nbytes = (len(theta_steps) * size * d + len(loss_steps) * size * (1 + (minimizer is not None))) * item
-    if nbytes > MEMORY_BUDGET:
+    budget, budget_name = (LOSS_MEMORY_BUDGET, "LOSS_MEMORY_BUDGET") if record == "loss" else (MEMORY_BUDGET, "MEMORY_BUDGET")
+    if nbytes > budget:
         raise ValueError(
             f"`record`={record!r} with `every`={every} would store {nbytes / 2**30:.3g} GiB "
-            f"({len(theta_steps)} iterates of {size} configurations × {d} coordinates), more than the "
-            f"budget MEMORY_BUDGET = {MEMORY_BUDGET / 2**30:g} GiB; record less often (a larger `every`), "
-            f"or use `record`='loss' or 'final'"
+            f"({len(theta_steps)} iterates and {len(loss_steps)} losses of {size} configurations × {d} "
+            f"coordinates), more than the budget {budget_name} = {budget / 2**30:g} GiB; record less often "
+            f"(a larger `every`), or use `record`='loss' or 'final'"
         )
     theta0_flat = np.broadcast_to(theta0, full).reshape(size, d).copy()
     with np.errstate(over="ignore"):
@@ -282,7 +300,8 @@ def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, 
     ------
     ValueError
         Bad arguments; shapes that do not broadcast; a recording larger than
-        :data:`MEMORY_BUDGET` (naming ``record`` and ``every``). A diverging configuration is
+        :data:`MEMORY_BUDGET` (:data:`LOSS_MEMORY_BUDGET` for ``record="loss"``; naming ``record``
+        and ``every``). A diverging configuration is
         *not* an error: it is reported in ``status``.
 
     Examples
@@ -311,6 +330,16 @@ def _iterate_general(method, problem, theta0, steps, *, record="all", every=1, t
 
 def _row_norm_sq(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", x, x)
+
+
+def _safe_row_norm(x: np.ndarray) -> np.ndarray:
+    """Row norms that neither overflow nor underflow: ``s·‖x/s‖`` with ``s = max|x|`` per row
+    (``inf`` only for rows holding ``inf``; ``NaN`` for rows holding NaN)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(x), axis=-1) if x.shape[-1] else np.zeros(x.shape[:-1])
+        unit = np.where(scale[:, None] > 0, x / np.where(scale > 0, scale, 1.0)[:, None], 0.0)
+        return scale * np.sqrt(_row_norm_sq(unit))
 
 
 def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit) -> np.ndarray | None:
@@ -414,7 +443,7 @@ def _make_trajectory(spec: RunSpec, *, theta, loss, distance, diverged_at) -> Di
         else:
             g0 = np.asarray(problem.grad(spec.theta0_flat)) if B else np.zeros((0, d))
             gk = np.asarray(problem.grad(final)) if B else np.zeros((0, d))
-            r0, rk = np.sqrt(_row_norm_sq(g0)), np.sqrt(_row_norm_sq(gk))
+            r0, rk = _safe_row_norm(g0), _safe_row_norm(gk)
             what = "gradient norm"
         converged = ~diverged & (rk <= spec.tol * r0)
     status = np.where(diverged, "diverged", np.where(converged, "converged", "max_steps"))
@@ -446,7 +475,8 @@ def _message(spec, diverged_at, converged, r0, rk, what) -> str:
                 f"diverged at step {k}: the iterate became non-finite or its norm passed "
                 f"{DIVERGENCE_FACTOR:g}·(1 + ‖θ₀‖ + ‖θ*‖) = {spec.bound[0]:.3g}."
             )
-        ratio = float(rk[0] / r0[0]) if r0[0] > 0 else float("nan")
+        with np.errstate(all="ignore"):
+            ratio = float(rk[0] / r0[0]) if r0[0] > 0 else float("nan")
         if converged[0]:
             return (
                 f"converged: after {steps} steps the {what} is {float(rk[0]):.3g} "

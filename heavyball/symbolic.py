@@ -773,6 +773,8 @@ def numeric(name: str, key: str, *, modules: str = "numpy", derivation: Derivati
     """
     name = as_choice("name", name, DERIVATIONS)
     modules = as_choice("modules", modules, ("numpy", "mpmath", "math"))
+    if not isinstance(key, str):
+        raise TypeError(f"`key` must be a string naming a result of `{name}`, got {describe(key)}")
     if derivation is not None:
         return _lambdify_result(derivation, key, modules)
     return _lambdified(name, key, modules)

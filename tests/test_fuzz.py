@@ -899,7 +899,7 @@ def test_rates_predicted_vs_measured(data, batch, which):
 # -------------------------------------------------------------------------------------------
 # symbolic: the registry
 # -------------------------------------------------------------------------------------------
-@pytest.mark.xfail(reason="symbolic.py: numeric(name, key) with an unhashable key raises an unnamed TypeError from lru_cache (hardening_findings.md #8)", strict=True)
+
 @FUZZ
 @given(name=st.one_of(st.text(max_size=20), st.sampled_from(["discretization", "consistency", "optimal_parameters"]), junk),
        key=st.one_of(st.text(max_size=10), st.sampled_from(["mu", "eta", "polyak_rate", "lr"]), junk))  # fmt: skip

@@ -597,7 +597,7 @@ def test_empty_batch():
     assert np.shape(fit.rate) == (0,)
 
 
-@pytest.mark.xfail(reason="iterate.py: steps=2**70 gives numpy's unnamed ValueError / OverflowError (hardening_findings.md #2)", strict=True)
+
 def test_huge_step_count_is_refused_by_name():
     """2**70 steps cannot be run: a ValueError naming `steps` (not numpy's OverflowError or
     'Maximum allowed size exceeded')."""
@@ -644,7 +644,7 @@ def test_status_of_a_converging_run_on_an_axis_aligned_quadratic(q):
     assert tr.status == "converged", tr.message
 
 
-@pytest.mark.xfail(reason="iterate.py: gradient norms overflow to inf in _make_trajectory and _message divides inf/inf outside errstate (hardening_findings.md #1)", strict=True)
+
 def test_iterate_with_gradient_norms_beyond_float64():
     """A quadratic whose minimiser overflows (A = 1e-300, b = 1e300: ``minimizer`` is None) and
     whose gradient norm 1e300 squares to inf: a run that does not move (eta = 0) must not be

@@ -200,6 +200,14 @@ class _Scratch:
         return arr
 
 
+def _as_theta(theta, *, finite: bool) -> np.ndarray:
+    """``theta`` as a float array shaped ``(..., d)`` (a scalar is refused, naming it)."""
+    theta = as_float_array("theta", theta, finite=finite)
+    if theta.ndim == 0:
+        raise ValueError(f"`theta` must have shape (..., d), got a scalar {describe(theta)}")
+    return theta
+
+
 def _owned(arr, shape, dtype) -> np.ndarray:
     """A fresh, writable, C-contiguous copy of ``arr`` broadcast to ``shape``."""
     out = np.empty(shape, dtype)
@@ -299,16 +307,10 @@ class _Optimizer:
         return c
 
     # -- the public pure pair -------------------------------------------------------------
-    def _full_shape(self, named: dict) -> tuple:
-        """The broadcast of the named shapes and the array hyperparameters (errors name them)."""
-        return broadcast_shapes(**named, **self._array_shapes())
-
     def init(self, theta):
         """The initial state for ``theta`` shaped ``(..., d)``; arrays are zeros shaped like
         ``theta`` broadcast with the array hyperparameters, in ``theta``'s dtype."""
-        theta = as_float_array("theta", theta)
-        if theta.ndim == 0:
-            raise ValueError(f"`theta` must have shape (..., d), got a scalar {describe(theta)}")
+        theta = _as_theta(theta, finite=True)
         shape = broadcast_shapes(theta=theta.shape, **self._array_shapes())
         return self._init(shape, theta.dtype)
 
@@ -322,9 +324,7 @@ class _Optimizer:
         ``grad`` is the gradient at ``grad_point(theta, state)``; it is cast to ``theta``'s
         dtype. Shapes broadcast (``theta`` ``(d,)`` with ``lr`` ``(B, 1)`` gives ``(B, d)``).
         """
-        theta = as_float_array("theta", theta, finite=False)
-        if theta.ndim == 0:
-            raise ValueError(f"`theta` must have shape (..., d), got a scalar {describe(theta)}")
+        theta = _as_theta(theta, finite=False)
         dtype = theta.dtype
         grad = as_float_array("grad", grad, dtype=dtype, finite=False)
         state = self._check_state(state)
@@ -336,7 +336,7 @@ class _Optimizer:
         rate = self._rate(state.step)
         if isinstance(rate, np.ndarray) and callable(getattr(self, self._RATE)):
             named[f"{self._RATE}({state.step})"] = rate.shape  # the schedule's value
-        shape = self._full_shape(named)
+        shape = broadcast_shapes(**named, **self._array_shapes())  # errors name the arguments
         theta = _owned(theta, shape, dtype)
         fresh = {name: _owned(getattr(state, name), shape, dtype)
                  for name in _STATE_ARRAYS[type(state)] if getattr(state, name) is not None}  # fmt: skip

@@ -101,7 +101,7 @@ def _check_momentum(momentum, method: str) -> np.ndarray:
     if method == "gd" and np.any(momentum != 0):
         raise ValueError(
             "`momentum` must be 0 for method='gd' (use 'heavyball' or 'nesterov' for momentum "
-            f"methods), got {describe(momentum if momentum.ndim else float(momentum))}"
+            f"methods), got {describe(_out(momentum))}"
         )
     return momentum
 
@@ -111,6 +111,18 @@ def _check_spectrum(eigenvalues) -> np.ndarray:
     if h.ndim > 1 or h.size == 0:
         raise ValueError(f"`eigenvalues` must be a scalar or a non-empty 1-D spectrum, got shape {h.shape}")
     return h.reshape(-1)
+
+
+def _check_lr_h(h, lr) -> np.ndarray:
+    """The product ``γh`` of a validated curvature ``h >= 0`` and learning rate (Goh's ``αλ``)."""
+    h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
+    lr = _check_lr(lr)
+    broadcast_shapes(h=h.shape, lr=lr.shape)
+    return lr * h
+
+
+def _check_mass(m) -> np.ndarray:
+    return as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
 
 
 def _elementwise_args(h, lr, momentum, method):
@@ -137,11 +149,10 @@ def _quiet(fn):
 
 
 def _out(x):
-    """0-d arrays become numpy scalars (``str`` for text); everything else stays an array."""
+    """A 0-d result becomes a plain Python scalar (``float``, ``int``, ``bool``, ``str``), so
+    that scalar inputs give results that print cleanly; anything else stays an array."""
     x = np.asarray(x)
-    if x.ndim:
-        return x
-    return str(x[()]) if x.dtype.kind == "U" else x[()]
+    return x if x.ndim else x.item()
 
 
 # -------------------------------------------------------------------------------------------
@@ -380,7 +391,7 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
     Examples
     --------
     >>> from heavyball import rates
-    >>> float(rates.spectral_radius([0.01, 1.0], lr=2 / 1.01, method="gd"))   # 99/101
+    >>> rates.spectral_radius([0.01, 1.0], lr=2 / 1.01, method="gd")   # 99/101
     0.9801980198019802
     >>> rates.spectral_radius([0.01, 0.5, 1.0], lr=[1.0, 3.0], momentum=0.5).round(4)
     array([0.9796, 1.    ])
@@ -402,6 +413,12 @@ def is_stable(h, *, lr, momentum=0.0, method="heavyball"):
     Jury's (Schur–Cohn) criterion for ``z² − Tz + D``: ``|D| < 1`` and ``|T| < 1 + D`` —
     exact, without roots. Heavy ball: ``|μ| < 1`` and ``0 < γh < 2(1 + μ)`` (Goh 2017);
     GD: ``0 < γh < 2``. For a whole spectrum use ``spectral_radius(...) < 1``.
+
+    Parameters
+    ----------
+    h, lr, momentum : array_like
+        Curvature, learning rate ``γ ≥ 0`` and momentum ``μ``; broadcast elementwise.
+    method : {"heavyball", "nesterov", "gd"}
 
     Returns
     -------
@@ -430,6 +447,14 @@ def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
     ``rtol = 1e-10`` inputs rounded from an exact repeated root (e.g. Polyak's tuning, or
     ``critical_momentum``) are classified ``"repeated"``.
 
+    Parameters
+    ----------
+    h, lr, momentum : array_like
+        Curvature, learning rate ``γ ≥ 0`` and momentum ``μ``; broadcast elementwise.
+    method : {"heavyball", "nesterov", "gd"}
+    rtol : float >= 0
+        Relative tolerance of ``"repeated"`` (default :data:`REPEATED_RTOL`).
+
     Returns
     -------
     str or ndarray of str, shape ``broadcast(h, lr, momentum)``
@@ -452,11 +477,15 @@ def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
 # tunings
 # -------------------------------------------------------------------------------------------
 class Tuned(NamedTuple):
-    """Closed-form tuned parameters and the spectral radius they achieve."""
+    """Closed-form tuned parameters and the spectral radius they achieve.
 
-    lr: float
-    momentum: float
-    rate: float
+    Plain Python floats for scalar ``h_min``, ``h_max``; arrays of their broadcast shape
+    otherwise.
+    """
+
+    lr: float | np.ndarray
+    momentum: float | np.ndarray
+    rate: float | np.ndarray
 
 
 @_quiet
@@ -497,8 +526,10 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     Examples
     --------
     >>> from heavyball import rates
+    >>> rates.optimal_parameters(0.01, 1.0, "gd")         # 2/1.01 and 99/101
+    Tuned(lr=1.9801980198019802, momentum=0.0, rate=0.9801980198019802)
     >>> t = rates.optimal_parameters(0.01, 1.0, "heavyball")
-    >>> [round(float(x), 12) for x in (t.lr * 121, t.momentum * 121, t.rate * 11)]
+    >>> [round(x, 12) for x in (t.lr * 121, t.momentum * 121, t.rate * 11)]   # Polyak
     [400.0, 81.0, 9.0]
     """
     method = as_choice("method", method, tuple(TUNINGS))
@@ -507,8 +538,8 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     h_max = as_real("h_max", h_max, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
     broadcast_shapes(h_min=h_min.shape, h_max=h_max.shape)
     if np.any(h_max < h_min):
-        raise ValueError(f"`h_max` must be >= `h_min`, got h_max={describe(h_max if h_max.ndim else float(h_max))} "
-                         f"and h_min={describe(h_min if h_min.ndim else float(h_min))}")
+        raise ValueError(f"`h_max` must be >= `h_min`, got h_max={describe(_out(h_max))} "
+                         f"and h_min={describe(_out(h_min))}")
     s_min, s_max = np.sqrt(h_min), np.sqrt(h_max)
     if method == "gd":
         lr = 2.0 / (h_min + h_max)
@@ -538,32 +569,41 @@ def critical_momentum(h, lr):
     minimises the per-curvature radius over ``μ`` (for ``0 < γh < 4``); the rate there is
     :func:`critical_rate` ``= |1 − √(γh)| = √μ``. Goh (2017), "Why Momentum Really Works".
 
+    Parameters
+    ----------
+    h : array_like, >= 0
+        Curvature.
+    lr : array_like, >= 0
+        Learning rate ``γ``; broadcast with ``h``.
+
+    Returns
+    -------
+    float or ndarray, shape ``broadcast(h, lr)``
+
     Examples
     --------
     >>> from heavyball import rates
-    >>> float(rates.critical_momentum(0.01, 1.0))
+    >>> rates.critical_momentum(0.01, 1.0)
     0.81
     """
-    h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
-    lr = _check_lr(lr)
-    broadcast_shapes(h=h.shape, lr=lr.shape)
-    return _out((1.0 - np.sqrt(lr * h)) ** 2)
+    gh = _check_lr_h(h, lr)
+    return _out((1.0 - np.sqrt(gh)) ** 2)
 
 
 @_quiet
 def critical_rate(h, lr):
     r"""The heavy-ball rate at :func:`critical_momentum`: ``|1 − √(γh)|`` (Goh 2017).
 
+    Parameters and result shape as in :func:`critical_momentum`.
+
     Examples
     --------
     >>> from heavyball import rates
-    >>> float(rates.critical_rate(0.01, 1.0))
+    >>> rates.critical_rate(0.01, 1.0)
     0.9
     """
-    h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
-    lr = _check_lr(lr)
-    broadcast_shapes(h=h.shape, lr=lr.shape)
-    return _out(np.abs(1.0 - np.sqrt(lr * h)))
+    gh = _check_lr_h(h, lr)
+    return _out(np.abs(1.0 - np.sqrt(gh)))
 
 
 # -------------------------------------------------------------------------------------------
@@ -605,12 +645,12 @@ def continuous_rate(m, c, eigenvalues):
     Examples
     --------
     >>> from heavyball import rates
-    >>> float(rates.continuous_rate(1.0, 0.1, [0.01, 1.0]))   # underdamped: c/(2m)
+    >>> rates.continuous_rate(1.0, 0.1, [0.01, 1.0])   # underdamped: c/(2m)
     0.05
-    >>> round(float(rates.continuous_rate(1.0, 0.2, [0.01, 1.0])), 6)   # critical for h_min: √(h_min/m)
+    >>> round(rates.continuous_rate(1.0, 0.2, [0.01, 1.0]), 6)   # critical for h_min: √(h_min/m)
     0.1
     """
-    m = as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
+    m = _check_mass(m)
     c = as_real("c", c, lower=0.0, upper=MAX_MAGNITUDE, array=True)
     h = _check_spectrum(eigenvalues)
     shape = broadcast_shapes(m=m.shape, c=c.shape)
@@ -627,13 +667,24 @@ def optimal_damping(m, h_min):
     ``2h_min/(c + √(c² − 4m h_min))`` beyond (decreasing). The maximum is at the kink: the
     critical damping of the slowest mode, with rate ``√(h_min/m)``.
 
+    Parameters
+    ----------
+    m : array_like, > 0
+        Mass.
+    h_min : array_like, > 0
+        Smallest curvature; broadcast with ``m``.
+
+    Returns
+    -------
+    float or ndarray, shape ``broadcast(m, h_min)``
+
     Examples
     --------
     >>> from heavyball import rates
-    >>> float(rates.optimal_damping(1.0, 0.01))
+    >>> rates.optimal_damping(1.0, 0.01)
     0.2
     """
-    m = as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
+    m = _check_mass(m)
     h_min = as_real("h_min", h_min, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
     broadcast_shapes(m=m.shape, h_min=h_min.shape)
     return _out(2.0 * np.sqrt(m * h_min))
@@ -643,11 +694,15 @@ def optimal_damping(m, h_min):
 # measured rates
 # -------------------------------------------------------------------------------------------
 class RateFit(NamedTuple):
-    """A fitted per-step rate and the window ``errors[start:stop]`` it was fitted on."""
+    """A fitted per-step rate and the window ``errors[start:stop]`` it was fitted on.
 
-    rate: float
-    start: int
-    stop: int
+    A Python ``float`` and two ``int`` values for a 1-D error sequence; arrays shaped ``batch`` for
+    errors shaped ``(n, *batch)``.
+    """
+
+    rate: float | np.ndarray
+    start: int | np.ndarray
+    stop: int | np.ndarray
 
 
 #: a round-off floor is detected when the error settles this far below its initial value
@@ -725,7 +780,7 @@ def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
     >>> from heavyball import rates
     >>> k = np.arange(400)
     >>> fit = rates.fit_rate(0.9**k * (1 + 0.5 * 0.5**k))
-    >>> round(float(fit.rate), 12), int(fit.start), int(fit.stop)   # stop: 0.9ᵏ <= 1e-12·1.5
+    >>> round(fit.rate, 12), fit.start, fit.stop   # stop: the first 0.9ᵏ <= 1e-12·1.5
     (0.9, 86, 259)
     """
     e = as_float_array("errors", errors, dtype=np.float64, finite=False)
@@ -935,7 +990,7 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
     >>> import heavyball as hb
     >>> q = hb.Quadratic.from_eigenvalues([0.01, 1.0], rotation="random", seed=0)
     >>> r = hb.rates.predicted_vs_measured(hb.SGD(lr=1.0, momentum=0.5), q, [1.0, 1.0], None)
-    >>> round(float(r.predicted), 6), bool(r.exponent_error < 0.01), r.regime
+    >>> round(r.predicted, 6), r.exponent_error < 0.01, r.regime
     (0.979574, True, 'real')
     """
     from .iterate import iterate  # lazy: rates imports only numpy at module level

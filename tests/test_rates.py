@@ -682,3 +682,46 @@ def test_polyak_optimum_repeated_root_bias(kappa):
     assert corrected.multiplicity == 2
     assert corrected.exponent_error <= 0.01
     assert corrected.predicted == pytest.approx(t.rate, abs=5e-8)  # √ε at the repeated root
+
+
+# ------------------------------------------------------------------------------------------
+# result types, and the analysis script
+# ------------------------------------------------------------------------------------------
+def test_scalar_inputs_give_plain_python_scalars_and_arrays_stay_arrays():
+    t = rates.optimal_parameters(0.01, 1.0, "gd")
+    assert all(type(x) is float for x in t)
+    assert repr(t) == f"Tuned(lr={2 / 1.01!r}, momentum=0.0, rate={(1 - 0.01) / (1 + 0.01)!r})"
+    fit = rates.fit_rate(0.5 ** np.arange(60.0))
+    assert (type(fit.rate), type(fit.start), type(fit.stop)) == (float, int, int)
+    assert type(rates.spectral_radius(1.0, lr=0.5)) is float
+    assert type(rates.is_stable(1.0, lr=0.5)) is bool
+    assert type(rates.root_regime(1.0, lr=0.5)) is str
+    t = rates.optimal_parameters(np.array([0.01, 0.1]), 1.0)
+    assert all(isinstance(x, np.ndarray) and x.shape == (2,) for x in t)
+    fit = rates.fit_rate(np.stack([0.5 ** np.arange(60.0)] * 3, axis=1))
+    assert all(isinstance(x, np.ndarray) and x.shape == (3,) for x in fit)
+
+
+def test_rates_table_script_prints_markdown_and_latex(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "analysis" / "rates_table.py"
+    spec = importlib.util.spec_from_file_location("rates_table_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main(["--kappa", "100", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    md, tex = (tmp_path / "rates_table.md").read_text(), (tmp_path / "rates_table.tex").read_text()
+    assert md in printed and tex in printed
+    rows = [line for line in md.splitlines() if line.startswith("| 100 |")]
+    assert len(rows) == len(rates.TUNINGS)
+    # predicted rates in the table are the literature's κ = 100 values (literature.md), 6 decimals
+    predicted = [float(row.split("|")[5]) for row in rows]
+    s = np.sqrt(301)
+    np.testing.assert_allclose(predicted, [99 / 101, 9 / 11, 0.9, 1 - 2 / s], atol=5e-7)
+    # steps (predicted) = ⌈log 1e-6 / log ρ⌉, computed here from the same closed forms
+    steps = [int(row.split("|")[9]) for row in rows]
+    assert steps == [int(np.ceil(np.log(1e-6) / np.log(r))) for r in (99 / 101, 9 / 11, 0.9, 1 - 2 / s)]
+    assert tex.startswith(r"\begin{tabular}") and tex.rstrip().endswith(r"\end{tabular}")
+    assert tex.count(r"\\") == len(rates.TUNINGS) + 1  # header and one row per tuning

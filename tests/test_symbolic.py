@@ -328,7 +328,16 @@ def test_rates_module_matches_its_symbolic_twins(rng):
         np.testing.assert_allclose(roots.sum(axis=-1).real, trace, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(roots.prod(axis=-1).real, det, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(rates.critical_momentum(h, lr), symbolic.numeric("characteristic_polynomials", "critical_momentum")(h, lr), rtol=1e-12)
+    below = lr * h < 1  # the derivation states 1 − √(γh) for γh < 1; rates gives |1 − √(γh)|
+    assert below.sum() >= 5
+    np.testing.assert_allclose(rates.critical_rate(h[below], lr[below]),
+                               symbolic.numeric("characteristic_polynomials", "critical_rate")(h[below], lr[below]), rtol=1e-12)
     m, c = rng.uniform(0.2, 3, 20), rng.uniform(0.05, 4, 20)
+    c_star = rates.optimal_damping(m, h)  # the best uniform decay is the rate at the optimal damping
+    best = [rates.continuous_rate(mi, ci, [hi, 10 * hi]) for mi, ci, hi in zip(m, c_star, h)]
+    # 5e-8 (a few √ε): c* sits on the critical curve, where the rate is not Lipschitz in c, so
+    # the rounding of c* alone moves it by ~√ε (the same holds for the discrete repeated roots)
+    np.testing.assert_allclose(best, symbolic.numeric("continuous_regimes", "optimal_rate")(m, h), rtol=5e-8)
     for mi, ci, hi in zip(m, c, h):
         assert float(rates.continuous_rate(mi, ci, [hi])) == pytest.approx(float(symbolic.numeric("continuous_regimes", "rate")(mi, ci, hi)), rel=1e-12)
     np.testing.assert_allclose(rates.optimal_damping(m, h), symbolic.numeric("continuous_regimes", "optimal_c")(m, h), rtol=1e-14)

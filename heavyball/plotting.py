@@ -42,6 +42,7 @@ __all__ = [
     "METHOD_COLORS",
     "METHOD_LABELS",
     "EXTRA_COLORS",
+    "REGIME_COLORS",
     "FORMATS",
     "METADATA",
     "paper_style",
@@ -50,11 +51,13 @@ __all__ = [
     "method_label",
     "contour",
     "trajectory",
+    "minimizer",
     "loss_curve",
     "rate_map",
     "roots",
     "regime_map",
     "panel_label",
+    "align_titles",
     "save",
 ]
 
@@ -75,6 +78,13 @@ METHOD_COLORS = {
 }
 #: the remaining Okabe–Ito colours, for things that are not methods
 EXTRA_COLORS = ("#E69F00", "#56B4E9", "#F0E442", "#999999")
+#: one colour per damping regime of the continuous ball (the remaining Okabe–Ito colours and a
+#: dark grey, so that a family of ODE solutions is never drawn in the ODE's own black)
+REGIME_COLORS = {
+    "underdamped": "#56B4E9",  # sky blue
+    "critical": "#E69F00",  # orange
+    "overdamped": "#666666",  # dark grey (darker than the contour lines)
+}
 #: how each method is named in legends
 METHOD_LABELS = {
     "gd": "GD",
@@ -250,6 +260,22 @@ def trajectory(ax, theta, *, method: str | None = None, label: str | None = None
     return line
 
 
+def minimizer(ax, point=(0.0, 0.0), *, size: float = 7.0, **kwargs):
+    """Mark the minimiser ``point`` with a black star drawn above every path and marker.
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+    """
+    point = as_float_array("point", point, dtype=np.float64)
+    if point.shape != (2,):
+        raise ValueError(f"`point` must be a point (x, y) of the plane, got shape {point.shape}")
+    style = {"marker": "*", "ms": size, "color": "black", "mec": "white", "mew": 0.4, "ls": "none", "zorder": 8}
+    style.update(kwargs)
+    (line,) = ax.plot(point[:1], point[1:], **style)
+    return line
+
+
 def loss_curve(ax, values, *, k=None, method: str | None = None, label: str | None = None, color=None,
                predicted_rate=None, anchor: int = 0, predicted_label: str | None = None,
                predicted_kw=None, **kwargs):  # fmt: skip
@@ -412,6 +438,18 @@ def roots(ax, roots, *, method: str | None = None, label: str | None = None, col
 def panel_label(ax, text: str, *, x: float = -0.02, y: float = 1.02):
     """Put a bold panel label such as ``(a)`` at the top-left corner of ``ax``; returns the Text."""
     return ax.text(x, y, text, transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
+
+
+def align_titles(fig):
+    """Put the titles of panels in the same row at the same height (matplotlib >= 3.9).
+
+    A panel with an equal aspect ratio is shorter than its neighbours, and its title would
+    otherwise sit lower than theirs. With an older matplotlib this does nothing.
+    """
+    align = getattr(fig, "align_titles", None)
+    if align is not None:
+        align()
+    return fig
 
 
 # -- output -----------------------------------------------------------------------------------

@@ -8,8 +8,13 @@ and least-squares slopes computed here with ``numpy.polyfit``. Each ``make(fast=
 checked to draw from ``data`` and to label what it shows.
 """
 
+import itertools
+
+import matplotlib.colors
+import matplotlib.text
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.linalg import expm
 from scipy.special import j1
@@ -86,6 +91,32 @@ def test_module_contract_and_make_draws_from_data(name, monkeypatch):
             assert all(t.get_text() and not t.get_text().startswith("_") for t in legend.get_texts())
     for legend in fig.legends:
         assert all(t.get_text() and not t.get_text().startswith("_") for t in legend.get_texts())
+
+
+def _visible_texts(fig):
+    """Every visible piece of text a reader sees: titles, annotations, contour labels, legends."""
+    texts = []
+    for ax in fig.axes:
+        texts += [*ax.texts, ax.title, ax._left_title, ax._right_title]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [*legend.get_texts(), legend.get_title()]
+    for legend in fig.legends:
+        texts += [*legend.get_texts(), legend.get_title()]
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+@pytest.mark.parametrize("name", ISSUE_CATALOGUE)
+def test_no_two_texts_overlap(name):
+    # the rendered bounding boxes (Agg, as in the PNG) of every pair of texts are disjoint, 1 px
+    # of slack; an annotation counts by its text, not its arrow
+    fig = FIGURES[name].plot(fast_data(name), fast=True)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    texts = _visible_texts(fig)
+    boxes = [matplotlib.text.Text.get_window_extent(t, renderer).padded(-1.0) for t in texts]
+    clashes = [(a.get_text(), b.get_text()) for (a, ba), (b, bb) in itertools.combinations(zip(texts, boxes), 2) if ba.overlaps(bb)]
+    assert clashes == []
 
 
 @pytest.mark.parametrize("name", ["momentum_memory", "characteristic_roots"])
@@ -190,6 +221,14 @@ def test_heavy_ball_physics_energy_and_regimes():
     expected = [["underdamped", "underdamped"], ["critical", "underdamped"], ["overdamped", "overdamped"]]
     assert d["regime"].tolist() == expected
     assert d["c"][1] == pytest.approx(2 * np.sqrt(m * q.h_min), rel=1e-15)
+
+
+def test_heavy_ball_physics_does_not_draw_a_regime_in_the_odes_black():
+    # every curve is the ODE: the colours tell the regimes apart, none is the black that marks
+    # "the continuous solution" against discrete iterates in the other figures
+    fig = FIGURES["heavy_ball_physics"].plot(fast_data("heavy_ball_physics"))
+    colours = {matplotlib.colors.to_hex(line.get_color()).upper() for line in fig.axes[1].get_lines()[: 3]}
+    assert len(colours) == 3 and hb.plotting.METHOD_COLORS["ode"] not in colours
 
 
 def test_heavy_ball_physics_energy_balance_is_second_order_in_the_grid():
@@ -434,3 +473,12 @@ def test_rosenbrock_losses_and_ordering():
     final = {m: d[f"{m}_loss"][-1] for m in ("gd", "heavyball", "nesterov", "adam")}
     assert final["heavyball"] < 1e-2 * final["gd"] and final["nesterov"] < 1e-2 * final["gd"]
     assert final["adam"] < final["gd"]
+
+
+def test_rosenbrock_caption_gd_stops_short_the_others_reach_the_minimiser():
+    # the caption's claim about the paper figure (2000 steps): only GD's last iterate is farther
+    # than SHORT_OF_MINIMIZER from (1, 1), so it is the one drawn with a large marker
+    mod = FIGURES["rosenbrock"]
+    d = mod.data(fast=False)
+    far = {m: float(np.hypot(*(d[f"{m}_theta"][-1] - 1.0))) > mod.SHORT_OF_MINIMIZER for m in mod.METHODS}
+    assert far == {"gd": True, "heavyball": False, "nesterov": False, "adam": False}

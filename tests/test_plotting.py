@@ -229,3 +229,37 @@ def test_save_formats_and_suffix(tmp_path):
         plotting.save(fig, tmp_path / "x", ("jpg",))
     with pytest.raises(ValueError, match="`formats`"):
         plotting.save(fig, tmp_path / "x", ())
+
+
+def test_minimizer_star_is_drawn_above_paths_and_validated():
+    with paper_style():
+        fig, ax = new_figure()
+        path = plotting.trajectory(ax, [[1.0, 1.0], [0.0, 0.0]], method="adam")
+        star = plotting.minimizer(ax, (0.0, 0.0))
+    np.testing.assert_array_equal(star.get_xydata(), [[0.0, 0.0]])
+    assert star.get_marker() == "*" and star.get_zorder() > path.get_zorder()
+    with pytest.raises(ValueError, match="`point`"):
+        plotting.minimizer(ax, (0.0, 0.0, 0.0))
+
+
+def test_regime_colours_are_distinct_and_none_is_a_method_colour():
+    colours = [c.upper() for c in plotting.REGIME_COLORS.values()]
+    assert set(plotting.REGIME_COLORS) == {"underdamped", "critical", "overdamped"}
+    assert len(set(colours)) == 3 and not set(colours) & {c.upper() for c in METHOD_COLORS.values()}
+
+
+def test_align_titles_puts_a_row_of_titles_at_one_height():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    with paper_style():
+        fig, (a, b) = new_figure(plotting.DOUBLE, 2.5, ncols=2)
+        a.set(xlim=(0, 4), ylim=(0, 1), aspect="equal")  # 4:1 in its slot: shorter than its neighbour
+        a.set_title("(a)", loc="left")
+        b.set_title("(b)", loc="left")
+        plotting.align_titles(fig)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        fig.draw(renderer)
+    if not hasattr(fig, "align_titles"):
+        pytest.skip("matplotlib < 3.9 has no Figure.align_titles")
+    ya, yb = (t.get_window_extent(renderer).y0 for t in (a._left_title, b._left_title))
+    assert ya == pytest.approx(yb, abs=0.5)  # pixels

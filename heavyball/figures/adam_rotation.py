@@ -81,7 +81,7 @@ def plot(d: dict, *, fast: bool = False):
                                 start=False, label=hb_label)  # fmt: skip
             plotting.trajectory(ax, d[f"adam_theta_{i}"] @ back.T, method="adam", ms=1.2, lw=0.8,
                                 label=f"Adam (γ = {float(d['adam_lr']):g})")  # fmt: skip
-            ax.plot([0], [0], marker="*", color="black", ms=6, ls="none")
+            plotting.minimizer(ax)
             ax.set_ylabel("across")
             ax.set_title(titles[i], loc="left")
             if i == 0:

@@ -84,6 +84,7 @@ def plot(d: dict, *, fast: bool = False):
             ax_c.plot(d[f"t_{i}"][1:], d[f"error_{i}"][1:], color=SHADES[i], lw=0.9, ls=STYLES[i])
             handles.append(line)
         ax_a.plot(*d["theta_dense"][0], marker="o", ms=4.5, mfc="white", mec="black", ls="none", zorder=6)
+        plotting.minimizer(ax_a)
         ax_a.set_aspect("equal")
         ax_a.set_xlabel(r"$\theta_1$ ($h = 0.25$)")
         ax_a.set_ylabel(r"$\theta_2$ ($h = 1$)")
@@ -100,6 +101,7 @@ def plot(d: dict, *, fast: bool = False):
         ax_c.set_ylabel(r"$\|\theta_k - \theta(t_k)\|$")
         ax_c.set_title("(c) error", loc="left")
         fig.legend(handles=handles, loc="outside upper center", ncols=4)
+    plotting.align_titles(fig)
     return fig
 
 

@@ -34,7 +34,9 @@ H_MIN, H_MAX = 0.2, 1.0
 THETA0 = (-2.0, 1.0)
 FRICTIONS = (0.3, 2.0 * np.sqrt(M * H_MIN), 4.0)
 LABELS = ("underdamped", "critical (slow mode)", "overdamped")
-COLORS = (plotting.EXTRA_COLORS[0], plotting.METHOD_COLORS["ode"], plotting.EXTRA_COLORS[1])
+# one colour per regime (plotting.REGIME_COLORS): every curve here is the ODE, so none is drawn in
+# the ODE's own black, which elsewhere sets the continuous solution apart from discrete iterates
+COLORS = tuple(plotting.REGIME_COLORS[r] for r in ("underdamped", "critical", "overdamped"))
 T_FINAL = 30.0
 
 
@@ -83,7 +85,7 @@ def plot(d: dict, *, fast: bool = False):
             every = max(1, len(t) // 25)
             ax_c.plot(t[::every], d["energy_balance"][i][::every], ls="none", marker="o", ms=2.2, mfc="none",
                       mec=COLORS[i], mew=0.6)  # fmt: skip
-        ax_a.plot([0], [0], marker="*", color="black", ms=6, ls="none")
+        plotting.minimizer(ax_a)
         ax_a.set_aspect("equal")
         ax_a.set_xlabel(r"$\theta_1$ ($h_{\min} = 0.2$)")
         ax_a.set_ylabel(r"$\theta_2$ ($h_{\max} = 1$)")
@@ -104,6 +106,7 @@ def plot(d: dict, *, fast: bool = False):
                                label=r"$E(0) - \int_0^t c\|v\|^2\,ds$")  # fmt: skip
         fig.legend(handles=handles + [balance], loc="outside upper center", ncols=4)
         ax_c.set_title("(c) energy", loc="left")
+    plotting.align_titles(fig)
     return fig
 
 

@@ -78,7 +78,7 @@ def plot(d: dict, *, fast: bool = False):
             plotting.contour(ax, q, xlim=xlim, ylim=ylim, levels=9)
             theta = d["theta"][i]
             plotting.trajectory(ax, _until_outside(theta, xlim, ylim), color=color)
-            ax.plot([0], [0], marker="*", color="black", ms=6, ls="none")
+            plotting.minimizer(ax)
             ax.set_title(f"γ = {lr:g}: {regime}")
             ax.set_xlabel(r"$\theta_1$")
             if i == 0:

@@ -34,6 +34,12 @@ CAPTION = (
 H_MIN, H_MAX = 0.01, 1.0
 LR_MAX = 4.4
 LEVELS = (0.85, 0.9, 0.95, 0.99)
+# where the contour labels go (each label sits on the contour nearest to its point): on straight
+# stretches, clear of the dashed regime curves, the annotations and the frame
+LABEL_AT = {
+    "heavyball": ((0.5, 0.5), (2.3, 0.52), (1.9, 0.81)),
+    "nesterov": ((0.5, 0.5), (0.62, 0.85)),
+}
 
 
 def grid(fast: bool):
@@ -78,7 +84,7 @@ def plot(d: dict, *, fast: bool = False):
             radius = d[f"{method}_radius"]
             out = plotting.rate_map(ax, lr, momentum, radius, vmin=0.8, vmax=1.0, colorbar=(method == "nesterov"))
             cs = ax.contour(lr, momentum, radius, levels=list(LEVELS), colors="white", linewidths=0.45)
-            ax.clabel(cs, fmt="%.2f", fontsize=6, inline_spacing=2)
+            ax.clabel(cs, fmt="%.2f", fontsize=6, inline_spacing=2, manual=LABEL_AT[method])
             ax.contour(lr, momentum, radius, levels=[1.0], colors="black", linewidths=0.9)
             ax.set_xlabel(r"learning rate $\gamma$")
             ax.set_xlim(0, lr[-1])
@@ -92,7 +98,8 @@ def plot(d: dict, *, fast: bool = False):
             ax.contour(lr, momentum, field, levels=[0.5], colors="0.1", linewidths=0.7, linestyles=[(0, (3, 1.5))])
         ax.text(4.3, 0.15, "unstable\n" + r"$\gamma h_{\max} > 2(1+\mu)$", fontsize=7, ha="right", va="bottom")
         ax.text(2.35, 0.9, "both modes complex: " + r"$\rho = \sqrt{\mu}$", fontsize=6.5, color="white", ha="center", va="center")
-        ax.text(0.3, 0.70, r"$h_{\min}$ complex above", fontsize=6.5, ha="left", va="top", rotation=-6)
+        ax.annotate(r"$h_{\min}$ complex" + "\nabove this curve", xy=(0.7, 0.84), xytext=(0.62, 0.6), fontsize=6.5,
+                    ha="left", va="top", arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})  # fmt: skip
         ax.text(0.6, 0.3, r"$h_{\max}$ complex inside", fontsize=6.5, ha="left", va="center")
         _marker(ax, d, "heavyball", "*", "Polyak", (-38, 10))
         _marker(ax, d, "gd", "o", "GD", (34, 20))

@@ -23,13 +23,16 @@ CAPTION = (
     "Rosenbrock's function f(x, y) = (1 − x)² + 100(y − x²)² from (−1.2, 1), 2000 steps, run as "
     "torch.optim does: gradient descent (γ = 10⁻³, the largest round learning rate that is stable at "
     "the start), heavy ball and Nesterov (γ = 10⁻³, μ = 0.9) and Adam (γ = 0.05, β = (0.9, 0.999)). "
-    "(a) Paths over the contours of f (small markers every 100 steps, a large marker at the last iterate: GD is still well short of the minimiser); the star is the minimiser (1, 1). "
+    "(a) Paths over the contours of f (small markers every 100 steps); the star is the minimiser (1, 1), "
+    "where heavy ball, Nesterov and Adam end; the large dot is GD's last iterate, still well short of it. "
     "(b) f(θ_k) − f* on a log scale."
 )
 
 THETA0 = (-1.2, 1.0)
 STEPS = 2000
 METHODS = ("gd", "heavyball", "nesterov", "adam")
+#: a last iterate farther than this from the minimiser gets a large marker (closer ones would hide the star)
+SHORT_OF_MINIMIZER = 0.02
 
 
 def optimizers() -> dict:
@@ -73,9 +76,10 @@ def plot(d: dict, *, fast: bool = False):
             theta = d[f"{m}_theta"]
             plotting.trajectory(ax_a, theta, method=m, label=_label(m), marker=marker, markevery=100,
                                 ms=2.2, lw=0.9, start=(m == METHODS[-1]))  # fmt: skip
-            ax_a.plot(*theta[-1], marker=marker, ms=5.5, color=plotting.method_color(m), mec="black", mew=0.6,
-                      ls="none", zorder=7)  # the last iterate  # fmt: skip
-        ax_a.plot(*d["minimizer"], marker="*", color="black", ms=7, ls="none", zorder=6)
+            if np.linalg.norm(theta[-1] - d["minimizer"]) > SHORT_OF_MINIMIZER:  # a run that stopped short
+                ax_a.plot(*theta[-1], marker=marker, ms=5.5, color=plotting.method_color(m), mec="black", mew=0.6,
+                          ls="none", zorder=7)  # fmt: skip
+        plotting.minimizer(ax_a, d["minimizer"], size=8.0)
         ax_a.set_xlabel("$x$")
         ax_a.set_ylabel("$y$")
         ax_a.set_title("(a) paths", loc="left")

@@ -102,7 +102,7 @@ def plot(d: dict, *, fast: bool = False):
         for m in METHODS:
             plotting.trajectory(ax, d[f"{m}_theta"], method=m, label=_legend(d, m), ms=1.6, lw=0.8,
                                 start=(m == METHODS[-1]))  # fmt: skip
-        ax.plot([0], [0], marker="*", color="black", ms=6, ls="none")
+        plotting.minimizer(ax)
         ax.set_xlabel(r"$\theta_1$ (along the floor, $h_{\min} = 0.01$)")
         ax.set_ylabel(r"$\theta_2$ (across, $h_{\max} = 1$)")
         ax.legend(loc="lower left", ncols=3, bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2)

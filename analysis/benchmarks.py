@@ -1,6 +1,6 @@
 """heavyball's performance, each figure next to its baseline measured in the same run (issue 9).
 
-Run:  python analysis/benchmarks.py [--quick] [--json PATH] [--repeats N]
+Run:  python analysis/benchmarks.py [--quick] [--json PATH] [--md PATH] [--repeats N]
 
 Prints a Markdown table (median wall time over repeats, the baseline's, and the ratio
 baseline/heavyball) and writes the same rows as JSON (atomically, via ``heavyball._io``).
@@ -8,14 +8,18 @@ Sections:
 
 1. heavy-ball SGD (lr 0.5, momentum 0.9) on a 2-D valley (κ = 100, rotated), B starting points,
    1000 steps, float64 and float32: ``heavyball.iterate`` with ``record="final"`` (closed form
-   where divergence is ruled out) and ``record="loss"`` (every step's loss, or the smallest
-   ``every`` the 1 GiB recording budget allows — said in the row), against a batched
-   ``torch.optim.SGD`` loop on a ``(B, 2)`` tensor (gradient ``θA`` written by hand, no
+   where divergence is ruled out) and ``record="loss"`` (every step's loss and distance, or the
+   smallest ``every`` the 2 GiB ``LOSS_MEMORY_BUDGET`` allows — said in the row), against a
+   batched ``torch.optim.SGD`` loop on a ``(B, 2)`` tensor (gradient ``θA`` written by hand, no
    autograd: the fastest torch loop a user would write; timed at torch's default threads and at
-   1 thread, the better one kept), the single-configuration torch loop,
-   and torch param groups (one per configuration); the last two are timed on a subsample and
+   1 thread, the better one kept). ``record="loss"`` gets two rows: against that plain loop
+   (which records nothing) and, like for like, against the same torch loop that also computes
+   and stores the loss at the same steps. Also: the single-configuration torch loop, and torch
+   param groups (one per configuration) against both ``record="final"`` (like for like: neither
+   records a loss) and ``record="loss"``; these two baselines are timed on a subsample and
    scaled (said in the row).
-2. Adam (lr 1e-2) on the same batches: heavyball's general path vs batched ``torch.optim.Adam``.
+2. Adam (lr 1e-2) on the same batches: heavyball's Adam kernel (``heavyball/_fastadam.py``,
+   bitwise equal to the general path — checked in the run) vs batched ``torch.optim.Adam``.
 3. ``closed_form_iterate`` at k = 1000, 1e6 configurations (own lr and momentum each) vs stepping.
 4. A 1000×1000 (lr, momentum) rate map over 100 curvatures: ``rates.spectral_radius`` vs
    ``numpy.linalg.eigvals`` of the stacked 2×2 matrices (timed on a subsample and scaled; the
@@ -47,6 +51,12 @@ import time
 import numpy as np
 
 ROWS: list[dict] = []
+LINES: list[str] = []  # the Markdown output, also written to --md
+
+
+def out(line=""):
+    print(line, flush=True)
+    LINES.append(line)
 
 
 def _median_time(fn, repeats: int, warmup: bool = True) -> float:
@@ -85,12 +95,12 @@ def _print_row(r):
     brate = f" ({r['baseline_rate']:.3g}/s)" if r.get("baseline_rate") else ""
     ratio = f"{r['ratio']:.3g}×" if r.get("ratio") else "—"
     base = f"{r['baseline']}: {_fmt_s(r['baseline_s'])}{brate}" if r["baseline"] else "—"
-    print(f"| {r['section']} | {r['case']} | {_fmt_s(r['heavyball_s'])}{rate} | {base} | {ratio} | {r['note']} |", flush=True)
+    out(f"| {r['section']} | {r['case']} | {_fmt_s(r['heavyball_s'])}{rate} | {base} | {ratio} | {r['note']} |")
 
 
 def skipped(section, reason):
     ROWS.append(dict(section=section, case="skipped", note=reason))
-    print(f"| {section} | skipped: {reason} | | | | |", flush=True)
+    out(f"| {section} | skipped: {reason} | | | | |")
 
 
 def _torch():
@@ -115,12 +125,12 @@ LR, MOM, STEPS = 0.5, 0.9, 1000
 
 
 def _budget_every(B, d, steps, itemsize, with_distance=True):
-    """The smallest ``every`` whose record="loss" recording fits iterate's memory budget."""
-    from heavyball.iterate import MEMORY_BUDGET
+    """The smallest ``every`` whose record="loss" recording fits iterate's LOSS_MEMORY_BUDGET."""
+    from heavyball.iterate import LOSS_MEMORY_BUDGET
 
     for every in range(1, steps + 1):
         n = len(range(0, steps + 1, every)) + (steps % every != 0)
-        if (B * d + n * B * (1 + with_distance)) * itemsize <= MEMORY_BUDGET:
+        if (B * d + n * B * (1 + with_distance)) * itemsize <= LOSS_MEMORY_BUDGET:
             return every
     return steps
 
@@ -204,24 +214,22 @@ def bench_sgd(args, torch):
             base_loss = None
             if torch is not None:
                 base_loss = _torch_time(torch, lambda: _torch_sgd_loop(torch, A, theta0, STEPS, LR, MOM, loss_every=every), reps, args.quick)
-            row("1 SGD", f"{name} B={B:.0e} record=loss every={every}", t_loss, base, "torch batched SGD", work,
-                note=f"torch loop that also records the loss every {every}: {_fmt_s(base_loss)}"
-                + ("" if every == 1 else "; every>1: the 1 GiB recording budget (loss + distance)"),
+            vs_loss = f"{base_loss / t_loss:.3g}×" if base_loss else "—"
+            row("1 SGD", f"{name} B={B:.0e} record=loss every={every} vs plain loop", t_loss, base, "torch batched SGD (no loss)", work,
+                note=f"heavyball stores loss and distance every {every} steps, torch stores nothing"
+                + ("" if every == 1 else f"; every={every}: the smallest the 2 GiB LOSS_MEMORY_BUDGET allows "
+                   f"(every step's loss + distance would be {2 * (STEPS + 1) * B * np.dtype(dtype).itemsize / 2**30:.3g} GiB)"),
                 torch_with_loss_s=base_loss)  # fmt: skip
-            if every > 1 and B <= 10**5 and not args.quick:
-                # every step's loss: raise the budget for this measurement only
-                it = sys.modules["heavyball.iterate"]  # the module (hb.iterate is the function)
-                saved = it.MEMORY_BUDGET
-                it.MEMORY_BUDGET = 2**32
-                try:
-                    t1 = _median_time(lambda: hb.iterate(opt, q, theta0, STEPS, record="loss", every=1), max(1, reps // 2))
-                finally:
-                    it.MEMORY_BUDGET = saved
-                row("1 SGD", f"{name} B={B:.0e} record=loss every=1 (budget raised)", t1, base, "torch batched SGD", work,
-                    note="every step's loss and distance stored: 1.6 GB in float64")  # fmt: skip
+            row("1 SGD", f"{name} B={B:.0e} record=loss every={every} vs loop with loss", t_loss, base_loss,
+                f"torch batched SGD storing the loss every {every}", work,
+                note="like for like: both store every recorded loss (heavyball also the distance)")  # fmt: skip
             if dtype == np.float64 and B >= 10**5 and per_single is not None:
+                row("1 SGD", f"float64 B={B:.0e} record=final vs param groups", t_final, per_group * work,
+                    "torch param groups (scaled)", work,
+                    note="like for like: neither records a loss; timed 200 groups × few steps, scaled to B×1000")  # fmt: skip
                 row("1 SGD", f"float64 B={B:.0e} record=loss vs param groups", t_loss, per_group * work,
-                    "torch param groups (scaled)", work, note=f"timed {200} groups × few steps, scaled to B×1000")  # fmt: skip
+                    "torch param groups (scaled)", work,
+                    note=f"heavyball also stores loss + distance every {every}, the groups store nothing")  # fmt: skip
                 row("1 SGD", f"float64 B={B:.0e} record=final vs single-config loop", t_final, per_single * work,
                     "torch single-config loop (scaled)", work, note="one (2,) tensor: per configuration-step cost × B×1000")  # fmt: skip
     if torch is None:
@@ -233,6 +241,7 @@ def bench_sgd(args, torch):
 # ---------------------------------------------------------------------------------------
 def bench_adam(args, torch):
     import heavyball as hb
+    from heavyball.iterate import _iterate_general
 
     q = hb.Quadratic.valley(kappa=100, angle=0.3)
     A = np.asarray(q.A)
@@ -241,12 +250,22 @@ def bench_adam(args, torch):
     opt = hb.Adam(lr=1e-2)
     for B in sizes:
         theta0 = rng.standard_normal((B, 2))
-        reps = args.repeats if B <= 10**4 else max(1, args.repeats // 2)
+        reps = args.repeats if B <= 10**5 else max(1, args.repeats // 2)
         t = _median_time(lambda: hb.iterate(opt, q, theta0, STEPS, record="final"), reps)
+        # the kernel is bitwise equal to the general path: checked on (up to) 1000 configurations
+        n_chk = min(B, 1000)
+        fast = hb.iterate(opt, q, theta0[:n_chk], STEPS, record="final")
+        ref = _iterate_general(opt, q, theta0[:n_chk], STEPS, record="final")
+        bitwise = bool(np.array_equal(fast.theta, ref.theta) and np.array_equal(fast.loss, ref.loss))
         base = None
         if torch is not None:
             base = _torch_time(torch, lambda: _torch_sgd_loop(torch, A, theta0, STEPS, 1e-2, 0.0, adam=True), reps, args.quick)
-        row("2 Adam", f"float64 B={B:.0e} record=final (general path)", t, base, "torch batched Adam", B * STEPS)
+        note = f"fast kernel {'bitwise equal to' if bitwise else 'DIFFERS from'} the general path ({n_chk} configurations)"
+        if B == 10**4:
+            t_gen = _median_time(lambda: _iterate_general(opt, q, theta0, STEPS, record="final"), 1)
+            note += f"; general path {_fmt_s(t_gen)}"
+        row("2 Adam", f"float64 B={B:.0e} record=final", t, base, "torch batched Adam", B * STEPS, note=note,
+            bitwise_equal_general=bitwise)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -431,6 +450,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a subset that runs in about a minute")
     parser.add_argument("--json", default="benchmarks.json", metavar="PATH", help="JSON output (default: benchmarks.json)")
+    parser.add_argument("--md", default=None, metavar="PATH", help="also write the Markdown table to PATH")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per case (median); default 5, quick 3")
     args = parser.parse_args(argv)
     if args.repeats is None:
@@ -445,10 +465,11 @@ def main(argv=None):
         openblas_env={k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
         load_average_start=os.getloadavg(), quick=args.quick, repeats=args.repeats,
     )  # fmt: skip
-    print(f"heavyball benchmarks ({'quick' if args.quick else 'full'}): python {meta['python']}, numpy {meta['numpy']}, "
-          f"torch {meta['torch']} ({meta['torch_threads']} threads), {meta['cpus']} CPUs, load {meta['load_average_start']}\n")  # fmt: skip
-    print("| section | case | heavyball | baseline | ratio (baseline/heavyball) | note |")
-    print("|---|---|---|---|---|---|")
+    out(f"heavyball benchmarks ({'quick' if args.quick else 'full'}): python {meta['python']}, numpy {meta['numpy']}, "
+        f"torch {meta['torch']} ({meta['torch_threads']} threads), {meta['cpus']} CPUs, load {meta['load_average_start']}")  # fmt: skip
+    out()
+    out("| section | case | heavyball | baseline | ratio (baseline/heavyball) | note |")
+    out("|---|---|---|---|---|---|")
     t0 = time.perf_counter()
     sections = [
         ("1 SGD", lambda: bench_sgd(args, torch), "heavyball.optimizers"),
@@ -467,7 +488,8 @@ def main(argv=None):
         fn()
     meta["load_average_end"] = os.getloadavg()
     meta["total_seconds"] = time.perf_counter() - t0
-    print(f"\ntotal {meta['total_seconds']:.1f} s; load average at the end {meta['load_average_end']}")
+    out()
+    out(f"total {meta['total_seconds']:.1f} s; load average at the end {meta['load_average_end']}")
 
     def clean(x):
         if isinstance(x, float) and not math.isfinite(x):
@@ -477,6 +499,9 @@ def main(argv=None):
     payload = dict(meta=meta, rows=[{k: clean(v) for k, v in r.items()} for r in ROWS])
     _io.write_text(args.json, json.dumps(payload, indent=1, default=float) + "\n")
     print(f"wrote {args.json}")
+    if args.md:
+        _io.write_text(args.md, "\n".join(LINES) + "\n")
+        print(f"wrote {args.md}")
 
 
 if __name__ == "__main__":

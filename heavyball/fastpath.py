@@ -55,6 +55,11 @@ fast doubling, ``O(log k)``) for every configuration that a certificate over the
 clears of divergence; the others are stepped (exactly as above), so ``status`` and
 ``diverged_at`` are the same as with stepping.
 
+``Adam``/``AdamW`` (not linear: no eigenbasis) are dispatched by :func:`supports`/:func:`run`
+to the kernel of :mod:`heavyball._fastadam` (constant ``lr``, ``d ≤ problems.SMALL_DIM``): the
+general path's operations in the same order on ``(d, block)`` arrays with temporal blocking,
+**bitwise** equal to the general path; :func:`closed_form_iterate` stays linear-only.
+
 References: Polyak (1964) for the heavy ball's per-curvature recurrence; Goh (2017, Distill,
 "Why Momentum Really Works") for PyTorch's form per curvature; Lucas sequences for the
 doubling formulas ``U_{2n+1} = U_{n+1}² + mU_n²``, ``U_{2n} = U_n(U_{n+1} + mU_{n−1})``.
@@ -120,19 +125,29 @@ def _per_config(value, d):
     return arr[..., 0]
 
 
-def supports(method, problem) -> bool:
-    """Whether :func:`run` handles ``method`` on ``problem``.
-
-    True for ``SGD`` (every flag), ``HeavyBall`` and ``NesterovLookahead`` with constant
-    (non-callable) hyperparameters that do not vary along the coordinate axis, on a
-    :class:`~heavyball.problems.Quadratic`.
-    """
+def _linear(method, problem) -> bool:
+    """Whether the eigenbasis engine (and :func:`closed_form_iterate`) handles ``method``."""
     if not isinstance(problem, Quadratic):
         return False
     kind = _method_kind(method)
     if kind is None:
         return False
     return all(_per_config(v, problem.dim) is not None for v in kind[1].values())
+
+
+def supports(method, problem) -> bool:
+    """Whether :func:`run` handles ``method`` on ``problem``.
+
+    True for ``SGD`` (every flag), ``HeavyBall`` and ``NesterovLookahead`` with constant
+    (non-callable) hyperparameters that do not vary along the coordinate axis, on a
+    :class:`~heavyball.problems.Quadratic` (the eigenbasis engine); and for ``Adam``/``AdamW``
+    with a constant ``lr`` (every flag, array hyperparameters allowed) on a ``Quadratic`` of
+    dimension ``≤ problems.SMALL_DIM`` (the kernel of :mod:`heavyball._fastadam`, bitwise
+    identical to the general path).
+    """
+    from . import _fastadam
+
+    return _linear(method, problem) or _fastadam.supports(method, problem)
 
 
 class _Modes:
@@ -361,7 +376,7 @@ def closed_form_iterate(method, q, theta0, k):
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"`q` must be a Quadratic, got {type(q).__name__}")
-    if not supports(method, q):
+    if not _linear(method, q):
         raise TypeError(
             f"`method` must be SGD, HeavyBall or NesterovLookahead with constant hyperparameters "
             f"(one value per configuration), got {method!r}"
@@ -684,7 +699,14 @@ def run(method, problem, theta0, steps, *, record="all", every=1, tol=None, thre
     spec = _prepare(method, problem, theta0, steps, record, every, tol, threads)
     if not supports(method, problem):
         raise TypeError(f"the fast path does not apply to {type(method).__name__} on {type(problem).__name__}")
-    theta, loss, distance, dat = _run_spec(spec)
+    if _linear(method, problem):
+        theta, loss, distance, dat = _run_spec(spec)
+    else:
+        from . import _fastadam
+
+        theta, loss, distance, dat = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
+        for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
+            _nan_after(rec, steps_rec, dat)
     return _make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat)
 
 

@@ -76,6 +76,7 @@ LOSS_MEMORY_BUDGET = 2**31
 DIVERGENCE_FACTOR = 1e8
 
 _RECORDS = ("all", "loss", "final")
+_STATUS_WORDS = np.array(["converged", "diverged", "max_steps"])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -446,7 +447,12 @@ def _make_trajectory(spec: RunSpec, *, theta, loss, distance, diverged_at) -> Di
             r0, rk = _safe_row_norm(g0), _safe_row_norm(gk)
             what = "gradient norm"
         converged = ~diverged & (rk <= spec.tol * r0)
-    status = np.where(diverged, "diverged", np.where(converged, "converged", "max_steps"))
+    # one int8 code per configuration, then a single gather into the str array (one '<U9'
+    # array of 36 bytes per configuration instead of two nested np.where temporaries)
+    codes = np.full(B, 2, np.int8)
+    codes[converged] = 0
+    codes[diverged] = 1
+    status = _STATUS_WORDS[codes]
     success = ~diverged
     message = _message(spec, diverged_at, converged, r0, rk, what)
     theta = theta.reshape((theta.shape[0],) + batch + (d,))

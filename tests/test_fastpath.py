@@ -224,7 +224,12 @@ def test_supports():
     assert fastpath.supports(hb.SGD(lr=0.1, momentum=0.9), q)
     assert fastpath.supports(hb.HeavyBall(eta=0.1, mu=0.9), q)
     assert fastpath.supports(hb.NesterovLookahead(eta=0.1, mu=0.9), q)
-    assert not fastpath.supports(hb.Adam(lr=0.1), q)  # not linear
+    assert fastpath.supports(hb.Adam(lr=0.1), q)  # the Adam kernel (heavyball/_fastadam.py)
+    assert fastpath.supports(hb.AdamW(lr=np.full((4, 1), 0.1), amsgrad=True), q)
+    assert not fastpath.supports(hb.Adam(lr=lambda k: 0.1), q)  # a schedule
+    big = hb.Quadratic.from_eigenvalues(np.linspace(0.1, 1.0, 9))  # d > SMALL_DIM: BLAS gradient
+    assert not fastpath.supports(hb.Adam(lr=0.1), big)
+    assert not fastpath.supports(hb.Adam(lr=0.1), hb.Rosenbrock())
     assert not fastpath.supports(hb.SGD(lr=lambda k: 0.1, momentum=0.9), q)  # a schedule
     assert not fastpath.supports(hb.SGD(lr=np.array([0.1, 0.2, 0.3])), q)  # per-coordinate lr
     assert not fastpath.supports(hb.SGD(lr=0.1), hb.Rosenbrock())
@@ -234,6 +239,22 @@ def test_memory_budget_refusal_names_record_and_every():
     q = hb.Quadratic.valley()
     with pytest.raises(ValueError, match=r"`record`.*`every`"):
         hb.iterate(hb.SGD(lr=0.1, momentum=0.9), q, np.zeros((10**6, 2)), 1000)
+
+
+def test_loss_budget_is_two_gib_and_all_budget_one_gib():
+    from heavyball.iterate import LOSS_MEMORY_BUDGET, MEMORY_BUDGET, _prepare
+
+    assert (MEMORY_BUDGET, LOSS_MEMORY_BUDGET) == (2**30, 2**31)
+    q = hb.Quadratic.valley()
+    opt = hb.SGD(lr=0.1, momentum=0.9)
+    # every step's loss and distance of 10⁵ configurations over 1000 steps: 1001·10⁵·2·8 B =
+    # 1.49 GiB (+ the final iterate) fits the loss budget; only described, nothing is run
+    spec = _prepare(opt, q, np.zeros((10**5, 2)), 1000, "loss", 1)
+    assert len(spec.loss_steps) == 1001
+    with pytest.raises(ValueError, match=r"`record`='all' with `every`=1.*MEMORY_BUDGET"):
+        _prepare(opt, q, np.zeros((10**5, 2)), 1000, "all", 1)  # 1001·10⁵·4·8 B = 2.98 GiB
+    with pytest.raises(ValueError, match=r"`record`='loss' with `every`=1.*LOSS_MEMORY_BUDGET"):
+        _prepare(opt, q, np.zeros((2 * 10**5, 2)), 1000, "loss", 1)  # 2.98 GiB
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,3 +388,105 @@ def test_single_configuration_on_a_diagonal_quadratic_does_not_alias_theta0(reco
     assert fast.message == general.message
     ratio = np.linalg.norm(fast.theta[-1]) / np.linalg.norm(theta0)  # the minimiser is 0
     assert f"{ratio:.3g} of its initial value" in fast.message
+
+
+# ---------------------------------------------------------------------------------------
+# Adam / AdamW (heavyball/_fastadam.py): bitwise equal to the general path
+# ---------------------------------------------------------------------------------------
+def _bitwise(method, q, theta0, steps, *, record="all", every=1, threads=None):
+    """The Adam kernel performs the general path's IEEE operations in the same order, so every
+    record is compared for exact equality (NaN == NaN), not to a tolerance."""
+    assert fastpath.supports(method, q)
+    fast = fastpath.run(method, q, theta0, steps, record=record, every=every, threads=threads)
+    ref = _iterate_general(method, q, theta0, steps, record=record, every=every)
+    for name in ("theta", "loss", "distance", "steps", "diverged_at", "status", "success"):
+        a, b = getattr(fast, name), getattr(ref, name)
+        if b is None:
+            assert a is None
+        else:
+            assert np.asarray(a).dtype == np.asarray(b).dtype, name
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    assert fast.message == ref.message
+    return fast, ref
+
+
+ADAM_FLAGS = [
+    dict(cls=cls, amsgrad=ams, maximize=mx, weight_decay=wd)
+    for cls in (hb.Adam, hb.AdamW)
+    for ams in (False, True)
+    for mx in (False, True)
+    for wd in (0.0, 0.2)
+]
+
+
+@pytest.mark.parametrize("flags", ADAM_FLAGS, ids=lambda f: f["cls"].__name__ + "," + ",".join(
+    f"{k}={v}" for k, v in f.items() if k != "cls"))  # fmt: skip
+def test_adam_every_flag_bitwise_equal_to_general_path(flags, rng):
+    flags = dict(flags)
+    cls = flags.pop("cls")
+    method = cls(lr=0.05, betas=(0.9, 0.99), **flags)
+    # maximize without decay ascends f until it passes the bound: diverged_at is compared too
+    _bitwise(method, _quadratic(), rng.standard_normal((5, 3)), 200)
+
+
+def test_adam_lerp_branch_and_array_hyperparameters(rng):
+    # β1 <= 0.5 takes torch's other lerp branch; arrays for every hyperparameter, one
+    # varying along the coordinate axis (Adam is elementwise, so that is allowed)
+    q = _quadratic()
+    B = 40
+    method = hb.AdamW(
+        lr=rng.uniform(0.01, 0.5, (B, 1)), betas=(rng.uniform(0.0, 0.95, (B, 1)), rng.uniform(0.5, 0.999, (B, 3))),
+        eps=rng.uniform(1e-9, 1e-6, (B, 1)), weight_decay=rng.uniform(0.0, 0.3, (B, 1)), amsgrad=True,
+    )  # fmt: skip
+    _bitwise(method, q, rng.standard_normal((B, 3)), 150, record="loss", every=7)
+
+
+def test_adam_divergence_reported_like_general_path(rng):
+    # AdamW with |1 − lr·λ| > 1 blows up geometrically: the certificate fails, the block is
+    # checked step by step and diverged_at must equal the general path's
+    q = _quadratic()
+    B = 60
+    method = hb.AdamW(lr=rng.uniform(0.01, 60.0, (B, 1)), weight_decay=rng.uniform(0.0, 1.0, (B, 1)))
+    for record in ("all", "loss", "final"):
+        fast, ref = _bitwise(method, q, rng.standard_normal((B, 3)), 300, record=record)
+        assert 0 < np.count_nonzero(ref.status == "diverged") < B
+
+
+def test_adam_float32_and_no_minimizer(rng):
+    q = _quadratic()
+    _bitwise(hb.Adam(lr=0.1, amsgrad=True), q, rng.standard_normal((6, 3)).astype(np.float32), 120)
+    singular = hb.Quadratic(np.diag([1.0, 0.0]), b=[0.5, 0.3])  # unbounded below: no minimiser, no distance
+    assert singular.minimizer is None
+    _bitwise(hb.Adam(lr=0.1), singular, rng.standard_normal((3, 2)), 100, record="loss")
+
+
+@pytest.mark.parametrize("steps", [0, 1, 63, 64, 65, 130])
+def test_adam_short_runs_and_chunk_boundaries(steps, rng):
+    _bitwise(hb.Adam(lr=0.2), _quadratic(), [1.0, -2.0, 0.5], steps)
+
+
+def test_adam_threads_bitwise_identical(monkeypatch, rng):
+    from heavyball import _fastadam
+
+    monkeypatch.setattr(_fastadam, "BLOCK_BYTES", 256)  # many small blocks over the threads
+    q = hb.Quadratic.valley(kappa=30, angle=0.3)
+    B = 200
+    method = hb.AdamW(lr=rng.uniform(0.01, 60.0, (B, 1)), weight_decay=0.1)  # |1 − lr·λ| > 1 diverges
+    theta0 = rng.standard_normal((B, 2))
+    runs = [fastpath.run(method, q, theta0, 150, record="loss", threads=t) for t in (1, 2)]
+    for name in ("theta", "loss", "distance", "diverged_at"):
+        np.testing.assert_array_equal(getattr(runs[1], name), getattr(runs[0], name))
+    assert "diverged" in set(runs[0].status.tolist())
+    _bitwise(method, q, theta0, 150, record="loss", threads=2)
+
+
+def test_iterate_dispatches_adam_to_fast_path(monkeypatch, rng):
+    from heavyball import _fastadam
+
+    calls = []
+    real = _fastadam.run_spec
+    monkeypatch.setattr(_fastadam, "run_spec", lambda *a, **k: calls.append(1) or real(*a, **k))
+    hb.iterate(hb.Adam(lr=0.1), _quadratic(), rng.standard_normal((2, 3)), 10)
+    assert calls == [1]
+    hb.iterate(hb.Adam(lr=lambda k: 0.1), _quadratic(), rng.standard_normal((2, 3)), 10)  # schedule: general
+    assert calls == [1]

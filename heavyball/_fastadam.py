@@ -1,0 +1,339 @@
+r"""The fast path for Adam and AdamW on a quadratic (used by :mod:`heavyball.fastpath`).
+
+Adam is not linear, so there is no eigenbasis: the kernel runs torch's update in the original
+coordinates, exactly as :meth:`heavyball.optimizers.Adam._apply` does, but organised for speed:
+
+* **layout** ``(d, block)``: one row per coordinate, so each elementwise operation of the
+  update is *one* ufunc call on the whole block (``out=``, in place, no temporaries);
+* **temporal blocking**: a cache-sized block of configurations goes through all the steps
+  before the next block (the block's ``θ, m, v`` and three scratch arrays stay in L2);
+* the **gradient** ``Aθ − b`` is ``d`` multiply-adds per block, exactly as
+  ``problems._rowwise_matvec`` evaluates it for ``d ≤ SMALL_DIM``;
+* the per-step scalars (bias corrections, step size) are computed once per step for all
+  blocks, with the very expressions of ``Adam._apply`` (``1 − β₁ᵗ`` by ``np.power``, …).
+
+Every configuration therefore sees the same IEEE operations in the same order as in the
+general path, and the iterates, losses and distances are **bitwise identical** to those of
+``iterate``'s general loop (supported: ``d ≤ SMALL_DIM``, where the general path's gradient
+is elementwise too; every flag — ``amsgrad``, ``maximize``, coupled and decoupled weight
+decay, torch's two ``lerp`` branches — and array hyperparameters, constant ``lr`` only).
+
+Divergence is reported exactly as by the general path. Every ``CHUNK`` steps a certificate
+bounds each configuration's ``‖θ‖`` over the next ``CHUNK`` steps; the bound uses that Adam's
+step is bounded independently of the gradient (Cauchy–Schwarz on the two moving averages,
+with zero initial moments):
+
+.. math::
+
+    \frac{|m_t|}{\sqrt{v_t}} \le \frac{1-β_1}{\sqrt{1-β_2}}
+        \Big(\sum_{j<t} (β_1^2/β_2)^j\Big)^{1/2},\qquad
+    |Δθ_t| \le \frac{γ\sqrt{1-β_2^t}}{1-β_1^t}\,\frac{|m_t|}{\sqrt{\hat v_t}}
+
+(``\hat v ≥ v`` with amsgrad; AdamW's decay multiplies ``|θ|`` by ``|1 − γλ|`` per step). A
+block that the certificate cannot clear is checked after every step with the general path's
+rule, so the first step at which ``‖θ_k‖₂`` passes the bound (or is not finite) is found
+exactly; a configuration keeps being stepped after it diverged (its records are NaN).
+
+References: PyTorch 2.13 ``torch.optim.Adam``/``AdamW``; Kingma & Ba (2015); Reddi, Kale &
+Kumar (2018); Loshchilov & Hutter (2019).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .optimizers import Adam, _cast, _is_nonzero, _restrict
+from .problems import SMALL_DIM, Quadratic
+
+__all__ = ["supports", "run_spec"]
+
+#: steps between divergence certificates
+CHUNK = 64
+#: bytes of one ``(d, block)`` array (seven arrays per block; 256 KiB was fastest here, measured)
+BLOCK_BYTES = 256 * 1024
+
+
+def supports(method, problem) -> bool:
+    """``Adam``/``AdamW`` with a constant ``lr`` on a :class:`Quadratic` of dimension
+    ``≤ SMALL_DIM`` (whose ``grad``/``value`` are not overridden)."""
+    return (
+        isinstance(method, Adam)
+        and not callable(method.lr)
+        and isinstance(problem, Quadratic)
+        and type(problem).grad is Quadratic.grad
+        and type(problem).value is Quadratic.value
+        and problem.dim <= SMALL_DIM
+    )
+
+
+def _transposed(method: Adam, batch: tuple) -> Adam:
+    """``method`` with its array hyperparameters as ``(last, B)`` rows (the kernel's layout)."""
+    flat = _restrict(method, batch)  # arrays as (B, last)
+
+    def t(v):
+        return np.ascontiguousarray(v.T) if isinstance(v, np.ndarray) else v
+
+    return dataclasses.replace(
+        flat, lr=t(flat.lr), betas=tuple(t(b) for b in flat.betas), eps=t(flat.eps),
+        weight_decay=t(flat.weight_decay),
+    )  # fmt: skip
+
+
+def _cols(x, sl):
+    return x[:, sl] if isinstance(x, np.ndarray) and x.ndim == 2 else x
+
+
+def _step_factor(beta1, beta2, t):
+    """``√(1−β₂ᵗ)/(1−β₁ᵗ) · (1−β₁)/√(1−β₂) · (Σ_{j<t} (β₁²/β₂)^j)^{1/2}`` (float64, ``inf`` when
+    ``β₂ = 0``): ``|Δθ_t| ≤ γ·factor`` per coordinate (see the module notes)."""
+    with np.errstate(all="ignore"):
+        beta1 = np.asarray(beta1, np.float64)
+        beta2 = np.asarray(beta2, np.float64)
+        r = beta1 * beta1 / beta2
+        geo = np.where(np.abs(r - 1.0) < 1e-12, t, (1.0 - r**t) / (1.0 - r))
+        f = np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t) * (1.0 - beta1) / np.sqrt(1.0 - beta2) * np.sqrt(geo)
+        return np.where(beta2 > 0.0, f, np.inf)
+
+
+class _Kernel:
+    """Constants of one run shared by all blocks (and threads)."""
+
+    def __init__(self, spec):
+        q, dtype, d = spec.problem, spec.dtype, spec.dim
+        self.spec, self.dtype, self.d, self.steps = spec, dtype, d, spec.steps
+        self.method = mt = _transposed(spec.method, tuple(spec.batch))
+        self.c = mt._consts(dtype)
+        A, b = q._A_b(dtype)
+        self.A_rows = [np.ascontiguousarray(A[j][:, None]) for j in range(d)]  # A[j] as a column
+        self.b_col = np.ascontiguousarray(b[:, None]) if np.any(b != 0) else None  # x − 0 == x
+        self.lr = mt.lr
+        self.wd_on = _is_nonzero(mt.weight_decay)
+        self.decoupled = type(mt)._decoupled
+        self.maximize = mt.maximize
+        self.amsgrad = mt.amsgrad
+        beta1, beta2 = mt.betas
+        self.scalar_betas = not (isinstance(beta1, np.ndarray) or isinstance(beta2, np.ndarray))
+        self.scalar_lr = not isinstance(mt.lr, np.ndarray)
+        steps = self.steps
+        # per-step scalars exactly as Adam._apply computes them (t = step + 1)
+        self.per_step = None
+        if self.scalar_betas:
+            bc1 = [1.0 - np.power(self.c.beta1, float(t)) for t in range(1, steps + 1)]
+            bc2s = [np.power(1.0 - np.power(self.c.beta2, float(t)), 0.5) for t in range(1, steps + 1)]
+            self.bc1 = bc1
+            self.bc2s_c = [_cast(x, dtype) for x in bc2s]
+            if self.scalar_lr:
+                self.neg_ss = [_cast(-(self.lr / x), dtype) for x in bc1]
+        # the certificate: Φ[j] = Σ over chunk j of the step factor (scalar betas), float64
+        self.Arow = float(np.max(np.sum(np.abs(np.asarray(q.A, np.float64)), axis=1)))
+        self.bmax = float(np.max(np.abs(np.asarray(q.b, np.float64)), initial=0.0))
+        self.big = float(np.finfo(dtype).max)
+        eps = float(np.finfo(dtype).eps)
+        self.slack = 1.05 + 16.0 * steps * eps  # rounding of the moments over the run
+        if self.scalar_betas and steps:
+            f = _step_factor(beta1, beta2, np.arange(1, steps + 1, dtype=np.float64))
+            self.phi = np.add.reduceat(f, np.arange(0, steps, CHUNK))
+            self.fmax = float(np.max(f))
+        self.sqrt_d = float(np.sqrt(d))
+
+
+def _block_consts(K: _Kernel, sl):
+    """Per-block constants: ``(c, lr, wd_factor)`` sliced to the block's columns."""
+    c = K.c._replace(**{name: _cols(getattr(K.c, name), sl) for name in K.c._fields})
+    lr = _cols(K.lr, sl)
+    wdf = None
+    if K.wd_on and K.decoupled:
+        wdf = _cast(1.0 - lr * _cols(K.method.weight_decay, sl), K.dtype)  # param.mul_(1 - lr*wd)
+    return c, lr, wdf
+
+
+def _colmax(x):
+    """The largest value per configuration (over the coordinate rows) as float64."""
+    arr = np.asarray(x, np.float64)
+    return arr if arr.ndim < 2 else np.max(arr, axis=0)
+
+
+def _certify(K: _Kernel, x, chunk, k0, n, lr, wdf, c, bound2, alive, s):
+    """True when no alive configuration of the block can pass its bound (or overflow)
+    during steps ``k0+1 … k0+n``: ``|θ_i| ≤ grow·(|θ_i,k0| + Σ_t γ·factor_t)`` per coordinate."""
+    lr_max = _colmax(lr)  # per configuration (over coordinates)
+    if K.scalar_betas:
+        U = K.phi[chunk] * lr_max
+    else:
+        t = np.arange(k0 + 1, k0 + n + 1, dtype=np.float64)[:, None, None]
+        f = _step_factor(c.beta1[None], c.beta2[None], t)  # (n, last, w)
+        U = np.max(np.sum(f, axis=0), axis=0) * lr_max
+    U = U * K.slack
+    np.multiply(x, x, out=s)
+    n2 = np.sum(s, axis=0, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        grow = 1.0
+        if wdf is not None:  # AdamW: θ ← (1 − γλ)θ first
+            grow = np.maximum(_colmax(np.abs(np.asarray(wdf, np.float64))), 1.0) ** n
+        theta_max = grow * (np.sqrt(n2) + K.sqrt_d * U) * K.slack
+        lam = 0.0
+        if K.wd_on and not K.decoupled:  # the gradient includes λθ
+            lam = _colmax(c.weight_decay)
+        gmax = (K.Arow + lam) * theta_max + K.bmax  # bounds |g|, |m| and sqrt(v)
+        beta1_max = _colmax(c.beta1)
+        # no overflow: g², and step_size·m with step_size = γ/(1 − β₁ᵗ) ≤ γ/(1 − β₁)
+        ok = (theta_max * theta_max <= bound2) & (gmax * gmax <= 0.25 * K.big)
+        ok &= gmax * lr_max / (1.0 - beta1_max) <= 0.25 * K.big
+    ok = np.asarray(ok) | ~alive
+    return bool(np.all(ok))
+
+
+def _check(x, s, k, bound2, alive, dat):
+    """The general path's rule after step ``k``: ``~(‖θ‖² ≤ bound²)`` marks a divergence."""
+    np.multiply(x, x, out=s)
+    n2 = s[0].copy()
+    for i in range(1, s.shape[0]):
+        n2 += s[i]
+    bad = ~(n2 <= bound2) & alive
+    if bad.any():
+        dat[bad] = k
+        alive &= ~bad
+
+
+def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
+    d, dtype, steps = K.d, K.dtype, K.steps
+    w = sl.stop - sl.start
+    x = Z[:, sl]  # updated in place (a view into the (d, B) state)
+    m = np.zeros((d, w), dtype)
+    v = np.zeros((d, w), dtype)
+    vmax = np.zeros((d, w), dtype) if K.amsgrad else None
+    g = np.empty((d, w), dtype)
+    s0 = np.empty((d, w), dtype)
+    s1 = np.empty((d, w), dtype)
+    s2 = np.empty((d, w), dtype)
+    alive = np.ones(w, dtype=bool)
+    c, lr, wdf = _block_consts(K, sl)
+    A_rows, b_col = K.A_rows, K.b_col
+    small = c.lerp_small
+    coeff, beta2c, omb2, eps, wd = c.lerp_coeff, c.beta2_cast, c.one_minus_beta2, c.eps, c.weight_decay
+    wd_on, decoupled, maximize = K.wd_on, K.decoupled, K.maximize
+    dat_b, bound2_b = dat[sl], bound2[sl]
+    rec(x, 0, sl)
+    k = 0
+    chunk = 0
+    while k < steps:
+        n = min(CHUNK, steps - k)
+        careful = not _certify(K, x, chunk, k, n, lr, wdf, c, bound2_b, alive, s0)
+        for _ in range(n):
+            t = k + 1
+            # grad = θA − b (problems._rowwise_matvec, one row per coordinate here)
+            np.multiply(A_rows[0], x[0], out=g)
+            for j in range(1, d):
+                np.multiply(A_rows[j], x[j], out=s0)
+                np.add(g, s0, out=g)
+            if b_col is not None:
+                np.subtract(g, b_col, out=g)
+            gg = g
+            if wd_on:
+                if decoupled:
+                    np.multiply(x, wdf, out=x)
+                    if maximize:
+                        np.negative(g, out=g)
+                else:
+                    gg = np.multiply(x, wd, out=s0)
+                    if maximize:
+                        np.subtract(gg, g, out=gg)
+                    else:
+                        np.add(gg, g, out=gg)
+            elif maximize:
+                np.negative(g, out=g)
+            # exp_avg.lerp_(grad, 1 - beta1)
+            np.subtract(gg, m, out=s1)
+            np.multiply(s1, coeff, out=s1)
+            if small is True:
+                np.add(m, s1, out=m)
+            elif small is False:
+                np.add(gg, s1, out=m)
+            else:
+                np.add(np.where(small, m, gg), s1, out=m)
+            # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            np.multiply(v, beta2c, out=v)
+            np.multiply(gg, omb2, out=s1)
+            np.multiply(s1, gg, out=s1)
+            np.add(v, s1, out=v)
+            if K.scalar_betas:
+                bc2s_c = K.bc2s_c[k]
+                neg_ss = K.neg_ss[k] if K.scalar_lr else _cast(-(lr / K.bc1[k]), dtype)
+            else:
+                ft = float(t)
+                bc1 = 1.0 - np.power(c.beta1, ft)
+                bc2 = 1.0 - np.power(c.beta2, ft)
+                neg_ss = _cast(-(lr / bc1), dtype)
+                bc2s_c = _cast(np.power(bc2, 0.5), dtype)
+            if vmax is not None:
+                np.maximum(vmax, v, out=vmax)
+                src = vmax
+            else:
+                src = v
+            # denom = (sqrt(v̂) / bias_correction2_sqrt) + eps; θ += (−step_size·m) / denom
+            np.sqrt(src, out=s1)
+            np.divide(s1, bc2s_c, out=s1)
+            np.add(s1, eps, out=s1)
+            np.multiply(m, neg_ss, out=s2)
+            np.divide(s2, s1, out=s2)
+            np.add(x, s2, out=x)
+            k = t
+            if careful:
+                _check(x, s0, k, bound2_b, alive, dat_b)
+            rec(x, k, sl)
+        chunk += 1
+
+
+def run_spec(spec, threads: int):
+    """The kernel on a validated ``RunSpec``: flat records as ``fastpath._run_spec`` returns them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .iterate import _row_norm_sq
+
+    dtype, B, d = spec.dtype, spec.size, spec.dim
+    K = _Kernel(spec)
+    Z = np.array(spec.theta0_flat.T, dtype=dtype, order="C")  # (d, B), a copy
+    theta_steps, loss_steps = spec.theta_steps, spec.loss_steps
+    theta = np.empty((len(theta_steps), B, d), dtype)
+    loss = np.empty((len(loss_steps), B), dtype)
+    distance = None if spec.minimizer is None else np.empty((len(loss_steps), B), dtype)
+    dat = np.full(B, -1, dtype=np.int64)
+    bound2 = np.minimum(spec.bound**2, np.finfo(dtype).max).astype(dtype)
+    in_loop_theta = spec.record == "all"
+    t_index = {int(k): j for j, k in enumerate(theta_steps)} if in_loop_theta else {}
+    l_index = {int(k): j for j, k in enumerate(loss_steps)}
+    problem, star = spec.problem, spec.minimizer
+
+    def rec(x, k, sl):
+        j = l_index.get(k)
+        i = t_index.get(k)
+        if j is None and i is None:
+            return
+        rows = np.ascontiguousarray(x.T)  # (w, d): the general path's row layout
+        if i is not None:
+            theta[i, sl] = rows
+        if j is not None:  # problem.value and the distance exactly as the general path
+            loss[j, sl] = problem.value(rows)
+            if distance is not None:
+                distance[j, sl] = np.sqrt(_row_norm_sq(rows - star))
+
+    width = max(1, BLOCK_BYTES // (np.dtype(dtype).itemsize * d))
+    blocks = [slice(b0, min(B, b0 + width)) for b0 in range(0, B, width)]
+
+    def work(part):
+        with np.errstate(all="ignore"):
+            for sl in part:
+                _run_block(K, Z, sl, dat, bound2, rec)
+
+    nthreads = max(1, min(threads, len(blocks)))
+    if nthreads <= 1:
+        work(blocks)
+    else:
+        parts = [blocks[len(blocks) * i // nthreads: len(blocks) * (i + 1) // nthreads] for i in range(nthreads)]
+        with ThreadPoolExecutor(max_workers=nthreads) as pool:
+            list(pool.map(work, parts))
+    if not in_loop_theta:
+        theta[0] = Z.T
+    return theta, loss, distance, dat

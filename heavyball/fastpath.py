@@ -385,6 +385,8 @@ def closed_form_iterate(method, q, theta0, k):
     k = as_int("k", k, minimum=0)
     modes = _Modes(method, q, theta0.shape)
     dtype = theta0.dtype
+    if k == 0:  # θ₀ itself, not rotated into the eigenbasis and back (an ulp off)
+        return np.array(np.broadcast_to(theta0, modes.batch_shape + (modes.d,)), dtype=dtype)
     z0 = modes.to_modes(theta0, np.float64)
     out = np.empty_like(z0)
     width = _block_width(modes.d, 8)
@@ -749,8 +751,9 @@ def _run_spec(spec):
             if modes.V is not None:
                 for j in range(n_theta):
                     theta[j] = modes.from_modes(theta[j].T)
+            theta[0] = spec.theta0_flat  # θ₀ itself, not rotated there and back (an ulp off)
         else:
-            theta[0] = modes.from_modes(Z)
+            theta[0] = spec.theta0_flat if steps == 0 else modes.from_modes(Z)
     for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
         _nan_after(rec, steps_rec, dat)
     return theta, loss, distance, dat

@@ -615,7 +615,6 @@ def test_compare_with_a_tiny_dt_is_refused_quickly_by_name():
     assert "`dt`" in str(info.value) or "`t_final`" in str(info.value), str(info.value)
 
 
-@pytest.mark.xfail(reason="fastpath.py: theta[0] is θ₀ rotated into the eigenbasis and back, off by an ulp (hardening_findings.md #4)", strict=True)
 def test_zero_steps_record_theta0_exactly():
     """``theta[0]`` is θ₀ itself (DiscreteTrajectory: ``theta[k]`` is θ_k), not θ₀ rotated into
     the eigenbasis and back (which moves it by an ulp on a rotated quadratic)."""

@@ -193,6 +193,7 @@ def _cmd_figures(args) -> int:
     if not os.access(out, os.W_OK | os.X_OK):
         raise _Failure(f"output directory '{out}' is not writable")
 
+    from ._io import INTERRUPTS
     from .figures import write_csv
     from .plotting import save
 
@@ -209,6 +210,8 @@ def _cmd_figures(args) -> int:
             if args.data:
                 written.append(write_csv(out / f"{name}.csv", numbers))
         except Exception as exc:  # one figure failing does not stop the others
+            if INTERRUPTS.seen:  # Ctrl-C, turned into another exception by a C extension
+                raise KeyboardInterrupt from None
             if _debug():
                 raise
             failures.append((name, exc))
@@ -427,6 +430,13 @@ class _Failure(Exception):
 
 def main(argv=None) -> int:
     """Run the ``heavyball`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    from ._io import sigint_between_writes
+
+    with sigint_between_writes() as interrupts:
+        return _main(argv, interrupts)
+
+
+def _main(argv, interrupts) -> int:
     parser = build_parser()
     prog = parser.prog
     try:
@@ -456,6 +466,9 @@ def main(argv=None) -> int:
             pass
         return EXIT_FAILURE
     except Exception as exc:
+        if interrupts.seen:  # a C extension turned Ctrl-C into another exception
+            sys.stderr.write(f"{prog}: interrupted\n")
+            return EXIT_INTERRUPTED
         if _debug():
             raise
         sys.stderr.write(f"{prog}: error: {type(exc).__name__}: {_one_line(exc)}\n")

@@ -653,3 +653,27 @@ def test_iterate_with_gradient_norms_beyond_float64():
     tr = hb.iterate(hb.HeavyBall(eta=0.0, mu=0.0), q, [0.0], 3)
     np.testing.assert_array_equal(tr.theta[:, 0], 0.0)
     assert tr.status == "max_steps", tr.message
+
+
+def test_ctrl_c_inside_an_atomic_write_is_held_until_the_file_is_in_place(tmp_path):
+    """Under the command's SIGINT handler, Ctrl-C that arrives while a file is being written
+    (here: sent to ourselves half-way through) is raised only once the complete file has
+    been moved into place, so no temporary file can be stranded in a window no handler
+    covers (inside mkstemp, between __enter__ and the cleanup)."""
+    import os
+    import signal
+
+    from heavyball._io import INTERRUPTS, atomic_path, sigint_between_writes
+
+    target = tmp_path / "figure.pdf"
+    with pytest.raises(KeyboardInterrupt):
+        with sigint_between_writes():
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(b"first half ")
+                os.kill(os.getpid(), signal.SIGINT)
+                tmp.write_bytes(b"first half and second half")  # still running: held back
+            pytest.fail("the held-back interruption was not raised after the write")  # pragma: no cover
+    assert target.read_bytes() == b"first half and second half"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.pdf"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert INTERRUPTS.depth == 0 and not INTERRUPTS.pending

@@ -938,11 +938,22 @@ _GL_NODES = 16
 _RELAXED = 0.5
 
 
-def _horner(coef, x):
-    out = np.full_like(x, coef[-1])
-    for c in coef[-2::-1]:
-        out = out * x + c
-    return out
+#: the series coefficients of cosh(√u) (row 0) and sinh(√u)/√u (row 1), as (2, 1) columns by power
+_SERIES_COLS = tuple(np.array([[cc], [cs]]) for cc, cs in zip(_COSH_COEF, _SINHC_COEF))
+
+
+def _series(us: np.ndarray):
+    """``cosh(√u)`` and ``sinh(√u)/√u`` from their series at small ``|u|`` (1-D ``us``).
+
+    Both Horner recurrences run together on a ``(2, n)`` array (the same operations, in the
+    same order, as evaluating each polynomial on its own)."""
+    cols = _SERIES_COLS
+    out = cols[-1] * us
+    out += cols[-2]
+    for c in cols[-3::-1]:
+        out *= us
+        out += c
+    return out[0], out[1]
 
 
 def _cosh_sinhc(u: np.ndarray, *, need_cosh: bool = True):
@@ -956,14 +967,13 @@ def _cosh_sinhc(u: np.ndarray, *, need_cosh: bool = True):
     small = np.abs(u) <= _SERIES_U
     neg = u < -_SERIES_U
     pos = u > _SERIES_U
-    us = u[small]
-    Sc[small] = _horner(_SINHC_COEF, us)
+    Cs, Sc[small] = _series(u[small])
     z = np.sqrt(-u[neg])
     Sc[neg] = np.sin(z) / z
     zp = np.sqrt(u[pos])
     Sc[pos] = np.sinh(zp) / zp
     if need_cosh:
-        C[small] = _horner(_COSH_COEF, us)
+        C[small] = Cs
         C[neg] = np.cos(z)
         C[pos] = np.cosh(zp)
     return C, Sc
@@ -994,14 +1004,24 @@ def _roots(a: float, w: np.ndarray, delta: np.ndarray):
     return s1, w / s1
 
 
+def _fill(K, G, Gp, e, C, S, a):
+    """``K = e(C + aS)``, ``G = eS``, ``G' = e(C − aS)`` written into the given blocks."""
+    aS = a * S
+    np.multiply(e, C + aS, out=K)
+    np.multiply(e, S, out=G)
+    C -= aS  # C is a temporary of the caller
+    np.multiply(e, C, out=Gp)
+
+
 def _oscillator(a: float, w: np.ndarray, D: np.ndarray, t: np.ndarray, need_p: np.ndarray):
     r"""The fundamental solutions of ``x'' + 2a·x' + w·x = 0`` at times ``t`` for modes ``w``.
 
-    Returns ``K, G, Gp, P`` shaped ``(n_times, n_modes)``: ``K`` from ``x(0)=1, x'(0)=0``,
-    ``G`` from ``x(0)=0, x'(0)=1``, ``Gp = G'`` and ``P = ∫₀ᵗ G`` (the response to a unit
-    force from rest), with ``D = a² − w = δ²``. ``P`` is computed only for the modes in
-    ``need_p`` at the times where ``|1 − K| = |w·P| < ½`` (NaN elsewhere). With
-    ``C = cosh(δt)`` and ``S = sinh(δt)/δ`` continued analytically in ``δ²``::
+    Returns ``K, G, Gp, P`` shaped ``(n_modes, n_times)`` (mode-major): ``K`` from
+    ``x(0)=1, x'(0)=0``, ``G`` from ``x(0)=0, x'(0)=1``, ``Gp = G'`` and ``P = ∫₀ᵗ G`` (the
+    response to a unit force from rest), with ``D = a² − w = δ²``. ``P`` is computed only for
+    the modes in ``need_p`` at the times where ``|1 − K| = |w·P| < ½`` (NaN elsewhere); it is
+    ``None`` when no mode needs it. With ``C = cosh(δt)`` and ``S = sinh(δt)/δ`` continued
+    analytically in ``δ²``::
 
         K = e^{−at}(C + aS),   G = e^{−at}S,   G' = e^{−at}(C − aS).
 
@@ -1020,78 +1040,102 @@ def _oscillator(a: float, w: np.ndarray, D: np.ndarray, t: np.ndarray, need_p: n
       ``P = t·(φ₁(s₁t) − φ₁(s₂t))/(2δ)`` with ``φ₁(z) = (eᶻ − 1)/z``. An oscillating mode
       with ``δ²t² < −1`` has ``w·t² > 1``, so its ``|x*| = |β|/(m·w) < |β|t²/m`` is within
       the mode's own scale and the stationary form is accurate there: ``P`` is not needed.
+
+    Layout (the cost at small ``d`` is per numpy call, not per element): the modes must come
+    with ``D`` non-increasing (curvatures ascending, as ``numpy.linalg.eigh`` gives them), so
+    the overdamped, critical and underdamped modes are three contiguous blocks of rows, each
+    filled in place through a slice; per-mode constants are ``(k, 1)`` columns and the times
+    a contiguous row, so every ufunc runs one long inner loop. Each formula runs on a whole
+    block; where an overdamped block holds both near (``δt <= 1``) and far points, both forms
+    are evaluated and the far one is copied over through the mask (cheaper than gathering and
+    scattering the points, and the same values).
     """
     n, d = t.shape[0], w.shape[0]
-    K, G, Gp = np.empty((n, d)), np.empty((n, d)), np.empty((n, d))
-    P = np.full((n, d), np.nan)
-    T = t[:, None]
-    e = np.exp(-a * T)  # (n, 1): a is a scalar
+    K, G, Gp = np.empty((d, n)), np.empty((d, n)), np.empty((d, n))
+    e = np.exp(-a * t)  # (n,): a is a scalar
+    n_over = int(np.count_nonzero(D > 0.0))
+    lo_under = d - int(np.count_nonzero(D < 0.0))
 
-    def fill(cols, e, C, S):
-        aS = a * S
-        K[:, cols] = e * (C + aS)
-        G[:, cols] = e * S
-        Gp[:, cols] = e * (C - aS)
-
-    under, crit, over = np.flatnonzero(D < 0), np.flatnonzero(D == 0), np.flatnonzero(D > 0)
-    if under.size:
-        omega = np.sqrt(-D[under])
-        z = T * omega
-        C, S = np.cos(z), np.sin(z) / omega
-        small = z * z <= _SERIES_U
-        if np.any(small):
-            us = -(z[small] ** 2)
-            ts = np.broadcast_to(T, z.shape)[small]
-            C[small], S[small] = _horner(_COSH_COEF, us), ts * _horner(_SINHC_COEF, us)
-        fill(under, e, C, S)
-    if crit.size:
-        fill(crit, e, np.ones((n, crit.size)), np.broadcast_to(T, (n, crit.size)))
-    if over.size:
-        Do, wo = D[over], w[over]
-        shape = (n, over.size)
-        u = Do * T * T
+    if lo_under < d:
+        sl = slice(lo_under, d)
+        omega = np.sqrt(-D[sl])[:, None]
+        z = omega * t
+        C, S = np.cos(z), np.sin(z)
+        S /= omega
+        zz = z * z
+        small = zz <= _SERIES_U
+        small &= zz != 0.0  # at z = 0 the formulas above are exact: C = 1, S = 0
+        if small.any():
+            modes, times = np.nonzero(small)
+            C[modes, times], sc = _series(-zz[modes, times])
+            S[modes, times] = t[times] * sc
+        _fill(K[sl], G[sl], Gp[sl], e, C, S, a)
+    if n_over < lo_under:  # critical modes: C = 1, S = t (the same row for each)
+        sl = slice(n_over, lo_under)
+        aS = a * t
+        K[sl], G[sl], Gp[sl] = e * (1.0 + aS), e * t, e * (1.0 - aS)
+    if n_over:
+        sl = slice(0, n_over)
+        Kb, Gb, Gpb = K[sl], G[sl], Gp[sl]
+        Do = D[sl][:, None]
+        u = Do * t * t
         far = u > 1.0
-        near = ~far
-        Ko, Go, Gpo = np.empty(shape), np.empty(shape), np.empty(shape)
-        tn = np.broadcast_to(T, shape)[near]
-        C, Sc = _cosh_sinhc(u[near])
-        en = np.exp(-a * tn)
-        S = tn * Sc
-        aS = a * S
-        Ko[near], Go[near], Gpo[near] = en * (C + aS), en * S, en * (C - aS)
-        if np.any(far):
-            tf = np.broadcast_to(T, shape)[far]
-            delta = np.broadcast_to(np.sqrt(Do), shape)[far]
-            s1, s2 = _roots(a, np.broadcast_to(wo, shape)[far], delta)
-            E1, E2 = np.exp(s1 * tf), np.exp(s2 * tf)
+        n_far = int(np.count_nonzero(far))
+        if n_far < u.size:  # near points: cosh and sinh(δt)/δ as written (series at small u)
+            zp = np.sqrt(u)
+            C, Sc = np.cosh(zp), np.sinh(zp)
+            Sc /= zp
+            small = u <= _SERIES_U  # u >= 0 here
+            if small.any():
+                modes, times = np.nonzero(small)
+                C[modes, times], Sc[modes, times] = _series(u[modes, times])
+            Sc *= t  # S = t·Sc
+            _fill(Kb, Gb, Gpb, e, C, Sc, a)
+        if n_far:  # far points: the exponentials combined with the roots
+            delta = np.sqrt(Do)
+            s1, s2 = _roots(a, w[sl][:, None], delta)
             two_delta = 2.0 * delta
-            Ko[far] = (s1 * E2 - s2 * E1) / two_delta
-            Go[far] = E1 * (-np.expm1(-two_delta * tf)) / two_delta
-            Gpo[far] = (s1 * E1 - s2 * E2) / two_delta
-        K[:, over], G[:, over], Gp[:, over] = Ko, Go, Gpo
+            E1, E2 = np.exp(s1 * t), np.exp(s2 * t)
+            Kf = s1 * E2
+            Kf -= s2 * E1
+            Kf /= two_delta
+            Gf = -np.expm1(-two_delta * t)
+            Gf *= E1
+            Gf /= two_delta
+            E1 *= s1
+            E1 -= s2 * E2
+            E1 /= two_delta  # G'
+            if n_far == u.size:
+                Kb[...], Gb[...], Gpb[...] = Kf, Gf, E1
+            else:
+                np.copyto(Kb, Kf, where=far)
+                np.copyto(Gb, Gf, where=far)
+                np.copyto(Gpb, E1, where=far)
 
-    if np.any(need_p):
-        cols = np.flatnonzero(need_p)
-        u = D[cols] * T * T
-        relaxing = np.abs(1.0 - K[:, cols]) < _RELAXED
-        quad = relaxing & (np.abs(u) <= 1.0) & (np.abs(a * T) <= 4.0)
-        if np.any(quad):
-            rows, j = np.nonzero(quad)
-            sigma, weights = _gauss_legendre_01()
-            tp = t[rows][:, None]
-            _, sc = _cosh_sinhc(u[rows, j][:, None] * (sigma * sigma), need_cosh=False)
-            P[rows, cols[j]] = t[rows] ** 2 * (sigma * weights * np.exp(-a * tp * sigma) * sc).sum(axis=1)
-        roots = relaxing & (u > 1.0)
-        if np.any(roots):
-            rows, j = np.nonzero(roots)
-            tp, delta = t[rows], np.sqrt(D[cols[j]])
-            s1, s2 = _roots(a, w[cols[j]], delta)
-            P[rows, cols[j]] = tp * (_phi1(s1 * tp) - _phi1(s2 * tp)) / (2.0 * delta)
+    if not need_p.any():
+        return K, G, Gp, None
+    P = np.full((d, n), np.nan)
+    rows = np.flatnonzero(need_p)
+    u = D[rows][:, None] * t * t
+    relaxing = np.abs(1.0 - K[rows]) < _RELAXED
+    quad = relaxing & (np.abs(u) <= 1.0) & (np.abs(a * t) <= 4.0)
+    if quad.any():
+        j, times = np.nonzero(quad)
+        sigma, weights = _gauss_legendre_01()
+        tp = t[times][:, None]
+        _, sc = _cosh_sinhc(u[j, times][:, None] * (sigma * sigma), need_cosh=False)
+        P[rows[j], times] = t[times] ** 2 * (sigma * weights * np.exp(-a * tp * sigma) * sc).sum(axis=1)
+    roots = relaxing & (u > 1.0)
+    if roots.any():
+        j, times = np.nonzero(roots)
+        tp, delta = t[times], np.sqrt(D[rows[j]])
+        s1, s2 = _roots(a, w[rows[j]], delta)
+        P[rows[j], times] = tp * (_phi1(s1 * tp) - _phi1(s2 * tp)) / (2.0 * delta)
     return K, G, Gp, P
 
 
 def _exact_modes(ode, h, beta, x0, u0, t):
-    r"""Mode coordinates ``X, U`` shaped ``(n_times, d)`` of the exact solution.
+    r"""Mode coordinates ``X, U`` shaped ``(d, n_times)`` (mode-major) of the exact solution.
 
     Two algebraically identical forms, each used where it is accurate:
 
@@ -1108,28 +1152,45 @@ def _exact_modes(ode, h, beta, x0, u0, t):
     relax = beta != 0.0  # with β = 0 (x* = 0) the stationary form is accurate everywhere
     xstar = np.where(h == 0.0, 0.0, beta / np.where(h == 0.0, 1.0, h))
     dev = x0 - xstar
-    T = t[:, None]
+    # per-mode constants as (d, 1) columns against the (d, n) grids
+    x0, u0, xstar, dev, g0 = x0[:, None], u0[:, None], xstar[:, None], dev[:, None], g0[:, None]
     if isinstance(ode, HeavyBallODE):
         m, c = ode.m, ode.c
         a = c / (2.0 * m)
         w = h / m
         D = (c * c - 4.0 * m * h) / (4.0 * m * m)
         K, G, Gp, P = _oscillator(a, w, D, t, relax)
-        X = xstar + dev * K + u0 * G
-        start = ~np.isnan(P)
-        X[start] = (x0 + u0 * G - (g0 / m) * P)[start]
-        U = u0 * Gp - (g0 / m) * G
+        uG = u0 * G
+        X = dev * K
+        X += xstar
+        X += uG
+        g0m = g0 / m
+        if P is not None:
+            start = ~np.isnan(P)
+            if start.any():
+                X[start] = (x0 + uG - g0m * P)[start]
+        U = u0 * Gp
+        G *= g0m
+        U -= G
         return X, U
     # GradientFlowODE: x' = −k·(h·x − β), k = scale + correction·h: g(t) = g₀·e^{−k h t}
-    k = ode.scale + ode.correction * h
-    lam = k * h
-    z = -lam * T
+    k = (ode.scale + ode.correction * h)[:, None]
+    lam = k * h[:, None]
+    z = -lam * t
     decay = np.exp(z)
     X = xstar + dev * decay
-    start = relax & (np.abs(np.expm1(z)) < _RELAXED)
-    X = np.where(start, x0 - k * g0 * T * _phi1(z), X)  # x₀ − k·g₀·t·φ₁(−λt): exact at h = 0
+    start = relax[:, None] & (np.abs(np.expm1(z)) < _RELAXED)
+    X = np.where(start, x0 - k * g0 * t * _phi1(z), X)  # x₀ − k·g₀·t·φ₁(−λt): exact at h = 0
     U = -k * g0 * decay
     return X, U
+
+
+def _sum_modes(F: np.ndarray) -> np.ndarray:
+    """``Σ_j F[j]`` over the modes of a mode-major ``(d, n)`` array, in the order of numpy's
+    pairwise sum along a contiguous axis (sequential below 8 terms, where that is the same)."""
+    if F.shape[0] < 8:
+        return F.sum(axis=0)
+    return np.ascontiguousarray(F.T).sum(axis=1)
 
 
 def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
@@ -1219,21 +1280,30 @@ def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
         t = t.reshape(1)
     if t.ndim != 1:
         raise ValueError(f"`t` must be a 1-D array of times, got shape {t.shape}")
-    if np.any(t < 0):
+    if (t < 0).any():
         raise ValueError(f"`t` must be >= 0 (time measured from the start), got a minimum of {t.min():g}")
 
     h, V = q.eigenvalues, q.eigenvectors
-    beta = V.T @ q.b
-    x0 = V.T @ theta0
-    u0 = V.T @ v0
+    if d > 1 and (h[1:] < h[:-1]).any():  # eigh sorts them; _oscillator relies on the order
+        order = np.argsort(h, kind="stable")
+        h, V = h[order], V[:, order]
+    Vt = V.T
+    beta = Vt @ q.b
+    x0 = Vt @ theta0
+    u0 = Vt @ v0
     h = np.where(np.abs(h) <= q.zero_tol, 0.0, h)  # numerically flat directions are flat
     with np.errstate(over="ignore", invalid="ignore"):
-        X, U = _exact_modes(ode, h, beta, x0, u0, t)
-        theta = X @ V.T
-        v = U @ V.T
-        f = np.sum((0.5 * h * X - beta) * X, axis=1)  # f in the eigenbasis: Σ ½h x² − βx
-        energy = f + 0.5 * ode.m * np.sum(U * U, axis=1) if isinstance(ode, HeavyBallODE) else f
-    finite = bool(np.all(np.isfinite(theta)) and np.all(np.isfinite(v)))
+        X, U = _exact_modes(ode, h, beta, x0, u0, t)  # (d, n): mode-major
+        theta = X.T @ Vt
+        v = U.T @ Vt
+        F = (0.5 * h)[:, None] * X  # f in the eigenbasis: Σ ½h x² − βx
+        F -= beta[:, None]
+        F *= X
+        energy = _sum_modes(F)
+        if isinstance(ode, HeavyBallODE):
+            U *= U
+            energy += (0.5 * ode.m) * _sum_modes(U)
+    finite = bool(np.isfinite(theta).all() and np.isfinite(v).all())
     if finite:
         success, status, message = True, "success", "closed-form solution in the eigenbasis of A"
     else:

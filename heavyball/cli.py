@@ -20,6 +20,7 @@ scipy) are imported inside the verbs that need them, so ``heavyball --help`` is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -460,10 +461,8 @@ def _main(argv, interrupts) -> int:
         sys.stderr.write(f"{prog} {args.verb}: error: {_one_line(exc)}\n")
         return EXIT_FAILURE
     except BrokenPipeError:  # e.g. `heavyball figures --list | head -1`
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        except OSError:
-            pass
         return EXIT_FAILURE
     except Exception as exc:
         if interrupts.seen:  # a C extension turned Ctrl-C into another exception

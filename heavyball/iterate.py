@@ -205,6 +205,14 @@ def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, th
         tol = as_real("tol", tol, lower=0.0)
     if threads is not None:
         threads = as_int("threads", threads, minimum=1)
+    for name, shape in method._array_shapes().items():
+        if len(shape) == 1 and shape[0] == d and d > 1:
+            raise ValueError(
+                f"`{name}` has shape ({d},), which is ambiguous for a problem of dimension {d}: numpy "
+                f"broadcasting would read it per coordinate, not per configuration. Pass shape ({d}, 1) "
+                f"(e.g. `{name.split('[')[0]}`=values[:, None]) for one value per configuration, or shape "
+                f"(1, {d}) for one value per coordinate"
+            )
     full = broadcast_shapes(theta0=theta0.shape, **method._array_shapes())
     if full[-1] != d:
         raise ValueError(

@@ -231,7 +231,7 @@ def test_supports():
     assert not fastpath.supports(hb.Adam(lr=0.1), big)
     assert not fastpath.supports(hb.Adam(lr=0.1), hb.Rosenbrock())
     assert not fastpath.supports(hb.SGD(lr=lambda k: 0.1, momentum=0.9), q)  # a schedule
-    assert not fastpath.supports(hb.SGD(lr=np.array([0.1, 0.2, 0.3])), q)  # per-coordinate lr
+    assert not fastpath.supports(hb.SGD(lr=np.array([[0.1, 0.2, 0.3]])), q)  # per-coordinate lr
     assert not fastpath.supports(hb.SGD(lr=0.1), hb.Rosenbrock())
 
 

@@ -315,3 +315,16 @@ def test_iterate_dispatches_to_the_fast_path_only_when_it_says_so(valley, monkey
     np.testing.assert_array_equal(tr.theta, _iterate_general(opt, valley, [1.0, 2.0], 7).theta)
     monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: None)
     np.testing.assert_array_equal(hb.iterate(opt, valley, [1.0, 2.0], 7).theta, tr.theta)
+
+
+def test_a_one_dimensional_hyperparameter_of_length_d_is_refused_as_ambiguous(valley):
+    # lr of shape (d,) with a batch of d configurations would silently be read per coordinate
+    # (numpy's trailing-axis broadcasting): refused, naming the argument and both spellings
+    with pytest.raises(ValueError, match=r"`lr` has shape \(2,\).*\(2, 1\).*\(1, 2\)"):
+        hb.iterate(hb.SGD(lr=np.array([0.1, 0.2]), momentum=0.9), valley, np.ones((2, 2)), 5)
+    # the explicit spellings run: per configuration equals the runs one by one
+    tr = hb.iterate(hb.SGD(lr=np.array([[0.1], [0.2]]), momentum=0.9), valley, np.ones((2, 2)), 5)
+    for i, lr in enumerate((0.1, 0.2)):
+        one = hb.iterate(hb.SGD(lr=lr, momentum=0.9), valley, np.ones(2), 5)
+        np.testing.assert_allclose(tr.theta[-1, i], one.theta[-1], rtol=1e-14)
+    hb.iterate(hb.SGD(lr=np.array([[0.1, 0.2]]), momentum=0.9), valley, np.ones((2, 2)), 5)  # per coordinate

@@ -372,7 +372,7 @@ def _continuous(ode, problem, theta0, t, *, v0, method):
     return simulate(ode, problem, theta0, (0.0, float(t[-1])), v0=v0, t_eval=t, method=method, throw=False)
 
 
-def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hint="") -> Comparison:
+def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hint="", radius=None) -> Comparison:
     diverged_at = _diverged_at(theta_d)
     theta_c = np.asarray(sol.theta, dtype=np.float64)
     energy_c = np.asarray(sol.energy, dtype=np.float64)
@@ -388,6 +388,13 @@ def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hi
         message = (
             f"the discrete iterates diverged at step {diverged_at} (t = {diverged_at * dt:g}): "
             f"{what} is unstable{hint}; the error is inf from there on"
+        )
+    elif radius is not None and radius > 1.0 + 1e-9:
+        # unstable although the iterates have not yet passed the divergence bound by t_final
+        status, success = "diverged", False
+        message = (
+            f"{what} is unstable: its spectral radius on this quadratic is {radius:.4g} > 1, so the "
+            f"iterates grow like {radius:.4g}^k (max error {float(np.max(error)):.3g} by t = {t[-1]:g}){hint}"
         )
     else:
         status, success = "completed", True
@@ -514,8 +521,13 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     energy_d = _discrete_energy(problem, theta_d, v_d, float(ode.m))
     sol = _continuous(ode, problem, theta0, t, v0=v0, method=method)
     what = f"dt = {dt:g} is beyond the stability limit: the {scheme} scheme (mu = {mu:.6g}, eta = {eta:.6g})"
+    radius = None
+    if isinstance(problem, Quadratic):  # the eigenvalue test of stability, exact on quadratics
+        from .rates import spectral_radius
+
+        radius = float(spectral_radius(problem.eigenvalues, lr=dt * eta, momentum=mu, method="heavyball"))
     return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=mu, eta=eta, dt=dt, scheme=scheme,
-                     steps=steps, what=what, hint=_stability_hint(problem, mu, dt * eta))  # fmt: skip
+                     steps=steps, what=what, hint=_stability_hint(problem, mu, dt * eta), radius=radius)  # fmt: skip
 
 
 class OrderFit(NamedTuple):

@@ -684,3 +684,15 @@ def test_scaling_limits_script_prints_both_scalings_in_one_table(tmp_path, capsy
     assert [float(r[0]) for r in nesterov] == [1e-2, 1e-4, 1e-6]
     # literature.md: about 7e-2, 7e-3, 7e-4, i.e. error/√s ≈ 0.7 (measured 0.74, 0.75, 0.75)
     np.testing.assert_allclose([float(r[3]) for r in nesterov], 0.7, rtol=0.1)
+
+
+def test_compare_reports_an_unstable_dt_before_the_iterates_blow_up():
+    # m = 1, c = 0.5, dt = 3 on curvatures {0.1, 1}: mu = −0.5, lr = 9, and lr·h_max = 9 is far
+    # beyond 2(1 + mu) = 1 (Jury); by t = 15 the iterates have grown but not yet passed the
+    # divergence bound, and the comparison must still say the scheme is unstable
+    q = hb.Quadratic.valley(kappa=10)
+    cmp = hb.compare(hb.HeavyBallODE(1.0, 0.5), q, [1.0, 1.0], dt=3.0, t_final=15.0)
+    assert cmp.status == "diverged" and cmp.success is False
+    assert "unstable" in cmp.message and "2(1 + mu)" in cmp.message
+    # the stable step stays "completed"
+    assert hb.compare(hb.HeavyBallODE(1.0, 0.5), q, [1.0, 1.0], dt=0.1, t_final=15.0).status == "completed"

@@ -612,6 +612,9 @@ def critical_rate(h, lr):
 def _ode_rate(m, c, h):
     """``−max Re s`` over ``m s² + c s + h = 0``, elementwise (stable form when overdamped)."""
     disc = c * c - 4.0 * m * h
+    # within its own rounding (each term carries a relative error ε) the discriminant is 0:
+    # critical damping, whose rate 2h/c = c/(2m) would otherwise lose half its digits to √disc
+    disc = np.where(np.abs(disc) <= 4.0 * np.finfo(float).eps * (c * c + 4.0 * m * np.abs(h)), 0.0, disc)
     root = np.sqrt(np.maximum(disc, 0.0))
     den = c + root
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -647,7 +650,7 @@ def continuous_rate(m, c, eigenvalues):
     >>> from heavyball import rates
     >>> rates.continuous_rate(1.0, 0.1, [0.01, 1.0])   # underdamped: c/(2m)
     0.05
-    >>> round(rates.continuous_rate(1.0, 0.2, [0.01, 1.0]), 6)   # critical for h_min: √(h_min/m)
+    >>> round(rates.continuous_rate(1.0, 0.2, [0.01, 1.0]), 12)   # critical for h_min: √(h_min/m)
     0.1
     """
     m = _check_mass(m)

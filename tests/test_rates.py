@@ -725,3 +725,11 @@ def test_rates_table_script_prints_markdown_and_latex(tmp_path, capsys):
     assert steps == [int(np.ceil(np.log(1e-6) / np.log(r))) for r in (99 / 101, 9 / 11, 0.9, 1 - 2 / s)]
     assert tex.startswith(r"\begin{tabular}") and tex.rstrip().endswith(r"\end{tabular}")
     assert tex.count(r"\\") == len(rates.TUNINGS) + 1  # header and one row per tuning
+
+
+def test_continuous_rate_at_critical_damping_keeps_its_digits():
+    # c = 2√(m·h): the discriminant c² − 4mh is 0 up to rounding, and the rate √(h/m) must not
+    # lose half its digits to √(rounding) (it used to come out as 0.0999999987 for 0.1)
+    for m, h in ((1.0, 0.01), (2.5, 0.3), (1e-3, 7.0)):
+        c = 2.0 * np.sqrt(m * h)
+        np.testing.assert_allclose(rates.continuous_rate(m, c, [h, 10 * h]), np.sqrt(h / m), rtol=1e-14)

@@ -67,7 +67,7 @@ def atomic_path(path, *, mode: int = 0o644):
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     The temporary file lives in the same directory (so ``os.replace`` is atomic), is
-    hidden (``.NAME.XXXX.tmp``), and is removed if the body raises anything, including
+    hidden (``.NAME.<random>.tmp``), and is removed if the body raises anything, including
     ``KeyboardInterrupt``. ``path`` itself is only ever replaced by a complete file. Under
     :func:`sigint_between_writes`, Ctrl-C during the write is held back until the file is
     in place, so an interruption never leaves a temporary file behind either.

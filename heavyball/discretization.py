@@ -53,7 +53,7 @@ import numpy as np
 from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .dynamics import METHODS as SOLVERS
 from .dynamics import GradientFlowODE, HeavyBallODE, NesterovODE, _check_problem, _point, exact, simulate
-from .iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, iterate
+from .iterate import MEMORY_BUDGET, iterate
 from .optimizers import SGD, HeavyBall
 from .problems import Quadratic
 
@@ -424,7 +424,7 @@ def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hi
 
 def _diverged_at(theta_d: np.ndarray):
     """The first step whose iterate is not finite (``iterate`` records NaN from its
-    ``diverged_at`` on, ``_run_from_velocity`` likewise), or ``None``."""
+    ``diverged_at`` on), or ``None``."""
     bad = ~np.all(np.isfinite(theta_d), axis=-1)
     return int(np.argmax(bad)) if np.any(bad) else None
 
@@ -438,26 +438,6 @@ def _stability_hint(problem, mu: float, lr: float) -> str:
         f" (on this quadratic stability needs |mu| < 1 and lr·h_max < 2(1 + mu); here lr = dt·eta = {lr:.4g}, "
         f"h_max = {h_max:.4g}: lr·h_max = {lr * h_max:.4g} against 2(1 + mu) = {2 * (1 + mu):.4g})"
     )
-
-
-def _run_from_velocity(opt, problem, theta0, v0, steps) -> np.ndarray:
-    """The optimiser's own ``step`` from the state ``v = v0`` (``iterate`` starts at ``v = 0``).
-
-    Stops where ``iterate`` would call the run diverged (a non-finite iterate, or
-    ``‖θ_k‖ > DIVERGENCE_FACTOR·(1 + ‖θ₀‖ + ‖θ*‖)``); the rest is left NaN.
-    """
-    out = np.full((steps + 1, theta0.size), np.nan)
-    out[0] = theta0
-    star = getattr(problem, "minimizer", None)
-    bound = DIVERGENCE_FACTOR * (1.0 + np.linalg.norm(theta0) + (0.0 if star is None else np.linalg.norm(star)))
-    theta, state = theta0, opt.init(theta0)._replace(v=v0.copy())
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, steps + 1):
-            theta, state = opt.step(theta, problem.grad(theta), state)
-            if not (np.all(np.isfinite(theta)) and np.linalg.norm(theta) <= bound):
-                break
-            out[k] = theta
-    return out
 
 
 def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit", method="DOP853") -> Comparison:
@@ -513,10 +493,8 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     t = np.arange(steps + 1) * dt
 
     opt = HeavyBall(eta, mu, dt)
-    if np.any(v0 != 0):
-        theta_d = _run_from_velocity(opt, problem, theta0, v0, steps)
-    else:
-        theta_d = np.asarray(iterate(opt, problem, theta0, steps, record="all").theta, dtype=np.float64)
+    state = opt.init(theta0)._replace(v=v0) if np.any(v0 != 0) else None  # None: from rest, fast path
+    theta_d = np.asarray(iterate(opt, problem, theta0, steps, record="all", state=state).theta, dtype=np.float64)
     v_d = _finite_differences(theta_d, v0, dt)
     energy_d = _discrete_energy(problem, theta_d, v_d, float(ode.m))
     sol = _continuous(ode, problem, theta0, t, v0=v0, method=method)

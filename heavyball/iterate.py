@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validation import as_choice, as_int, as_real, broadcast_shapes, check_theta, describe
+from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .optimizers import _STATE_ARRAYS, _Optimizer, _restrict, _Scratch
 
 __all__ = ["iterate", "DiscreteTrajectory", "MEMORY_BUDGET", "LOSS_MEMORY_BUDGET", "DIVERGENCE_FACTOR"]
@@ -161,6 +161,7 @@ class RunSpec(NamedTuple):
     loss_steps: np.ndarray  # steps whose loss and distance are stored
     minimizer: np.ndarray | None  # in the run's dtype
     bound: np.ndarray  # (B,) float64: the divergence bound on ‖θ_k‖₂
+    state: Any = None  # the initial state, arrays flattened to (B, d) copies; None: method.init
 
 
 #: the largest step count: beyond 2**53 step indices are no longer exact in float64
@@ -181,7 +182,29 @@ def _record_steps(steps: int, every: int) -> np.ndarray:
     return grid
 
 
-def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, threads=None) -> RunSpec:
+def _initial_state(method, state, full, size, dtype):
+    """Validate a caller's initial ``state`` against the structure of ``method.init`` and
+    flatten its arrays to fresh ``(B, d)`` copies (the loop updates them in place)."""
+    template = method._init(full, dtype)
+    if type(state) is not type(template):
+        raise TypeError(f"`state` must be a {type(template).__name__} (from `method.init(theta0)`), got {describe(state)}")
+    step = as_int("state.step", state.step, minimum=0)
+    arrays = {}
+    for name in _STATE_ARRAYS[type(template)]:
+        given, expected = getattr(state, name), getattr(template, name)
+        if (given is None) != (expected is None):
+            raise ValueError(
+                f"`state.{name}` must be {'None' if expected is None else 'an array'} for {describe(method)}, "
+                f"as `method.init(theta0)` returns it"
+            )
+        if given is not None:
+            given = as_float_array(f"state.{name}", given, dtype=dtype)
+            broadcast_shapes(**{f"state.{name}": given.shape, "theta0 and hyperparameters": full})
+            arrays[name] = np.broadcast_to(given, full).reshape(size, full[-1]).copy()
+    return template._replace(step=step, **arrays)
+
+
+def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, threads=None, state=None) -> RunSpec:
     """Validate the arguments of :func:`iterate` and describe the run (see the module notes)."""
     if not isinstance(method, _Optimizer):
         raise TypeError(
@@ -245,8 +268,10 @@ def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, th
         norm0 = np.sqrt(np.einsum("ij,ij->i", theta0_flat, theta0_flat, dtype=np.float64))
         star = 0.0 if minimizer is None else float(np.linalg.norm(np.asarray(minimizer, np.float64)))
         bound = DIVERGENCE_FACTOR * (1.0 + norm0 + star)
+    if state is not None:
+        state = _initial_state(method, state, full, size, dtype)
     return RunSpec(method, problem, theta0, theta0_flat, batch, size, d, dtype, steps, record, every, tol,
-                   threads, theta_steps, loss_steps, minimizer, bound)  # fmt: skip
+                   threads, theta_steps, loss_steps, minimizer, bound, state)  # fmt: skip
 
 
 def _allocate(spec: RunSpec):
@@ -269,12 +294,13 @@ def _fastpath_module():
     return None
 
 
-def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, threads=None) -> DiscreteTrajectory:
+def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, threads=None,
+            state=None) -> DiscreteTrajectory:  # fmt: skip
     r"""Run ``method`` on ``problem`` from ``theta0`` for ``steps`` steps, batched.
 
     At each step ``k = 0, 1, …``: ``y = method.grad_point(θ_k, state)``,
     ``θ_{k+1}, state = method.step(θ_k, ∇f(y), state)``, starting from
-    ``state = method.init(θ₀)`` (zero buffers and velocities).
+    ``state = method.init(θ₀)`` (zero buffers and velocities) unless ``state`` is given.
 
     Parameters
     ----------
@@ -299,6 +325,11 @@ def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, 
         Relative convergence tolerance; default ``sqrt(eps)`` of the dtype.
     threads : int, optional
         Threads for the fast path (``heavyball.fastpath``); the general loop runs on one thread.
+    state : NamedTuple, optional
+        The initial optimiser state, for a run that does not start at rest: what
+        ``method.init(theta0)`` returns, with its fields changed (e.g.
+        ``HeavyBall.init(θ₀)._replace(v=v0)``); its arrays broadcast against the batch. Such a
+        run takes the general loop.
 
     Returns
     -------
@@ -323,9 +354,9 @@ def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, 
     >>> tr.message
     '1 of 2 configurations diverged (first at step 36); 1 converged and 0 reached max_steps after 200 steps.'
     """
-    spec = _prepare(method, problem, theta0, steps, record, every, tol, threads)
+    spec = _prepare(method, problem, theta0, steps, record, every, tol, threads, state)
     fastpath = _fastpath_module()
-    if fastpath is not None and fastpath.supports(method, problem):
+    if state is None and fastpath is not None and fastpath.supports(method, problem):
         return fastpath.run(method, problem, spec.theta0, spec.steps, record=spec.record, every=spec.every,
                             tol=tol, threads=spec.threads)  # fmt: skip
     return _run_general(spec)
@@ -374,7 +405,7 @@ def _run_general(spec: RunSpec) -> DiscreteTrajectory:
     star = spec.minimizer
     theta = spec.theta0_flat.copy()
     method = _restrict(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
-    state = method._init(theta.shape, dtype)
+    state = method._init(theta.shape, dtype) if spec.state is None else spec.state
     scratch = _Scratch(theta.shape, dtype)
     bound2 = np.minimum(spec.bound**2, np.finfo(dtype).max).astype(dtype)
 

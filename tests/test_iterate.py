@@ -328,3 +328,22 @@ def test_a_one_dimensional_hyperparameter_of_length_d_is_refused_as_ambiguous(va
         one = hb.iterate(hb.SGD(lr=lr, momentum=0.9), valley, np.ones(2), 5)
         np.testing.assert_allclose(tr.theta[-1, i], one.theta[-1], rtol=1e-14)
     hb.iterate(hb.SGD(lr=np.array([[0.1, 0.2]]), momentum=0.9), valley, np.ones((2, 2)), 5)  # per coordinate
+
+
+def test_iterate_from_a_given_state_equals_a_hand_loop_of_step(valley):
+    # a run that does not start at rest: HeavyBall from v0 ≠ 0, against init/step written out
+    opt = hb.HeavyBall(eta=0.3, mu=0.8, dt=0.5)
+    theta0, v0 = np.array([1.0, -2.0]), np.array([0.4, 0.1])
+    tr = hb.iterate(opt, valley, theta0, 40, state=opt.init(theta0)._replace(v=v0))
+    theta, state = theta0.copy(), opt.init(theta0)._replace(v=v0.copy())
+    for k in range(1, 41):
+        theta, state = opt.step(theta, valley.grad(theta), state)
+        np.testing.assert_array_equal(tr.theta[k], theta)
+    # a batch from one state, and the state's structure is checked by name
+    batch = hb.iterate(hb.HeavyBall(eta=np.array([[0.3], [0.1]]), mu=0.8, dt=0.5), valley, theta0, 5,
+                       state=opt.init(theta0)._replace(v=v0))  # fmt: skip
+    assert batch.theta.shape == (6, 2, 2)
+    with pytest.raises(TypeError, match="`state`"):
+        hb.iterate(opt, valley, theta0, 5, state=hb.SGD(lr=0.1, momentum=0.9).init(theta0))
+    with pytest.raises(ValueError, match=r"`state.v`"):
+        hb.iterate(opt, valley, theta0, 5, state=opt.init(theta0)._replace(v=np.ones(3)))

@@ -688,8 +688,9 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
         the problem has a Hessian (a constant matrix on quadratics); otherwise scipy
         approximates it by finite differences and ``message`` says so.
     rtol, atol : float
-        Tolerances, as in ``solve_ivp`` (``rtol >= 100·eps``; ``atol`` a scalar or one value
-        per state component).
+        Tolerances, as in ``solve_ivp`` (``rtol >= 100·eps``; ``atol > 0``, a scalar or one
+        value per state component: with ``atol = 0`` a component that is exactly 0 would make
+        every error estimate 0/0).
     events : callable or sequence of callables, optional
         Passed on to ``solve_ivp``: each is called as ``event(t, y)`` on the flat state
         ``y = [θ, v]`` (``y = θ`` for first-order flows) and may carry ``terminal`` and
@@ -788,7 +789,9 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     t_start, y0 = ode.initial_state(problem, theta0, v0, t_lo)
     y0 = np.asarray(y0, dtype=np.float64)
     n_state = y0.shape[0]
-    atol = as_real("atol", atol, lower=0.0, array=True)
+    # atol = 0 is refused: a state component that is exactly 0 (a start at the minimiser, a
+    # resting velocity) then makes every error estimate 0/0 and the solver stalls or fails
+    atol = as_real("atol", atol, lower=0.0, lower_inclusive=False, array=True)
     if atol.shape not in ((), (n_state,)):
         raise ValueError(f"`atol` must be a scalar or have shape ({n_state},) (one per state component), got shape {atol.shape}")
     if not t_start < t_hi:

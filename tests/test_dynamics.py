@@ -702,3 +702,15 @@ def test_bad_exact_arguments():
         exact(HeavyBallODE(), q, [1.0, 1.0], [0.0, 1.0], v0=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="`v0`"):
         exact(GradientFlowODE(), q, [1.0, 1.0], [0.0, 1.0], v0=[0.0, 0.0])
+
+
+def test_zero_atol_is_refused_by_name():
+    # with atol = 0 a component that is exactly 0 (here the whole state: a start at the
+    # minimiser, at rest) makes every error estimate 0/0: Radau failed with scipy's unnamed
+    # "array must not contain infs or NaNs" and the explicit methods spent the whole work budget
+    q = hb.Quadratic.valley(kappa=10)
+    for method in ("Radau", "RK23", "DOP853"):
+        with pytest.raises(ValueError, match="`atol`"):
+            simulate(HeavyBallODE(1.0, 1.0), q, [0.0, 0.0], (0.0, 1.0), method=method, atol=0.0)
+    sol = simulate(HeavyBallODE(1.0, 1.0), q, [0.0, 0.0], (0.0, 1.0), method="Radau")
+    assert sol.success and np.all(sol.theta == 0.0)  # the minimiser at rest stays there

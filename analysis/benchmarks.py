@@ -140,7 +140,7 @@ def _torch_time(torch, fn, repeats, quick):
     intra-op threads and 1 thread (only 1 thread in --quick; small batches run faster on one)."""
     default = torch.get_num_threads()
     best = float("inf")
-    for n in ((1,) if quick else (default, 1)):
+    for n in (1,) if quick else (default, 1):
         torch.set_num_threads(n)
         try:
             best = min(best, _median_time(fn, repeats))
@@ -189,7 +189,9 @@ def bench_sgd(args, torch):
             ps = [torch.ones(2, dtype=torch.float64) for _ in range(G)]
             for pp in ps:
                 pp.grad = torch.zeros_like(pp)
-            o = torch.optim.SGD([{"params": [pp], "lr": LR * (1 + i / G), "momentum": MOM} for i, pp in enumerate(ps)], lr=LR)
+            o = torch.optim.SGD(
+                [{"params": [pp], "lr": LR * (1 + i / G), "momentum": MOM} for i, pp in enumerate(ps)], lr=LR
+            )
             At = torch.tensor(A)
             with torch.no_grad():
                 for _ in range(n2):
@@ -213,8 +215,10 @@ def bench_sgd(args, torch):
             t_loss = _median_time(lambda: hb.iterate(opt, q, theta0, STEPS, record="loss", every=every), reps)
             base_loss = None
             if torch is not None:
-                base_loss = _torch_time(torch, lambda: _torch_sgd_loop(torch, A, theta0, STEPS, LR, MOM, loss_every=every), reps, args.quick)
-            vs_loss = f"{base_loss / t_loss:.3g}×" if base_loss else "—"
+                base_loss = _torch_time(
+                    torch, lambda: _torch_sgd_loop(torch, A, theta0, STEPS, LR, MOM, loss_every=every), reps, args.quick
+                )
+            f"{base_loss / t_loss:.3g}×" if base_loss else "—"
             row("1 SGD", f"{name} B={B:.0e} record=loss every={every} vs plain loop", t_loss, base, "torch batched SGD (no loss)", work,
                 note=f"heavyball stores loss and distance every {every} steps, torch stores nothing"
                 + ("" if every == 1 else f"; every={every}: the smallest the 2 GiB LOSS_MEMORY_BUDGET allows "
@@ -259,8 +263,12 @@ def bench_adam(args, torch):
         bitwise = bool(np.array_equal(fast.theta, ref.theta) and np.array_equal(fast.loss, ref.loss))
         base = None
         if torch is not None:
-            base = _torch_time(torch, lambda: _torch_sgd_loop(torch, A, theta0, STEPS, 1e-2, 0.0, adam=True), reps, args.quick)
-        note = f"fast kernel {'bitwise equal to' if bitwise else 'DIFFERS from'} the general path ({n_chk} configurations)"
+            base = _torch_time(
+                torch, lambda: _torch_sgd_loop(torch, A, theta0, STEPS, 1e-2, 0.0, adam=True), reps, args.quick
+            )
+        note = (
+            f"fast kernel {'bitwise equal to' if bitwise else 'DIFFERS from'} the general path ({n_chk} configurations)"
+        )
         if B == 10**4:
             t_gen = _median_time(lambda: _iterate_general(opt, q, theta0, STEPS, record="final"), 1)
             note += f"; general path {_fmt_s(t_gen)}"
@@ -396,7 +404,9 @@ def bench_startup(args):
     imp = statistics.median(_run([py, "-c", "import heavyball"])[0] for _ in range(n))
     row("6 startup", "import heavyball (subprocess, goal ≤ 0.3 s)", imp, base, "python -c pass",
         note=f"import alone ≈ {_fmt_s(imp - base)} (the API is loaded lazily)")  # fmt: skip
-    use = statistics.median(_run([py, "-c", "import heavyball as hb; hb.iterate, hb.SGD, hb.exact, hb.rates"])[0] for _ in range(n))
+    use = statistics.median(
+        _run([py, "-c", "import heavyball as hb; hb.iterate, hb.SGD, hb.exact, hb.rates"])[0] for _ in range(n)
+    )
     row("6 startup", "import heavyball + first use of iterate, SGD, exact, rates", use, base, "python -c pass")
     exe = shutil.which("heavyball", path=os.path.dirname(py)) or shutil.which("heavyball")
     if exe is None:
@@ -436,7 +446,7 @@ print(peak / 2**20, hwm() - rss0, theta0.nbytes / 2**20)
 
 
 def bench_memory(args):
-    dt, proc = _run([sys.executable, "-c", _MEMORY_SCRIPT])
+    _dt, proc = _run([sys.executable, "-c", _MEMORY_SCRIPT])
     if proc.returncode != 0:
         return skipped("6 memory", proc.stderr.strip()[-200:])
     peak, rss, state = map(float, proc.stdout.split())
@@ -449,7 +459,9 @@ def bench_memory(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a subset that runs in about a minute")
-    parser.add_argument("--json", default="benchmarks.json", metavar="PATH", help="JSON output (default: benchmarks.json)")
+    parser.add_argument(
+        "--json", default="benchmarks.json", metavar="PATH", help="JSON output (default: benchmarks.json)"
+    )
     parser.add_argument("--md", default=None, metavar="PATH", help="also write the Markdown table to PATH")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per case (median); default 5, quick 3")
     args = parser.parse_args(argv)

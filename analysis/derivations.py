@@ -32,7 +32,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    rows = ["| derivation | claims | exact methods used | max rel. error | build + check (s) |", "|---|---|---|---|---|"]
+    rows = [
+        "| derivation | claims | exact methods used | max rel. error | build + check (s) |",
+        "|---|---|---|---|---|",
+    ]
     failed = []
     for name, factory in symbolic.DERIVATIONS.items():
         t0 = time.perf_counter()
@@ -41,10 +44,15 @@ def main(argv=None) -> int:
             rows.append(f"| {name} | {len(d.claims)} | not checked | | {time.perf_counter() - t0:.2f} |")
             continue
         report = d.check(seed=args.seed, n=args.points, strict=False)
-        methods = sorted({c.method for c in report.claims}, key=lambda m: [n for n, _ in symbolic._EXACT_METHODS].index(m) if m != "none" else 99)
+        methods = sorted(
+            {c.method for c in report.claims},
+            key=lambda m: [n for n, _ in symbolic._EXACT_METHODS].index(m) if m != "none" else 99,
+        )
         worst = max((c.max_rel_error for c in report.claims), default=0.0)
         status = "" if report.success else " (FAILED: " + ", ".join(report.failed) + ")"
-        rows.append(f"| {name}{status} | {len(report.claims)} | {', '.join(methods)} | {worst:.1e} | {time.perf_counter() - t0:.2f} |")
+        rows.append(
+            f"| {name}{status} | {len(report.claims)} | {', '.join(methods)} | {worst:.1e} | {time.perf_counter() - t0:.2f} |"
+        )
         if not report.success:
             failed.append(report)
     total = time.perf_counter() - start

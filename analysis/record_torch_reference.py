@@ -115,7 +115,7 @@ def run_torch(torch, kind: str, cases: list[dict], q, theta0, dtype: str, which:
         p.grad = G[i]
     cls = getattr(torch.optim, kind)
     base = BASE_LR[kind]
-    opt = cls([dict(params=[p], **kw) for p, kw in zip(params, cases)], lr=base)
+    opt = cls([dict(params=[p], **kw) for p, kw in zip(params, cases, strict=False)], lr=base)
     sign = np.array([-1.0 if kw["maximize"] else 1.0 for kw in cases], dtype=dtype)[:, None]
     lr_of = schedule(kind, which)
     out = np.empty((steps + 1, len(cases), d), dtype=dtype)

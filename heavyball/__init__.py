@@ -64,7 +64,17 @@ _EXPORTS = {
     "nesterov_limit": "discretization",
     "OrderFit": "discretization",
 }
-_SUBMODULES = ("problems", "optimizers", "iterate", "dynamics", "discretization", "rates", "symbolic", "plotting", "figures")
+_SUBMODULES = (
+    "problems",
+    "optimizers",
+    "iterate",
+    "dynamics",
+    "discretization",
+    "rates",
+    "symbolic",
+    "plotting",
+    "figures",
+)
 
 __all__ = sorted(_EXPORTS) + ["rates", "symbolic", "__version__"]
 
@@ -100,10 +110,33 @@ def __dir__():
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
-    from . import rates, symbolic  # noqa: F401
-    from .discretization import Comparison, OrderFit, compare, compare_momentum, continuum, convergence_order, discretize, gradient_flow_limit, modified_coefficient, modified_equation, nesterov_iterates, nesterov_limit, to_torch  # noqa: F401
-    from .dynamics import ContinuousTrajectory, GradientFlowODE, HeavyBallODE, HighResolutionODE, NesterovODE, damping_regime, exact, simulate  # noqa: F401
-    from .fastpath import closed_form_iterate  # noqa: F401
-    from .iterate import DiscreteTrajectory, iterate  # noqa: F401
-    from .optimizers import SGD, Adam, AdamState, AdamW, HeavyBall, HeavyBallState, NesterovLookahead, SGDState  # noqa: F401
-    from .problems import Objective, Problem, Quadratic, Rosenbrock  # noqa: F401
+    from . import rates, symbolic
+    from .discretization import (
+        Comparison,
+        OrderFit,
+        compare,
+        compare_momentum,
+        continuum,
+        convergence_order,
+        discretize,
+        gradient_flow_limit,
+        modified_coefficient,
+        modified_equation,
+        nesterov_iterates,
+        nesterov_limit,
+        to_torch,
+    )
+    from .dynamics import (
+        ContinuousTrajectory,
+        GradientFlowODE,
+        HeavyBallODE,
+        HighResolutionODE,
+        NesterovODE,
+        damping_regime,
+        exact,
+        simulate,
+    )
+    from .fastpath import closed_form_iterate
+    from .iterate import DiscreteTrajectory, iterate
+    from .optimizers import SGD, Adam, AdamState, AdamW, HeavyBall, HeavyBallState, NesterovLookahead, SGDState
+    from .problems import Objective, Problem, Quadratic, Rosenbrock

@@ -47,7 +47,7 @@ import numpy as np
 from .optimizers import Adam, _cast, _is_nonzero, _restrict
 from .problems import SMALL_DIM, Quadratic
 
-__all__ = ["supports", "run_spec"]
+__all__ = ["run_spec", "supports"]
 
 #: steps between divergence certificates
 CHUNK = 64
@@ -331,7 +331,7 @@ def run_spec(spec, threads: int):
     if nthreads <= 1:
         work(blocks)
     else:
-        parts = [blocks[len(blocks) * i // nthreads: len(blocks) * (i + 1) // nthreads] for i in range(nthreads)]
+        parts = [blocks[len(blocks) * i // nthreads : len(blocks) * (i + 1) // nthreads] for i in range(nthreads)]
         with ThreadPoolExecutor(max_workers=nthreads) as pool:
             list(pool.map(work, parts))
     if not in_loop_theta:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text", "write_bytes", "sigint_between_writes"]
+__all__ = ["atomic_path", "sigint_between_writes", "write_bytes", "write_text"]
 
 
 class _Interrupts:

@@ -14,14 +14,14 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = [
-    "describe",
-    "as_float_array",
-    "as_real",
-    "as_int",
     "as_bool",
     "as_choice",
-    "check_theta",
+    "as_float_array",
+    "as_int",
+    "as_real",
     "broadcast_shapes",
+    "check_theta",
+    "describe",
 ]
 
 
@@ -49,8 +49,7 @@ def _numeric_array(name: str, value) -> np.ndarray:
         raise TypeError(f"`{name}` must be a real number or array of real numbers, got {describe(value)}") from exc
     if arr.dtype.kind not in "biuf":
         raise TypeError(
-            f"`{name}` must be a real number or array of real numbers, got {describe(value)} "
-            f"(dtype {arr.dtype})"
+            f"`{name}` must be a real number or array of real numbers, got {describe(value)} (dtype {arr.dtype})"
         )
     return arr
 
@@ -183,7 +182,9 @@ def check_theta(name: str, theta, dim: int, *, finite: bool = False) -> np.ndarr
     """
     arr = as_float_array(name, theta, finite=finite)
     if arr.ndim == 0 or arr.shape[-1] != dim:
-        raise ValueError(f"`{name}` must have shape (..., {dim}) (last axis = the problem's dimension), got shape {arr.shape}")
+        raise ValueError(
+            f"`{name}` must have shape (..., {dim}) (last axis = the problem's dimension), got shape {arr.shape}"
+        )
     return arr
 
 

@@ -28,7 +28,7 @@ import time
 
 from . import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 #: exit statuses
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -99,7 +99,9 @@ def _kappa(text):
 def _formats(text: str) -> tuple[str, ...]:
     parts = [p.strip().lower() for p in text.split(",")]
     if not parts or any(p not in FIGURE_FORMATS for p in parts):
-        raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {','.join(FIGURE_FORMATS)}, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated subset of {','.join(FIGURE_FORMATS)}, got {text!r}"
+        )
     return tuple(dict.fromkeys(parts))
 
 
@@ -109,8 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="heavyball",
         description="The continuous-time view of momentum methods: paper figures, sympy-checked "
         "derivations, optimal rates and discrete-vs-continuous comparisons.",
-        epilog="Exit status: 0 ok, 1 failure, 2 bad usage, 130 interrupted. "
-        f"Set {DEBUG_ENV}=1 to see tracebacks.",
+        epilog=f"Exit status: 0 ok, 1 failure, 2 bad usage, 130 interrupted. Set {DEBUG_ENV}=1 to see tracebacks.",
     )
     parser.add_argument("--version", action="version", version=f"heavyball {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
@@ -149,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group = rat.add_mutually_exclusive_group(required=True)
     group.add_argument("--kappa", type=_kappa, metavar="K", help="condition number (h_max = 1, h_min = 1/K)")
-    group.add_argument("--h-min", type=_positive, dest="h_min", metavar="A", help="smallest curvature (> 0; with --h-max)")
+    group.add_argument(
+        "--h-min", type=_positive, dest="h_min", metavar="A", help="smallest curvature (> 0; with --h-max)"
+    )
     rat.add_argument("--h-max", type=_positive, dest="h_max", metavar="B", help="largest curvature (>= --h-min)")
     rat.add_argument("--format", dest="fmt", choices=("table", "json", "latex"), default="table",
                      help="output format (default: table)")  # fmt: skip
@@ -165,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--c", type=_nonnegative, required=True, metavar="C", help="friction (>= 0)")
     cmp_.add_argument("--dt", type=_positive, required=True, metavar="DT", help="time step (> 0)")
     cmp_.add_argument("--kappa", type=_kappa, default=100.0, metavar="K", help="valley condition number (default 100)")
-    cmp_.add_argument("--t-final", type=_positive, dest="t_final", default=20.0, metavar="T", help="final time (default 20)")
+    cmp_.add_argument(
+        "--t-final", type=_positive, dest="t_final", default=20.0, metavar="T", help="final time (default 20)"
+    )
     cmp_.set_defaults(handler=_cmd_compare)
     return parser
 
@@ -366,7 +371,9 @@ def _rates_table(rows, h_min, h_max) -> str:
             lines.append(f"{r['label']:<30} {'c = ' + format(r['c'], '.6g'):>12} {'':>12} "
                          f"{'e^-' + format(r['rate'], '.6g') + 't':>12} {'t = ' + format(r['time_to_1e-6'], '.4g'):>14}")  # fmt: skip
         else:
-            lines.append(f"{r['label']:<30} {r['lr']:>12.6g} {r['momentum']:>12.6g} {r['rate']:>12.6g} {r['steps_to_1e-6']:>14.1f}")
+            lines.append(
+                f"{r['label']:<30} {r['lr']:>12.6g} {r['momentum']:>12.6g} {r['rate']:>12.6g} {r['steps_to_1e-6']:>14.1f}"
+            )
     lines.append("rate: error ~ rate^k per step (discrete), e^(-rate t) (continuous)")
     return "\n".join(lines)
 
@@ -381,9 +388,13 @@ def _rates_latex(rows, h_min, h_max) -> str:
     ]
     for r in rows:
         if r["method"] == "ode":
-            lines.append(rf"{r['label']} & $c = {r['c']:.6g}$ & & $e^{{-{r['rate']:.6g}\,t}}$ & $t = {r['time_to_1e-6']:.4g}$ \\")
+            lines.append(
+                rf"{r['label']} & $c = {r['c']:.6g}$ & & $e^{{-{r['rate']:.6g}\,t}}$ & $t = {r['time_to_1e-6']:.4g}$ \\"
+            )
         else:
-            lines.append(rf"{r['label']} & {r['lr']:.6g} & {r['momentum']:.6g} & {r['rate']:.6g} & {r['steps_to_1e-6']:.1f} \\")
+            lines.append(
+                rf"{r['label']} & {r['lr']:.6g} & {r['momentum']:.6g} & {r['rate']:.6g} & {r['steps_to_1e-6']:.1f} \\"
+            )
     lines += [r"\hline", r"\end{tabular}"]
     return "\n".join(lines)
 
@@ -393,7 +404,9 @@ def _cmd_compare(args) -> int:
     if args.t_final < args.dt:
         raise UsageError(f"--t-final must be >= --dt, got --t-final {args.t_final!r} --dt {args.dt!r}")
     if args.t_final / args.dt > MAX_COMPARE_STEPS:
-        raise UsageError(f"--t-final/--dt must be at most {MAX_COMPARE_STEPS:.0e} steps, got {args.t_final / args.dt:.3g}")
+        raise UsageError(
+            f"--t-final/--dt must be at most {MAX_COMPARE_STEPS:.0e} steps, got {args.t_final / args.dt:.3g}"
+        )
     import numpy as np
 
     from .discretization import compare
@@ -446,7 +459,9 @@ def _main(argv, interrupts) -> int:
         except _Exit as stop:
             return stop.status
         if args.verb is None:
-            sys.stderr.write(f"{prog}: error: a verb is required: figures, derive, rates or compare (see '{prog} --help')\n")
+            sys.stderr.write(
+                f"{prog}: error: a verb is required: figures, derive, rates or compare (see '{prog} --help')\n"
+            )
             return EXIT_USAGE
         return args.handler(args)
     except KeyboardInterrupt:
@@ -462,7 +477,7 @@ def _main(argv, interrupts) -> int:
         return EXIT_FAILURE
     except BrokenPipeError:  # e.g. `heavyball figures --list | head -1`
         with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            sys.stdout = open(os.devnull, "w")
         return EXIT_FAILURE
     except Exception as exc:
         if interrupts.seen:  # a C extension turned Ctrl-C into another exception

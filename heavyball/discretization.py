@@ -60,21 +60,21 @@ from .problems import Quadratic
 __all__ = [
     "SCHEMES",
     "SCHEME_ORDER",
-    "discretize",
-    "continuum",
-    "to_torch",
     "Comparison",
-    "compare",
     "OrderFit",
-    "fit_order",
-    "convergence_order",
-    "gradient_flow_limit",
-    "modified_equation",
-    "modified_coefficient",
-    "slow_manifold_shift",
+    "compare",
     "compare_momentum",
+    "continuum",
+    "convergence_order",
+    "discretize",
+    "fit_order",
+    "gradient_flow_limit",
+    "modified_coefficient",
+    "modified_equation",
     "nesterov_iterates",
     "nesterov_limit",
+    "slow_manifold_shift",
+    "to_torch",
 ]
 
 #: the discretisations of the heavy-ball ODE, in the order they are documented
@@ -318,7 +318,7 @@ def _steps(t_final: float, dt: float) -> int:
     n = round(ratio)
     if abs(n - ratio) <= 1e-9 * max(1.0, ratio):
         return int(n)
-    return int(math.floor(ratio))
+    return math.floor(ratio)
 
 
 def _check_times(t_final, dt, d: int, *, dt_name="dt") -> tuple[float, float, int]:

@@ -68,16 +68,16 @@ from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, br
 from .problems import Quadratic
 
 __all__ = [
-    "HeavyBallODE",
-    "NesterovODE",
-    "HighResolutionODE",
-    "GradientFlowODE",
-    "ContinuousTrajectory",
-    "simulate",
-    "exact",
-    "damping_regime",
     "METHODS",
     "STATUSES",
+    "ContinuousTrajectory",
+    "GradientFlowODE",
+    "HeavyBallODE",
+    "HighResolutionODE",
+    "NesterovODE",
+    "damping_regime",
+    "exact",
+    "simulate",
 ]
 
 #: the integrators of :func:`scipy.integrate.solve_ivp` (its ``METHODS`` registry)
@@ -210,7 +210,9 @@ class HeavyBallODE:
     autonomous: ClassVar[bool] = True
 
     def __post_init__(self):
-        object.__setattr__(self, "allow_negative_friction", as_bool("allow_negative_friction", self.allow_negative_friction))
+        object.__setattr__(
+            self, "allow_negative_friction", as_bool("allow_negative_friction", self.allow_negative_friction)
+        )
         object.__setattr__(self, "m", as_real("m", self.m, lower=0.0, lower_inclusive=False))
         if self.allow_negative_friction:
             c = as_real("c", self.c)
@@ -302,7 +304,9 @@ class NesterovODE:
     def initial_state(self, problem, theta0, v0, t0):
         """At ``t0 = 0``: ``(self.t0, series state)``; otherwise ``(t0, [θ₀, v₀])``."""
         if t0 < 0:
-            raise ValueError(f"`t_span` must start at t >= 0 for NesterovODE (singular at t = 0), got t_span[0] = {t0!r}")
+            raise ValueError(
+                f"`t_span` must start at t >= 0 for NesterovODE (singular at t = 0), got t_span[0] = {t0!r}"
+            )
         if t0 > 0:
             return float(t0), np.concatenate([theta0, _check_order2_v0(v0, theta0.shape[-1])])
         if v0 is not None and np.any(v0 != 0):
@@ -576,8 +580,10 @@ _ODE_MEMBERS = ("initial_state", "rhs", "jacobian", "energy")
 
 def _check_ode(ode) -> None:
     order = getattr(ode, "order", None)
-    if order not in (1, 2) or not all(callable(getattr(ode, k, None)) for k in _ODE_MEMBERS) or (
-        order == 1 and not callable(getattr(ode, "flow", None))
+    if (
+        order not in (1, 2)
+        or not all(callable(getattr(ode, k, None)) for k in _ODE_MEMBERS)
+        or (order == 1 and not callable(getattr(ode, "flow", None)))
     ):
         raise TypeError(
             f"`ode` must be an ODE following heavyball's protocol (HeavyBallODE, NesterovODE, "
@@ -589,14 +595,18 @@ def _check_ode(ode) -> None:
 def _check_problem(problem) -> int:
     callables = all(callable(getattr(problem, k, None)) for k in ("value", "grad"))
     if not callables or not isinstance(getattr(problem, "dim", None), (int, np.integer)):
-        raise TypeError(f"`problem` must have `value(theta)`, `grad(theta)` and an integer `dim`, got {describe(problem)}")
+        raise TypeError(
+            f"`problem` must have `value(theta)`, `grad(theta)` and an integer `dim`, got {describe(problem)}"
+        )
     return int(problem.dim)
 
 
 def _point(name: str, value, d: int) -> np.ndarray:
     arr = check_theta(name, value, d, finite=True)
     if arr.shape != (d,):
-        raise ValueError(f"`{name}` must have shape ({d},) (one point of the problem's dimension), got shape {arr.shape}")
+        raise ValueError(
+            f"`{name}` must have shape ({d},) (one point of the problem's dimension), got shape {arr.shape}"
+        )
     return np.array(arr, dtype=np.float64)
 
 
@@ -793,7 +803,9 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     # resting velocity) then makes every error estimate 0/0 and the solver stalls or fails
     atol = as_real("atol", atol, lower=0.0, lower_inclusive=False, array=True)
     if atol.shape not in ((), (n_state,)):
-        raise ValueError(f"`atol` must be a scalar or have shape ({n_state},) (one per state component), got shape {atol.shape}")
+        raise ValueError(
+            f"`atol` must be a scalar or have shape ({n_state},) (one per state component), got shape {atol.shape}"
+        )
     if not t_start < t_hi:
         raise ValueError(
             f"`t_span` must end after the ODE's start t = {t_start:g} (NesterovODE starts at its t0), got {describe(t_span)}"
@@ -820,7 +832,11 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     def result(ts, Y, *, success, status, message, nfev, sol=None, t_events=None):
         with np.errstate(over="ignore", invalid="ignore"):
             theta = Y[:, :d]
-            v = Y[:, d:] if ode.order == 2 else np.asarray(ode.flow(problem, theta), dtype=np.float64).reshape(theta.shape)
+            v = (
+                Y[:, d:]
+                if ode.order == 2
+                else np.asarray(ode.flow(problem, theta), dtype=np.float64).reshape(theta.shape)
+            )
             energy = np.asarray(ode.energy(problem, theta, v), dtype=np.float64).reshape(ts.shape)
         return ContinuousTrajectory(t=ts, theta=theta, v=v, energy=energy, success=success, status=status, message=message,
                                     nfev=int(nfev), sol=sol, t_events=t_events or {}, method=method)  # fmt: skip
@@ -885,7 +901,7 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
 
     t_events = {}
     if all_events:
-        t_events = {name: np.asarray(te) for name, te in zip(names, sol.t_events)}
+        t_events = {name: np.asarray(te) for name, te in zip(names, sol.t_events, strict=False)}
     ts = np.asarray(sol.t, dtype=np.float64)
     Y = np.asarray(sol.y, dtype=np.float64).reshape(n_state, ts.size).T  # (2, 0) when t_eval selects nothing
     message = str(sol.message)
@@ -895,7 +911,9 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
         fired = [n for n, te in t_events.items() if te.size and getattr(all_events[names.index(n)], "terminal", False)]
         if "max_norm" in fired:
             status, success = "diverged", False
-            message = f"the state's norm exceeded max_norm = {max_norm:g} at t = {t_events['max_norm'][0]:.6g} (blow-up)"
+            message = (
+                f"the state's norm exceeded max_norm = {max_norm:g} at t = {t_events['max_norm'][0]:.6g} (blow-up)"
+            )
         else:  # solve_ivp stops only for terminal events: `fired` names the one that stopped it
             status, success = "event", True
             name = fired[0] if fired else "a terminal event"
@@ -942,7 +960,7 @@ _RELAXED = 0.5
 
 
 #: the series coefficients of cosh(√u) (row 0) and sinh(√u)/√u (row 1), as (2, 1) columns by power
-_SERIES_COLS = tuple(np.array([[cc], [cs]]) for cc, cs in zip(_COSH_COEF, _SINHC_COEF))
+_SERIES_COLS = tuple(np.array([[cc], [cs]]) for cc, cs in zip(_COSH_COEF, _SINHC_COEF, strict=False))
 
 
 def _series(us: np.ndarray):
@@ -988,7 +1006,7 @@ def _phi1(z: np.ndarray) -> np.ndarray:
     return np.where(z == 0.0, 1.0, np.expm1(z) / safe)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gauss_legendre_01():
     """Nodes and weights of the ``_GL_NODES``-point Gauss–Legendre rule on [0, 1] (cached)."""
     x, wts = np.polynomial.legendre.leggauss(_GL_NODES)

@@ -75,7 +75,7 @@ import numpy as np
 from ._validation import as_int, check_theta
 from .problems import Quadratic
 
-__all__ = ["supports", "run", "closed_form_iterate", "CHUNK", "BLOCK_BYTES", "THREAD_MIN_CONFIGS"]
+__all__ = ["BLOCK_BYTES", "CHUNK", "THREAD_MIN_CONFIGS", "closed_form_iterate", "run", "supports"]
 
 #: steps between divergence certificates (checked step by step only where a certificate fails)
 CHUNK = 64
@@ -97,7 +97,9 @@ def _method_kind(method):
             return None
         family = "nesterov" if method.nesterov else "heavy"
         hp = dict(
-            lr=method.lr, momentum=method.momentum, dampening=method.dampening,
+            lr=method.lr,
+            momentum=method.momentum,
+            dampening=method.dampening,
             weight_decay=method.weight_decay,
         )
         return family, hp, (-1.0 if method.maximize else 1.0)
@@ -418,7 +420,7 @@ def _growth(a, m, n: int):
 class _Block:
     """One block of configurations: the state ``(x, p)`` = ``(z_k, z_{k−1})`` and its bookkeeping."""
 
-    __slots__ = ("x", "p", "t", "s", "n2", "bad", "alive", "dat", "bound2", "coef", "cert", "dtype")
+    __slots__ = ("alive", "bad", "bound2", "cert", "coef", "dat", "dtype", "n2", "p", "s", "t", "x")
 
 
 def _rowsum(a, out):
@@ -464,8 +466,8 @@ def _certified(blk: _Block, K, halfe) -> bool:
 
 def _step_block(blk: _Block, k_from: int, k_to: int, recorder=None, rec_steps=(), r: int = 0):
     """Advance ``blk`` from step ``k_from`` (≥ 1) to ``k_to``, certificates every ``CHUNK`` steps."""
-    f1, e1, a, m, e = blk.coef
-    absm, Kc, halfe = blk.cert
+    _f1, _e1, a, m, e = blk.coef
+    _absm, Kc, halfe = blk.cert
     x, p, t = blk.x, blk.p, blk.t
     k = k_from
     n_rec = len(rec_steps)
@@ -493,7 +495,7 @@ def _step_block(blk: _Block, k_from: int, k_to: int, recorder=None, rec_steps=()
 
 def _make_block(modes: _Modes, coef64, x, p, t, s, n2, bad, dat, bound2, dtype) -> _Block:
     blk = _Block()
-    f1, e1, a, m, e = coef64
+    _f1, _e1, a, m, e = coef64
     blk.coef = tuple(None if c is None else c.astype(dtype) for c in coef64)
     K = _growth(a, m, CHUNK)
     blk.cert = (
@@ -604,7 +606,7 @@ def _run_range(modes: _Modes, Z, c0, c1, steps, dtype, bound2, dat, rec_steps, t
 def _final_closed_form(modes: _Modes, blk: _Block, coef64, zv, steps, dtype):
     """``z_steps`` into ``zv`` by the closed form where a certificate over the whole run rules
     divergence out; configurations it cannot clear are stepped exactly (gathered)."""
-    f1, e1, a, m, e = coef64
+    _f1, _e1, a, m, e = coef64
     n = steps - 1
     z1 = blk.x.astype(np.float64)  # scratch: copy before zv is overwritten
     z0 = blk.p.astype(np.float64)  # == zv
@@ -745,7 +747,9 @@ def _run_spec(spec):
             S = np.empty((d, width), dtype)
             for b0 in range(0, B, width):
                 sl = slice(b0, min(B, b0 + width))
-                tg.loss_distance(Z[:, sl], S[:, : sl.stop - b0], loss[0, sl], None if distance is None else distance[0, sl])
+                tg.loss_distance(
+                    Z[:, sl], S[:, : sl.stop - b0], loss[0, sl], None if distance is None else distance[0, sl]
+                )
         # rotate back only what was recorded (no BLAS inside the threads)
         if spec.record == "all":
             if modes.V is not None:

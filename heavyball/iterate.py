@@ -65,7 +65,7 @@ import numpy as np
 from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .optimizers import _STATE_ARRAYS, _Optimizer, _restrict, _Scratch
 
-__all__ = ["iterate", "DiscreteTrajectory", "MEMORY_BUDGET", "LOSS_MEMORY_BUDGET", "DIVERGENCE_FACTOR"]
+__all__ = ["DIVERGENCE_FACTOR", "LOSS_MEMORY_BUDGET", "MEMORY_BUDGET", "DiscreteTrajectory", "iterate"]
 
 #: bytes the recorded arrays of one run may take (1 GiB)
 MEMORY_BUDGET = 2**30
@@ -187,7 +187,9 @@ def _initial_state(method, state, full, size, dtype):
     flatten its arrays to fresh ``(B, d)`` copies (the loop updates them in place)."""
     template = method._init(full, dtype)
     if type(state) is not type(template):
-        raise TypeError(f"`state` must be a {type(template).__name__} (from `method.init(theta0)`), got {describe(state)}")
+        raise TypeError(
+            f"`state` must be a {type(template).__name__} (from `method.init(theta0)`), got {describe(state)}"
+        )
     step = as_int("state.step", state.step, minimum=0)
     arrays = {}
     for name in _STATE_ARRAYS[type(template)]:
@@ -255,7 +257,9 @@ def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, th
         minimizer = np.asarray(minimizer, dtype=dtype)
     item = dtype.itemsize
     nbytes = (len(theta_steps) * size * d + len(loss_steps) * size * (1 + (minimizer is not None))) * item
-    budget, budget_name = (LOSS_MEMORY_BUDGET, "LOSS_MEMORY_BUDGET") if record == "loss" else (MEMORY_BUDGET, "MEMORY_BUDGET")
+    budget, budget_name = (
+        (LOSS_MEMORY_BUDGET, "LOSS_MEMORY_BUDGET") if record == "loss" else (MEMORY_BUDGET, "MEMORY_BUDGET")
+    )
     if nbytes > budget:
         raise ValueError(
             f"`record`={record!r} with `every`={every} would store {nbytes / 2**30:.3g} GiB "

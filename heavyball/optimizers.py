@@ -60,7 +60,8 @@ F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -69,15 +70,15 @@ from ._validation import as_bool, as_float_array, as_real, broadcast_shapes, des
 __all__ = [
     "SGD",
     "Adam",
+    "AdamState",
     "AdamW",
     "HeavyBall",
+    "HeavyBallState",
     "NesterovLookahead",
     "SGDState",
-    "AdamState",
-    "HeavyBallState",
 ]
 
-Hyper = Union[float, np.ndarray]
+Hyper = float | np.ndarray
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ def _equal(a, b) -> bool:
 class _Scratch:
     """Work arrays of one shape and dtype, allocated on first use and reused."""
 
-    __slots__ = ("shape", "dtype", "_arrays")
+    __slots__ = ("_arrays", "dtype", "shape")
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype, self._arrays = tuple(shape), np.dtype(dtype), {}
@@ -353,7 +354,7 @@ class _Optimizer:
             )
         if isinstance(state.step, (bool, np.bool_)) or not isinstance(state.step, (int, np.integer)) or state.step < 0:
             raise ValueError(f"`state.step` must be an integer >= 0, got {describe(state.step)}")
-        for name, value in zip(state._fields[1:], state[1:]):
+        for name, value in zip(state._fields[1:], state[1:], strict=False):
             if value is None and name in self._needed_arrays():
                 raise ValueError(
                     f"`state.{name}` is None but {type(self).__name__} needs it; build the state with `init`"
@@ -908,7 +909,7 @@ def _restrict(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
         v = getattr(method, f.name)
         if isinstance(v, tuple):
             new = tuple(one(f"{f.name}[{i}]", vi) for i, vi in enumerate(v))
-            if any(a is not b for a, b in zip(new, v)):
+            if any(a is not b for a, b in zip(new, v, strict=False)):
                 changes[f.name] = new
         else:
             new = one(f.name, v)

@@ -36,29 +36,29 @@ from ._io import atomic_path
 from ._validation import as_choice, as_float_array, as_real, describe
 
 __all__ = [
-    "STYLE",
-    "SINGLE",
     "DOUBLE",
-    "METHOD_COLORS",
-    "METHOD_LABELS",
     "EXTRA_COLORS",
-    "REGIME_COLORS",
     "FORMATS",
     "METADATA",
-    "paper_style",
-    "new_figure",
+    "METHOD_COLORS",
+    "METHOD_LABELS",
+    "REGIME_COLORS",
+    "SINGLE",
+    "STYLE",
+    "align_titles",
+    "contour",
+    "loss_curve",
     "method_color",
     "method_label",
-    "contour",
-    "trajectory",
     "minimizer",
-    "loss_curve",
-    "rate_map",
-    "roots",
-    "regime_map",
+    "new_figure",
     "panel_label",
-    "align_titles",
+    "paper_style",
+    "rate_map",
+    "regime_map",
+    "roots",
     "save",
+    "trajectory",
 ]
 
 #: the style name (``heavyball/paper.mplstyle``), for ``matplotlib.style.use``
@@ -343,7 +343,9 @@ def rate_map(ax, lr, momentum, radius, *, vmin: float = 0.0, vmax: float = 1.0, 
     momentum = as_float_array("momentum", momentum, dtype=np.float64, ndim=1)
     radius = as_float_array("radius", radius, dtype=np.float64, ndim=2, finite=False)
     if radius.shape != (momentum.size, lr.size):
-        raise ValueError(f"`radius` must have shape (len(momentum), len(lr)) = {(momentum.size, lr.size)}, got {radius.shape}")
+        raise ValueError(
+            f"`radius` must have shape (len(momentum), len(lr)) = {(momentum.size, lr.size)}, got {radius.shape}"
+        )
     cm = matplotlib.colormaps[cmap].with_extremes(over=unstable_color, bad=unstable_color)
     shown = np.ma.masked_invalid(np.where(radius >= 1.0, np.inf, radius))
     mesh = ax.pcolormesh(lr, momentum, np.ma.filled(shown, np.nan), cmap=cm, vmin=vmin,
@@ -380,7 +382,9 @@ def regime_map(ax, x, y, regime, *, categories: Sequence[str], colors: Sequence 
     if regime.shape != (y.size, x.size):
         raise ValueError(f"`regime` must have shape (len(y), len(x)) = {(y.size, x.size)}, got {regime.shape}")
     categories = tuple(categories)
-    colors = tuple(colors) if colors is not None else (EXTRA_COLORS[1], EXTRA_COLORS[0], EXTRA_COLORS[3])[: len(categories)]
+    colors = (
+        tuple(colors) if colors is not None else (EXTRA_COLORS[1], EXTRA_COLORS[0], EXTRA_COLORS[3])[: len(categories)]
+    )
     labels = tuple(labels) if labels is not None else categories
     if not (len(colors) == len(labels) == len(categories)):
         raise ValueError("`colors`, `labels` and `categories` must have the same length")
@@ -395,7 +399,9 @@ def regime_map(ax, x, y, regime, *, categories: Sequence[str], colors: Sequence 
                          alpha=alpha, rasterized=True)  # fmt: skip
     leg = None
     if legend:
-        handles = [matplotlib.patches.Patch(color=c, label=lab, alpha=alpha) for c, lab in zip(colors, labels)]
+        handles = [
+            matplotlib.patches.Patch(color=c, label=lab, alpha=alpha) for c, lab in zip(colors, labels, strict=False)
+        ]
         leg = ax.legend(handles=handles, **legend_kw)
     return {"mesh": mesh, "legend": leg, "codes": codes}
 
@@ -425,7 +431,9 @@ def roots(ax, roots, *, method: str | None = None, label: str | None = None, col
         ax.plot(np.cos(theta), np.sin(theta), color="0.25", lw=0.7, zorder=1)
     for radius, circle_label in circles:
         r = as_real("circles radius", radius, lower=0.0)
-        ax.plot(r * np.cos(theta), r * np.sin(theta), color="0.45", lw=0.7, ls=(0, (3, 2)), label=circle_label, zorder=1)
+        ax.plot(
+            r * np.cos(theta), r * np.sin(theta), color="0.45", lw=0.7, ls=(0, (3, 2)), label=circle_label, zorder=1
+        )
     ax.axhline(0.0, color="0.8", lw=0.4, zorder=0)
     ax.axvline(0.0, color="0.8", lw=0.4, zorder=0)
     sc = ax.scatter(z.real, z.imag, s=size, color=color, label=label, marker=marker, zorder=3, linewidths=0, **kwargs)

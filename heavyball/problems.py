@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import ast
 import functools
-from typing import Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ._validation import as_choice, as_float_array, as_int, as_real, check_theta, describe
 
-__all__ = ["Problem", "Quadratic", "Rosenbrock", "Objective"]
+__all__ = ["Objective", "Problem", "Quadratic", "Rosenbrock"]
 
 #: relative tolerance for the symmetry of ``A`` and the orthogonality of rotations
 SYMMETRY_RTOL = 1e-10
@@ -120,7 +121,7 @@ class Quadratic:
 
     # -- constructors -----------------------------------------------------------------
     @classmethod
-    def valley(cls, kappa=100.0, h_max=1.0, angle=0.0) -> "Quadratic":
+    def valley(cls, kappa=100.0, h_max=1.0, angle=0.0) -> Quadratic:
         r"""The 2-D elliptic valley with curvatures ``h_min = h_max/kappa`` and ``h_max``.
 
         The valley's floor (the gentle ``h_min`` eigendirection) runs at ``angle`` radians
@@ -137,7 +138,7 @@ class Quadratic:
         return cls(A)
 
     @classmethod
-    def from_eigenvalues(cls, eigs, rotation=None, seed=None, b=None) -> "Quadratic":
+    def from_eigenvalues(cls, eigs, rotation=None, seed=None, b=None) -> Quadratic:
         r"""The quadratic with Hessian ``A = Q diag(eigs) Qᵀ``.
 
         Parameters
@@ -179,7 +180,7 @@ class Quadratic:
         A = (Q * eigs) @ Q.T
         return cls(0.5 * A + 0.5 * A.T, b)
 
-    def with_weight_decay(self, lam) -> "Quadratic":
+    def with_weight_decay(self, lam) -> Quadratic:
         r"""The quadratic with Hessian ``A + λI``: coupled L2 regularisation.
 
         ``f_λ(θ) = f(θ) + (λ/2)‖θ‖²`` so ``∇f_λ = ∇f + λθ`` (the lecture's regularisation
@@ -504,7 +505,9 @@ def _parse_formula(text: str, names: dict):
                 f"`expr` may only use numbers, + - * / ** ^, the symbols {sorted(names)} and the "
                 f"functions {list(ALLOWED_FUNCTIONS)}; got {type(node).__name__} in {describe(text)}"
             )
-        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
+        if isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool) or not isinstance(node.value, (int, float))
+        ):
             raise ValueError(f"`expr` may only contain numeric constants, got {describe(node.value)}")
         if isinstance(node, ast.Constant) and isinstance(node.value, float) and not math.isfinite(node.value):
             raise ValueError(f"`expr` may only contain finite numbers (float64), got {describe(ast.unparse(node))}")
@@ -517,9 +520,7 @@ def _parse_formula(text: str, names: dict):
                 )
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_FUNCTIONS or node.keywords:
-                raise ValueError(
-                    f"`expr` may only call {list(ALLOWED_FUNCTIONS)}, got {describe(ast.unparse(node))}"
-                )
+                raise ValueError(f"`expr` may only call {list(ALLOWED_FUNCTIONS)}, got {describe(ast.unparse(node))}")
         if isinstance(node, ast.Name) and node.id not in names and node.id not in ALLOWED_FUNCTIONS:
             raise ValueError(f"`expr` uses an undeclared name {node.id!r}; declared symbols: {sorted(names)}")
     local = dict(names)
@@ -569,7 +570,7 @@ class Objective:
         self.expr = None
 
     @classmethod
-    def from_sympy(cls, expr, symbols, *, minimizer=None, name=None) -> "Objective":
+    def from_sympy(cls, expr, symbols, *, minimizer=None, name=None) -> Objective:
         r"""An objective from a sympy expression: value, gradient and Hessian by ``lambdify``.
 
         Parameters
@@ -601,7 +602,9 @@ class Objective:
         try:
             symbols = list(symbols)
         except TypeError:
-            raise TypeError(f"`symbols` must be a sequence of sympy symbols or names, got {describe(symbols)}") from None
+            raise TypeError(
+                f"`symbols` must be a sequence of sympy symbols or names, got {describe(symbols)}"
+            ) from None
         if not symbols:
             raise ValueError("`symbols` must name at least one coordinate, got an empty sequence")
         syms = []

@@ -49,25 +49,25 @@ import numpy as np
 from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, describe
 
 __all__ = [
-    "METHODS",
     "MAX_MAGNITUDE",
-    "TUNINGS",
+    "METHODS",
     "REPEATED_RTOL",
-    "Tuned",
-    "RateFit",
+    "TUNINGS",
     "RateComparison",
-    "iteration_matrix",
+    "RateFit",
+    "Tuned",
     "characteristic_roots",
-    "spectral_radius",
-    "is_stable",
-    "root_regime",
-    "optimal_parameters",
+    "continuous_rate",
     "critical_momentum",
     "critical_rate",
-    "continuous_rate",
-    "optimal_damping",
     "fit_rate",
+    "is_stable",
+    "iteration_matrix",
+    "optimal_damping",
+    "optimal_parameters",
     "predicted_vs_measured",
+    "root_regime",
+    "spectral_radius",
 ]
 
 #: the linear methods whose per-curvature recurrence this module knows
@@ -538,8 +538,9 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     h_max = as_real("h_max", h_max, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
     broadcast_shapes(h_min=h_min.shape, h_max=h_max.shape)
     if np.any(h_max < h_min):
-        raise ValueError(f"`h_max` must be >= `h_min`, got h_max={describe(_out(h_max))} "
-                         f"and h_min={describe(_out(h_min))}")
+        raise ValueError(
+            f"`h_max` must be >= `h_min`, got h_max={describe(_out(h_max))} and h_min={describe(_out(h_min))}"
+        )
     s_min, s_max = np.sqrt(h_min), np.sqrt(h_max)
     if method == "gd":
         lr = 2.0 / (h_min + h_max)
@@ -944,7 +945,9 @@ def _linear_recurrence(opt):
         dampening = _per_configuration("dampening", opt.dampening)
         wd = np.asarray(opt.weight_decay, dtype=np.float64)
         if wd.ndim != 0:
-            raise ValueError("`method` must have a scalar `weight_decay` for a rate comparison (it shifts the spectrum)")
+            raise ValueError(
+                "`method` must have a scalar `weight_decay` for a rate comparison (it shifts the spectrum)"
+            )
         sign = -1.0 if bool(opt.maximize) else 1.0
         lr = lr * (1.0 - dampening)  # torch's first step is undamped: a transient only
         if bool(opt.nesterov):
@@ -1026,7 +1029,9 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
     else:  # the fixed point of the effective gradient sign·(Aθ − b) + λθ
         A_eff = sign * np.asarray(q.A) + shift * np.eye(q.dim)
         if np.min(np.abs(h_eff)) <= q.zero_tol:
-            raise ValueError("`method` makes the effective Hessian singular: no fixed point to measure the error against")
+            raise ValueError(
+                "`method` makes the effective Hessian singular: no fixed point to measure the error against"
+            )
         theta_star = np.linalg.solve(A_eff, sign * np.asarray(q.b))
         tr = iterate(method, q, theta0, steps, record="all")
         dist = np.linalg.norm(np.asarray(tr.theta, dtype=np.float64) - theta_star, axis=-1)
@@ -1037,8 +1042,10 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
         exponent_error = np.abs(np.log(measured) / np.log(predicted) - 1.0)
     if np.all(np.isfinite(measured)):
         status_word, success = "measured", True
-        message = (f"fitted on errors[{describe(fit.start)}:{describe(fit.stop)}] "
-                   f"(multiplicity {multiplicity}); predicted {describe(predicted)}, measured {describe(measured)}")
+        message = (
+            f"fitted on errors[{describe(fit.start)}:{describe(fit.stop)}] "
+            f"(multiplicity {multiplicity}); predicted {describe(predicted)}, measured {describe(measured)}"
+        )
     elif np.any(status == "diverged"):
         status_word, success = "diverged", False
         message = "the run diverged before a rate could be fitted (predicted rate " + describe(predicted) + ")"
@@ -1046,7 +1053,18 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
         status_word, success = "no-window", False
         message = "fewer than 3 usable errors: the run converged or stopped too soon to fit a rate"
     return RateComparison(
-        method=kind, lr=_out(lr), momentum=_out(momentum), eigenvalues=h_eff, predicted=predicted,
-        measured=measured, fit=fit, errors=dist, multiplicity=multiplicity, regime=regime,
-        exponent_error=_out(exponent_error), success=success, status=status_word, message=message,
+        method=kind,
+        lr=_out(lr),
+        momentum=_out(momentum),
+        eigenvalues=h_eff,
+        predicted=predicted,
+        measured=measured,
+        fit=fit,
+        errors=dist,
+        multiplicity=multiplicity,
+        regime=regime,
+        exponent_error=_out(exponent_error),
+        success=success,
+        status=status_word,
+        message=message,
     )

@@ -99,9 +99,9 @@ import functools
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -110,35 +110,35 @@ import sympy as sp
 from ._validation import as_bool, as_choice, as_int, as_real, describe
 
 __all__ = [
+    "DERIVATIONS",
+    "MIN_POINTS",
+    "MP_DPS",
+    "MP_ZERO",
+    "RTOL",
+    "CheckReport",
     "Claim",
     "ClaimResult",
-    "CheckReport",
     "Derivation",
     "DerivationError",
     "DerivationFactory",
-    "DERIVATIONS",
-    "claim",
-    "numeric",
+    "adam_bias_correction",
+    "characteristic_polynomials",
     "check_all",
-    "latex_document",
-    "RTOL",
-    "MP_DPS",
-    "MP_ZERO",
-    "MIN_POINTS",
+    "claim",
+    "consistency",
+    "continuous_regimes",
+    "dampening",
     # factories
     "discretization",
-    "consistency",
-    "momentum_sum",
-    "dampening",
-    "weight_decay",
-    "sgd_equals_heavyball",
-    "nesterov_equivalence",
-    "characteristic_polynomials",
-    "optimal_parameters",
-    "continuous_regimes",
     "energy_dissipation",
-    "adam_bias_correction",
+    "latex_document",
     "modified_equation",
+    "momentum_sum",
+    "nesterov_equivalence",
+    "numeric",
+    "optimal_parameters",
+    "sgd_equals_heavyball",
+    "weight_decay",
 ]
 
 #: relative tolerance of the numerical check
@@ -173,7 +173,9 @@ class DerivationError(ValueError):
     they are ``None``/empty when the error is raised with a message only.
     """
 
-    def __init__(self, message: str, *, derivation: str | None = None, claim: str | None = None, failed=(), report=None):
+    def __init__(
+        self, message: str, *, derivation: str | None = None, claim: str | None = None, failed=(), report=None
+    ):
         self.derivation = derivation
         self.claim = claim
         self.failed = tuple(failed) or ((claim,) if claim else ())
@@ -181,7 +183,7 @@ class DerivationError(ValueError):
         super().__init__(message)
 
     @classmethod
-    def from_report(cls, report: "CheckReport") -> "DerivationError":
+    def from_report(cls, report: CheckReport) -> DerivationError:
         """The error for a failed report: names its first failed claim (and lists the others)."""
         bad = [c for c in report.claims if not c.held]
         first = bad[0]
@@ -361,7 +363,7 @@ class CheckReport:
 def _exact_method(lhs, rhs, region) -> str | None:
     """The first method that reduces every entry of ``lhs - rhs`` to 0, or None."""
     worst = 0
-    for left, right in zip(_entries(lhs), _entries(rhs)):
+    for left, right in zip(_entries(lhs), _entries(rhs), strict=False):
         diff = left - right
         for old, new in region:  # in the given order: later entries may refine earlier ones
             diff = diff.subs(old, new)
@@ -408,7 +410,9 @@ def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
             differentiated |= {type(a) for a in d.atoms(sp.core.function.AppliedUndef)}
     symbolic_fns = tuple((f, lam) for f, lam in c.functions if f in differentiated)
     namespace = {
-        f.__name__: sp.lambdify(lam.variables, lam.expr, modules="mpmath") for f, lam in c.functions if f not in differentiated
+        f.__name__: sp.lambdify(lam.variables, lam.expr, modules="mpmath")
+        for f, lam in c.functions
+        if f not in differentiated
     }
     lhs = _entries(_replace_functions(c.lhs, symbolic_fns))
     rhs = _entries(_replace_functions(c.rhs, symbolic_fns))
@@ -427,7 +431,7 @@ def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
                 values = fn(*point)
             except (ZeroDivisionError, ValueError, TypeError, OverflowError) as exc:
                 return float("inf"), f"evaluation failed at {point}: {exc}"
-            for left, right in zip(values[:k], values[k:]):
+            for left, right in zip(values[:k], values[k:], strict=False):
                 left, right = mpmath.mpmathify(left), mpmath.mpmathify(right)
                 if not (mpmath.isfinite(left) and mpmath.isfinite(right)):
                     return float("inf"), f"non-finite value at {[float(p) for p in point]}"
@@ -504,9 +508,11 @@ class Derivation:
         for c in self.claims:
             if c.name == name:
                 return c
-        raise ValueError(f"`name` must be a claim of `{self.name}` ({', '.join(c.name for c in self.claims)}), got {name!r}")
+        raise ValueError(
+            f"`name` must be a claim of `{self.name}` ({', '.join(c.name for c in self.claims)}), got {name!r}"
+        )
 
-    def with_claim(self, name: str, rhs) -> "Derivation":
+    def with_claim(self, name: str, rhs) -> Derivation:
         """A copy whose claim ``name`` states ``rhs`` instead (to test that errors are caught).
 
         Examples
@@ -520,7 +526,9 @@ class Derivation:
         """
         old = self.claim(name)
         if len(_entries(rhs)) != len(_entries(old.rhs)):
-            raise ValueError(f"`rhs` must have {len(_entries(old.rhs))} entries like claim `{name}`, got {describe(rhs)}")
+            raise ValueError(
+                f"`rhs` must have {len(_entries(old.rhs))} entries like claim `{name}`, got {describe(rhs)}"
+            )
         new = dataclasses.replace(old, rhs=sp.sympify(rhs) if not isinstance(rhs, sp.MatrixBase) else rhs)
         return dataclasses.replace(self, claims=tuple(new if c.name == name else c for c in self.claims))
 
@@ -554,7 +562,9 @@ class Derivation:
         seconds = time.perf_counter() - start
         failed = [r for r in results if not r.held]
         if failed:
-            message = f"{len(failed)} of {len(results)} claims failed: " + "; ".join(f"`{r.name}`: {r.detail}" for r in failed)
+            message = f"{len(failed)} of {len(results)} claims failed: " + "; ".join(
+                f"`{r.name}`: {r.detail}" for r in failed
+            )
         else:
             worst = max((r.max_rel_error for r in results), default=0.0)
             message = f"all {len(results)} claims hold exactly and numerically (max relative error {worst:.1e})"
@@ -610,22 +620,95 @@ _SYMBOL_TEX = {
 }
 
 _UNICODE_TEX = {
-    "μ": r"\mu", "η": r"\eta", "γ": r"\gamma", "τ": r"\tau", "λ": r"\lambda", "Δ": r"\Delta",
-    "θ": r"\theta", "∇": r"\nabla", "ε": r"\varepsilon", "β": r"\beta", "κ": r"\kappa",
-    "ρ": r"\rho", "σ": r"\sigma", "φ": r"\varphi", "δ": r"\delta", "ω": r"\omega", "ξ": r"\xi",
-    "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "→": r"\to", "≈": r"\approx", "∞": r"\infty",
-    "·": r"\cdot", "−": "-", "×": r"\times", "√": r"\surd", "‖": r"\|", "∑": r"\sum",
-    "²": "^2", "³": "^3", "ᵗ": "^t", "½": r"\tfrac12", "′": "'", "⇔": r"\Leftrightarrow",
-    "∈": r"\in", "±": r"\pm", "∂": r"\partial", "∓": r"\mp", "≡": r"\equiv", "⁻": "^-",
-    "¹": "^1", "ᵀ": "^T", "ₖ": "_k", "₀": "_0", "₁": "_1", "₂": "_2", "ᵢ": "_i",
-    "←": r"\leftarrow", "⇒": r"\Rightarrow", "∝": r"\propto", "∘": r"\circ", "≪": r"\ll",
-    "≫": r"\gg", "ᵏ": "^k", "Σ": r"\Sigma",
+    "μ": r"\mu",
+    "η": r"\eta",
+    "γ": r"\gamma",
+    "τ": r"\tau",
+    "λ": r"\lambda",
+    "Δ": r"\Delta",
+    "θ": r"\theta",
+    "∇": r"\nabla",
+    "ε": r"\varepsilon",
+    "β": r"\beta",
+    "κ": r"\kappa",
+    "ρ": r"\rho",
+    "σ": r"\sigma",
+    "φ": r"\varphi",
+    "δ": r"\delta",
+    "ω": r"\omega",
+    "ξ": r"\xi",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "≠": r"\ne",
+    "→": r"\to",
+    "≈": r"\approx",
+    "∞": r"\infty",
+    "·": r"\cdot",
+    "−": "-",
+    "×": r"\times",
+    "√": r"\surd",
+    "‖": r"\|",
+    "∑": r"\sum",
+    "²": "^2",
+    "³": "^3",
+    "ᵗ": "^t",
+    "½": r"\tfrac12",
+    "′": "'",
+    "⇔": r"\Leftrightarrow",
+    "∈": r"\in",
+    "±": r"\pm",
+    "∂": r"\partial",
+    "∓": r"\mp",
+    "≡": r"\equiv",
+    "⁻": "^-",
+    "¹": "^1",
+    "ᵀ": "^T",
+    "ₖ": "_k",
+    "₀": "_0",
+    "₁": "_1",
+    "₂": "_2",
+    "ᵢ": "_i",
+    "←": r"\leftarrow",
+    "⇒": r"\Rightarrow",
+    "∝": r"\propto",
+    "∘": r"\circ",
+    "≪": r"\ll",
+    "≫": r"\gg",
+    "ᵏ": "^k",
+    "Σ": r"\Sigma",
 }
-_UNICODE_WORDS = {"·": "*", "←": "<-", "→": "->", "≤": "<=", "≥": ">=", "≠": "!=", "√": "sqrt", "‖": "||",
-                  "×": "x", "⇒": "=>", "⇔": "<=>", "≈": "~", "½": "1/2", "∞": "inf", "±": "+-"}
-_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                 "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+_UNICODE_WORDS = {
+    "·": "*",
+    "←": "<-",
+    "→": "->",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "√": "sqrt",
+    "‖": "||",
+    "×": "x",
+    "⇒": "=>",
+    "⇔": "<=>",
+    "≈": "~",
+    "½": "1/2",
+    "∞": "inf",
+    "±": "+-",
+}
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
 _PLAIN = {"“": '"', "”": '"', "‘": "'", "’": "'", "—": "--", "–": "-", "…": "..."}
 
 
@@ -672,8 +755,27 @@ def _latex(expr) -> str:
 
 
 _BRACED = re.compile(r"^([A-Za-z]+)_\{(.+)\}$")
-_GREEK = {"alpha", "beta", "gamma", "delta", "eta", "theta", "kappa", "lambda", "mu", "nu", "xi", "rho",
-          "sigma", "tau", "phi", "varphi", "omega", "epsilon", "varepsilon"}
+_GREEK = {
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "eta",
+    "theta",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "phi",
+    "varphi",
+    "omega",
+    "epsilon",
+    "varepsilon",
+}
 
 
 def latex_document(names=None) -> str:
@@ -730,7 +832,7 @@ class DerivationFactory:
         return f"<DerivationFactory {self.name!r}>"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lambdified(name: str, key: str, modules: str) -> Callable:
     d = DERIVATIONS[name]()
     return _lambdify_result(d, key, modules)
@@ -924,7 +1026,7 @@ def _box(**pairs) -> dict:
 # --------------------------------------------------------------------------------------
 # 1. discretization
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def discretization(*, m=None, c=None, dt=None) -> Derivation:
     r"""Semi-implicit Euler on the heavy-ball ODE, its two position forms, and the map to SGD.
 
@@ -990,9 +1092,23 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
         claim("m_from_torch", inv_t[M], dt**2 / lr, box),
         claim("c_from_torch", inv_t[C], (1 - mu_s) * dt / lr, box),
         claim("effective_step", effective, dt / c, box, note="η_p/(1−μ) = Δt/c"),
-        claim("terminal_velocity", terminal_discrete, terminal_ode, box, note="fixed point of the velocity update = −∇f/c"),
-        claim("force_coefficient_displacement", force_disp, sp.Integer(1), box, note="θ ← θ + p with Δt²/m: m θ'' + cθ' + ∇f = 0"),
-        claim("force_coefficient_lecture", force_lecture, 1 / dt, box, note="θ ← θ + v with Δt/m: the force is scaled by 1/Δt"),
+        claim(
+            "terminal_velocity", terminal_discrete, terminal_ode, box, note="fixed point of the velocity update = −∇f/c"
+        ),
+        claim(
+            "force_coefficient_displacement",
+            force_disp,
+            sp.Integer(1),
+            box,
+            note="θ ← θ + p with Δt²/m: m θ'' + cθ' + ∇f = 0",
+        ),
+        claim(
+            "force_coefficient_lecture",
+            force_lecture,
+            1 / dt,
+            box,
+            note="θ ← θ + v with Δt/m: the force is scaled by 1/Δt",
+        ),
     )
     result = {
         "mu": mu,
@@ -1035,10 +1151,16 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
     )
     sig_mcd = (m, c, dt)
     signatures = {
-        "mu": sig_mcd, "eta": sig_mcd, "eta_displacement": sig_mcd, "lr": sig_mcd, "momentum": sig_mcd,
+        "mu": sig_mcd,
+        "eta": sig_mcd,
+        "eta_displacement": sig_mcd,
+        "lr": sig_mcd,
+        "momentum": sig_mcd,
         "effective_step": sig_mcd,
-        "m_from_velocity": (mu_s, eta_s, dt), "c_from_velocity": (mu_s, eta_s, dt),
-        "m_from_torch": (lr, mu_s, dt), "c_from_torch": (lr, mu_s, dt),
+        "m_from_velocity": (mu_s, eta_s, dt),
+        "c_from_velocity": (mu_s, eta_s, dt),
+        "m_from_torch": (lr, mu_s, dt),
+        "c_from_torch": (lr, mu_s, dt),
     }
     return Derivation(
         name="discretization",
@@ -1061,7 +1183,7 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 2. consistency
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
     r"""The discrete roots tend to ``1 + sΔt`` with ``m s² + c s + h = 0``: first-order consistency.
 
@@ -1103,22 +1225,49 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
     box = _box(m=m, c=c, h=h, dt=dt, value=sigma)
     box_sigma = {**box, sigma: (-3.0, 3.0)}
     claims = (
-        claim("charpoly", poly, z**2 - (1 + mu - gamma * h) * z + mu, {**box, z: (-2.0, 2.0)},
-              note="the heavy-ball polynomial with μ = 1 − cΔt/m, γ = Δt²/m"),
+        claim(
+            "charpoly",
+            poly,
+            z**2 - (1 + mu - gamma * h) * z + mu,
+            {**box, z: (-2.0, 2.0)},
+            note="the heavy-ball polynomial with μ = 1 − cΔt/m, γ = Δt²/m",
+        ),
         claim("order_0", order0, sp.Integer(0), box_sigma),
         claim("order_1", order1, sp.Integer(0), box_sigma),
-        claim("leading_order", leading, (m * sigma**2 + c * sigma + h) / m, box_sigma,
-              note="p(1 + Δtσ)/Δt² → (mσ² + cσ + h)/m as Δt → 0"),
+        claim(
+            "leading_order",
+            leading,
+            (m * sigma**2 + c * sigma + h) / m,
+            box_sigma,
+            note="p(1 + Δtσ)/Δt² → (mσ² + cσ + h)/m as Δt → 0",
+        ),
         claim("remainder", remainder, h * sigma / m, box_sigma),
         claim("roots_zeroth_order", sp.Tuple(*zeroth), sp.Tuple(1, 1), box),
         claim("roots_first_order_sum", sp.Add(*first), -c / m, box, note="first-order coefficients: their sum"),
-        claim("roots_first_order_product", sp.Mul(*first), h / m, box,
-              note="and product: they are the roots of m s² + c s + h"),
-        claim("discriminant", disc, dt**2 * (c**2 - 4 * m * h) / m**2 + 2 * c * h * dt**3 / m**2 + h**2 * dt**4 / m**2, box),
-        claim("discriminant_low_orders", sp.Tuple(dpoly.coeff_monomial(1), dpoly.coeff_monomial(dt)), sp.Tuple(0, 0), box),
+        claim(
+            "roots_first_order_product",
+            sp.Mul(*first),
+            h / m,
+            box,
+            note="and product: they are the roots of m s² + c s + h",
+        ),
+        claim(
+            "discriminant",
+            disc,
+            dt**2 * (c**2 - 4 * m * h) / m**2 + 2 * c * h * dt**3 / m**2 + h**2 * dt**4 / m**2,
+            box,
+        ),
+        claim(
+            "discriminant_low_orders", sp.Tuple(dpoly.coeff_monomial(1), dpoly.coeff_monomial(dt)), sp.Tuple(0, 0), box
+        ),
         claim("discriminant_leading", d_leading, (c**2 - 4 * m * h) / m**2, box),
-        claim("discriminant_at_critical", at_critical, dt**3 * h * (4 * sp.sqrt(m * h) + dt * h) / m**2, box,
-              note="at c = 2√(mh) the discrete roots are real and distinct"),
+        claim(
+            "discriminant_at_critical",
+            at_critical,
+            dt**3 * h * (4 * sp.sqrt(m * h) + dt * h) / m**2,
+            box,
+            note="at c = 2√(mh) the discrete roots are real and distinct",
+        ),
     )
     result = {
         "charpoly": poly,
@@ -1150,8 +1299,11 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
     return Derivation(
         name="consistency",
         title="First-order consistency of the discrete characteristic roots",
-        assumptions=_assumptions((m, c, h, dt, sigma, z), "f(θ) = ½hθ² (one curvature h of a quadratic)",
-                                 "semi-implicit Euler step of the heavy-ball ODE, as in `discretization`"),
+        assumptions=_assumptions(
+            (m, c, h, dt, sigma, z),
+            "f(θ) = ½hθ² (one curvature h of a quadratic)",
+            "semi-implicit Euler step of the heavy-ball ODE, as in `discretization`",
+        ),
         symbols={"m": m, "c": c, "h": h, "dt": dt, "z": z, "sigma": sigma},
         result=result,
         steps=steps,
@@ -1165,7 +1317,7 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 3. momentum_sum
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
     r"""Unrolling torch's momentum (λ = τ = 0, no Nesterov): weights ``μ^{t−i}`` summing to
     ``(1 − μᵗ)/(1 − μ) → 1/(1 − μ)``.
@@ -1194,7 +1346,9 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
         thetas.append(sp.expand(new))
     box = _box(mu=mu, lr=lr, value=[theta0, *gs])
     claims = [
-        claim(f"step_t{k}", thetas[k] - thetas[k - 1], -lr * sum(mu ** (k - j) * gs[j - 1] for j in range(1, k + 1)), box)
+        claim(
+            f"step_t{k}", thetas[k] - thetas[k - 1], -lr * sum(mu ** (k - j) * gs[j - 1] for j in range(1, k + 1)), box
+        )
         for k in range(1, steps + 1)
     ]
     S = lambda T: sp.Sum(mu ** (T - i) * G(i), (i, 1, T))  # noqa: E731
@@ -1205,8 +1359,14 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
     gbox = {mu: _BOX["mu"], t: (1, 15)}
     gfun = {G: sp.Lambda(_X, sp.sin(_X) + _X / 7)}
     claims += [
-        claim("inductive_step", mu * S(t) + G(t + 1), _peel(S(t + 1)), gbox, functions=gfun,
-              note="Σ_{i≤t+1} μ^{t+1−i}g_i = μ·Σ_{i≤t} μ^{t−i}g_i + g_{t+1}: the recurrence b_{t+1} = μb_t + g_{t+1}"),
+        claim(
+            "inductive_step",
+            mu * S(t) + G(t + 1),
+            _peel(S(t + 1)),
+            gbox,
+            functions=gfun,
+            note="Σ_{i≤t+1} μ^{t+1−i}g_i = μ·Σ_{i≤t} μ^{t−i}g_i + g_{t+1}: the recurrence b_{t+1} = μb_t + g_{t+1}",
+        ),
         claim("base_case", S(1).doit(), G(1), gbox, functions=gfun),
         claim("weight_sum", weights, (1 - mu**t) / (1 - mu), gbox, note="Σ_{i=1..t} μ^{t−i} = (1 − μᵗ)/(1 − μ)"),
         claim("memory", memory, 1 / (1 - sp.exp(-r)), {r: (0.01, 3.0)}, note="t → ∞ with μ = e^{−r} < 1"),
@@ -1237,8 +1397,11 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
     return Derivation(
         name="momentum_sum",
         title="Unrolling torch's momentum buffer",
-        assumptions=_assumptions((mu, lr, t, *gs[:2]), "weight decay λ = 0, dampening τ = 0, nesterov=False",
-                                 "g_1, g_2, ... are arbitrary (symbolic) gradients; g(i) an undefined function in the induction"),
+        assumptions=_assumptions(
+            (mu, lr, t, *gs[:2]),
+            "weight decay λ = 0, dampening τ = 0, nesterov=False",
+            "g_1, g_2, ... are arbitrary (symbolic) gradients; g(i) an undefined function in the induction",
+        ),
         symbols={"mu": mu, "lr": lr, "t": t, "g": G, **{f"g{k}": gs[k - 1] for k in range(1, steps + 1)}},
         result=result,
         steps=steps_,
@@ -1251,7 +1414,7 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 4. dampening
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
     r"""torch's buffer with dampening τ: ``b_t = μ^{t−1}g₁ + (1−τ)Σ_{k=2..t} μ^{t−k}g_k``.
 
@@ -1289,11 +1452,23 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
     gfun = {G: sp.Lambda(_X, sp.cos(_X) + _X / 5)}
     claims += [
         claim("closed_form_base", B(1).doit(), G(1), zbox, functions=gfun),
-        claim("closed_form_induction", mu * B(t) + (1 - tau) * G(t + 1), _peel(B(t + 1)), gbox, functions=gfun,
-              note="the closed form satisfies b_{t+1} = μb_t + (1−τ)g_{t+1} for every t ≥ 1"),
+        claim(
+            "closed_form_induction",
+            mu * B(t) + (1 - tau) * G(t + 1),
+            _peel(B(t + 1)),
+            gbox,
+            functions=gfun,
+            note="the closed form satisfies b_{t+1} = μb_t + (1−τ)g_{t+1} for every t ≥ 1",
+        ),
         claim("lecture_minus_torch", difference, mu ** (t - 1) * (mu - tau) * G(1), gbox, functions=gfun),
-        claim("lecture_recurrence", mu * L(t) + (1 - tau) * G(t + 1), _peel(L(t + 1)), gbox, functions=gfun,
-              note="the lecture's formula satisfies the same recurrence"),
+        claim(
+            "lecture_recurrence",
+            mu * L(t) + (1 - tau) * G(t + 1),
+            _peel(L(t + 1)),
+            gbox,
+            functions=gfun,
+            note="the lecture's formula satisfies the same recurrence",
+        ),
         claim("lecture_start", L(0).doit(), G(1), zbox, functions=gfun, note="... started from v_0 = g_1"),
         claim("lecture_first_step", L(1).doit(), (1 + mu - tau) * G(1), zbox, functions=gfun),
         claim("agree_iff_tau_equals_mu", sp.Tuple(*tau_equal), sp.Tuple(mu), zbox),
@@ -1321,8 +1496,11 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
     return Derivation(
         name="dampening",
         title="Momentum with dampening: torch's closed form against the lecture's",
-        assumptions=_assumptions((mu, tau, t, *gs[:2]), "weight decay 0, nesterov=False; b_1 = g_1 as in torch",
-                                 "g(k) is an undefined function in the general-t identities"),
+        assumptions=_assumptions(
+            (mu, tau, t, *gs[:2]),
+            "weight decay 0, nesterov=False; b_1 = g_1 as in torch",
+            "g(k) is an undefined function in the general-t identities",
+        ),
         symbols={"mu": mu, "tau": tau, "t": t, "g": G, **{f"g{j}": gs[j - 1] for j in range(1, steps + 1)}},
         result=result,
         steps=steps_,
@@ -1335,7 +1513,7 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 5. weight_decay
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
     r"""Coupled L2: ``∇J_λ = ∇J + λθ`` and one SGD step ``θ ← (1 − γλ)θ − γg``.
 
@@ -1357,7 +1535,7 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
     Jx = J(*xs)
     J_lam = Jx + lam / 2 * sum(x**2 for x in xs)
     grad = sp.Matrix([J_lam.diff(x) for x in xs])
-    step = (sp.Matrix(xs) - lr * grad).subs({Jx.diff(x): g for x, g in zip(xs, gs)})
+    step = (sp.Matrix(xs) - lr * grad).subs({Jx.diff(x): g for x, g in zip(xs, gs, strict=False)})
     # coupled (torch) and decoupled decay with momentum, two steps from θ₀ (scalar)
     theta0, g1, g2 = _real("theta_0"), _real("g_1"), _real("g_2")
     th1, b1 = _torch_sgd_step(theta0, 0, g1 + lam * theta0, lr=lr, momentum=mu, first=True)
@@ -1372,10 +1550,20 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
     claims = (
         claim("regularized_gradient", grad, sp.Matrix([Jx.diff(x) + lam * x for x in xs]), box, functions=jfun),
         claim("sgd_step", step, (1 - lr * lam) * sp.Matrix(xs) - lr * sp.Matrix(gs), box),
-        claim("first_step_same", first_step_difference, sp.Integer(0), box,
-              note="coupled and decoupled decay agree at the first step"),
-        claim("coupled_minus_decoupled", coupled_minus_decoupled, -lr * mu * lam * theta0, box,
-              note="... but not after the second step when μ ≠ 0"),
+        claim(
+            "first_step_same",
+            first_step_difference,
+            sp.Integer(0),
+            box,
+            note="coupled and decoupled decay agree at the first step",
+        ),
+        claim(
+            "coupled_minus_decoupled",
+            coupled_minus_decoupled,
+            -lr * mu * lam * theta0,
+            box,
+            note="... but not after the second step when μ ≠ 0",
+        ),
     )
     result = {
         "gradient": grad,
@@ -1398,8 +1586,11 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
     return Derivation(
         name="weight_decay",
         title="Weight decay as coupled L2 regularisation",
-        assumptions=_assumptions((lam, lr, mu, *xs[:1], *gs[:1]), "J is an undefined (general) function of θ",
-                                 f"θ has {dim} components (the identity is coordinatewise)"),
+        assumptions=_assumptions(
+            (lam, lr, mu, *xs[:1], *gs[:1]),
+            "J is an undefined (general) function of θ",
+            f"θ has {dim} components (the identity is coordinatewise)",
+        ),
         symbols={"lambda": lam, "lr": lr, "mu": mu, "J": J, "theta": sp.Matrix(xs), "g": sp.Matrix(gs)},
         result=result,
         steps=steps_,
@@ -1412,7 +1603,7 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 6. sgd_equals_heavyball
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sgd_equals_heavyball(*, mu=None, eta=None, dt=None, steps: int = 4) -> Derivation:
     r"""torch's ``(b, θ)`` recurrence and the physical ``(v, θ)`` one give the same ``θ_k``
     under ``v = −ηb``, ``γ = ηΔt``.
@@ -1451,7 +1642,12 @@ def sgd_equals_heavyball(*, mu=None, eta=None, dt=None, steps: int = 4) -> Deriv
     claims = [
         claim("alpha", sol[alpha], -eta, box, note="v = −ηb"),
         claim("lr", sol[gamma], eta * dt, box, note="γ = ηΔt"),
-        claim("position_given_velocity", position_eq.subs(sol), sp.Integer(0), {**box, b: (-2.0, 2.0), g: (-2.0, 2.0), theta: (-2.0, 2.0)}),
+        claim(
+            "position_given_velocity",
+            position_eq.subs(sol),
+            sp.Integer(0),
+            {**box, b: (-2.0, 2.0), g: (-2.0, 2.0), theta: (-2.0, 2.0)},
+        ),
         *claims,
     ]
     result = {"alpha": sol[alpha], "lr": sol[gamma], "theta_2": sp.Eq(sp.Symbol("theta_2"), claims[4].lhs)}
@@ -1471,8 +1667,11 @@ def sgd_equals_heavyball(*, mu=None, eta=None, dt=None, steps: int = 4) -> Deriv
     return Derivation(
         name="sgd_equals_heavyball",
         title="torch's SGD with momentum is the physical heavy ball",
-        assumptions=_assumptions((mu, eta, dt, theta0, b0), "g is an undefined function (a general gradient; "
-                                 "the maps are linear with scalar coefficients, so one coordinate suffices)"),
+        assumptions=_assumptions(
+            (mu, eta, dt, theta0, b0),
+            "g is an undefined function (a general gradient; "
+            "the maps are linear with scalar coefficients, so one coordinate suffices)",
+        ),
         symbols={"mu": mu, "eta": eta, "dt": dt, "g": G, "theta_0": theta0, "b_0": b0},
         result=result,
         steps=steps_,
@@ -1485,7 +1684,7 @@ def sgd_equals_heavyball(*, mu=None, eta=None, dt=None, steps: int = 4) -> Deriv
 # --------------------------------------------------------------------------------------
 # 7. nesterov_equivalence
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nesterov_equivalence(*, mu=None, lr=None, eta=None, steps: int = 4) -> Derivation:
     r"""torch's Nesterov is the look-ahead method (Sutskever et al. 2013) in shifted variables.
 
@@ -1556,10 +1755,21 @@ def nesterov_equivalence(*, mu=None, lr=None, eta=None, steps: int = 4) -> Deriv
     t1_v, _, _ = lecture_velocity(phi0, v0)
     p1, _ = lookahead(phi0, v0, eta)
     claims += [
-        claim("lecture_velocity_offset", offset, -mu * (1 + eta) * v0, box,
-              note="with v a velocity, y = θ − ημv lies μ(1+η)v behind the look-ahead point θ + μv"),
+        claim(
+            "lecture_velocity_offset",
+            offset,
+            -mu * (1 + eta) * v0,
+            box,
+            note="with v a velocity, y = θ − ημv lies μ(1+η)v behind the look-ahead point θ + μv",
+        ),
         claim("lecture_velocity_consistent_only_if", sp.Tuple(*consistent_eta), sp.Tuple(-1), {}),
-        claim("lecture_velocity_first_step", t1_v - p1, -eta * (G(phi0 - eta * mu * v0) - G(phi0 + mu * v0)), box, functions=gfun),
+        claim(
+            "lecture_velocity_first_step",
+            t1_v - p1,
+            -eta * (G(phi0 - eta * mu * v0) - G(phi0 + mu * v0)),
+            box,
+            functions=gfun,
+        ),
     ]
     result = {
         "shift": shift,
@@ -1568,13 +1778,30 @@ def nesterov_equivalence(*, mu=None, lr=None, eta=None, steps: int = 4) -> Deriv
         "lecture_velocity_offset": offset,
     }
     steps_ = (
-        ("torch Nesterov", sp.Tuple(sp.Eq(sp.Symbol("b_{k+1}"), mu * sp.Symbol("b_k") + G(sp.Symbol("theta_k"))),
-                                    sp.Eq(sp.Symbol("theta_{k+1}"), sp.Symbol("theta_k") - lr * (G(sp.Symbol("theta_k")) + mu * sp.Symbol("b_{k+1}"))))),
-        ("look-ahead (Sutskever)", sp.Tuple(sp.Eq(sp.Symbol("v_{k+1}"), mu * v - lr * G(phi + mu * v)), sp.Eq(sp.Symbol("phi_{k+1}"), phi + sp.Symbol("v_{k+1}")))),
+        (
+            "torch Nesterov",
+            sp.Tuple(
+                sp.Eq(sp.Symbol("b_{k+1}"), mu * sp.Symbol("b_k") + G(sp.Symbol("theta_k"))),
+                sp.Eq(
+                    sp.Symbol("theta_{k+1}"),
+                    sp.Symbol("theta_k") - lr * (G(sp.Symbol("theta_k")) + mu * sp.Symbol("b_{k+1}")),
+                ),
+            ),
+        ),
+        (
+            "look-ahead (Sutskever)",
+            sp.Tuple(
+                sp.Eq(sp.Symbol("v_{k+1}"), mu * v - lr * G(phi + mu * v)),
+                sp.Eq(sp.Symbol("phi_{k+1}"), phi + sp.Symbol("v_{k+1}")),
+            ),
+        ),
         ("gradient points agree", sp.Eq(phi + a * v, phi + mu * v)),
         ("buffer equation", sp.Eq(buffer_eq, 0)),
         ("change of variables", result["change_of_variables"]),
-        ("lecture, velocity convention: y minus look-ahead point", sp.Eq(sp.Symbol("y") - (phi + mu * v), offset.subs({phi0: phi, v0: v}))),
+        (
+            "lecture, velocity convention: y minus look-ahead point",
+            sp.Eq(sp.Symbol("y") - (phi + mu * v), offset.subs({phi0: phi, v0: v})),
+        ),
     )
     findings = (
         "torch's Nesterov (d = g + μb) is Sutskever's look-ahead method in shifted variables: "
@@ -1597,15 +1824,18 @@ def nesterov_equivalence(*, mu=None, lr=None, eta=None, steps: int = 4) -> Deriv
         steps=steps_,
         claims=tuple(claims),
         findings=findings,
-        references=("Sutskever, Martens, Dahl & Hinton (2013)", "torch.optim.SGD(nesterov=True)",
-                    "the lecture, slides 'Nesterov: forma conceptual' and 'Nesterov en PyTorch'"),
+        references=(
+            "Sutskever, Martens, Dahl & Hinton (2013)",
+            "torch.optim.SGD(nesterov=True)",
+            "the lecture, slides 'Nesterov: forma conceptual' and 'Nesterov en PyTorch'",
+        ),
     )
 
 
 # --------------------------------------------------------------------------------------
 # 8. characteristic_polynomials
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def characteristic_polynomials(*, h=None, lr=None, mu=None) -> Derivation:
     r"""Per-curvature characteristic polynomials of heavy ball, Nesterov and GD (torch forms).
 
@@ -1654,14 +1884,32 @@ def characteristic_polynomials(*, h=None, lr=None, mu=None) -> Derivation:
         claim("jury_pm1_heavyball", p_hb.subs(z, -1), 2 * (1 + mu) - lr * h, box, note="p(−1) > 0 ⇔ γh < 2(1+μ)"),
         claim("jury_p0_heavyball", p_hb.subs(z, 0), mu, box, note="|p(0)| < 1 ⇔ |μ| < 1"),
         claim("jury_p1_nesterov", p_n.subs(z, 1), lr * h, box),
-        claim("jury_pm1_nesterov", p_n.subs(z, -1), 1 + (1 + 2 * mu) * (1 - lr * h), box,
-              note="Nesterov: γh < 2(1+μ)/(1+2μ)"),
+        claim(
+            "jury_pm1_nesterov",
+            p_n.subs(z, -1),
+            1 + (1 + 2 * mu) * (1 - lr * h),
+            box,
+            note="Nesterov: γh < 2(1+μ)/(1+2μ)",
+        ),
         claim("discriminant_heavyball", disc_hb, (1 + mu - lr * h) ** 2 - 4 * mu, box),
         claim("vieta_product", vieta, mu, box_c),
-        claim("modulus", modulus_derived, sp.sqrt(mu), box_c, where=complex_where,
-              note="complex roots have |z| = √μ (Goh prints 2√μ)"),
-        claim("modulus_of_root", modulus, sp.sqrt(mu), box_c, where=complex_where, region={h: region[0][1], mu: region[1][1]},
-              note="|root| evaluated from the explicit root formula"),
+        claim(
+            "modulus",
+            modulus_derived,
+            sp.sqrt(mu),
+            box_c,
+            where=complex_where,
+            note="complex roots have |z| = √μ (Goh prints 2√μ)",
+        ),
+        claim(
+            "modulus_of_root",
+            modulus,
+            sp.sqrt(mu),
+            box_c,
+            where=complex_where,
+            region={h: region[0][1], mu: region[1][1]},
+            note="|root| evaluated from the explicit root formula",
+        ),
         claim("critical_momentum", crit_mu, (1 - sp.sqrt(lr * h)) ** 2, box),
         claim("critical_rate", crit_rate, 1 - sp.sqrt(lr * h), box),
     )
@@ -1700,16 +1948,27 @@ def characteristic_polynomials(*, h=None, lr=None, mu=None) -> Derivation:
     )
     sig = (h, lr, mu)
     signatures = {
-        "heavyball": (z, *sig), "nesterov": (z, *sig), "gd": (z, *sig),
-        "heavyball_trace": sig, "heavyball_det": sig, "nesterov_trace": sig, "nesterov_det": sig,
-        "gd_root": sig, "discriminant_heavyball": sig, "modulus_complex": sig,
-        "critical_momentum": (h, lr), "critical_rate": (h, lr),
+        "heavyball": (z, *sig),
+        "nesterov": (z, *sig),
+        "gd": (z, *sig),
+        "heavyball_trace": sig,
+        "heavyball_det": sig,
+        "nesterov_trace": sig,
+        "nesterov_det": sig,
+        "gd_root": sig,
+        "discriminant_heavyball": sig,
+        "modulus_complex": sig,
+        "critical_momentum": (h, lr),
+        "critical_rate": (h, lr),
     }
     return Derivation(
         name="characteristic_polynomials",
         title="Per-curvature characteristic polynomials, stability and the complex-root modulus",
-        assumptions=_assumptions((h, lr, mu, z), "f(θ) = ½hθ²: one eigen-direction of a quadratic with curvature h",
-                                 "torch forms: b ← μb + g, θ ← θ − γb (Nesterov: θ ← θ − γ(g + μb))"),
+        assumptions=_assumptions(
+            (h, lr, mu, z),
+            "f(θ) = ½hθ²: one eigen-direction of a quadratic with curvature h",
+            "torch forms: b ← μb + g, θ ← θ − γb (Nesterov: θ ← θ − γ(g + μb))",
+        ),
         symbols={"h": h, "lr": lr, "mu": mu, "z": z},
         result=result,
         steps=steps_,
@@ -1723,7 +1982,7 @@ def characteristic_polynomials(*, h=None, lr=None, mu=None) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 9. optimal_parameters
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
     r"""Polyak's optimal heavy ball, optimal GD and tuned Nesterov on ``[h_min, h_max]``.
 
@@ -1782,9 +2041,19 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
         claim("polyak_lr", p_lr, 4 / (sp.sqrt(hmax_d) + sp.sqrt(h_min)) ** 2, box),
         claim("polyak_momentum", p_mu, ((sk - 1) / (sk + 1)) ** 2, box),
         claim("polyak_rate", p_r, (sk - 1) / (sk + 1), box, note="the modulus √μ* of every root"),
-        claim("polyak_equal_ripple", disc_at, p_lr**2 * (h - h_min) * (h - hmax_d), box,
-              note="≤ 0 on [h_min, h_max]: all roots complex or double, modulus √μ*"),
-        claim("polyak_example", sp.Tuple(p_lr, p_mu, p_r).subs(example), sp.Tuple(sp.Rational(400, 121), sp.Rational(81, 121), sp.Rational(9, 11)), {}),
+        claim(
+            "polyak_equal_ripple",
+            disc_at,
+            p_lr**2 * (h - h_min) * (h - hmax_d),
+            box,
+            note="≤ 0 on [h_min, h_max]: all roots complex or double, modulus √μ*",
+        ),
+        claim(
+            "polyak_example",
+            sp.Tuple(p_lr, p_mu, p_r).subs(example),
+            sp.Tuple(sp.Rational(400, 121), sp.Rational(81, 121), sp.Rational(9, 11)),
+            {},
+        ),
         claim("gd_lr", g_lr, 2 / (h_min + hmax_d), box),
         claim("gd_rate", g_rate, (kappa - 1) / (kappa + 1), box),
         claim("gd_example", g_rate.subs(example), sp.Rational(99, 101), {}),
@@ -1829,8 +2098,11 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
     return Derivation(
         name="optimal_parameters",
         title="Optimal parameters on a spectrum [h_min, h_max]: Polyak, GD, Nesterov",
-        assumptions=_assumptions((h_min, h_max, delta), "0 < h_min < h_max; κ = h_max/h_min; δ = √κ − 1 > 0",
-                                 "heavy-ball / Nesterov / GD characteristic polynomials of `characteristic_polynomials`"),
+        assumptions=_assumptions(
+            (h_min, h_max, delta),
+            "0 < h_min < h_max; κ = h_max/h_min; δ = √κ − 1 > 0",
+            "heavy-ball / Nesterov / GD characteristic polynomials of `characteristic_polynomials`",
+        ),
         symbols={"h_min": h_min, "h_max": h_max, "delta": delta, "h": h},
         result=result,
         steps=steps_,
@@ -1844,7 +2116,7 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 10. continuous_regimes
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
     r"""Roots of ``m s² + c s + h = 0``, critical damping ``c = 2√(mh)``, decay rates, and the
     fastest uniform decay over ``[h_min, h_max]``: ``c* = 2√(m h_min)``, rate ``√(h_min/m)``.
@@ -1865,9 +2137,9 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
     char = sp.expand(sp.simplify(ode.subs(theta(t), sp.exp(s * t)).doit() / sp.exp(s * t)))
     roots = sp.solve(char, s)
     disc = sp.discriminant(char, s)
-    s_plus = [r for r in roots if sp.expand(r - (-c + sp.sqrt(disc)) / (2 * m)) == 0][0]
-    s_minus = [r for r in roots if r is not s_plus][0]
-    crit = [x for x in sp.solve(disc, c) if x.is_positive][0]
+    s_plus = next(r for r in roots if sp.expand(r - (-c + sp.sqrt(disc)) / (2 * m)) == 0)
+    s_minus = next(r for r in roots if r is not s_plus)
+    crit = next(x for x in sp.solve(disc, c) if x.is_positive)
     # underdamped: c² − 4mh = −w < 0
     under = {h: (c**2 + w) / (4 * m)}
     rate_under = sp.factor(-sp.re(s_plus.subs(under)))
@@ -1890,13 +2162,27 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
         claim("rate_underdamped", rate_under, c / (2 * m), {m: _BOX["m"], c: _BOX["c"], w: (0.01, 10.0)}),
         claim("rate_overdamped", rate_over, (c - sp.sqrt(c**2 - 4 * m * h)) / (2 * m), box, where=over_where),
         claim("rate_critical", rate_crit, sp.sqrt(h / m), box),
-        claim("rate_formula_underdamped", rate, c / (2 * m), box, where=under_where, region={c: sp.sqrt(4 * m * h - w)}),
+        claim(
+            "rate_formula_underdamped", rate, c / (2 * m), box, where=under_where, region={c: sp.sqrt(4 * m * h - w)}
+        ),
         claim("rate_formula_overdamped", rate, rate_over, box, where=over_where, region={c: sp.sqrt(4 * m * h + w)}),
-        claim("rate_increasing_in_h", d_rate_dh, 1 / sp.sqrt(c**2 - 4 * m * h), box, where=over_where,
-              note="overdamped: the slowest curvature is the smallest"),
+        claim(
+            "rate_increasing_in_h",
+            d_rate_dh,
+            1 / sp.sqrt(c**2 - 4 * m * h),
+            box,
+            where=over_where,
+            note="overdamped: the slowest curvature is the smallest",
+        ),
         claim("rate_decreasing_in_c", d_rate_dc, (1 - c / sp.sqrt(c**2 - 4 * m * h)) / (2 * m), box, where=over_where),
-        claim("rate_decreasing_in_c_sign", (c / sp.sqrt(c**2 - 4 * m * h)) ** 2 - 1, 4 * m * h / (c**2 - 4 * m * h), box,
-              where=over_where, note="c/√(c² − 4mh) > 1, so more friction past critical slows the decay"),
+        claim(
+            "rate_decreasing_in_c_sign",
+            (c / sp.sqrt(c**2 - 4 * m * h)) ** 2 - 1,
+            4 * m * h / (c**2 - 4 * m * h),
+            box,
+            where=over_where,
+            note="c/√(c² − 4mh) > 1, so more friction past critical slows the decay",
+        ),
         claim("optimal_damping", c_star, 2 * sp.sqrt(m * h_min), {m: _BOX["m"], h_min: _BOX["h"]}),
         claim("optimal_rate", rate_star, sp.sqrt(h_min / m), {m: _BOX["m"], h_min: _BOX["h"]}),
     )
@@ -1938,8 +2224,15 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
         steps=steps_,
         claims=claims,
         findings=findings,
-        signatures={"s_plus": (m, c, h), "s_minus": (m, c, h), "rate": (m, c, h), "discriminant": (m, c, h),
-                    "critical_c": (m, h), "optimal_c": (m, h_min), "optimal_rate": (m, h_min)},
+        signatures={
+            "s_plus": (m, c, h),
+            "s_minus": (m, c, h),
+            "rate": (m, c, h),
+            "discriminant": (m, c, h),
+            "critical_c": (m, h),
+            "optimal_c": (m, h_min),
+            "optimal_rate": (m, h_min),
+        },
         references=("Qian (1999)", "any text on the damped harmonic oscillator"),
     )
 
@@ -1947,7 +2240,7 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 11. energy_dissipation
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
     r"""``E = ½m‖v‖² + f(θ)`` decreases along the heavy-ball ODE: ``dE/dt = −c‖v‖²``.
 
@@ -1968,20 +2261,29 @@ def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
     energy = m / 2 * sum(v**2 for v in vv) + f(*th)
     dE = energy.diff(t)
     grad = [f(*th).diff(x) for x in th]
-    ode = {**{x.diff(t): v for x, v in zip(th, vv)}, **{v.diff(t): (-g - c * v) / m for v, g in zip(vv, grad)}}
+    ode = {
+        **{x.diff(t): v for x, v in zip(th, vv, strict=False)},
+        **{v.diff(t): (-g - c * v) / m for v, g in zip(vv, grad, strict=False)},
+    }
     along = dE.subs(ode)
     # evaluate at a point of phase space: θ_i(t) -> x_i, v_i(t) -> v_i
     xs = sp.symbols(f"x1:{dim + 1}", real=True)
     vs = sp.symbols(f"v1:{dim + 1}", real=True)
-    point = {**dict(zip(th, xs)), **dict(zip(vv, vs))}
+    point = {**dict(zip(th, xs, strict=False)), **dict(zip(vv, vs, strict=False))}
     along_point = along.subs(point)
     dE_dt = sp.expand(along_point)
     box = {m: _BOX["m"], c: _BOX["c"], **{x: (-2.0, 2.0) for x in (*xs, *vs)}}
     ffun = {f: sp.Lambda(xs, sum(sp.sin(x) * xs[(j + 1) % dim] + x**2 / (j + 2) for j, x in enumerate(xs)))}
     claims = (
         claim("dE_dt", along_point, -c * sum(v**2 for v in vs), box, functions=ffun),
-        claim("conservative_without_friction", along_point.subs(c, 0), sp.Integer(0), box, functions=ffun,
-              note="c = 0: energy is conserved"),
+        claim(
+            "conservative_without_friction",
+            along_point.subs(c, 0),
+            sp.Integer(0),
+            box,
+            functions=ffun,
+            note="c = 0: energy is conserved",
+        ),
     )
     result = {"energy": energy.subs(point), "dE_dt": dE_dt}
     steps_ = (
@@ -2010,7 +2312,7 @@ def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
 # --------------------------------------------------------------------------------------
 # 12. adam_bias_correction
 # --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Derivation:
     r"""Adam with a constant gradient: ``m_t = (1 − β1ᵗ)g``, ``v_t = (1 − β2ᵗ)g²``; the
     corrected moments are ``g`` and ``g²``; torch's first step is ``θ₁ = θ₀ − γg/(|g| + ε)``.
@@ -2031,7 +2333,7 @@ def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Deriva
     w = _pos("w")  # w = 1 − β2 > 0, for the exact reduction of √(1 − β2)
     t = sp.Symbol("t", integer=True, nonnegative=True)
     M, V = sp.Function("m"), sp.Function("v")
-    m_prev, v_prev = sp.Symbol("m_prev"), sp.Symbol("v_prev")
+    m_prev, _v_prev = sp.Symbol("m_prev"), sp.Symbol("v_prev")
     lerp = m_prev + (1 - beta1) * (g - m_prev)  # torch: exp_avg.lerp_(grad, 1 - beta1)
     ema = beta1 * m_prev + (1 - beta1) * g
     m_t = sp.rsolve(M(t) - beta1 * M(t - 1) - (1 - beta1) * g, M(t), {M(0): 0})
@@ -2043,20 +2345,45 @@ def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Deriva
     theta_torch = theta0 + (-lr / bc1) * m1 / (sp.sqrt(v1) / sp.sqrt(bc2) + eps)
     theta_before = theta0 + (-lr / bc1) * m1 / ((sp.sqrt(v1) + eps) / sp.sqrt(bc2))
     region = {beta2: 1 - w}
-    box = {beta1: (0.05, 0.999), beta2: (0.05, 0.9999), lr: (1e-4, 1.0), eps: (1e-8, 1e-1),
-           g: (-3.0, 3.0), theta0: (-2.0, 2.0), m_prev: (-2.0, 2.0), t: (1, 60)}
+    box = {
+        beta1: (0.05, 0.999),
+        beta2: (0.05, 0.9999),
+        lr: (1e-4, 1.0),
+        eps: (1e-8, 1e-1),
+        g: (-3.0, 3.0),
+        theta0: (-2.0, 2.0),
+        m_prev: (-2.0, 2.0),
+        t: (1, 60),
+    }
     claims = (
         claim("lerp_form", lerp, ema, box, note="torch's lerp is the exponential moving average"),
         claim("first_moment", m_t, (1 - beta1**t) * g, box),
         claim("second_moment", v_t, (1 - beta2**t) * g**2, box),
         claim("m_hat", m_hat, g, box),
         claim("v_hat", v_hat, g**2, box),
-        claim("first_step_torch", theta_torch, theta0 - lr * g / (sp.Abs(g) + eps), box, region=region,
-              note="ε added after the bias correction"),
-        claim("first_step_eps_before", theta_before, theta0 - lr * g / (sp.Abs(g) + eps / sp.sqrt(1 - beta2)), box,
-              region=region, note="ε added before it: effectively ε/√(1 − β2)"),
-        claim("effective_eps_factor_default", 1 / sp.sqrt(1 - sp.Rational(999, 1000)), 10 * sp.sqrt(10), {},
-              note="β2 = 0.999: ε is effectively 31.6 times larger"),
+        claim(
+            "first_step_torch",
+            theta_torch,
+            theta0 - lr * g / (sp.Abs(g) + eps),
+            box,
+            region=region,
+            note="ε added after the bias correction",
+        ),
+        claim(
+            "first_step_eps_before",
+            theta_before,
+            theta0 - lr * g / (sp.Abs(g) + eps / sp.sqrt(1 - beta2)),
+            box,
+            region=region,
+            note="ε added before it: effectively ε/√(1 − β2)",
+        ),
+        claim(
+            "effective_eps_factor_default",
+            1 / sp.sqrt(1 - sp.Rational(999, 1000)),
+            10 * sp.sqrt(10),
+            {},
+            note="β2 = 0.999: ε is effectively 31.6 times larger",
+        ),
     )
     result = {
         "m_t": m_t,
@@ -2147,13 +2474,13 @@ def _backward_error(residual, *, n: int, lr):
     sol0 = sp.solve(list(order(1)), list(F0), dict=True)[0]
     F0e = F0.subs(sol0).applyfunc(sp.factor)
     dff = F0e.jacobian(xs) * F0e
-    eq2 = order(2).subs(sol0).subs(dict(zip(DFF, dff)))
+    eq2 = order(2).subs(sol0).subs(dict(zip(DFF, dff, strict=False)))
     sol1 = sp.solve(list(eq2), list(F1), dict=True)[0]
     F1e = F1.subs(sol1).applyfunc(sp.factor)
     return F0e, F1e, grad, hess, xs, f
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     r"""Fixed momentum, ``lr → 0`` (Kovachki & Stuart 2021): the modified flow and ``C(μ)``.
 
@@ -2190,7 +2517,11 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         amplitude = (theta1 - z_fast) / (z_slow - z_fast)  # θ_k = A z_slow^k + (1 − A) z_fast^k, θ_0 = 1
         shift = sp.factor(sp.series(amplitude, lr, 0, 2).removeO().coeff(lr, 1) / h)
         linear[method] = {
-            "poly": poly, "slow": (a1, a2), "flow": sp.factor(match[s0]), "C": sp.factor(-match[s1] / h**2), "shift": shift,
+            "poly": poly,
+            "slow": (a1, a2),
+            "flow": sp.factor(match[s0]),
+            "C": sp.factor(-match[s1] / h**2),
+            "shift": shift,
         }
     for entry in linear.values():
         entry["C"], entry["shift"] = _one_minus(entry["C"], mu), _one_minus(entry["shift"], mu)
@@ -2207,8 +2538,8 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         return nxt - (x - lr / (1 - mu) * grad_at(x))
 
     _, F1_s, *_ = _backward_error(sutskever, n=2, lr=lr)
-    F0_gd, F1_gd, *_ = _backward_error(gd_scaled, n=2, lr=lr)
-    F0_1d, F1_1d, grad1, hess1, *_ = _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=1, lr=lr)
+    _F0_gd, F1_gd, *_ = _backward_error(gd_scaled, n=2, lr=lr)
+    _F0_1d, F1_1d, grad1, hess1, *_ = _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=1, lr=lr)
     C_hb_bea = sp.factor(-F1_1d[0] / (hess1[0, 0] * grad1[0]))
     C_gd = _one_minus(-F1_gd[0] / (hess * grad)[0], mu)
     hg = hess * grad
@@ -2226,16 +2557,35 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         claim("C_nesterov", C_n, (1 - mu + 2 * mu**2) / (2 * (1 - mu) ** 3), mbox, note="the claimed value: confirmed"),
         claim("bea_F0_heavyball", F0_hb, -grad / (1 - mu), xbox, functions=ffun),
         claim("bea_F0_nesterov", F0_n, -grad / (1 - mu), xbox, functions=ffun),
-        claim("bea_heavyball", F1_hb, -C_hb * hg, xbox, functions=ffun, note="general f (2-D) agrees with the linear case"),
+        claim(
+            "bea_heavyball", F1_hb, -C_hb * hg, xbox, functions=ffun, note="general f (2-D) agrees with the linear case"
+        ),
         claim("bea_nesterov", F1_n, -C_n * hg, xbox, functions=ffun),
         claim("bea_C_heavyball_1d", C_hb_bea, C_hb, mbox),
-        claim("bea_nesterov_lookahead_sequence", F1_s, -C_n * hg, xbox, functions=ffun,
-              note="Sutskever's base sequence x_k has the same O(lr) modified flow as torch's θ_k"),
+        claim(
+            "bea_nesterov_lookahead_sequence",
+            F1_s,
+            -C_n * hg,
+            xbox,
+            functions=ffun,
+            note="Sutskever's base sequence x_k has the same O(lr) modified flow as torch's θ_k",
+        ),
         claim("C_gd", C_gd, 1 / (2 * (1 - mu) ** 2), mbox, note="GD with lr/(1−μ) in the same time"),
-        claim("ratio_to_gd", sp.factor(C_hb / C_gd), (1 + mu) / (1 - mu), mbox,
-              note="Ghosh et al. (2023): momentum strengthens the implicit regulariser by (1+μ)/(1−μ)"),
-        claim("modified_loss", F0_hb + lr * F1_hb, loss_flow, {**xbox}, functions=ffun,
-              note="θ' = −∇[f + lr(1−μ)C/2·‖∇f‖²]/(1−μ)"),
+        claim(
+            "ratio_to_gd",
+            sp.factor(C_hb / C_gd),
+            (1 + mu) / (1 - mu),
+            mbox,
+            note="Ghosh et al. (2023): momentum strengthens the implicit regulariser by (1+μ)/(1−μ)",
+        ),
+        claim(
+            "modified_loss",
+            F0_hb + lr * F1_hb,
+            loss_flow,
+            {**xbox},
+            functions=ffun,
+            note="θ' = −∇[f + lr(1−μ)C/2·‖∇f‖²]/(1−μ)",
+        ),
         claim("shift_heavyball", linear["heavyball"]["shift"], mu / (1 - mu) ** 2, {**mbox, h: (0.05, 5.0)}),
         claim("shift_nesterov", linear["nesterov"]["shift"], mu**2 / (1 - mu) ** 2, {**mbox, h: (0.05, 5.0)}),
     )
@@ -2257,7 +2607,10 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         ("C = -s1/h^2", sp.Eq(sp.Symbol("C_HB"), C_hb)),
         ("Nesterov", sp.Eq(sp.Symbol("C_N"), C_n)),
         ("backward error analysis, heavy ball, general f: F1", F1_hb),
-        ("initial shift D: theta_tilde_0 = theta_0 + lr D grad f", sp.Tuple(linear["heavyball"]["shift"], linear["nesterov"]["shift"])),
+        (
+            "initial shift D: theta_tilde_0 = theta_0 + lr D grad f",
+            sp.Tuple(linear["heavyball"]["shift"], linear["nesterov"]["shift"]),
+        ),
     )
     findings = (
         "CONFIRMED: C(μ) = (1 + μ)/(2(1 − μ)³) for heavy ball and (1 − μ + 2μ²)/(2(1 − μ)³) for "
@@ -2284,17 +2637,26 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     return Derivation(
         name="modified_equation",
         title="Fixed momentum, vanishing learning rate: the modified equation and C(mu)",
-        assumptions=_assumptions((mu, lr, h), "momentum μ ∈ (0, 1) fixed, lr → 0, time t = k·lr",
-                                 "heavy ball: b ← μb + g, θ ← θ − lr·b; Nesterov: θ ← θ − lr(g + μb) (torch)",
-                                 "f undefined (general) in the backward error analysis; f = ½hx² for the root matching"),
+        assumptions=_assumptions(
+            (mu, lr, h),
+            "momentum μ ∈ (0, 1) fixed, lr → 0, time t = k·lr",
+            "heavy ball: b ← μb + g, θ ← θ − lr·b; Nesterov: θ ← θ − lr(g + μb) (torch)",
+            "f undefined (general) in the backward error analysis; f = ½hx² for the root matching",
+        ),
         symbols={"mu": mu, "lr": lr, "h": h, "f": f, "x": sp.Matrix(xs)},
         result=result,
         steps=steps_,
         claims=claims,
         findings=findings,
-        signatures={key: sig for key in ("C_heavyball", "C_nesterov", "C_gd", "flow_factor", "shift_heavyball", "shift_nesterov")},
-        references=("Kovachki & Stuart (2021), JMLR 22(17)", "Ghosh, Lyu, Zhang & Wang (2023), ICLR",
-                    "Hairer, Lubich & Wanner, Geometric Numerical Integration (modified equations)"),
+        signatures={
+            key: sig
+            for key in ("C_heavyball", "C_nesterov", "C_gd", "flow_factor", "shift_heavyball", "shift_nesterov")
+        },
+        references=(
+            "Kovachki & Stuart (2021), JMLR 22(17)",
+            "Ghosh, Lyu, Zhang & Wang (2023), ICLR",
+            "Hairer, Lubich & Wanner, Geometric Numerical Integration (modified equations)",
+        ),
     )
 
 

@@ -146,7 +146,9 @@ def test_debug_env_shows_the_traceback(tmp_path):
     assert "Traceback" in res.stderr
 
 
-@pytest.mark.parametrize("error", [RuntimeError("boom in the middle of savefig"), OSError(28, "No space left on device")])
+@pytest.mark.parametrize(
+    "error", [RuntimeError("boom in the middle of savefig"), OSError(28, "No space left on device")]
+)
 def test_failed_run_keeps_the_previous_good_figure(tmp_path, monkeypatch, capsys, error):
     name = FAST_PAIR[0]
     assert main(["figures", name, "--fast", "--out", str(tmp_path), "--format", "pdf,svg"]) == 0
@@ -260,7 +262,9 @@ def test_sigint_stops_cleanly_and_keeps_finished_figures(tmp_path):
     # figure in progress may have some of its formats written; each of those is complete too
     for path in tmp_path.iterdir():
         data = path.read_bytes()
-        assert data.rstrip().endswith(b"%%EOF") if path.suffix == ".pdf" else data.endswith(b"IEND\xaeB`\x82"), path.name
+        assert data.rstrip().endswith(b"%%EOF") if path.suffix == ".pdf" else data.endswith(b"IEND\xaeB`\x82"), (
+            path.name
+        )
 
 
 @pytest.mark.slow

@@ -171,7 +171,10 @@ def test_extreme_inputs_overflow_silently_to_ieee_values():
 def test_to_torch_default_matches_design():
     # DESIGN §1: SGD(lr=dt²/m, momentum=1 - c dt/m)
     out = hb.to_torch(2.0, 0.5, 0.1)
-    assert out == {"lr": pytest.approx(0.1**2 / 2.0, rel=1e-15), "momentum": pytest.approx(1 - 0.5 * 0.1 / 2.0, rel=1e-15)}
+    assert out == {
+        "lr": pytest.approx(0.1**2 / 2.0, rel=1e-15),
+        "momentum": pytest.approx(1 - 0.5 * 0.1 / 2.0, rel=1e-15),
+    }
     q = hb.to_torch(2.0, 0.5, 0.1, scheme="implicit-friction")
     assert q["lr"] == pytest.approx(0.1**2 / (2.0 + 0.05), rel=1e-14)  # Qian's Δt²/(m + cΔt)
     assert q["momentum"] == pytest.approx(2.0 / 2.05, rel=1e-14)
@@ -326,8 +329,11 @@ def test_semi_implicit_order_one_reproduces_the_literature_ratios():
     [
         (hb.Quadratic.valley(kappa=10.0, h_max=4.0, angle=0.5), [1.0, -1.0], hb.HeavyBallODE(m=1.0, c=0.5)),
         (hb.Quadratic.valley(kappa=100.0, h_max=1.0, angle=-1.0), [2.0, 1.0], hb.HeavyBallODE(m=2.0, c=3.0)),
-        (hb.Quadratic.from_eigenvalues(np.linspace(0.1, 4.0, 20), rotation="random", seed=7), np.linspace(-1, 1, 20),
-         hb.HeavyBallODE(m=1.0, c=1.0)),
+        (
+            hb.Quadratic.from_eigenvalues(np.linspace(0.1, 4.0, 20), rotation="random", seed=7),
+            np.linspace(-1, 1, 20),
+            hb.HeavyBallODE(m=1.0, c=1.0),
+        ),
     ],
     ids=["valley-underdamped", "valley-overdamped", "random-20d"],
 )
@@ -603,7 +609,9 @@ def test_discretize_matches_the_symbolic_derivation(m, c, dt):
     assert torch_form["lr"] == pytest.approx(float(symbolic.numeric("discretization", "lr")(m, c, dt)), rel=1e-13)
     m2, c2 = hb.continuum(mu, eta, dt)
     assert m2 == pytest.approx(float(symbolic.numeric("discretization", "m_from_velocity")(mu, eta, dt)), rel=1e-13)
-    assert c2 == pytest.approx(float(symbolic.numeric("discretization", "c_from_velocity")(mu, eta, dt)), rel=1e-12, abs=1e-12)
+    assert c2 == pytest.approx(
+        float(symbolic.numeric("discretization", "c_from_velocity")(mu, eta, dt)), rel=1e-12, abs=1e-12
+    )
 
 
 @pytest.mark.parametrize("mu", [0.0, 0.3, 0.9, 0.99])

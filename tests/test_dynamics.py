@@ -207,7 +207,9 @@ def test_exact_flat_direction_with_force_drifts_exactly():
     x_drift = x0 + v0 * (1 - np.exp(-k * t)) / k + (beta / c) * (t - (1 - np.exp(-k * t)) / k)
     sol = exact(HeavyBallODE(m, c), q, [x0], t, v0=[v0])
     np.testing.assert_allclose(sol.theta[:, 0], x_drift, rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(sol.v[:, 0], v0 * np.exp(-k * t) + (beta / c) * (1 - np.exp(-k * t)), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        sol.v[:, 0], v0 * np.exp(-k * t) + (beta / c) * (1 - np.exp(-k * t)), rtol=1e-13, atol=1e-13
+    )
     sol0 = exact(HeavyBallODE(m, 0.0), q, [x0], t, v0=[v0])  # c = 0: uniformly accelerated
     np.testing.assert_allclose(sol0.theta[:, 0], x0 + v0 * t + beta * t * t / (2 * m), rtol=1e-14, atol=1e-13)
     np.testing.assert_allclose(sol0.v[:, 0], v0 + beta * t / m, rtol=1e-14, atol=1e-14)
@@ -365,7 +367,9 @@ def test_jacobians_match_finite_differences(rng, ode):
         y = rng.standard_normal(d * ode.order) * 0.5
         t = 0.7
         J = ode.jacobian(t, y, problem)
-        needs_third = problem is rosen and (getattr(ode, "kind", "") == "nesterov" or getattr(ode, "correction", 0.0) != 0.0)
+        needs_third = problem is rosen and (
+            getattr(ode, "kind", "") == "nesterov" or getattr(ode, "correction", 0.0) != 0.0
+        )
         if needs_third:
             assert J is None  # scipy's finite differences are used instead
             continue
@@ -434,7 +438,9 @@ def test_nesterov_series_start_before_t0():
 @pytest.mark.parametrize("kind", ["heavyball", "nesterov"])
 def test_high_resolution_ode_on_quadratic_matches_expm(kind, rng):
     s, h_min = 0.05, 0.2
-    q = hb.Quadratic(hb.Quadratic.from_eigenvalues([0.2, 1.0, 4.0], rotation="random", seed=9).A, rng.standard_normal(3))
+    q = hb.Quadratic(
+        hb.Quadratic.from_eigenvalues([0.2, 1.0, 4.0], rotation="random", seed=9).A, rng.standard_normal(3)
+    )
     theta0 = rng.standard_normal(3)
     ode = HighResolutionODE(s=s, h_min=h_min, kind=kind)
     gf = 1 + math.sqrt(h_min * s)
@@ -525,7 +531,9 @@ def test_blow_up_is_diverged_and_never_raises():
 
 def test_failed_integration_success_false_and_raises_only_with_throw():
     # f = −x⁴/4: x'' = x³ − c·x' blows up in finite time; with max_norm = inf the solver gives up
-    quartic = hb.Objective(lambda th: -th[..., 0] ** 4 / 4, lambda th: -th**3, 1, hessian=lambda th: -3 * th[..., None] ** 2)
+    quartic = hb.Objective(
+        lambda th: -(th[..., 0] ** 4) / 4, lambda th: -(th**3), 1, hessian=lambda th: -3 * th[..., None] ** 2
+    )
     kwargs = dict(max_norm=np.inf, method="DOP853")
     sol = simulate(HeavyBallODE(1.0, 0.1), quartic, [1.0], (0.0, 10.0), throw=False, **kwargs)
     assert not sol.success and sol.status == "failed"

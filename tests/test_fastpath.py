@@ -87,7 +87,7 @@ def test_sgd_every_flag_matches_general_path(flags, rng):
     theta0 = rng.standard_normal((4, 3))
     # maximize ascends f: without enough weight decay it diverges, which is compared too
     method = hb.SGD(lr=0.4, **flags)
-    fast, ref = _compare(method, q, theta0, 300)
+    _fast, ref = _compare(method, q, theta0, 300)
     if flags["maximize"] and flags["weight_decay"] == 0:
         assert np.all(ref.status == "diverged")  # the comparison above covered diverged_at
 
@@ -95,7 +95,9 @@ def test_sgd_every_flag_matches_general_path(flags, rng):
 def test_maximize_with_weight_decay_converges_like_general_path(rng):
     # ĥ = −h + λ > 0 for λ = 2: ascent on f regularised into a contraction
     q = _quadratic()
-    fast, ref = _compare(hb.SGD(lr=0.2, momentum=0.5, weight_decay=2.0, maximize=True), q, rng.standard_normal((3, 3)), 400)
+    _fast, ref = _compare(
+        hb.SGD(lr=0.2, momentum=0.5, weight_decay=2.0, maximize=True), q, rng.standard_normal((3, 3)), 400
+    )
     assert np.all(ref.status != "diverged")
 
 
@@ -122,7 +124,7 @@ def test_batch_from_hyperparameters_and_single_start(rng):
     # theta0 (d,) with lr (B, 1): the batch comes from the hyperparameters
     q = _quadratic()
     lr = np.array([[0.1], [0.5], [1.2], [2.5]])
-    fast, ref = _compare(hb.SGD(lr=lr, momentum=0.6), q, np.array([1.0, -2.0, 0.5]), 250)
+    fast, _ref = _compare(hb.SGD(lr=lr, momentum=0.6), q, np.array([1.0, -2.0, 0.5]), 250)
     assert fast.theta.shape == (251, 4, 3)
 
 
@@ -145,7 +147,9 @@ def test_coordinate_constant_hyperparameter_along_last_axis_is_supported(rng):
 def test_record_modes_and_every(record, every, rng):
     q = _quadratic()
     lr = np.array([[0.3], [0.8], [4.5]])  # the last one diverges
-    _compare(hb.SGD(lr=lr, momentum=0.7, nesterov=True), q, rng.standard_normal((3, 3)), 100, record=record, every=every)
+    _compare(
+        hb.SGD(lr=lr, momentum=0.7, nesterov=True), q, rng.standard_normal((3, 3)), 100, record=record, every=every
+    )
 
 
 @pytest.mark.parametrize("steps", [0, 1, 2, 3, 65, 130])
@@ -158,7 +162,7 @@ def test_short_runs_and_chunk_boundaries(steps, record, rng):
 
 def test_unbatched_input_gives_scalar_status():
     q = _quadratic()
-    fast, ref = _compare(hb.SGD(lr=0.5, momentum=0.5), q, [1.0, 2.0, 3.0], 50)
+    fast, _ref = _compare(hb.SGD(lr=0.5, momentum=0.5), q, [1.0, 2.0, 3.0], 50)
     assert isinstance(fast.status, str) and isinstance(fast.diverged_at, int)
 
 
@@ -167,7 +171,7 @@ def test_float32_stays_float32(rng):
     theta0 = rng.standard_normal((6, 3)).astype(np.float32)
     lr = np.array([[0.2], [0.5], [0.9], [1.3], [2.0], [5.0]])
     for record in ("all", "loss", "final"):
-        fast, ref = _compare(hb.SGD(lr=lr, momentum=0.8), q, theta0, 200, record=record, rtol=RTOL_F32)
+        fast, _ref = _compare(hb.SGD(lr=lr, momentum=0.8), q, theta0, 200, record=record, rtol=RTOL_F32)
         assert fast.theta.dtype == np.float32 and fast.loss.dtype == np.float32
         assert fast.distance.dtype == np.float32
 
@@ -186,7 +190,7 @@ def test_singular_hessian_with_and_without_minimizer(rng):
 
 def test_indefinite_hessian_diverges_like_general_path(rng):
     q = hb.Quadratic.from_eigenvalues([-0.05, 1.0], rotation="random", seed=2)
-    fast, ref = _compare(hb.HeavyBall(eta=0.5, mu=0.5), q, rng.standard_normal((4, 2)), 800)
+    _fast, ref = _compare(hb.HeavyBall(eta=0.5, mu=0.5), q, rng.standard_normal((4, 2)), 800)
     assert np.all(ref.status == "diverged")
 
 
@@ -370,7 +374,7 @@ def test_final_record_uses_closed_form_but_reports_divergence_exactly(rng):
     B = 300
     method = hb.SGD(lr=rng.uniform(0.01, 4.5, (B, 1)), momentum=rng.uniform(0.0, 0.99, (B, 1)))
     theta0 = rng.standard_normal((B, 2))
-    fast, ref = _compare(method, q, theta0, 1000, record="final", rtol=RTOL_CLOSED)
+    _fast, ref = _compare(method, q, theta0, 1000, record="final", rtol=RTOL_CLOSED)
     assert 0 < np.count_nonzero(ref.status == "diverged") < B
 
 
@@ -448,7 +452,7 @@ def test_adam_divergence_reported_like_general_path(rng):
     B = 60
     method = hb.AdamW(lr=rng.uniform(0.01, 60.0, (B, 1)), weight_decay=rng.uniform(0.0, 1.0, (B, 1)))
     for record in ("all", "loss", "final"):
-        fast, ref = _bitwise(method, q, rng.standard_normal((B, 3)), 300, record=record)
+        _fast, ref = _bitwise(method, q, rng.standard_normal((B, 3)), 300, record=record)
         assert 0 < np.count_nonzero(ref.status == "diverged") < B
 
 

@@ -115,7 +115,11 @@ def test_no_two_texts_overlap(name):
     fig.draw(renderer)
     texts = _visible_texts(fig)
     boxes = [matplotlib.text.Text.get_window_extent(t, renderer).padded(-1.0) for t in texts]
-    clashes = [(a.get_text(), b.get_text()) for (a, ba), (b, bb) in itertools.combinations(zip(texts, boxes), 2) if ba.overlaps(bb)]
+    clashes = [
+        (a.get_text(), b.get_text())
+        for (a, ba), (b, bb) in itertools.combinations(zip(texts, boxes, strict=False), 2)
+        if ba.overlaps(bb)
+    ]
     assert clashes == []
 
 
@@ -209,11 +213,15 @@ def test_heavy_ball_physics_energy_and_regimes():
     q = mod.problem()
     m, t = float(d["m"]), d["t"]
     for i, c in enumerate(d["c"]):
-        np.testing.assert_allclose(d["theta"][i], ode_oracle(q.A, m, c, np.asarray(mod.THETA0), t), rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(
+            d["theta"][i], ode_oracle(q.A, m, c, np.asarray(mod.THETA0), t), rtol=1e-9, atol=1e-11
+        )
         E = d["energy"][i]
         # E = ½m‖v‖² + f(θ) recomputed here, and it never increases (round-off margin 1e-13·E₀)
         v, theta = d["v"][i], d["theta"][i]
-        np.testing.assert_allclose(E, 0.5 * m * np.sum(v * v, 1) + 0.5 * np.einsum("ti,ij,tj->t", theta, q.A, theta), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            E, 0.5 * m * np.sum(v * v, 1) + 0.5 * np.einsum("ti,ij,tj->t", theta, q.A, theta), rtol=1e-12, atol=1e-15
+        )
         assert np.all(np.diff(E) <= 1e-13 * E[0])
         # dE/dt = −c‖v‖²: E(0) − ∫c‖v‖² (trapezoid, Δt = 0.1) matches E to the rule's O(Δt²) error
         np.testing.assert_allclose(d["energy_balance"][i], E, atol=2e-3 * E[0])
@@ -227,7 +235,7 @@ def test_heavy_ball_physics_does_not_draw_a_regime_in_the_odes_black():
     # every curve is the ODE: the colours tell the regimes apart, none is the black that marks
     # "the continuous solution" against discrete iterates in the other figures
     fig = FIGURES["heavy_ball_physics"].plot(fast_data("heavy_ball_physics"))
-    colours = {matplotlib.colors.to_hex(line.get_color()).upper() for line in fig.axes[1].get_lines()[: 3]}
+    colours = {matplotlib.colors.to_hex(line.get_color()).upper() for line in fig.axes[1].get_lines()[:3]}
     assert len(colours) == 3 and hb.plotting.METHOD_COLORS["ode"] not in colours
 
 
@@ -273,7 +281,7 @@ def test_discretization_order_slopes_are_one():
         assert slope == pytest.approx(float(d[f"{scheme}_order"]), abs=1e-10)
     # the semi-implicit error at Δt = 0.1 recomputed: a loop against the damped-oscillator closed form
     m, c, h, dt = mod.M, mod.C, mod.H, float(d["dt"][0])
-    n = int(round(mod.T_FINAL / dt))
+    n = round(mod.T_FINAL / dt)
     x, v, errs = 1.0, 0.0, [0.0]
     for k in range(1, n + 1):
         v = (1 - c * dt / m) * v - (dt / m) * h * x
@@ -370,7 +378,9 @@ def test_predicted_lines_agree_with_fitted_slopes_within_one_percent():
         pred = d[f"{m}_predicted_curve"]
         assert pred[start] == pytest.approx(d[f"{m}_distance"][start], rel=1e-12)
         rho_drawn = float(d[f"{m}_predicted_rate"])
-        np.testing.assert_allclose(pred[start + 1 :] / pred[start:-1], rho_drawn * (k[start + 1 :] / k[start:-1]) ** (p - 1), rtol=1e-10)
+        np.testing.assert_allclose(
+            pred[start + 1 :] / pred[start:-1], rho_drawn * (k[start + 1 :] / k[start:-1]) ** (p - 1), rtol=1e-10
+        )
     assert np.all(np.isfinite(d["adam_distance"]))
 
 

@@ -28,8 +28,8 @@ correctness is tested elsewhere against independent references.
 from __future__ import annotations
 
 import contextlib
-import io
 import dataclasses
+import io
 import math
 import re
 import warnings
@@ -156,7 +156,6 @@ def moderate(x, limit=1e6) -> bool:
     return bool(arr.size == 0 or (np.all(np.isfinite(arr)) and np.max(np.abs(arr)) <= limit))
 
 
-
 @st.composite
 def fuzz_kwargs(draw, valid: dict, nasty: dict, max_bad: int = 2):
     """Valid arguments, then up to ``max_bad`` of them replaced by nasty values.
@@ -274,7 +273,9 @@ PROBLEMS = {
 def test_problem_evaluation(data, which, batch):
     problem = PROBLEMS[which]()
     d = problem.dim
-    theta = data.draw(st.one_of(points(batch + (d,)), points(batch + (d,), -1e300, 1e300), nasty_points(batch + (d,))), label="theta")
+    theta = data.draw(
+        st.one_of(points(batch + (d,)), points(batch + (d,), -1e300, 1e300), nasty_points(batch + (d,))), label="theta"
+    )
     for name in ("value", "grad", "hessian"):
         ok, out = call(getattr(problem, name), theta, names={"theta"})
         if not ok:
@@ -388,22 +389,32 @@ def optimizer_fields(name, batch):
     """(valid, nasty) strategies for each constructor argument of optimiser ``name``."""
     flag = (st.booleans(), st.one_of(junk, st.sampled_from([0, 1, "True"])))
     if name == "SGD":
-        spec = {"lr": (st.one_of(per_config(batch, 0.0, 2.0), schedules()), nasty_value()),
-                "momentum": (per_config(batch, 0.0, 0.99), st.one_of(st.sampled_from([1.0, 1.5, -0.1]), nasty_value())),
-                "dampening": (per_config(batch, 0.0, 1.0), nasty_value()),
-                "weight_decay": (per_config(batch, 0.0, 1.0), nasty_value()),
-                "nesterov": flag, "maximize": flag}
+        spec = {
+            "lr": (st.one_of(per_config(batch, 0.0, 2.0), schedules()), nasty_value()),
+            "momentum": (per_config(batch, 0.0, 0.99), st.one_of(st.sampled_from([1.0, 1.5, -0.1]), nasty_value())),
+            "dampening": (per_config(batch, 0.0, 1.0), nasty_value()),
+            "weight_decay": (per_config(batch, 0.0, 1.0), nasty_value()),
+            "nesterov": flag,
+            "maximize": flag,
+        }
     elif name in ("Adam", "AdamW"):
-        spec = {"lr": (st.one_of(per_config(batch, 0.0, 1.0), schedules()), nasty_value()),
-                "betas": (st.tuples(per_config(batch, 0.0, 0.999), per_config(batch, 0.0, 0.9999)),
-                          st.one_of(st.tuples(nasty_value(), nasty_value()), st.lists(scalar, max_size=3), nasty_value())),
-                "eps": (st.one_of(per_config(batch, 1e-12, 1e-2)), nasty_value()),
-                "weight_decay": (per_config(batch, 0.0, 0.5), nasty_value()),
-                "amsgrad": flag, "maximize": flag}
+        spec = {
+            "lr": (st.one_of(per_config(batch, 0.0, 1.0), schedules()), nasty_value()),
+            "betas": (
+                st.tuples(per_config(batch, 0.0, 0.999), per_config(batch, 0.0, 0.9999)),
+                st.one_of(st.tuples(nasty_value(), nasty_value()), st.lists(scalar, max_size=3), nasty_value()),
+            ),
+            "eps": (st.one_of(per_config(batch, 1e-12, 1e-2)), nasty_value()),
+            "weight_decay": (per_config(batch, 0.0, 0.5), nasty_value()),
+            "amsgrad": flag,
+            "maximize": flag,
+        }
     else:
-        spec = {"eta": (st.one_of(per_config(batch, 0.0, 1.0), schedules()), nasty_value()),
-                "mu": (per_config(batch, -0.5, 1.2), nasty_value()),
-                "dt": (per_config(batch, 1e-3, 2.0), st.one_of(st.sampled_from([0.0, -1.0]), nasty_value()))}
+        spec = {
+            "eta": (st.one_of(per_config(batch, 0.0, 1.0), schedules()), nasty_value()),
+            "mu": (per_config(batch, -0.5, 1.2), nasty_value()),
+            "dt": (per_config(batch, 1e-3, 2.0), st.one_of(st.sampled_from([0.0, -1.0]), nasty_value())),
+        }
     return {k: v[0] for k, v in spec.items()}, {k: v[1] for k, v in spec.items()}
 
 
@@ -457,7 +468,26 @@ def test_optimizer_construction_init_step(name, data, batch):
 # iterate and the closed form
 # -------------------------------------------------------------------------------------------
 STATUSES = {"converged", "diverged", "max_steps"}
-ITERATE_NAMES = {"method", "problem", "theta0", "steps", "record", "every", "lr", "eta", "problem.grad", "tol", "threads"}
+ITERATE_NAMES = {
+    "method",
+    "problem",
+    "theta0",
+    "steps",
+    "record",
+    "every",
+    "lr",
+    "eta",
+    "dt",
+    "momentum",
+    "mu",
+    "dampening",
+    "weight_decay",
+    "betas",
+    "eps",
+    "problem.grad",
+    "tol",
+    "threads",
+}
 
 
 @st.composite
@@ -520,7 +550,9 @@ def test_closed_form_iterate(data, batch, which):
         {"method": methods(batch), "theta0": points(batch + (d,)), "k": st.one_of(st.integers(0, 2000), st.just(2**40))},
         {"method": st.one_of(junk, st.just(hb.Adam())), "theta0": nasty_points(batch + (d,)),
          "k": st.one_of(st.sampled_from([-1, 1.5, "3", True]), junk)}))  # fmt: skip
-    ok, out = call(hb.closed_form_iterate, kw["method"], problem, kw["theta0"], kw["k"], names={"method", "q", "theta0", "k"})
+    ok, out = call(
+        hb.closed_form_iterate, kw["method"], problem, kw["theta0"], kw["k"], names={"method", "q", "theta0", "k"}
+    )
     if not ok:
         return
     assert isinstance(problem, hb.Quadratic) and not isinstance(kw["method"], (hb.Adam, hb.AdamW))
@@ -529,7 +561,9 @@ def test_closed_form_iterate(data, batch, which):
     # method on a positive-definite problem stays finite
     if which == "valley" and kw["k"] <= 2000 and np.asarray(kw["theta0"]).dtype != np.float32:
         kind, lr, mom = _recurrence(kw["method"])
-        if kind is not None and np.all(rates.spectral_radius(problem.eigenvalues, lr=lr, momentum=mom, method=kind) < 1):
+        if kind is not None and np.all(
+            rates.spectral_radius(problem.eigenvalues, lr=lr, momentum=mom, method=kind) < 1
+        ):
             assert all_finite(out)
 
 
@@ -628,12 +662,16 @@ def test_simulate(data, which, t_end):
 
 
 @FUZZ
-@given(data=st.data(), which=st.sampled_from(["valley", "saddle", "singular", "tiny", "rosenbrock"]), flow=st.booleans())
+@given(
+    data=st.data(), which=st.sampled_from(["valley", "saddle", "singular", "tiny", "rosenbrock"]), flow=st.booleans()
+)
 def test_exact(data, which, flow):
     problem = PROBLEMS[which]()
     d = problem.dim
     if flow:
-        ode = hb.GradientFlowODE(scale=data.draw(st.floats(1e-3, 1e3)), correction=data.draw(st.sampled_from([0.0, 0.1])))
+        ode = hb.GradientFlowODE(
+            scale=data.draw(st.floats(1e-3, 1e3)), correction=data.draw(st.sampled_from([0.0, 0.1]))
+        )
     else:
         m, c = data.draw(st.floats(1e-4, 1e4)), data.draw(st.one_of(st.floats(0, 1e4), st.just(0.0), st.floats(-1, 0)))
         ode = hb.HeavyBallODE(m=m, c=c, allow_negative_friction=c < 0)
@@ -646,7 +684,9 @@ def test_exact(data, which, flow):
          "v0": st.one_of(st.none(), points((d,), -1, 1)) if not flow else st.none()},
         {"ode": st.one_of(junk, st.just(hb.NesterovODE())), "theta0": nasty_points((d,)),
          "t": st.one_of(nasty_points((3,)), st.just([-1.0])), "v0": nasty_points((d,))}))  # fmt: skip
-    ok, sol = call(hb.exact, kw["ode"], problem, kw["theta0"], kw["t"], v0=kw["v0"], names={"ode", "q", "theta0", "t", "v0"})
+    ok, sol = call(
+        hb.exact, kw["ode"], problem, kw["theta0"], kw["t"], v0=kw["v0"], names={"ode", "q", "theta0", "t", "v0"}
+    )
     if not ok:
         return
     assert isinstance(problem, hb.Quadratic)
@@ -751,7 +791,12 @@ def test_compare(data, which, n, dt):
         {"ode": st.one_of(junk, st.just(hb.NesterovODE())), "theta0": nasty_points((d,)),
          "dt": st.one_of(nasty_value(), st.just(dt * 1e-9)), "t_final": st.one_of(nasty_value(), st.just(dt / 2)),
          "v0": nasty_points((d,)), "scheme": NASTY_SCHEME, "method": junk}))  # fmt: skip
-    if isinstance(kw["dt"], float) and isinstance(kw["t_final"], float) and 0 < kw["dt"] and kw["t_final"] / kw["dt"] > 1e4:
+    if (
+        isinstance(kw["dt"], float)
+        and isinstance(kw["t_final"], float)
+        and 0 < kw["dt"]
+        and kw["t_final"] / kw["dt"] > 1e4
+    ):
         return  # millions of steps: bounded work only here (huge step counts are in test_hardening.py)
     ok, cmp = call(hb.compare, kw.pop("ode"), problem, kw.pop("theta0"), **kw, names=CMP_NAMES)
     if not ok:
@@ -830,7 +875,9 @@ def test_rates_spectral_radius(data):
         {"eigenvalues": nasty_value(), "lr": nasty_value(), "momentum": nasty_value(), "method": NASTY_METHOD}))  # fmt: skip
     if kw["method"] == "gd":
         kw["momentum"] = 0.0
-    ok, out = call(rates.spectral_radius, kw.pop("eigenvalues"), **kw, names={"eigenvalues", "lr", "momentum", "method"})
+    ok, out = call(
+        rates.spectral_radius, kw.pop("eigenvalues"), **kw, names={"eigenvalues", "lr", "momentum", "method"}
+    )
     if ok:
         assert np.shape(out) == np.broadcast_shapes(np.shape(kw["lr"]), np.shape(kw["momentum"]))
         assert np.all(np.asarray(out) >= 0) and not np.any(np.isnan(out))  # >= 1 when unstable, never NaN
@@ -870,7 +917,8 @@ def test_rates_critical_and_continuous(data):
 
 def decays():
     return st.tuples(st.floats(0.05, 1.2), st.integers(1, 80), st.floats(0, 1)).map(
-        lambda t: t[0] ** np.arange(t[1]) * (1 + t[2] * np.cos(np.arange(t[1]))))
+        lambda t: t[0] ** np.arange(t[1]) * (1 + t[2] * np.cos(np.arange(t[1])))
+    )
 
 
 @FUZZ
@@ -908,6 +956,7 @@ def test_rates_predicted_vs_measured(data, batch, which):
 # -------------------------------------------------------------------------------------------
 # symbolic: the registry
 # -------------------------------------------------------------------------------------------
+
 
 @FUZZ
 @given(name=st.one_of(st.text(max_size=20), st.sampled_from(["discretization", "consistency", "optimal_parameters"]), junk),

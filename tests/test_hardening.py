@@ -206,11 +206,17 @@ def _write_calls(path: pathlib.Path):
             text = ast.unparse(node)
             writes = False
             if name == "open":
-                mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+                mode = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((k.value for k in node.keywords if k.arg == "mode"), None)
+                )
                 mode_text = mode.value if isinstance(mode, ast.Constant) else ("?" if mode is not None else "r")
                 writes = any(ch in str(mode_text) for ch in "wax+?") and "devnull" not in text
             elif name in {"savefig", "save", "savez", "savez_compressed", "savetxt", "tofile", "dump", "to_csv"}:
-                writes = name != "save" or isinstance(func, ast.Attribute) and ast.unparse(func.value) in {"np", "numpy"}
+                writes = name != "save" or (
+                    isinstance(func, ast.Attribute) and ast.unparse(func.value) in {"np", "numpy"}
+                )
             elif name in {"write_text", "write_bytes"}:
                 # heavyball._io's own functions are the atomic writers; pathlib's methods are not
                 target = ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
@@ -244,7 +250,9 @@ def test_recorded_reference_files_load_without_pickle():
                 loads.append((path.name, node))
     for name, node in loads:
         kw = {k.arg: k.value for k in node.keywords}
-        assert "allow_pickle" in kw and isinstance(kw["allow_pickle"], ast.Constant) and kw["allow_pickle"].value is False, name
+        assert (
+            "allow_pickle" in kw and isinstance(kw["allow_pickle"], ast.Constant) and kw["allow_pickle"].value is False
+        ), name
     data = ROOT / "tests" / "data"
     for npz in sorted(data.glob("*.npz")) if data.exists() else []:
         with np.load(npz, allow_pickle=False) as archive:  # raises if anything in it is pickled
@@ -296,7 +304,9 @@ def test_ctrl_c_during_figures_exits_130_and_leaves_complete_files(tmp_path):
         assert _complete(path), path.name
     # every figure reported done has all its formats
     progress = re.compile(r"^\[\s*\d+/\d+\]\s+(\S+)")
-    done = [m.group(1) for line in [first, *stdout.splitlines()] if (m := progress.match(line)) and "FAILED" not in line]
+    done = [
+        m.group(1) for line in [first, *stdout.splitlines()] if (m := progress.match(line)) and "FAILED" not in line
+    ]
     assert done, first
     for name in done:
         for fmt in ("pdf", "png", "svg"):
@@ -364,7 +374,9 @@ def test_hostile_formulas_rejected_quickly_and_nothing_runs():
     )
     import json
 
-    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(HOSTILE), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(HOSTILE), capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     outcome = json.loads(proc.stdout)
     wrong = {text[:40]: result for text, result in outcome.items() if result != "rejected"}
@@ -372,7 +384,9 @@ def test_hostile_formulas_rejected_quickly_and_nothing_runs():
 
 
 def test_formula_limits_leave_ordinary_formulas_alone():
-    f = hb.Objective.from_sympy("x**(3**2) + 2**-10*y + sin(cos(tan(exp(log(1 + x**2))))) + " + "+".join(["y"] * 200), ["x", "y"])
+    f = hb.Objective.from_sympy(
+        "x**(3**2) + 2**-10*y + sin(cos(tan(exp(log(1 + x**2))))) + " + "+".join(["y"] * 200), ["x", "y"]
+    )
     theta = np.array([0.5, 2.0])
     expected = 0.5**9 + 2.0**-10 * 2.0 + math.sin(math.cos(math.tan(1 + 0.25))) + 200 * 2.0
     np.testing.assert_allclose(f.value(theta), expected, rtol=1e-14)
@@ -387,7 +401,9 @@ def _heavyball(*argv, debug=False, cwd=None):
     if debug:
         env["HEAVYBALL_DEBUG"] = "1"
     code = "import sys; from heavyball.cli import main; sys.exit(main())"
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300, env=env, cwd=cwd
+    )
 
 
 @pytest.mark.parametrize(
@@ -550,7 +566,9 @@ def test_dt_at_the_stability_boundary():
     assert not rates.is_stable(h, lr=edge, momentum=mu)
     assert rates.spectral_radius(h, lr=edge, momentum=mu) == pytest.approx(1.0, abs=1e-12)  # roots −1 and −μ
     q = hb.Quadratic([[h]])
-    runs = hb.iterate(hb.SGD(lr=np.array([[0.99 * edge], [edge], [1.01 * edge]]), momentum=mu), q, [1.0], 5000, record="final")
+    runs = hb.iterate(
+        hb.SGD(lr=np.array([[0.99 * edge], [edge], [1.01 * edge]]), momentum=mu), q, [1.0], 5000, record="final"
+    )
     # just inside: radius 0.936, so after 5000 steps the iterate is ~1e-145 (its status word is
     # checked in test_status_of_a_converging_run_on_an_axis_aligned_quadratic)
     assert runs.status.tolist()[1:] == ["max_steps", "diverged"] and runs.status[0] != "diverged"
@@ -577,7 +595,9 @@ def test_zero_and_one_steps():
         one = hb.iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 1, record=record)
         np.testing.assert_allclose(one.theta[-1], theta0 - 0.1 * g0, rtol=1e-15)  # torch: b₁ = g₀
     np.testing.assert_allclose(hb.closed_form_iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 0), theta0, rtol=1e-15)
-    np.testing.assert_allclose(hb.closed_form_iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 1), theta0 - 0.1 * g0, rtol=1e-14)
+    np.testing.assert_allclose(
+        hb.closed_form_iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 1), theta0 - 0.1 * g0, rtol=1e-14
+    )
     adam = hb.iterate(hb.Adam(lr=0.01), q, theta0, 1)
     np.testing.assert_allclose(adam.theta[1], theta0 - 0.01 * np.sign(g0), rtol=1e-6)  # |step| = lr·|g|/(|g| + ε)
 
@@ -595,7 +615,6 @@ def test_empty_batch():
     assert rates.spectral_radius(q.eigenvalues, lr=np.zeros(0), momentum=0.5).shape == (0,)
     fit = rates.fit_rate(np.ones((5, 0)))
     assert np.shape(fit.rate) == (0,)
-
 
 
 def test_huge_step_count_is_refused_by_name():
@@ -641,7 +660,6 @@ def test_status_of_a_converging_run_on_an_axis_aligned_quadratic(q):
     assert _iterate_general(opt, q, theta0, 500).status == "converged"
     tr = hb.iterate(opt, q, theta0, 500)
     assert tr.status == "converged", tr.message
-
 
 
 def test_iterate_with_gradient_norms_beyond_float64():

@@ -7,13 +7,13 @@ hand for schedules. Runs go through the general loop unless the test is about ``
 dispatch; the fast path is compared with the general loop in its own tests.
 """
 
+import importlib
 import sys
 
 import numpy as np
 import pytest
 
 import heavyball as hb
-import importlib
 
 iterate_module = importlib.import_module("heavyball.iterate")  # the package attribute `iterate` is the function
 from heavyball.iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, _iterate_general, _make_trajectory, _prepare
@@ -184,7 +184,9 @@ def test_per_configuration_schedules_survive_dropping_diverged_rows():
     tr = _iterate_general(hb.HeavyBall(eta=eta, mu=np.full((2, 3, 1), 0.5)), axes, theta0, 200)
     assert tr.theta.shape == (201, 2, 3, 2)
     for i, j in np.ndindex(2, 3):
-        one = _iterate_general(hb.HeavyBall(eta=lambda k, c=base[i, j]: c * (1.0 + 0.001 * k), mu=0.5), axes, theta0, 200)
+        one = _iterate_general(
+            hb.HeavyBall(eta=lambda k, c=base[i, j]: c * (1.0 + 0.001 * k), mu=0.5), axes, theta0, 200
+        )
         np.testing.assert_array_equal(tr.theta[:, i, j], one.theta)
         assert tr.diverged_at[i, j] == one.diverged_at
     assert np.count_nonzero(tr.diverged_at >= 0) == 3 and len(set(tr.diverged_at.ravel()) - {-1}) == 3

@@ -71,12 +71,14 @@ def test_fresh_venv_readme_command_makes_every_figure(tmp_path):
     venv = tmp_path / "venv"
     made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True, timeout=300)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
-    if made.returncode != 0 or not (bindir / "pip").exists() and not (bindir / "pip.exe").exists():
+    if made.returncode != 0 or (not (bindir / "pip").exists() and not (bindir / "pip.exe").exists()):
         pytest.skip(f"cannot create a virtual environment with pip here: {made.stderr.strip()[-300:]}")
 
     checkout = _copy_checkout(tmp_path)
     command = readme_first_command()
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "HEAVYBALL_DEBUG", "PYTHONHOME"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "HEAVYBALL_DEBUG", "PYTHONHOME"}
+    }
     env.update(PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}", VIRTUAL_ENV=str(venv), MPLBACKEND="Agg",
                PIP_DISABLE_PIP_VERSION_CHECK="1")  # fmt: skip
     run = subprocess.run(["bash", "-c", f"set -e; {command}"], cwd=checkout, env=env, capture_output=True, text=True,
@@ -85,9 +87,19 @@ def test_fresh_venv_readme_command_makes_every_figure(tmp_path):
     assert run.returncode == 0, f"`{command}` failed with status {run.returncode}{tail}"
 
     # the installed package is the venv's (not the checkout on sys.path)
-    where = subprocess.run([str(bindir / "python"), "-c", "import heavyball, sys; from heavyball.figures import CATALOGUE;"
-                            "print(heavyball.__file__); print(' '.join(CATALOGUE))"],  # fmt: skip
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    where = subprocess.run(
+        [
+            str(bindir / "python"),
+            "-c",
+            "import heavyball, sys; from heavyball.figures import CATALOGUE;"
+            "print(heavyball.__file__); print(' '.join(CATALOGUE))",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert where.returncode == 0, where.stderr
     location, names = where.stdout.splitlines()[:2]
     assert pathlib.Path(location).resolve().is_relative_to(venv.resolve()), location

@@ -97,7 +97,9 @@ def test_sgd_without_momentum_is_plain_gradient_descent(quad, lr):
 
 
 @pytest.mark.parametrize("lam", [0.1, 0.5])
-@pytest.mark.parametrize("kw", [dict(momentum=0.9), dict(momentum=0.9, nesterov=True), dict(momentum=0.5, dampening=0.3), {}])
+@pytest.mark.parametrize(
+    "kw", [dict(momentum=0.9), dict(momentum=0.9, nesterov=True), dict(momentum=0.5, dampening=0.3), {}]
+)
 def test_weight_decay_is_plain_sgd_on_the_regularised_quadratic(quad, lam, kw):
     q, theta0 = quad
     decayed = _iterate_general(hb.SGD(lr=0.3, weight_decay=lam, **kw), q, theta0, 500).theta
@@ -106,12 +108,27 @@ def test_weight_decay_is_plain_sgd_on_the_regularised_quadratic(quad, lam, kw):
 
 
 BATCHES = {
-    "SGD": (hb.SGD, dict(lr=[1e-3, 5e-3, 2e-3, 4e-2, 1e-3], momentum=[0.9, 0.0, 0.5, 0.9, 0.7],
-                         dampening=[0.0, 0.5, 0.3, 0.0, 0.1], weight_decay=[0.0, 0.1, 0.0, 0.2, 0.05])),
+    "SGD": (
+        hb.SGD,
+        dict(
+            lr=[1e-3, 5e-3, 2e-3, 4e-2, 1e-3],
+            momentum=[0.9, 0.0, 0.5, 0.9, 0.7],
+            dampening=[0.0, 0.5, 0.3, 0.0, 0.1],
+            weight_decay=[0.0, 0.1, 0.0, 0.2, 0.05],
+        ),
+    ),
     "SGD-nesterov": (hb.SGD, dict(lr=[1e-3, 5e-3, 3e-2], momentum=[0.9, 0.5, 0.99], nesterov=True)),
     "SGD-maximize": (hb.SGD, dict(lr=[1e-4, 1e-3], momentum=[0.5, 0.0], weight_decay=[0.1, 0.0], maximize=True)),
-    "Adam": (hb.Adam, dict(lr=[1e-2, 3e-2, 1e-3, 5e-1], betas=([0.9, 0.3, 0.8, 0.95], [0.999, 0.9, 0.99, 0.5]),
-                           eps=[1e-8, 1e-6, 1e-3, 1e-8], weight_decay=[0.0, 0.1, 0.0, 0.3], amsgrad=True)),
+    "Adam": (
+        hb.Adam,
+        dict(
+            lr=[1e-2, 3e-2, 1e-3, 5e-1],
+            betas=([0.9, 0.3, 0.8, 0.95], [0.999, 0.9, 0.99, 0.5]),
+            eps=[1e-8, 1e-6, 1e-3, 1e-8],
+            weight_decay=[0.0, 0.1, 0.0, 0.3],
+            amsgrad=True,
+        ),
+    ),
     "AdamW": (hb.AdamW, dict(lr=[1e-2, 3e-2, 1e-3], weight_decay=[0.0, 0.1, 0.5], maximize=True)),
     "HeavyBall": (hb.HeavyBall, dict(eta=[1e-3, 4e-3, 1e-2, 1e-3], mu=[0.9, 0.5, 0.9, -0.5], dt=[1.0, 0.5, 2.0, 1.0])),
     "NesterovLookahead": (hb.NesterovLookahead, dict(eta=[1e-3, 4e-3, 1e-2], mu=[0.9, 0.5, 0.95], dt=[1.0, 0.5, 1.5])),
@@ -210,7 +227,9 @@ def test_sgd_step_is_torchs_rule_written_by_hand(lr, momentum, dampening, weight
         dampening, momentum = 0.0, max(momentum, 0.5)
     rng = np.random.default_rng(seed)
     theta, grad, buf = rng.standard_normal((3, 4))
-    opt = hb.SGD(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+    opt = hb.SGD(
+        lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
+    )
     state = SGDState(step, buf.copy() if momentum != 0 else None)
     new_theta, new_state = opt.step(theta, grad, state)
     # torch's _single_tensor_sgd, operation by operation
@@ -244,7 +263,9 @@ def test_adam_step_is_the_textbook_rule(lr, beta1, beta2, eps, weight_decay, ams
     vmax = v + rng.random(4) if amsgrad else None
     cls = hb.AdamW if decoupled else hb.Adam
     opt = cls(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
-    new_theta, new_state = opt.step(theta, grad, AdamState(step, m.copy(), v.copy(), None if vmax is None else vmax.copy()))
+    new_theta, new_state = opt.step(
+        theta, grad, AdamState(step, m.copy(), v.copy(), None if vmax is None else vmax.copy())
+    )
     t = step + 1
     g = -grad if maximize else grad
     th = theta.copy()
@@ -315,7 +336,7 @@ def test_step_never_mutates_its_inputs(rng, opt):
         new_theta, new_state = opt.step(theta, grad, state)
         np.testing.assert_array_equal(theta, copies[0])
         np.testing.assert_array_equal(grad, copies[1])
-        for a, c in zip(state[1:], copies[2:]):
+        for a, c in zip(state[1:], copies[2:], strict=False):
             if a is not None:
                 np.testing.assert_array_equal(a, c)
                 assert not any(np.shares_memory(a, b) for b in new_state[1:] if b is not None)
@@ -449,7 +470,14 @@ def test_optimisers_are_frozen_and_compare_by_value():
     lrs[0, 0] = 9.0
     assert a.lr[0, 0] == 0.1
     assert dataclasses.replace(hb.SGD(lr=0.1), momentum=0.5) == hb.SGD(lr=0.1, momentum=0.5)
-    assert [f.name for f in dataclasses.fields(hb.Adam)] == ["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"]
+    assert [f.name for f in dataclasses.fields(hb.Adam)] == [
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "maximize",
+    ]
     assert [f.name for f in dataclasses.fields(hb.NesterovLookahead)] == ["eta", "mu", "dt"]
 
 

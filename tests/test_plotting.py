@@ -79,14 +79,14 @@ def test_import_has_no_side_effects_and_no_pyplot():
 def test_contour_lines_lie_on_their_level():
     q = hb.Quadratic.valley(kappa=10, angle=0.3)
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         cs = plotting.contour(ax, q, xlim=(-2, 2), ylim=(-1, 1), levels=6, n=301)
     levels = np.asarray(cs.levels)
     assert levels.size == 6
     ratios = np.diff(levels) / levels[:-1]  # f_min = 0: geometric spacing means constant ratio
     np.testing.assert_allclose(levels[1:] / levels[:-1], levels[1] / levels[0], rtol=1e-12)
     assert np.all(ratios > 0)
-    for level, segs in zip(levels, cs.allsegs):
+    for level, segs in zip(levels, cs.allsegs, strict=False):
         pts = np.concatenate(segs)
         # linear interpolation on a 301² grid of a quadratic: error ~ (grid step)² · h_max
         step = 4 / 300
@@ -96,7 +96,7 @@ def test_contour_lines_lie_on_their_level():
 
 def test_contour_rejects_bad_limits_and_dimension():
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         with pytest.raises(ValueError, match="`xlim`"):
             plotting.contour(ax, hb.Quadratic.valley(), xlim=(1, -1), ylim=(0, 1))
         with pytest.raises(ValueError, match="`problem`"):
@@ -106,7 +106,7 @@ def test_contour_rejects_bad_limits_and_dimension():
 def test_trajectory_draws_the_finite_iterates_in_the_method_colour():
     theta = np.array([[1.0, 2.0], [0.5, -1.0], [np.nan, np.nan], [0.1, 0.2]])
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         line = plotting.trajectory(ax, theta, method="nesterov")
     np.testing.assert_array_equal(line.get_xydata(), theta[[0, 1, 3]])
     assert line.get_label() == "Nesterov"
@@ -119,9 +119,9 @@ def test_loss_curve_prediction_is_rho_to_the_k_through_the_anchor():
     k = np.arange(50.0)
     values = 3.0 * 0.9**k * (1 + 0.1 * np.cos(k))
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         out = plotting.loss_curve(ax, values, method="heavyball", predicted_rate=0.8, anchor=10)
-    x, y = out["predicted"].get_data()
+    _x, y = out["predicted"].get_data()
     np.testing.assert_allclose(y, values[10] * 0.8 ** (k - 10), rtol=1e-13)
     assert ax.get_yscale() == "log"
     assert out["line"].get_color() == out["predicted"].get_color()
@@ -129,7 +129,7 @@ def test_loss_curve_prediction_is_rho_to_the_k_through_the_anchor():
 
 def test_loss_curve_hides_nonpositive_and_nonfinite_values():
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         out = plotting.loss_curve(ax, [1.0, 0.0, np.inf, 0.5])
     y = out["line"].get_ydata()
     assert np.isnan(y[1]) and np.isnan(y[2]) and y[3] == 0.5
@@ -140,7 +140,7 @@ def test_rate_map_marks_unstable_cells():
     mom = np.linspace(0, 0.9, 3)
     radius = np.array([[0.5, 0.9, 1.0, 2.0], [0.2, np.inf, 0.3, 0.99], [np.nan, 0.1, 0.2, 0.3]])
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         out = plotting.rate_map(ax, lr, mom, radius)
     shown = np.ma.masked_invalid(out["mesh"].get_array()).reshape(radius.shape)
     unstable = ~(radius < 1)  # ρ ≥ 1, inf and NaN all mean "does not converge"
@@ -152,7 +152,7 @@ def test_rate_map_marks_unstable_cells():
 def test_roots_scatter_and_unit_circle():
     z = np.array([0.5 + 0.5j, -0.3, 0.9j])
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         sc = plotting.roots(ax, z, method="gd", circles=[(0.7, "r")])
     np.testing.assert_array_equal(sc.get_offsets(), np.c_[z.real, z.imag])
     circle = ax.lines[0].get_xydata()
@@ -164,7 +164,7 @@ def test_roots_scatter_and_unit_circle():
 def test_regime_map_codes_and_unknown_category():
     regime = np.array([["real", "complex"], ["repeated", "real"]])
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         out = plotting.regime_map(ax, [0, 1], [0, 1], regime, categories=("complex", "real", "repeated"))
         np.testing.assert_array_equal(out["codes"], [[1, 0], [2, 1]])
         with pytest.raises(ValueError, match="not in `categories`"):
@@ -221,7 +221,7 @@ def test_save_is_atomic_when_savefig_fails(tmp_path, monkeypatch):
 
 def test_save_formats_and_suffix(tmp_path):
     with paper_style():
-        fig, ax = new_figure()
+        fig, _ax = new_figure()
     written = plotting.save(fig, tmp_path / "x.pdf", "png,svg")
     assert [p.name for p in written] == ["x.png", "x.svg"]
     assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -233,7 +233,7 @@ def test_save_formats_and_suffix(tmp_path):
 
 def test_minimizer_star_is_drawn_above_paths_and_validated():
     with paper_style():
-        fig, ax = new_figure()
+        _fig, ax = new_figure()
         path = plotting.trajectory(ax, [[1.0, 1.0], [0.0, 0.0]], method="adam")
         star = plotting.minimizer(ax, (0.0, 0.0))
     np.testing.assert_array_equal(star.get_xydata(), [[0.0, 0.0]])

@@ -145,7 +145,11 @@ def test_objective_from_sympy_matches_finite_differences(rng):
     expr = sympy.sin(x) * y**2 + sympy.exp(z / 3) - x * z
     f = hb.Objective.from_sympy(expr, [x, y, z])
     theta = rng.uniform(-1, 1, size=(5, 3))
-    np.testing.assert_allclose(f.value(theta), np.sin(theta[:, 0]) * theta[:, 1] ** 2 + np.exp(theta[:, 2] / 3) - theta[:, 0] * theta[:, 2], rtol=1e-14)
+    np.testing.assert_allclose(
+        f.value(theta),
+        np.sin(theta[:, 0]) * theta[:, 1] ** 2 + np.exp(theta[:, 2] / 3) - theta[:, 0] * theta[:, 2],
+        rtol=1e-14,
+    )
     np.testing.assert_allclose(f.grad(theta), central_diff_grad(f.value, theta), rtol=1e-7, atol=1e-8)
     H = f.hessian(theta)
     for i in range(3):
@@ -191,8 +195,18 @@ BAD = [
     ("kappa NaN", lambda: hb.Quadratic.valley(kappa=np.nan), ValueError, "`kappa`"),
     ("h_max <= 0", lambda: hb.Quadratic.valley(kappa=10, h_max=0.0), ValueError, "`h_max`"),
     ("angle string", lambda: hb.Quadratic.valley(kappa=10, angle="45deg"), TypeError, "`angle`"),
-    ("non-orthogonal rotation", lambda: hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation=[[1.0, 1.0], [0.0, 1.0]]), ValueError, "`rotation`"),
-    ("rotation wrong shape", lambda: hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation=np.eye(3)), ValueError, "`rotation`"),
+    (
+        "non-orthogonal rotation",
+        lambda: hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation=[[1.0, 1.0], [0.0, 1.0]]),
+        ValueError,
+        "`rotation`",
+    ),
+    (
+        "rotation wrong shape",
+        lambda: hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation=np.eye(3)),
+        ValueError,
+        "`rotation`",
+    ),
     ("unknown rotation", lambda: hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation="haar"), ValueError, "`rotation`"),
     ("eigs 2-D", lambda: hb.Quadratic.from_eigenvalues(np.eye(2)), ValueError, "`eigs`"),
     ("negative weight decay", lambda: hb.Quadratic(np.eye(2)).with_weight_decay(-1.0), ValueError, "`lam`"),

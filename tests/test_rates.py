@@ -636,8 +636,10 @@ def test_measured_rate_physical_forms_dampening_and_weight_decay():
     q = hb.Quadratic.from_eigenvalues([0.02, 0.3, 1.0], rotation="random", seed=5)
     theta0 = np.array([1.0, 0.5, -1.0])
     # HeavyBall(η, μ, Δt) is heavy ball with lr = η·Δt; NesterovLookahead is Nesterov
-    for opt, kind in ((hb.HeavyBall(eta=0.25, mu=0.6, dt=2.0), "heavyball"),
-                      (hb.NesterovLookahead(eta=0.25, mu=0.7, dt=2.0), "nesterov")):
+    for opt, kind in (
+        (hb.HeavyBall(eta=0.25, mu=0.6, dt=2.0), "heavyball"),
+        (hb.NesterovLookahead(eta=0.25, mu=0.7, dt=2.0), "nesterov"),
+    ):
         res = rates.predicted_vs_measured(opt, q, theta0, None)
         assert res.method == kind and res.lr == pytest.approx(0.5, rel=1e-15)
         ev = companion_eigvals(q.eigenvalues, 0.5, float(opt.mu), kind)

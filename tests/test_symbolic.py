@@ -137,7 +137,9 @@ def test_wrong_gradient_argument_is_caught_numerically_and_exactly():
 
 def test_mutation_through_dataclasses_replace():
     d = DERIVATIONS["optimal_parameters"]()
-    wrong = dataclasses.replace(d.claim("polyak_example"), rhs=sp.Tuple(sp.Rational(400, 121), sp.Rational(81, 121), sp.Rational(9, 10)))
+    wrong = dataclasses.replace(
+        d.claim("polyak_example"), rhs=sp.Tuple(sp.Rational(400, 121), sp.Rational(81, 121), sp.Rational(9, 10))
+    )
     mutated = dataclasses.replace(d, claims=tuple(wrong if c.name == "polyak_example" else c for c in d.claims))
     _raises_naming(mutated, "polyak_example")
 
@@ -213,8 +215,13 @@ def test_latex_document_compiles_if_tex_is_installed(tmp_path):
     if tex is None:
         pytest.skip("no pdflatex/latex on PATH (the balance checks above ran)")
     (tmp_path / "d.tex").write_text(doc)
-    run = subprocess.run([tex, "-interaction=nonstopmode", "-halt-on-error", "d.tex"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [tex, "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout[-2000:]
 
 
@@ -292,15 +299,19 @@ def test_characteristic_polynomials_against_numpy_eigenvalues(rng):
             # monic quadratic from its values at 0, 1, −1
             c0 = coeffs[0]
             c1 = (coeffs[1] - coeffs[2]) / 2
-            np.testing.assert_allclose(np.sort_complex(np.roots([1, c1, c0])), np.sort_complex(np.linalg.eigvals(M)), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(
+                np.sort_complex(np.roots([1, c1, c0])), np.sort_complex(np.linalg.eigvals(M)), rtol=1e-10, atol=1e-12
+            )
         lam = np.linalg.eigvals(hb)
         if np.iscomplexobj(lam) and abs(lam[0].imag) > 1e-9:
-            assert abs(lam[0]) == pytest.approx(symbolic.numeric("characteristic_polynomials", "modulus_complex")(h, lr, mu), rel=1e-12)
+            assert abs(lam[0]) == pytest.approx(
+                symbolic.numeric("characteristic_polynomials", "modulus_complex")(h, lr, mu), rel=1e-12
+            )
 
 
 def test_continuous_rate_against_closed_form_roots(rng):
     m, c, h = rng.uniform(0.2, 3, 50), rng.uniform(0.05, 4, 50), rng.uniform(0.05, 5, 50)
-    roots = np.array([np.roots([mi, ci, hi]) for mi, ci, hi in zip(m, c, h)])
+    roots = np.array([np.roots([mi, ci, hi]) for mi, ci, hi in zip(m, c, h, strict=False)])
     expected = -roots.real.max(axis=1)  # decay rate of the slowest mode
     with np.errstate(all="raise"):
         got = symbolic.numeric("continuous_regimes", "rate")(m, c, h)
@@ -313,10 +324,14 @@ def test_rates_module_matches_its_symbolic_twins(rng):
     rates = pytest.importorskip("heavyball.rates")
     h_min, h_max = rng.uniform(0.01, 1.0, 8), rng.uniform(1.0, 50.0, 8)
     for method, prefix in (("heavyball", "polyak"), ("gd", "gd"), ("nesterov", "nesterov")):
-        for a, b in zip(h_min, h_max):
+        for a, b in zip(h_min, h_max, strict=False):
             tuned = rates.optimal_parameters(a, b, method=method)
-            assert tuned.lr == pytest.approx(float(symbolic.numeric("optimal_parameters", f"{prefix}_lr")(a, b)), rel=1e-12)
-            assert tuned.rate == pytest.approx(float(symbolic.numeric("optimal_parameters", f"{prefix}_rate")(a, b)), rel=1e-12)
+            assert tuned.lr == pytest.approx(
+                float(symbolic.numeric("optimal_parameters", f"{prefix}_lr")(a, b)), rel=1e-12
+            )
+            assert tuned.rate == pytest.approx(
+                float(symbolic.numeric("optimal_parameters", f"{prefix}_rate")(a, b)), rel=1e-12
+            )
             if method != "gd":
                 mom = float(symbolic.numeric("optimal_parameters", f"{prefix}_momentum")(a, b))
                 assert tuned.momentum == pytest.approx(mom, rel=1e-12)
@@ -327,20 +342,31 @@ def test_rates_module_matches_its_symbolic_twins(rng):
         det = symbolic.numeric("characteristic_polynomials", f"{method}_det")(h, lr, mu)
         np.testing.assert_allclose(roots.sum(axis=-1).real, trace, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(roots.prod(axis=-1).real, det, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(rates.critical_momentum(h, lr), symbolic.numeric("characteristic_polynomials", "critical_momentum")(h, lr), rtol=1e-12)
+    np.testing.assert_allclose(
+        rates.critical_momentum(h, lr),
+        symbolic.numeric("characteristic_polynomials", "critical_momentum")(h, lr),
+        rtol=1e-12,
+    )
     below = lr * h < 1  # the derivation states 1 − √(γh) for γh < 1; rates gives |1 − √(γh)|
     assert below.sum() >= 5
-    np.testing.assert_allclose(rates.critical_rate(h[below], lr[below]),
-                               symbolic.numeric("characteristic_polynomials", "critical_rate")(h[below], lr[below]), rtol=1e-12)
+    np.testing.assert_allclose(
+        rates.critical_rate(h[below], lr[below]),
+        symbolic.numeric("characteristic_polynomials", "critical_rate")(h[below], lr[below]),
+        rtol=1e-12,
+    )
     m, c = rng.uniform(0.2, 3, 20), rng.uniform(0.05, 4, 20)
     c_star = rates.optimal_damping(m, h)  # the best uniform decay is the rate at the optimal damping
-    best = [rates.continuous_rate(mi, ci, [hi, 10 * hi]) for mi, ci, hi in zip(m, c_star, h)]
+    best = [rates.continuous_rate(mi, ci, [hi, 10 * hi]) for mi, ci, hi in zip(m, c_star, h, strict=False)]
     # 5e-8 (a few √ε): c* sits on the critical curve, where the rate is not Lipschitz in c, so
     # the rounding of c* alone moves it by ~√ε (the same holds for the discrete repeated roots)
     np.testing.assert_allclose(best, symbolic.numeric("continuous_regimes", "optimal_rate")(m, h), rtol=5e-8)
-    for mi, ci, hi in zip(m, c, h):
-        assert float(rates.continuous_rate(mi, ci, [hi])) == pytest.approx(float(symbolic.numeric("continuous_regimes", "rate")(mi, ci, hi)), rel=1e-12)
-    np.testing.assert_allclose(rates.optimal_damping(m, h), symbolic.numeric("continuous_regimes", "optimal_c")(m, h), rtol=1e-14)
+    for mi, ci, hi in zip(m, c, h, strict=False):
+        assert float(rates.continuous_rate(mi, ci, [hi])) == pytest.approx(
+            float(symbolic.numeric("continuous_regimes", "rate")(mi, ci, hi)), rel=1e-12
+        )
+    np.testing.assert_allclose(
+        rates.optimal_damping(m, h), symbolic.numeric("continuous_regimes", "optimal_c")(m, h), rtol=1e-14
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -372,12 +398,18 @@ def test_modified_equation_is_second_order_on_a_nonlinear_objective(method):
     hess = lambda x: a * (1 + 3 * x**2)  # noqa: E731
     errors = {"modified, shifted": [], "modified, unshifted": [], "gradient flow": []}
     for lr in (0.01, 0.005, 0.0025):
-        steps = int(round(T / lr))
+        steps = round(T / lr)
         xs = _torch_iterates(grad, x0, lr, mu, steps, method == "nesterov")
         t = lr * np.arange(steps + 1)
-        for label, start, order in (("modified, shifted", x0 + lr * D * grad(x0), 2), ("modified, unshifted", x0, 2),
-                                    ("gradient flow", x0, 1)):
-            rhs = lambda _, y, lr=lr, order=order: -grad(y) / (1 - mu) - (lr * C * hess(y) * grad(y) if order == 2 else 0.0)  # noqa: E731
+        for label, start, order in (
+            ("modified, shifted", x0 + lr * D * grad(x0), 2),
+            ("modified, unshifted", x0, 2),
+            ("gradient flow", x0, 1),
+        ):
+
+            def rhs(_, y, lr=lr, order=order):
+                return -grad(y) / (1 - mu) - (lr * C * hess(y) * grad(y) if order == 2 else 0.0)
+
             sol = solve_ivp(rhs, (0, T), [start], t_eval=t, rtol=1e-12, atol=1e-14, method="DOP853")
             errors[label].append(np.max(np.abs(xs - sol.y[0])[t >= 1.0]))
     ratio = lambda e: np.array(e[:-1]) / np.array(e[1:])  # noqa: E731

@@ -27,7 +27,9 @@ REFERENCE = ROOT / "tests" / "data" / "torch_reference.npz"
 
 
 def _load_recorder():
-    spec = importlib.util.spec_from_file_location("record_torch_reference", ROOT / "analysis" / "record_torch_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        "record_torch_reference", ROOT / "analysis" / "record_torch_reference.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -34,7 +34,7 @@ import numpy as np
 
 from .._io import write_text
 
-__all__ = ["CATALOGUE", "FIGURES", "write_csv", "csv_text"]
+__all__ = ["CATALOGUE", "FIGURES", "csv_text", "write_csv"]
 
 #: the catalogue's figure names, in order (issue "Paper figures and the `heavyball` command")
 CATALOGUE = (

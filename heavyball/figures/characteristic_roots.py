@@ -49,7 +49,7 @@ def plot(d: dict, *, fast: bool = False):
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 2.75), layout="constrained")
         axes = fig.subplots(1, 3, sharex=True, sharey=True)
-        for ax, m in zip(axes, METHODS):
+        for ax, m in zip(axes, METHODS, strict=False):
             lr, mu, rate = float(d[f"{m}_lr"]), float(d[f"{m}_momentum"]), float(d[f"{m}_rate"])
             z = d[f"{m}_real"] + 1j * d[f"{m}_imag"]
             if m == "gd":

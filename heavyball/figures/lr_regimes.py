@@ -11,7 +11,6 @@ grow (``−1.1``).
 from __future__ import annotations
 
 import numpy as np
-
 from matplotlib.figure import Figure
 
 from .. import plotting
@@ -73,7 +72,7 @@ def plot(d: dict, *, fast: bool = False):
         grid = fig.add_gridspec(2, 4, height_ratios=[1.15, 1.0])
         color = plotting.METHOD_COLORS["gd"]
         xlim, ylim = (-3.0, 1.2), (-1.6, 1.6)
-        for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"])):
+        for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"], strict=False)):
             ax = fig.add_subplot(grid[0, i])
             plotting.contour(ax, q, xlim=xlim, ylim=ylim, levels=9)
             theta = d["theta"][i]
@@ -90,7 +89,7 @@ def plot(d: dict, *, fast: bool = False):
         ax = fig.add_subplot(grid[1, :])
         styles = [(0, (1, 1.5)), "-", (0, (4, 1.5)), (0, (6, 1.5, 1, 1.5))]
         markers = ["o", "s", "^", "v"]
-        for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"])):
+        for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"], strict=False)):
             plotting.loss_curve(ax, d["loss"][i], k=d["k"], color=color, ls=styles[i], marker=markers[i], ms=2.5,
                                 label=f"γ = {lr:g} ({regime})")  # fmt: skip
         ax.set_xlabel("iteration $k$")

@@ -74,7 +74,7 @@ def plot(d: dict, *, fast: bool = False):
         fig = Figure(figsize=(5.6, 3.0), layout="constrained")
         axes = fig.subplots(1, 2)
         for ax, key, title, label in zip(axes, ("heavyball", "nesterov"), ("(a) momentum (heavy ball)", "(b) Nesterov (look-ahead)"),
-                                         (r"$-\eta\nabla f(\theta_t)$", r"$-\eta\nabla f(y_t)$")):  # fmt: skip
+                                         (r"$-\eta\nabla f(\theta_t)$", r"$-\eta\nabla f(y_t)$"), strict=False):  # fmt: skip
             color = plotting.method_color(key)
             plotting.contour(ax, q, xlim=(-3.45, -2.05), ylim=(-0.5, 0.9), levels=12)
             ax.axhline(0.0, color="0.75", lw=0.6, ls=(0, (4, 2)), zorder=0)

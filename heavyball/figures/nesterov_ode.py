@@ -47,7 +47,7 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
         bessel = np.where(t > 0, 2.0 * j1(t) / np.where(t > 0, t, 1.0), 1.0)
     out = {"s": ss, "t_bessel": t, "bessel": bessel}
     max_error, ode_error = [], []
-    for i, s in enumerate(ss):
+    for _i, s in enumerate(ss):
         cmp = nesterov_limit(q, np.array([1.0]), s=float(s), t_final=T_FINAL)
         tk = cmp.t
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -77,7 +77,7 @@ def plot(d: dict, *, fast: bool = False):
             if f"x_{j}" not in d:
                 continue
             t, x = d[f"t_{j}"], d[f"x_{j}"]
-            every = max(1, int(round(0.5 / np.sqrt(s))))
+            every = max(1, round(0.5 / np.sqrt(s)))
             ax_a.plot(t, x, color=SHADES[j], lw=0.8, marker=MARKERS[j], ms=2.4, markevery=every,
                       label=f"Nesterov, s = {s:g}")  # fmt: skip
         ax_a.axhline(0.0, color="0.6", lw=0.5)

@@ -88,7 +88,9 @@ def plot(d: dict, *, fast: bool = False):
             start, stop = (int(x) for x in d[f"{m}_window"])
             for j in (start, stop - 1):
                 ax.plot([k[j]], [d[f"{m}_distance"][j]], marker="|", ms=7, mew=1.0, color=color, ls="none")
-        ax.plot(k, d["adam_distance"], color=plotting.method_color("adam"), label=f"Adam (γ = {ADAM_LR:g}): no linear rate")
+        ax.plot(
+            k, d["adam_distance"], color=plotting.method_color("adam"), label=f"Adam (γ = {ADAM_LR:g}): no linear rate"
+        )
         ax.plot([], [], color="0.3", lw=3.5, alpha=0.3, label=r"predicted $C\,k^{p-1}\rho^k$ (eigenvalues)")
         ax.set_yscale("log")
         ax.set_xlim(0, k[-1])

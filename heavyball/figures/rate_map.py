@@ -58,7 +58,9 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     for method in ("heavyball", "nesterov"):
         out[f"{method}_radius"] = np.asarray(spectral_radius(spectrum, lr=LR, momentum=MU, method=method))
     for name, h in (("h_min", H_MIN), ("h_max", H_MAX)):
-        out[f"heavyball_complex_{name}"] = np.asarray(root_regime(h, lr=LR, momentum=MU, method="heavyball")) == "complex"
+        out[f"heavyball_complex_{name}"] = (
+            np.asarray(root_regime(h, lr=LR, momentum=MU, method="heavyball")) == "complex"
+        )
     for tuning in ("gd", "heavyball", "nesterov", "nesterov-quadratic"):
         t = optimal_parameters(H_MIN, H_MAX, tuning)
         key = tuning.replace("-", "_")
@@ -80,7 +82,7 @@ def plot(d: dict, *, fast: bool = False):
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.0), layout="constrained")
         axes = fig.subplots(1, 2, sharey=True)
-        for ax, method in zip(axes, ("heavyball", "nesterov")):
+        for ax, method in zip(axes, ("heavyball", "nesterov"), strict=False):
             radius = d[f"{method}_radius"]
             out = plotting.rate_map(ax, lr, momentum, radius, vmin=0.8, vmax=1.0, colorbar=(method == "nesterov"))
             cs = ax.contour(lr, momentum, radius, levels=list(LEVELS), colors="white", linewidths=0.45)
@@ -97,7 +99,15 @@ def plot(d: dict, *, fast: bool = False):
             field = np.where(stable, d[f"heavyball_complex_{name}"].astype(float), np.nan)
             ax.contour(lr, momentum, field, levels=[0.5], colors="0.1", linewidths=0.7, linestyles=[(0, (3, 1.5))])
         ax.text(4.3, 0.15, "unstable\n" + r"$\gamma h_{\max} > 2(1+\mu)$", fontsize=7, ha="right", va="bottom")
-        ax.text(2.35, 0.9, "both modes complex: " + r"$\rho = \sqrt{\mu}$", fontsize=6.5, color="white", ha="center", va="center")
+        ax.text(
+            2.35,
+            0.9,
+            "both modes complex: " + r"$\rho = \sqrt{\mu}$",
+            fontsize=6.5,
+            color="white",
+            ha="center",
+            va="center",
+        )
         ax.annotate(r"$h_{\min}$ complex" + "\nabove this curve", xy=(0.7, 0.84), xytext=(0.62, 0.6), fontsize=6.5,
                     ha="left", va="top", arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})  # fmt: skip
         ax.text(0.6, 0.3, r"$h_{\max}$ complex inside", fontsize=6.5, ha="left", va="center")

@@ -72,7 +72,7 @@ def plot(d: dict, *, fast: bool = False):
         fig = Figure(figsize=(plotting.DOUBLE, 2.9), layout="constrained")
         ax_a, ax_b = fig.subplots(1, 2, width_ratios=[1.2, 1.0])
         plotting.contour(ax_a, f, xlim=(-1.6, 1.6), ylim=(-0.6, 1.6), levels=np.geomspace(0.02, 400, 12))
-        for m, marker in zip(METHODS, ("o", "s", "^", "D")):
+        for m, marker in zip(METHODS, ("o", "s", "^", "D"), strict=False):
             theta = d[f"{m}_theta"]
             plotting.trajectory(ax_a, theta, method=m, label=_label(m), marker=marker, markevery=100,
                                 ms=2.2, lw=0.9, start=(m == METHODS[-1]))  # fmt: skip

@@ -71,7 +71,9 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
         lr = float(lr)
         kw = {"lr": lr, "momentum": MOMENTUM, "t_final": T_FIXED}
         errors["gradient_flow"].append(compare_momentum(flow, q, theta0, **kw).final_error)
-        errors["modified_equation"].append(compare_momentum(modified_equation(MOMENTUM, lr), q, theta0, **kw).final_error)
+        errors["modified_equation"].append(
+            compare_momentum(modified_equation(MOMENTUM, lr), q, theta0, **kw).final_error
+        )
         errors["heavyball_ode_fixed"].append(
             compare_momentum(HeavyBallODE(M, c_fixed), q, theta0, lr=lr, momentum=MOMENTUM, t_final=T_ODE).max_error
         )
@@ -132,7 +134,7 @@ def plot(d: dict, *, fast: bool = False):
             ("heavyball_ode_scaled", "μ = 1 − c√(lr/m) vs heavy-ball ODE", "^", (0, (4, 1.5))),
         ]
         colors = (plotting.METHOD_COLORS["heavyball"], plotting.METHOD_COLORS["heavyball"], black, black)
-        for (key, label, marker, ls), color in zip(rows, colors):
+        for (key, label, marker, ls), color in zip(rows, colors, strict=False):
             err = d[f"error_{key}"]
             slope = np.polyfit(np.log(lr), np.log(err), 1)[0]
             note = "grows" if slope < 0 else f"slope {slope:.2f}"

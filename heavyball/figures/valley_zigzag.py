@@ -123,7 +123,7 @@ def plot(d: dict, *, fast: bool = False):
         plotting.panel_label(ax, "(b)")
 
         ax = fig.add_subplot(grid[1, 1])
-        for m, ls in zip(METHODS, ("-", "-", (0, (4, 2)))):
+        for m, ls in zip(METHODS, ("-", "-", (0, (4, 2))), strict=False):
             plotting.loss_curve(ax, d[f"{m}_distance"], k=k, method=m, ls=ls)
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel(r"$\|\theta_k - \theta^\ast\|$")

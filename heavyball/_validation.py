@@ -8,8 +8,11 @@ a numpy traceback from deep inside a computation. Internal code trusts what was 
 
 from __future__ import annotations
 
+import functools
 import numbers
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,12 +23,20 @@ __all__ = [
     "as_int",
     "as_real",
     "broadcast_shapes",
+    "check_momentum",
     "check_theta",
     "describe",
+    "renamed_keyword",
 ]
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def describe(value, limit: int = 60) -> str:
+#: the largest magnitude a momentum may have where any real momentum is allowed (beyond it,
+#: products with other hyperparameters leave float64's range)
+MAX_MOMENTUM = 1e50
+
+
+def describe(value: Any, limit: int = 60) -> str:
     """A short ``repr`` of ``value`` for error messages (arrays by shape and dtype)."""
     if isinstance(value, np.ndarray):
         if value.size <= 6:
@@ -39,7 +50,7 @@ def describe(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _numeric_array(name: str, value) -> np.ndarray:
+def _numeric_array(name: str, value: Any) -> np.ndarray:
     """``np.asarray(value)`` that refuses anything that is not real numbers."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"`{name}` must be a real number or array of real numbers, got {describe(value)}")
@@ -56,9 +67,9 @@ def _numeric_array(name: str, value) -> np.ndarray:
 
 def as_float_array(
     name: str,
-    value,
+    value: Any,
     *,
-    dtype=None,
+    dtype: Any = None,
     ndim: int | None = None,
     finite: bool = True,
     copy: bool = False,
@@ -97,7 +108,7 @@ def as_float_array(
     return arr
 
 
-def _bound_text(lower, upper, lower_inclusive, upper_inclusive) -> str:
+def _bound_text(lower: float | None, upper: float | None, lower_inclusive: bool, upper_inclusive: bool) -> str:
     parts = []
     if lower is not None:
         parts.append(f"{'>=' if lower_inclusive else '>'} {lower:g}")
@@ -108,7 +119,7 @@ def _bound_text(lower, upper, lower_inclusive, upper_inclusive) -> str:
 
 def as_real(
     name: str,
-    value,
+    value: Any,
     *,
     lower: float | None = None,
     upper: float | None = None,
@@ -116,8 +127,8 @@ def as_real(
     upper_inclusive: bool = True,
     allow_inf: bool = False,
     array: bool = False,
-    dtype=np.float64,
-):
+    dtype: Any = np.float64,
+) -> Any:
     """Validate a real hyperparameter: a scalar (``float``) or, with ``array=True``, an array.
 
     Raises ``TypeError`` for non-numeric input and ``ValueError`` for NaN, infinities
@@ -146,7 +157,7 @@ def as_real(
     return float(arr)
 
 
-def as_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Validate an integer argument (``bool`` is refused; integral floats are not accepted)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"`{name}` must be an integer, got {describe(value)}")
@@ -158,14 +169,14 @@ def as_int(name: str, value, *, minimum: int | None = None, maximum: int | None 
     return value
 
 
-def as_bool(name: str, value) -> bool:
+def as_bool(name: str, value: Any) -> bool:
     """Validate a flag: ``True``/``False`` (numpy booleans accepted)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"`{name}` must be True or False, got {describe(value)}")
 
 
-def as_choice(name: str, value, choices: Iterable[str]) -> str:
+def as_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Validate a string option against a fixed set of choices."""
     choices = tuple(choices)
     if not isinstance(value, str):
@@ -175,7 +186,7 @@ def as_choice(name: str, value, choices: Iterable[str]) -> str:
     return value
 
 
-def check_theta(name: str, theta, dim: int, *, finite: bool = False) -> np.ndarray:
+def check_theta(name: str, theta: Any, dim: int, *, finite: bool = False) -> np.ndarray:
     """Validate a point or batch of points ``theta`` shaped ``(..., dim)``.
 
     float32 input stays float32; integers become float64.
@@ -188,10 +199,114 @@ def check_theta(name: str, theta, dim: int, *, finite: bool = False) -> np.ndarr
     return arr
 
 
-def broadcast_shapes(**named_shapes) -> tuple:
+def broadcast_shapes(**named_shapes: tuple[int, ...]) -> tuple[int, ...]:
     """``np.broadcast_shapes`` that names the arguments that do not broadcast."""
     try:
         return np.broadcast_shapes(*named_shapes.values())
     except ValueError:
         listing = ", ".join(f"`{k}` {tuple(v)}" for k, v in named_shapes.items())
         raise ValueError(f"shapes do not broadcast: {listing}") from None
+
+
+def check_momentum(momentum: Any, *, family: str = "heavyball", limit: bool = False) -> Any:
+    """Validate a momentum ``μ``: the one momentum check of the library.
+
+    Two rules, because two questions are asked of a momentum:
+
+    * ``limit=False`` (eigenvalue rates: any real ``μ`` has a spectral radius, an unstable
+      one included): real numbers, scalar or array, of magnitude at most
+      :data:`MAX_MOMENTUM`; returned as a float64 array.
+    * ``limit=True`` (the continuous limits of a fixed-momentum method: the time scale
+      ``1/(1 − μ)`` exists only for ``0 <= μ < 1``): a real scalar in ``[0, 1)``; returned
+      as a ``float``.
+
+    Gradient descent (``family="gd"``) has no momentum: a nonzero ``μ`` is refused whatever
+    the rule.
+
+    Parameters
+    ----------
+    momentum : float or array_like
+        The momentum ``μ``.
+    family : str
+        The recurrence family the momentum belongs to (``"gd"``, ``"heavyball"``,
+        ``"nesterov"``, ...).
+    limit : bool
+        Which rule applies (see above).
+
+    Returns
+    -------
+    float or ndarray
+        ``float`` with ``limit=True``, a float64 array otherwise.
+
+    Raises
+    ------
+    TypeError
+        If ``momentum`` is not real (or, with ``limit=True``, not a scalar).
+    ValueError
+        If it is out of the rule's range, or nonzero for ``family="gd"``.
+    """
+    if limit:
+        mu: Any = as_real("momentum", momentum, lower=0.0, upper=1.0, upper_inclusive=False)
+    else:
+        mu = as_real("momentum", momentum, lower=-MAX_MOMENTUM, upper=MAX_MOMENTUM, array=True)
+    if family == "gd" and np.any(np.asarray(mu) != 0):
+        shown = mu.item() if isinstance(mu, np.ndarray) and mu.ndim == 0 else mu
+        raise ValueError(
+            "`momentum` must be 0 for family 'gd' (gradient descent has no momentum; use 'heavyball' or "
+            f"'nesterov' for momentum methods), got {describe(shown)}"
+        )
+    return mu
+
+
+def renamed_keyword(old: str, new: str) -> Callable[[_F], _F]:
+    """Decorate a function whose keyword ``old`` was renamed ``new``.
+
+    For one release the old spelling keeps working: a call with ``old=value`` runs as
+    ``new=value`` and emits a ``DeprecationWarning`` that names the new keyword (attributed
+    to the caller's line). Passing both spellings is a ``TypeError``. The decorated function
+    keeps its signature and docstring.
+
+    Parameters
+    ----------
+    old, new : str
+        The keyword's old and new names.
+
+    Returns
+    -------
+    callable
+        The decorator.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_keyword("method", "family")
+    ... def rate(h, *, family="heavyball"):
+    ...     return family
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     rate(1.0, method="nesterov")
+    'nesterov'
+    >>> print(caught[0].message)
+    rate: the keyword `method` is deprecated; use `family` (`method` will be removed in the next release)
+    """
+
+    def decorate(fn: _F) -> _F:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(f"{name}() got both `{new}` and its deprecated spelling `{old}`; pass only `{new}`")
+                warnings.warn(
+                    f"{name}: the keyword `{old}` is deprecated; use `{new}` "
+                    f"(`{old}` will be removed in the next release)",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

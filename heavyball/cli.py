@@ -342,10 +342,10 @@ def _rate_rows(h_min: float, h_max: float) -> list[dict]:
 
     rows = []
     specs = [
-        ("gd", "GD", {"method": "gd"}),
-        ("heavyball", "heavy ball (Polyak)", {"method": "heavyball"}),
-        ("nesterov", "Nesterov (1/h_max)", {"method": "nesterov"}),
-        ("nesterov-quadratic", "Nesterov (Lessard et al.)", {"method": "nesterov-quadratic"}),
+        ("gd", "GD", {"tuning": "gd"}),
+        ("heavyball", "heavy ball (Polyak)", {"tuning": "heavyball"}),
+        ("nesterov", "Nesterov (1/h_max)", {"tuning": "nesterov"}),
+        ("nesterov-quadratic", "Nesterov (Lessard et al.)", {"tuning": "nesterov-quadratic"}),
     ]
     for key, label, kw in specs:
         tuned = rates.optimal_parameters(h_min, h_max, **kw)

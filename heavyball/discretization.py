@@ -503,7 +503,7 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     if isinstance(problem, Quadratic):  # the eigenvalue test of stability, exact on quadratics
         from .rates import spectral_radius
 
-        radius = float(spectral_radius(problem.eigenvalues, lr=dt * eta, momentum=mu, method="heavyball"))
+        radius = float(spectral_radius(problem.eigenvalues, lr=dt * eta, momentum=mu, family="heavyball"))
     return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=mu, eta=eta, dt=dt, scheme=scheme,
                      steps=steps, what=what, hint=_stability_hint(problem, mu, dt * eta), radius=radius)  # fmt: skip
 

@@ -72,6 +72,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import recurrences
 from ._validation import as_int, check_theta
 from .problems import Quadratic
 
@@ -88,53 +89,20 @@ THREAD_MIN_CONFIGS = 16384
 # ---------------------------------------------------------------------------------------
 # the per-mode recurrence
 # ---------------------------------------------------------------------------------------
-def _method_kind(method):
-    """``(family, hyperparameters)`` of a linear method, or ``None`` when not supported."""
-    from . import optimizers  # lazy: optimizers imports problems only
-
-    if isinstance(method, optimizers.SGD):
-        if callable(method.lr):
-            return None
-        family = "nesterov" if method.nesterov else "heavy"
-        hp = dict(
-            lr=method.lr,
-            momentum=method.momentum,
-            dampening=method.dampening,
-            weight_decay=method.weight_decay,
-        )
-        return family, hp, (-1.0 if method.maximize else 1.0)
-    if isinstance(method, (optimizers.HeavyBall, optimizers.NesterovLookahead)):
-        if callable(method.eta) or callable(method.dt) or callable(method.mu):
-            return None
-        family = "heavy" if isinstance(method, optimizers.HeavyBall) else "lookahead"
-        hp = dict(eta=method.eta, momentum=method.mu, dt=method.dt)
-        return family, hp, 1.0
-    return None
-
-
-def _per_config(value, d):
-    """A hyperparameter as an array without the coordinate axis, or ``None`` when it varies
-    along the coordinate axis (then the problem does not decouple into modes)."""
-    if callable(value):
+def _recurrence(method, problem) -> recurrences.Recurrence | None:
+    """The per-mode recurrence of ``method`` on ``problem``, or ``None`` when the eigenbasis
+    engine does not apply (not a Quadratic, not linear, a schedule, a per-coordinate value)."""
+    if not isinstance(problem, Quadratic):
         return None
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim == 0:
-        return arr
-    if arr.shape[-1] not in (1, d):
+    try:
+        return recurrences.recurrence_of(method, dim=problem.dim)
+    except ValueError:
         return None
-    if arr.shape[-1] > 1 and not np.all(arr == arr[..., :1]):
-        return None
-    return arr[..., 0]
 
 
 def _linear(method, problem) -> bool:
     """Whether the eigenbasis engine (and :func:`closed_form_iterate`) handles ``method``."""
-    if not isinstance(problem, Quadratic):
-        return False
-    kind = _method_kind(method)
-    if kind is None:
-        return False
-    return all(_per_config(v, problem.dim) is not None for v in kind[1].values())
+    return _recurrence(method, problem) is not None
 
 
 def supports(method, problem) -> bool:
@@ -160,49 +128,31 @@ class _Modes:
     """
 
     def __init__(self, method, q: Quadratic, theta_shape):
-        kind = _method_kind(method)
-        if kind is None or not isinstance(q, Quadratic):
+        rec = _recurrence(method, q)
+        if rec is None:
             raise TypeError(
                 f"the fast path runs SGD, HeavyBall and NesterovLookahead with constant "
                 f"hyperparameters on a Quadratic; got {type(method).__name__} on {type(q).__name__}"
             )
-        family, hp, sign = kind
         d = q.dim
-        rows = {}
-        for name, value in hp.items():
-            arr = _per_config(value, d)
-            if arr is None:
-                raise ValueError(
-                    f"`{name}` varies along the coordinate axis or is callable: the fast path needs "
-                    f"one value per configuration"
-                )
-            rows[name] = arr
-        batch = np.broadcast_shapes(tuple(theta_shape[:-1]), *(a.shape for a in rows.values()))
+        rows = {"lr": rec.lr, "momentum": rec.momentum, "first_lr": rec.first_lr, "shift": rec.shift}
+        batch = np.broadcast_shapes(tuple(theta_shape[:-1]), *(np.shape(a) for a in rows.values()))
         self.batch_shape = batch
         self.n = int(np.prod(batch, dtype=np.int64))
         self.d = d
-        self.family = family
+        self.family = rec.family
         h, V = q.eigenvalues, q.eigenvectors
         self.V = None if np.array_equal(V, np.eye(d)) else V
         self.h = np.asarray(h, dtype=np.float64)
         self.bt = np.asarray(q.b if self.V is None else V.T @ q.b, dtype=np.float64)
         self.has_b = bool(np.any(self.bt != 0.0))
+        self.sign = rec.sign
         # per-configuration rows, flattened: scalars stay 0-d (cheap broadcasting)
-        flat = {}
-        for name, arr in rows.items():
-            flat[name] = arr if arr.ndim == 0 else np.broadcast_to(arr, batch).reshape(-1)
-        if family == "heavy" and "lr" in flat:
-            gamma, mu = flat["lr"], flat["momentum"]
-            tau = flat["dampening"]
-            tau = np.where(mu == 0.0, 0.0, tau)  # torch ignores dampening without momentum
-            lam = flat["weight_decay"]
-        elif family == "nesterov":
-            gamma, mu, tau, lam = flat["lr"], flat["momentum"], 0.0, flat["weight_decay"]
-        else:  # HeavyBall / NesterovLookahead: γ = dt·η
-            gamma, mu, tau, lam = flat["dt"] * flat["eta"], flat["momentum"], 0.0, 0.0
-        self.sign = sign
-        self._gamma, self._mu, self._tau, self._lam = (np.asarray(x, dtype=np.float64) for x in (gamma, mu, tau, lam))
-        self.per_config = any(x.ndim for x in (self._gamma, self._mu, self._tau, self._lam))
+        self._rows = {
+            name: np.asarray(arr, dtype=np.float64) if np.ndim(arr) == 0 else np.broadcast_to(arr, batch).reshape(-1)
+            for name, arr in rows.items()
+        }
+        self.per_config = any(x.ndim for x in self._rows.values())
         self._cache = None
 
     def coefficients(self, sl: slice | None = None):
@@ -215,34 +165,20 @@ class _Modes:
         return self._coefficients(sl)
 
     def _coefficients(self, sl):
+        """The table's coefficients (:mod:`heavyball.recurrences`) on the modes: the effective
+        curvature ``ĥ = sign·h + λ`` and linear term ``ĉ = sign·(Vᵀb)``, then
+        ``a, m = three_term(family, γĥ, μ)``, ``f₁ = 1 − γ₁ĥ``, ``e = γĉ``, ``e₁ = γ₁ĉ``."""
+
         def row(x):
             return x[sl][None, :] if x.ndim else x
 
-        gamma, mu, tau, lam = row(self._gamma), row(self._mu), row(self._tau), row(self._lam)
-        h = self.h[:, None]
-        hh = self.sign * h + lam  # effective curvature (maximize flips, weight decay shifts)
+        gamma, mu, first, lam = (row(self._rows[k]) for k in ("lr", "momentum", "first_lr", "shift"))
+        hh = self.sign * self.h[:, None] + lam  # effective curvature (maximize flips, weight decay shifts)
         cc = self.sign * self.bt[:, None] if self.has_b else None
-        if self.family == "heavy":
-            gs = gamma * (1.0 - tau)
-            f1 = 1.0 - gamma * hh
-            a = 1.0 + mu - gs * hh
-            m = -mu
-            e1 = None if cc is None else gamma * cc
-            e = None if cc is None else gs * cc
-        elif self.family == "nesterov":
-            one = 1.0 - gamma * hh
-            f1 = 1.0 - gamma * (1.0 + mu) * hh
-            a = (1.0 + mu) * one
-            m = -mu * one
-            e1 = None if cc is None else gamma * (1.0 + mu) * cc
-            e = None if cc is None else gamma * cc
-        else:  # look-ahead
-            one = 1.0 - gamma * hh
-            f1 = one
-            a = (1.0 + mu) * one
-            m = -mu * one
-            e1 = None if cc is None else gamma * cc
-            e = e1
+        a, m = recurrences.three_term(self.family, gamma * hh, mu)
+        f1 = recurrences.first_step(first, hh)
+        e1 = None if cc is None else first * cc
+        e = None if cc is None else gamma * cc
         out = [np.asarray(x, dtype=np.float64) if x is not None else None for x in (f1, e1, a, m, e)]
         return tuple(x if x is None or x.ndim == 2 else np.reshape(x, (1, 1)) for x in out)
 

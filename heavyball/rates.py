@@ -3,23 +3,27 @@ r"""Eigenvalue-based convergence rates of linear momentum methods on quadratic v
 On a quadratic :math:`f(\theta) = \tfrac12\theta^\top A\theta - b^\top\theta` every linear
 method decouples, in the eigenbasis of ``A``, into one scalar recurrence per curvature ``h``
 (an eigenvalue of ``A``). With ``x_k`` the coordinate of :math:`\theta_k - \theta^*` along an
-eigenvector, ``γ = lr`` and ``μ = momentum`` (torch's convention, DESIGN.md §1):
+eigenvector, ``γ = lr`` and ``μ = momentum`` (torch's convention, ``docs/glossary.md``), each
+recurrence *family* (the ``family=`` keyword of every function here) is
 
 * ``"gd"``: :math:`x_{k+1} = (1-\gamma h)\,x_k`;
 * ``"heavyball"``: :math:`x_{k+1} = (1+\mu-\gamma h)\,x_k - \mu\,x_{k-1}`;
 * ``"nesterov"``: :math:`x_{k+1} = (1+\mu)(1-\gamma h)\,x_k - \mu(1-\gamma h)\,x_{k-1}`.
 
 Each is the recurrence of the monic quadratic :math:`z^2 - Tz + D` (``T`` and ``D`` the trace
-and determinant of :func:`iteration_matrix`): heavy ball ``T = 1 + μ − γh``, ``D = μ``;
-Nesterov ``T = (1 + μ)(1 − γh)``, ``D = μ(1 − γh)``; GD ``T = 1 − γh``, ``D = 0`` (the
-heavy-ball polynomial at ``μ = 0``; its second root ``0`` is kept so every method has two).
+and determinant of :func:`iteration_matrix`, from the table :mod:`heavyball.recurrences`):
+heavy ball ``T = 1 + μ − γh``, ``D = μ``; Nesterov ``T = (1 + μ)(1 − γh)``, ``D = μ(1 − γh)``;
+GD ``T = 1 − γh``, ``D = 0`` (the heavy-ball polynomial at ``μ = 0``; its second root ``0`` is
+kept so every family has two). The keyword was called ``method`` before; that spelling still
+works for this release, with a ``DeprecationWarning``.
 
-Which optimiser is which: ``torch.optim.SGD(lr, momentum)`` (and ``HeavyBall(eta, mu, dt)``,
+Which optimiser is which (:func:`heavyball.recurrences.recurrence_of`): ``torch.optim.SGD(lr, momentum)`` (and ``HeavyBall(eta, mu, dt)``,
 with ``lr = eta·dt``) is ``"heavyball"``; ``SGD(lr, momentum, nesterov=True)`` and
 ``NesterovLookahead(eta, mu, dt)`` are ``"nesterov"`` — torch's parameters are the
 look-ahead point ``y_k = (1+μ)x_k − μx_{k−1}`` of textbook NAG, a fixed linear combination of
 NAG's iterates, so they obey the same recurrence; ``SGD(lr)`` is ``"gd"``. Dampening ``τ``
-scales the gradient, ``lr → lr·(1 − τ)`` (after torch's undamped first step), and weight
+scales the gradient, ``lr → lr·(1 − τ)`` (after torch's undamped first step; torch ignores it
+without momentum), and weight
 decay ``λ`` shifts every curvature, ``h → h + λ``.
 
 The asymptotic rate of a run is the spectral radius: the largest root modulus over the
@@ -41,14 +45,30 @@ optimization algorithms via integral quadratic constraints", SIAM J. Optim.; Goh
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, describe
+from . import recurrences
+from ._validation import (
+    as_choice,
+    as_float_array,
+    as_int,
+    as_real,
+    broadcast_shapes,
+    check_momentum,
+    describe,
+    renamed_keyword,
+)
+from .iterate import iterate
+from .problems import Quadratic
+from .recurrences import FAMILIES
 
 __all__ = [
+    "FAMILIES",
     "MAX_MAGNITUDE",
     "METHODS",
     "REPEATED_RTOL",
@@ -70,9 +90,9 @@ __all__ = [
     "spectral_radius",
 ]
 
-#: the linear methods whose per-curvature recurrence this module knows
-METHODS = ("heavyball", "nesterov", "gd")
-#: the closed-form tunings of :func:`optimal_parameters` -> the method each one tunes
+#: the former name of :data:`FAMILIES` (the recurrence families this module knows), kept for this release
+METHODS = FAMILIES
+#: the closed-form tunings of :func:`optimal_parameters` -> the family each one tunes
 TUNINGS = {"gd": "gd", "heavyball": "heavyball", "nesterov": "nesterov", "nesterov-quadratic": "nesterov"}
 #: default relative tolerance of :func:`root_regime` for "repeated": |T² − 4D| <= rtol·(T² + 4|D|)
 REPEATED_RTOL = 1e-10
@@ -88,22 +108,12 @@ _BLOCK = 1 << 14
 # -------------------------------------------------------------------------------------------
 # validation
 # -------------------------------------------------------------------------------------------
-def _check_method(method) -> str:
-    return as_choice("method", method, METHODS)
+def _check_family(family: str) -> str:
+    return as_choice("family", family, FAMILIES)
 
 
 def _check_lr(lr) -> np.ndarray:
     return as_real("lr", lr, lower=0.0, upper=MAX_MAGNITUDE, array=True)
-
-
-def _check_momentum(momentum, method: str) -> np.ndarray:
-    momentum = as_real("momentum", momentum, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
-    if method == "gd" and np.any(momentum != 0):
-        raise ValueError(
-            "`momentum` must be 0 for method='gd' (use 'heavyball' or 'nesterov' for momentum "
-            f"methods), got {describe(_out(momentum))}"
-        )
-    return momentum
 
 
 def _check_spectrum(eigenvalues) -> np.ndarray:
@@ -125,13 +135,13 @@ def _check_mass(m) -> np.ndarray:
     return as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
 
 
-def _elementwise_args(h, lr, momentum, method):
-    method = _check_method(method)
+def _elementwise_args(h, lr, momentum, family):
+    family = _check_family(family)
     h = as_real("h", h, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     lr = _check_lr(lr)
-    momentum = _check_momentum(momentum, method)
+    momentum = check_momentum(momentum, family=family)
     shape = broadcast_shapes(h=h.shape, lr=lr.shape, momentum=momentum.shape)
-    return h, lr, momentum, method, shape
+    return h, lr, momentum, family, shape
 
 
 def _quiet(fn):
@@ -158,27 +168,24 @@ def _out(x):
 # -------------------------------------------------------------------------------------------
 # the quadratic z² − T z + D of one curvature
 # -------------------------------------------------------------------------------------------
-def _trace_det_disc(h, lr, mu, method):
-    """``T``, ``D`` and the discriminant ``T² − 4D`` (factored where that is more accurate).
+def _trace_det_disc(h, lr, mu, family):
+    """``T``, ``D`` (:func:`heavyball.recurrences.trace_det`, broadcast to one shape) and the
+    discriminant ``T² − 4D`` (:func:`heavyball.recurrences.discriminant`, factored where that
+    is more accurate).
 
     heavy ball, μ ≥ 0: ``T² − 4μ = ((1−√μ)² − γh)·((1+√μ)² − γh)`` with
-    ``(1−√μ)² = ((1−μ)/(1+√μ))²`` (no cancellation in ``1 − √μ`` as ``μ → 1``); Nesterov:
-    ``a·((1+μ)²a − 4μ)`` with ``a = 1 − γh``. Near the repeated-root curve the remaining
-    cancellation is inherent: the roots are not Lipschitz there.
+    ``(1−√μ)² = ((1−μ)/(1+√μ))²`` (no cancellation in ``1 − √μ`` as ``μ → 1``; it needs a
+    square root, so it lives here and not in the table); Nesterov: ``a·((1+μ)²a − 4μ)`` with
+    ``a = 1 − γh``. Near the repeated-root curve the remaining cancellation is inherent: the
+    roots are not Lipschitz there.
     """
     g = lr * h
-    if method == "nesterov":
-        a = 1.0 - g
-        T = (1.0 + mu) * a
-        D = mu * a
-        disc = a * ((1.0 + mu) ** 2 * a - 4.0 * mu)
-        return T, D, disc
-    if method == "gd":
-        T = 1.0 - g
-        return T, np.zeros_like(T), T * T
-    T = (1.0 + mu) - g
-    D = np.broadcast_to(mu, np.shape(T))
-    return T, D, _heavyball_disc(g, mu, T, _heavyball_parts(mu))
+    T, D = recurrences.trace_det(family, g, mu)
+    shape = np.broadcast_shapes(np.shape(T), np.shape(D))
+    T, D = np.broadcast_to(T, shape), np.broadcast_to(D, shape)
+    if family == "heavyball":
+        return T, D, _heavyball_disc(g, mu, T, _heavyball_parts(mu))
+    return T, D, recurrences.discriminant(family, g, mu)
 
 
 def _heavyball_parts(mu):
@@ -195,29 +202,29 @@ def _heavyball_disc(g, mu, T, parts):
     return factored if np.all(mu >= 0) else np.where(mu >= 0, factored, T * T - 4.0 * mu)
 
 
-def _radius(h, lr, mu, method, parts=None):
+def _radius(h, lr, mu, family, parts=None):
     """Largest root modulus of ``z² − Tz + D`` per element, in real arithmetic.
 
     ``disc < 0`` (complex pair): ``√D``. ``disc ≥ 0`` (real roots): ``½(|T| + √disc)``, the
     modulus of the larger root ``q = ½(T + sign(T)√disc)``; the other root ``D/q`` is smaller.
     ``parts`` are :func:`_heavyball_parts` of ``mu``, shared between curvatures.
     """
-    if method == "gd":
-        return np.abs(1.0 - lr * h)
-    if method == "nesterov":
-        T, D, disc = _trace_det_disc(h, lr, mu, method)
+    g = lr * h
+    if family == "gd":
+        return np.abs(recurrences.trace_det(family, g, mu)[0])
+    if family == "nesterov":
+        T, D, disc = _trace_det_disc(h, lr, mu, family)
         real = 0.5 * (np.abs(T) + np.sqrt(np.maximum(disc, 0.0)))
         return np.where(disc < 0, np.sqrt(np.abs(D)), real)  # D > 0 wherever disc < 0
     parts = _heavyball_parts(mu) if parts is None else parts
-    g = lr * h
-    real = np.abs((1.0 + mu) - g)  # |T|
+    real = np.abs(recurrences.trace_det(family, g, mu)[0])  # |T|
     disc = _heavyball_disc(g, mu, real, parts)
     real += np.sqrt(np.maximum(disc, 0.0))
     real *= 0.5
     return np.where(disc < 0, parts[0], real)  # √μ: μ > 0 wherever disc < 0
 
 
-def _radius_map(points, lr, mu, method, shape):
+def _radius_map(points, lr, mu, family, shape):
     """``max over h in points of _radius(h, lr, mu)`` on the broadcast ``shape``.
 
     Large maps are evaluated in blocks of rows along the first axis so that the dozen
@@ -226,10 +233,10 @@ def _radius_map(points, lr, mu, method, shape):
     """
     size = int(np.prod(shape, dtype=np.int64))
     if len(shape) == 0 or size <= _BLOCK:
-        parts = _heavyball_parts(mu) if method == "heavyball" else None
-        r = _radius(points[0], lr, mu, method, parts)
+        parts = _heavyball_parts(mu) if family == "heavyball" else None
+        r = _radius(points[0], lr, mu, family, parts)
         for h in points[1:]:
-            r = np.maximum(r, _radius(h, lr, mu, method, parts))
+            r = np.maximum(r, _radius(h, lr, mu, family, parts))
         return np.broadcast_to(r, shape).copy() if np.shape(r) != shape else r
     lr_b = np.broadcast_to(lr, shape)
     mu_b = np.broadcast_to(mu, shape)
@@ -239,10 +246,10 @@ def _radius_map(points, lr, mu, method, shape):
     for i in range(0, shape[0], step):
         sl = slice(i, i + step)
         lr_s, mu_s = lr_b[sl], mu_b[sl]
-        parts = _heavyball_parts(mu_s) if method == "heavyball" else None
-        r = _radius(points[0], lr_s, mu_s, method, parts)
+        parts = _heavyball_parts(mu_s) if family == "heavyball" else None
+        r = _radius(points[0], lr_s, mu_s, family, parts)
         for h in points[1:]:
-            np.maximum(r, _radius(h, lr_s, mu_s, method, parts), out=r)
+            np.maximum(r, _radius(h, lr_s, mu_s, family, parts), out=r)
         out[sl] = r
     return out
 
@@ -250,8 +257,9 @@ def _radius_map(points, lr, mu, method, shape):
 # -------------------------------------------------------------------------------------------
 # public: matrices, roots, radius, stability, regimes
 # -------------------------------------------------------------------------------------------
+@renamed_keyword("method", "family")
 @_quiet
-def iteration_matrix(h, *, lr, momentum=0.0, method="heavyball"):
+def iteration_matrix(h, *, lr, momentum=0.0, family="heavyball"):
     r"""The 2×2 iteration matrix of one curvature, acting on the state ``(x_k, x_{k−1})``.
 
     .. math:: \begin{pmatrix}x_{k+1}\\ x_k\end{pmatrix} = M\begin{pmatrix}x_k\\ x_{k-1}\end{pmatrix},
@@ -268,7 +276,8 @@ def iteration_matrix(h, *, lr, momentum=0.0, method="heavyball"):
     ----------
     h, lr, momentum : array_like
         Curvature, learning rate ``γ ≥ 0`` and momentum ``μ``; broadcast elementwise.
-    method : {"heavyball", "nesterov", "gd"}
+    family : {"heavyball", "nesterov", "gd"}
+        The recurrence (:mod:`heavyball.recurrences`); ``method=`` is its deprecated spelling.
 
     Returns
     -------
@@ -281,8 +290,8 @@ def iteration_matrix(h, *, lr, momentum=0.0, method="heavyball"):
     array([[ 0.75, -0.25],
            [ 1.  ,  0.  ]])
     """
-    h, lr, momentum, method, shape = _elementwise_args(h, lr, momentum, method)
-    T, D, _ = _trace_det_disc(h, lr, momentum, method)
+    h, lr, momentum, family, shape = _elementwise_args(h, lr, momentum, family)
+    T, D, _ = _trace_det_disc(h, lr, momentum, family)
     M = np.zeros(shape + (2, 2))
     M[..., 0, 0] = T
     M[..., 0, 1] = -np.asarray(D)
@@ -290,8 +299,9 @@ def iteration_matrix(h, *, lr, momentum=0.0, method="heavyball"):
     return M
 
 
+@renamed_keyword("method", "family")
 @_quiet
-def characteristic_roots(h, *, lr, momentum=0.0, method="heavyball"):
+def characteristic_roots(h, *, lr, momentum=0.0, family="heavyball"):
     r"""Both roots of the characteristic polynomial ``z² − Tz + D`` of one curvature.
 
     Closed form, numerically stable (the "citardauq" form of the quadratic formula): for a
@@ -306,7 +316,8 @@ def characteristic_roots(h, *, lr, momentum=0.0, method="heavyball"):
     ----------
     h, lr, momentum : array_like
         Broadcast elementwise; ``lr ≥ 0``.
-    method : {"heavyball", "nesterov", "gd"}
+    family : {"heavyball", "nesterov", "gd"}
+        The recurrence (:mod:`heavyball.recurrences`); ``method=`` is its deprecated spelling.
 
     Returns
     -------
@@ -320,13 +331,13 @@ def characteristic_roots(h, *, lr, momentum=0.0, method="heavyball"):
     >>> rates.characteristic_roots(0.01, lr=400/121, momentum=81/121).round(6)   # Polyak, κ = 100
     array([0.818182+0.j, 0.818182+0.j])
     """
-    h, lr, momentum, method, shape = _elementwise_args(h, lr, momentum, method)
-    T, D, disc = _trace_det_disc(h, lr, momentum, method)
+    h, lr, momentum, family, shape = _elementwise_args(h, lr, momentum, family)
+    T, D, disc = _trace_det_disc(h, lr, momentum, family)
     T = np.broadcast_to(T, shape)
     D = np.broadcast_to(D, shape)
     disc = np.broadcast_to(disc, shape)
     z = np.empty(shape + (2,), dtype=np.complex128)
-    if method == "gd":
+    if family == "gd":
         z[..., 0] = T
         z[..., 1] = 0.0
         return z
@@ -340,8 +351,9 @@ def characteristic_roots(h, *, lr, momentum=0.0, method="heavyball"):
     return z
 
 
+@renamed_keyword("method", "family")
 @_quiet
-def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
+def spectral_radius(eigenvalues, *, lr, momentum=0.0, family="heavyball"):
     r"""The asymptotic rate: the largest root modulus over a spectrum of curvatures.
 
     .. math:: \rho(\gamma, \mu) = \max_{h \in \mathrm{spec}}\ \max\{|z| : z^2 - T(h)z + D(h) = 0\}
@@ -350,7 +362,7 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
     (``T² < 4D``), else ``½(|T| + √(T² − 4D))``.
 
     **Only the spectrum's smallest and largest elements are evaluated, and this is exact for
-    all three methods.** Proof: the per-curvature radius ``r`` is quasi-convex in ``h``, and a
+    all three families.** Proof: the per-curvature radius ``r`` is quasi-convex in ``h``, and a
     quasi-convex function on ``[h_min, h_max]`` attains its maximum at an endpoint, which
     belongs to the spectrum. Heavy ball and GD: ``D = μ`` does not depend on ``h`` and
     ``r = φ(|T|)`` with ``φ(t) = √μ`` for ``t < 2√μ`` and ``½(t + √(t² − 4μ))`` (increasing)
@@ -372,7 +384,8 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
         A curvature or a spectrum (any order; e.g. ``Quadratic.eigenvalues``).
     lr, momentum : array_like
         Broadcast with each other (not with ``eigenvalues``); ``lr ≥ 0``.
-    method : {"heavyball", "nesterov", "gd"}
+    family : {"heavyball", "nesterov", "gd"}
+        The recurrence (:mod:`heavyball.recurrences`); ``method=`` is its deprecated spelling.
 
     Returns
     -------
@@ -391,23 +404,24 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, method="heavyball"):
     Examples
     --------
     >>> from heavyball import rates
-    >>> rates.spectral_radius([0.01, 1.0], lr=2 / 1.01, method="gd")   # 99/101
+    >>> rates.spectral_radius([0.01, 1.0], lr=2 / 1.01, family="gd")   # 99/101
     0.9801980198019802
     >>> rates.spectral_radius([0.01, 0.5, 1.0], lr=[1.0, 3.0], momentum=0.5).round(4)
     array([0.9796, 1.    ])
     """
-    method = _check_method(method)
+    family = _check_family(family)
     h = _check_spectrum(eigenvalues)
     lr = _check_lr(lr)
-    momentum = _check_momentum(momentum, method)
+    momentum = check_momentum(momentum, family=family)
     shape = broadcast_shapes(lr=lr.shape, momentum=momentum.shape)
     lo, hi = float(h.min()), float(h.max())
     points = (lo,) if lo == hi else (lo, hi)
-    return _out(_radius_map(points, lr, momentum, method, shape))
+    return _out(_radius_map(points, lr, momentum, family, shape))
 
 
+@renamed_keyword("method", "family")
 @_quiet
-def is_stable(h, *, lr, momentum=0.0, method="heavyball"):
+def is_stable(h, *, lr, momentum=0.0, family="heavyball"):
     r"""Whether both roots of one curvature lie strictly inside the unit circle.
 
     Jury's (Schur–Cohn) criterion for ``z² − Tz + D``: ``|D| < 1`` and ``|T| < 1 + D`` —
@@ -418,7 +432,8 @@ def is_stable(h, *, lr, momentum=0.0, method="heavyball"):
     ----------
     h, lr, momentum : array_like
         Curvature, learning rate ``γ ≥ 0`` and momentum ``μ``; broadcast elementwise.
-    method : {"heavyball", "nesterov", "gd"}
+    family : {"heavyball", "nesterov", "gd"}
+        The recurrence (:mod:`heavyball.recurrences`); ``method=`` is its deprecated spelling.
 
     Returns
     -------
@@ -430,14 +445,15 @@ def is_stable(h, *, lr, momentum=0.0, method="heavyball"):
     >>> rates.is_stable([0.5, 4.0], lr=1.0, momentum=0.9)     # γh < 2(1 + μ) = 3.8
     array([ True, False])
     """
-    h, lr, momentum, method, shape = _elementwise_args(h, lr, momentum, method)
-    T, D, _ = _trace_det_disc(h, lr, momentum, method)
+    h, lr, momentum, family, shape = _elementwise_args(h, lr, momentum, family)
+    T, D, _ = _trace_det_disc(h, lr, momentum, family)
     stable = (np.abs(D) < 1.0) & (np.abs(T) < 1.0 + D)
     return _out(np.broadcast_to(stable, shape).copy())
 
 
+@renamed_keyword("method", "family")
 @_quiet
-def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
+def root_regime(h, *, lr, momentum=0.0, family="heavyball", rtol=REPEATED_RTOL):
     r"""``"complex"``, ``"real"`` or ``"repeated"``: the discrete damping regime per curvature.
 
     The discrete counterparts of under-, over- and critically damped. With ``Δ = T² − 4D``
@@ -451,7 +467,8 @@ def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
     ----------
     h, lr, momentum : array_like
         Curvature, learning rate ``γ ≥ 0`` and momentum ``μ``; broadcast elementwise.
-    method : {"heavyball", "nesterov", "gd"}
+    family : {"heavyball", "nesterov", "gd"}
+        The recurrence (:mod:`heavyball.recurrences`); ``method=`` is its deprecated spelling.
     rtol : float >= 0
         Relative tolerance of ``"repeated"`` (default :data:`REPEATED_RTOL`).
 
@@ -465,9 +482,9 @@ def root_regime(h, *, lr, momentum=0.0, method="heavyball", rtol=REPEATED_RTOL):
     >>> rates.root_regime([0.01, 0.2, 4.0], lr=1.0, momentum=rates.critical_momentum(0.01, 1.0))
     array(['repeated', 'complex', 'real'], dtype='<U8')
     """
-    h, lr, momentum, method, shape = _elementwise_args(h, lr, momentum, method)
+    h, lr, momentum, family, shape = _elementwise_args(h, lr, momentum, family)
     rtol = as_real("rtol", rtol, lower=0.0)
-    T, D, disc = _trace_det_disc(h, lr, momentum, method)
+    T, D, disc = _trace_det_disc(h, lr, momentum, family)
     repeated = np.isfinite(disc) & (np.abs(disc) <= rtol * (T * T + 4.0 * np.abs(D)))  # inf: real, far apart
     regime = np.where(repeated, "repeated", np.where(disc < 0, "complex", "real"))
     return _out(np.broadcast_to(regime, shape).copy())
@@ -488,12 +505,13 @@ class Tuned(NamedTuple):
     rate: float | np.ndarray
 
 
+@renamed_keyword("method", "tuning")
 @_quiet
-def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
+def optimal_parameters(h_min, h_max, tuning="heavyball") -> Tuned:
     r"""Closed-form tunings for a spectrum in ``[h_min, h_max]``, ``κ = h_max/h_min``.
 
     ================================  =========================  ===============================  =====================
-    ``method``                         ``lr``                      ``momentum``                      ``rate``
+    ``tuning``                         ``lr``                      ``momentum``                      ``rate``
     ================================  =========================  ===============================  =====================
     ``"gd"`` (optimal)                 ``2/(h_min + h_max)``       ``0``                             ``(κ−1)/(κ+1)``
     ``"heavyball"`` (Polyak 1964,      ``4/(√h_max + √h_min)²``    ``((√κ−1)/(√κ+1))²``              ``(√κ−1)/(√κ+1)``
@@ -509,7 +527,7 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     quadratics is ``1 − 1/√κ``: the roots are repeated at ``h_min`` and zero at ``h_max``).
     Polyak's and both Nesterov tunings place a repeated root at ``h_min`` (Polyak also at
     ``h_max``), where the error decays like ``k·ρᵏ``, not ``ρᵏ`` (see :func:`fit_rate`).
-    ``"nesterov"`` and ``"nesterov-quadratic"`` are run as ``method="nesterov"``
+    ``"nesterov"`` and ``"nesterov-quadratic"`` are run as ``family="nesterov"``
     (:data:`TUNINGS`).
 
     Parameters
@@ -517,7 +535,8 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     h_min, h_max : float or array_like
         ``0 < h_min ≤ h_max``, both in ``[1e-300, 1e50]`` (:data:`MIN_CURVATURE`,
         :data:`MAX_MAGNITUDE`: the tuned ``lr ≈ 1/h`` stays finite); broadcast with each other.
-    method : {"heavyball", "gd", "nesterov", "nesterov-quadratic"}
+    tuning : {"heavyball", "gd", "nesterov", "nesterov-quadratic"}
+        Which tuning (``method=`` is its deprecated spelling).
 
     Returns
     -------
@@ -532,7 +551,7 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
     >>> [round(x, 12) for x in (t.lr * 121, t.momentum * 121, t.rate * 11)]   # Polyak
     [400.0, 81.0, 9.0]
     """
-    method = as_choice("method", method, tuple(TUNINGS))
+    tuning = as_choice("tuning", tuning, tuple(TUNINGS))
     # h >= 1e-300: the tuned lr (about 1/h) stays finite
     h_min = as_real("h_min", h_min, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
     h_max = as_real("h_max", h_max, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
@@ -542,15 +561,15 @@ def optimal_parameters(h_min, h_max, method="heavyball") -> Tuned:
             f"`h_max` must be >= `h_min`, got h_max={describe(_out(h_max))} and h_min={describe(_out(h_min))}"
         )
     s_min, s_max = np.sqrt(h_min), np.sqrt(h_max)
-    if method == "gd":
+    if tuning == "gd":
         lr = 2.0 / (h_min + h_max)
         momentum = np.zeros_like(lr)
         rate = (h_max - h_min) / (h_max + h_min)
-    elif method == "heavyball":
+    elif tuning == "heavyball":
         lr = 4.0 / (s_max + s_min) ** 2
         rate = (s_max - s_min) / (s_max + s_min)
         momentum = rate * rate
-    elif method == "nesterov":
+    elif tuning == "nesterov":
         lr = 1.0 / h_max + 0.0 * h_min
         momentum = (s_max - s_min) / (s_max + s_min)
         rate = 1.0 - s_min / s_max
@@ -876,8 +895,9 @@ class RateComparison:
 
     Attributes
     ----------
-    method : str
-        The recurrence the optimiser follows on quadratics: "gd", "heavyball" or "nesterov".
+    family : str
+        The recurrence the optimiser follows on quadratics: "gd", "heavyball" or "nesterov"
+        (:func:`heavyball.recurrences.recurrence_of`). ``method`` is its deprecated name.
     lr, momentum : float or ndarray
         The effective ``γ`` and ``μ`` of that recurrence.
     eigenvalues : ndarray
@@ -902,7 +922,7 @@ class RateComparison:
     message : str
     """
 
-    method: str
+    family: str
     lr: object
     momentum: object
     eigenvalues: np.ndarray
@@ -917,56 +937,30 @@ class RateComparison:
     status: str
     message: str
 
-
-def _per_configuration(name: str, value) -> np.ndarray:
-    """A hyperparameter of ``iterate``'s batch convention, ``(*batch, 1)``, as ``(*batch)``."""
-    if callable(value):
-        raise ValueError(f"`method` must have a constant `{name}`: rates assume fixed hyperparameters, got a schedule")
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim == 0:
-        return arr
-    if arr.shape[-1] != 1:
-        raise ValueError(
-            f"`method` has a per-coordinate `{name}` of shape {arr.shape}: the modes then do not decouple; "
-            "rates need one value per configuration, shaped (*batch, 1)"
-        )
-    return arr[..., 0]
+    @property
+    def method(self) -> str:
+        """The deprecated name of :attr:`family`."""
+        warnings.warn("RateComparison.method is deprecated; use `family`", DeprecationWarning, stacklevel=2)
+        return self.family
 
 
-def _linear_recurrence(opt):
-    """``(method, lr, momentum, sign, shift)`` of a linear optimiser: ``h_eff = sign·h + shift``."""
-    name = type(opt).__name__
-    if name in ("HeavyBall", "NesterovLookahead"):
-        eta, mu, dt = (_per_configuration(a, getattr(opt, a)) for a in ("eta", "mu", "dt"))
-        return ("heavyball" if name == "HeavyBall" else "nesterov"), eta * dt, mu, 1.0, 0.0
-    if name == "SGD":
-        lr = _per_configuration("lr", opt.lr)
-        momentum = _per_configuration("momentum", opt.momentum)
-        dampening = _per_configuration("dampening", opt.dampening)
-        wd = np.asarray(opt.weight_decay, dtype=np.float64)
-        if wd.ndim != 0:
-            raise ValueError(
-                "`method` must have a scalar `weight_decay` for a rate comparison (it shifts the spectrum)"
-            )
-        sign = -1.0 if bool(opt.maximize) else 1.0
-        lr = lr * (1.0 - dampening)  # torch's first step is undamped: a transient only
-        if bool(opt.nesterov):
-            return "nesterov", lr, momentum, sign, float(wd)
-        if np.all(momentum == 0):
-            return "gd", lr, np.zeros_like(momentum), sign, float(wd)
-        return "heavyball", lr, momentum, sign, float(wd)
-    raise ValueError(
-        f"`method` must be a linear momentum method (SGD, HeavyBall, NesterovLookahead), got {describe(opt)}: "
-        "adaptive methods such as Adam have no fixed per-curvature recurrence"
-    )
-
-
-def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, multiplicity=None) -> RateComparison:
+@renamed_keyword("method", "optimizer")
+def predicted_vs_measured(
+    optimizer: Any,
+    q: Quadratic,
+    theta0: ArrayLike,
+    steps: int | None,
+    *,
+    floor: float = 1e-12,
+    skip: int | None = None,
+    multiplicity: int | None = None,
+) -> RateComparison:
     r"""Run a linear method on a quadratic and compare the fitted rate with the spectral radius.
 
-    The optimiser is mapped to its per-curvature recurrence (module notes): ``SGD`` →
-    "gd" (momentum 0), "heavyball", or "nesterov" (``nesterov=True``), with
-    ``lr·(1 − dampening)`` and curvatures ``±h + weight_decay`` (``−`` if ``maximize``);
+    The optimiser is mapped to its per-curvature recurrence
+    (:func:`heavyball.recurrences.recurrence_of`): ``SGD`` → "gd" (momentum 0),
+    "heavyball", or "nesterov" (``nesterov=True``), with ``lr·(1 − dampening)`` (``lr`` without
+    momentum) and curvatures ``±h + weight_decay`` (``−`` if ``maximize``);
     ``HeavyBall(eta, mu, dt)`` → "heavyball" and ``NesterovLookahead(eta, mu, dt)`` →
     "nesterov" with ``lr = eta·dt``. The predicted rate is :func:`spectral_radius` of the
     effective spectrum; the measured one is :func:`fit_rate` of ``‖θ_k − θ*‖``, with ``θ*``
@@ -974,8 +968,9 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
 
     Parameters
     ----------
-    method : SGD, HeavyBall or NesterovLookahead
-        Constant hyperparameters (scalars, or arrays broadcasting with ``theta0``'s batch).
+    optimizer : SGD, HeavyBall or NesterovLookahead
+        Constant hyperparameters (scalars, or arrays broadcasting with ``theta0``'s batch);
+        ``method=`` is the deprecated spelling of this keyword.
     q : Quadratic
     theta0 : array_like, shape (..., d)
     steps : int or None
@@ -999,22 +994,25 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
     >>> round(r.predicted, 6), r.exponent_error < 0.01, r.regime
     (0.979574, True, 'real')
     """
-    from .iterate import iterate  # lazy: rates imports only numpy at module level
-    from .problems import Quadratic
-
     if not isinstance(q, Quadratic):
         raise TypeError(f"`q` must be a Quadratic, got {describe(q)}")
-    kind, lr, momentum, sign, shift = _linear_recurrence(method)
-    h_eff = sign * q.eigenvalues + shift
-    predicted = spectral_radius(h_eff, lr=lr, momentum=momentum, method=kind)
+    rec = recurrences.recurrence_of(optimizer)
+    if np.ndim(rec.shift) != 0:
+        raise ValueError(
+            "`optimizer` must have a scalar `weight_decay` for a rate comparison (it shifts the spectrum), "
+            f"got shape {np.shape(rec.shift)}"
+        )
+    kind, lr, momentum, sign, shift = rec.family, rec.lr, rec.momentum, rec.sign, float(rec.shift)
+    h_eff = rec.curvature(q.eigenvalues)
+    predicted = spectral_radius(h_eff, lr=lr, momentum=momentum, family=kind)
     # the regime of the curvature(s) that set the rate: an endpoint whose radius ties with the
     # max (relative 1e-6: tunings balance both ends) and has a repeated root makes the error
     # ~ k·ρᵏ, which wins over a simple root of the same modulus
     regimes, ties = [], []
     for h in (float(h_eff.min()), float(h_eff.max())):
-        r_h = np.asarray(spectral_radius(h, lr=lr, momentum=momentum, method=kind))
+        r_h = np.asarray(spectral_radius(h, lr=lr, momentum=momentum, family=kind))
         ties.append(r_h >= np.asarray(predicted) * (1 - 1e-6))
-        regimes.append(np.asarray(root_regime(h, lr=lr, momentum=momentum, method=kind)))
+        regimes.append(np.asarray(root_regime(h, lr=lr, momentum=momentum, family=kind)))
     repeated = (ties[0] & (regimes[0] == "repeated")) | (ties[1] & (regimes[1] == "repeated"))
     regime = _out(np.where(repeated, "repeated", np.where(ties[0], regimes[0], regimes[1])))
     if multiplicity is None:
@@ -1024,16 +1022,16 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
         steps = int(min(1e6, np.ceil(1.3 * np.log(floor) / np.log(rho)) + 50)) if 0 < rho < 1 else 1000
     steps = as_int("steps", steps, minimum=3)
     if sign == 1.0 and shift == 0.0 and q.minimizer is not None:
-        tr = iterate(method, q, theta0, steps, record="loss")
+        tr = iterate(optimizer, q, theta0, steps, record="loss")
         dist = np.asarray(tr.distance, dtype=np.float64)
     else:  # the fixed point of the effective gradient sign·(Aθ − b) + λθ
         A_eff = sign * np.asarray(q.A) + shift * np.eye(q.dim)
         if np.min(np.abs(h_eff)) <= q.zero_tol:
             raise ValueError(
-                "`method` makes the effective Hessian singular: no fixed point to measure the error against"
+                "`optimizer` makes the effective Hessian singular: no fixed point to measure the error against"
             )
         theta_star = np.linalg.solve(A_eff, sign * np.asarray(q.b))
-        tr = iterate(method, q, theta0, steps, record="all")
+        tr = iterate(optimizer, q, theta0, steps, record="all")
         dist = np.linalg.norm(np.asarray(tr.theta, dtype=np.float64) - theta_star, axis=-1)
     status = np.asarray(tr.status)
     fit = fit_rate(dist, floor=floor, skip=skip, multiplicity=multiplicity)
@@ -1053,7 +1051,7 @@ def predicted_vs_measured(method, q, theta0, steps, *, floor=1e-12, skip=None, m
         status_word, success = "no-window", False
         message = "fewer than 3 usable errors: the run converged or stopped too soon to fit a rate"
     return RateComparison(
-        method=kind,
+        family=kind,
         lr=_out(lr),
         momentum=_out(momentum),
         eigenvalues=h_eff,

@@ -562,22 +562,22 @@ def test_closed_form_iterate(data, batch, which):
     if which == "valley" and kw["k"] <= 2000 and np.asarray(kw["theta0"]).dtype != np.float32:
         kind, lr, mom = _recurrence(kw["method"])
         if kind is not None and np.all(
-            rates.spectral_radius(problem.eigenvalues, lr=lr, momentum=mom, method=kind) < 1
+            rates.spectral_radius(problem.eigenvalues, lr=lr, momentum=mom, family=kind) < 1
         ):
             assert all_finite(out)
 
 
 def _recurrence(method):
-    """(rates method, lr, momentum) of a constant-hyperparameter linear method, else Nones."""
-    try:
-        from heavyball.rates import _linear_recurrence
+    """(recurrence family, lr, momentum) of a constant-hyperparameter linear method, else Nones."""
+    from heavyball.recurrences import recurrence_of
 
-        kind, lr, mom, sign, shift = _linear_recurrence(method)
+    try:
+        rec = recurrence_of(method)
     except (ValueError, TypeError):
         return None, None, None
-    if sign != 1.0 or shift != 0.0 or np.any(np.asarray(lr) > 1e50):
+    if rec.sign != 1.0 or rec.shift != 0.0 or np.any(np.asarray(rec.lr) > 1e50):
         return None, None, None
-    return kind, np.ravel(lr), np.ravel(mom)
+    return rec.family, np.ravel(rec.lr), np.ravel(rec.momentum)
 
 
 # -------------------------------------------------------------------------------------------

@@ -448,7 +448,7 @@ def test_kappa_1e12_polyak_rate_and_a_bounded_run():
     q = hb.Quadratic.valley(kappa=kappa, angle=0.4)
     # eigh recovers h_min = 1e-12 only to ~ε·h_max absolute (2e-4 relative): the oracle uses
     # the exact curvatures
-    tuned = rates.optimal_parameters(1.0 / kappa, 1.0, method="heavyball")
+    tuned = rates.optimal_parameters(1.0 / kappa, 1.0, tuning="heavyball")
     polyak = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)  # Polyak (1964): 1 − 2/(1e6 + 1)
     assert tuned.rate == pytest.approx(polyak, rel=1e-12)
     # on the repeated-root curve the radius is exact only to ~√ε (rates docstring): 1e-7 slack

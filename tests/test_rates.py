@@ -96,13 +96,13 @@ def test_roots_and_radius_match_companion_eigvals(h, gh, mu, method):
     scale = max(1.0, float(np.max(np.abs(ev))))
     # away from repeated roots: eigvals is accurate to ~ε·‖C‖/separation there
     assume(abs(ev[0] - ev[1]) > 1e-2 * scale)
-    z = rates.characteristic_roots(h, lr=lr, momentum=mu, method=method)
+    z = rates.characteristic_roots(h, lr=lr, momentum=mu, family=method)
     assert z.shape == (2,)
     for root in z:  # every root of ours is one of eigvals' (and they are distinct)
         assert np.min(np.abs(ev - root)) <= 1e-12 * scale
     assert abs(z[0] - z[1]) > 0
     assert abs(z[0]) >= abs(z[1])
-    rho = rates.spectral_radius(h, lr=lr, momentum=mu, method=method)
+    rho = rates.spectral_radius(h, lr=lr, momentum=mu, family=method)
     assert rho == pytest.approx(np.max(np.abs(ev)), abs=1e-12 * scale)
 
 
@@ -117,13 +117,13 @@ def test_roots_and_radius_match_eigvals_on_random_grid(rng):
         scale = np.maximum(1.0, np.abs(ev).max(-1))
         keep = np.abs(ev[:, 0] - ev[:, 1]) > 1e-2 * scale
         assert keep.mean() > 0.9
-        z = rates.characteristic_roots(h, lr=lr, momentum=m, method=method)
+        z = rates.characteristic_roots(h, lr=lr, momentum=m, family=method)
         assert z.shape == (n, 2)
         # match each of ours to the nearest eigenvalue
         err = np.abs(z[:, :, None] - ev[:, None, :]).min(-1).max(-1)
         assert np.all(err[keep] <= 1e-12 * scale[keep])
         # radius: a scalar spectrum per configuration, lr and momentum as arrays
-        rho = rates.spectral_radius(1.0, lr=lr * h, momentum=m, method=method)
+        rho = rates.spectral_radius(1.0, lr=lr * h, momentum=m, family=method)
         assert rho.shape == (n,)
         np.testing.assert_allclose(rho[keep], np.abs(ev).max(-1)[keep], rtol=0, atol=1e-12 * 6)
         # unstable settings are among them and give radii >= 1 (not errors)
@@ -160,7 +160,7 @@ def test_nesterov_repeated_root_curve(rng):
     lr = rng.uniform(0.1, 3.0, 1000)
     a = 4 * mu / (1 + mu) ** 2
     h = (1 - a) / lr
-    rho = rates.spectral_radius(1.0, lr=lr * h, momentum=mu, method="nesterov")
+    rho = rates.spectral_radius(1.0, lr=lr * h, momentum=mu, family="nesterov")
     expect = 2 * mu / (1 + mu)
     assert np.all(np.abs(rho - expect) <= 5e-8)  # √ε sensitivity, as on the heavy-ball curve
 
@@ -188,9 +188,9 @@ def test_radius_of_a_spectrum_is_attained_at_its_extremes(spectrum, lr, mu, meth
     if method == "gd":
         mu = 0.0
     spectrum = np.array(spectrum)
-    got = rates.spectral_radius(spectrum, lr=lr, momentum=mu, method=method)
+    got = rates.spectral_radius(spectrum, lr=lr, momentum=mu, family=method)
     # every element evaluated on its own: the max over the *full* spectrum
-    each = np.array([rates.spectral_radius(x, lr=lr, momentum=mu, method=method) for x in spectrum])
+    each = np.array([rates.spectral_radius(x, lr=lr, momentum=mu, family=method) for x in spectrum])
     assert got == each.max()
     # and against eigvals of every curvature's companion matrix; 1e-7 because an interior
     # element may sit on the repeated-root curve, where eigvals itself is only √ε-accurate
@@ -206,7 +206,7 @@ def test_nesterov_complex_modulus_varies_but_endpoints_still_win():
     ev = np.abs(companion_eigvals(h, lr, mu, "nesterov")).max(-1)
     assert np.ptp(ev[(h > 0.01) & (h < 0.9)]) > 0.1  # the modulus really varies
     for lo, hi in [(0, 4000), (100, 3000), (2000, 4000), (500, 900)]:
-        got = rates.spectral_radius(h[lo : hi + 1], lr=lr, momentum=mu, method="nesterov")
+        got = rates.spectral_radius(h[lo : hi + 1], lr=lr, momentum=mu, family="nesterov")
         assert got == pytest.approx(ev[lo : hi + 1].max(), abs=1e-7)
         assert got == pytest.approx(max(ev[lo], ev[hi]), abs=1e-7)
 
@@ -217,7 +217,7 @@ def test_radius_map_shapes_and_blocked_path(rng):
     lr = np.linspace(0.0, 4.0, 300)[:, None]
     mu = np.linspace(0.0, 1.0, 200)
     for method in ("heavyball", "nesterov"):
-        R = rates.spectral_radius(spectrum, lr=lr, momentum=mu, method=method)
+        R = rates.spectral_radius(spectrum, lr=lr, momentum=mu, family=method)
         assert R.shape == (300, 200)
         # subsample against eigvals of all 100 curvatures (the stacked-matrices baseline)
         i = rng.integers(0, 300, 400)
@@ -229,27 +229,27 @@ def test_radius_map_shapes_and_blocked_path(rng):
         np.testing.assert_allclose(R[i, j][keep], rad.max(-1)[keep], rtol=0, atol=1e-12 * 5)
         # the same map from full-shape arrays and from single points agrees exactly
         L, M = np.broadcast_arrays(lr, mu)
-        R2 = rates.spectral_radius(spectrum, lr=L.copy(), momentum=M.copy(), method=method)
+        R2 = rates.spectral_radius(spectrum, lr=L.copy(), momentum=M.copy(), family=method)
         np.testing.assert_array_equal(R, R2)
-        one = rates.spectral_radius(spectrum, lr=float(lr[7, 0]), momentum=float(mu[11]), method=method)
+        one = rates.spectral_radius(spectrum, lr=float(lr[7, 0]), momentum=float(mu[11]), family=method)
         assert one == R[7, 11]
-    assert rates.spectral_radius([0.1, 1.0], lr=lr, method="gd").shape == (300, 1)
+    assert rates.spectral_radius([0.1, 1.0], lr=lr, family="gd").shape == (300, 1)
     assert np.ndim(rates.spectral_radius([0.1, 1.0], lr=0.5, momentum=0.3)) == 0
 
 
 def test_unstable_and_degenerate_settings_give_rates_not_errors():
     spec = [0.01, 1.0]
     assert rates.spectral_radius(spec, lr=0.0, momentum=0.9) == 1.0  # lr = 0: nothing moves
-    assert rates.spectral_radius(spec, lr=0.0, method="gd") == 1.0
-    assert rates.spectral_radius(spec, lr=0.0, momentum=0.5, method="nesterov") == 1.0
+    assert rates.spectral_radius(spec, lr=0.0, family="gd") == 1.0
+    assert rates.spectral_radius(spec, lr=0.0, momentum=0.5, family="nesterov") == 1.0
     # γh_max = 5 > 2(1 + μ): diverges; radius from the real root of z² − (1+μ−5)z + μ
     mu = 0.5
     T = 1 + mu - 5.0
     expect = 0.5 * (abs(T) + np.sqrt(T * T - 4 * mu))
     assert rates.spectral_radius(spec, lr=5.0, momentum=mu) == pytest.approx(expect, rel=1e-14)
     assert rates.spectral_radius(spec, lr=1.0, momentum=1.2) >= 1.0  # |μ| > 1
-    assert rates.spectral_radius(spec, lr=2.5, method="gd") == pytest.approx(1.5, rel=1e-15)
-    assert rates.spectral_radius(spec, lr=3.0, momentum=0.5, method="nesterov") > 1.0
+    assert rates.spectral_radius(spec, lr=2.5, family="gd") == pytest.approx(1.5, rel=1e-15)
+    assert rates.spectral_radius(spec, lr=3.0, momentum=0.5, family="nesterov") > 1.0
 
 
 # ------------------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_is_stable_matches_eigvals_and_goh_condition(rng):
         m = np.zeros(n) if method == "gd" else mu
         rad = np.abs(companion_eigvals(h, lr, m, method)).max(-1)
         keep = np.abs(rad - 1) > 1e-6  # the boundary itself is a rounding question
-        got = rates.is_stable(h, lr=lr, momentum=m, method=method)
+        got = rates.is_stable(h, lr=lr, momentum=m, family=method)
         assert got.dtype == bool
         np.testing.assert_array_equal(got[keep], (rad < 1)[keep])
         assert 0.2 < got.mean() < 0.8
@@ -279,7 +279,7 @@ def test_root_regime_matches_exact_discriminant_sign(rng):
         h = 10 ** rng.uniform(-2, 1, 300)
         lr = rng.uniform(0, 4, 300) / h
         mu = rng.uniform(0, 1.2, 300)
-        got = rates.root_regime(h, lr=lr, momentum=mu, method=method)
+        got = rates.root_regime(h, lr=lr, momentum=mu, family=method)
         for i in range(300):
             s = exact_disc_sign(h[i], lr[i], mu[i], method)
             expect = {1: "real", -1: "complex", 0: "repeated"}[s]
@@ -287,8 +287,8 @@ def test_root_regime_matches_exact_discriminant_sign(rng):
             if abs(ev[0] - ev[1]) < 1e-4 * max(1.0, np.abs(ev).max()):
                 continue  # near-repeated: the tolerance decides, tested separately
             assert got[i] == expect
-    assert rates.root_regime(0.5, lr=1.0, method="gd") == "real"
-    assert rates.root_regime(1.0, lr=1.0, method="gd") == "repeated"  # roots 0, 0
+    assert rates.root_regime(0.5, lr=1.0, family="gd") == "real"
+    assert rates.root_regime(1.0, lr=1.0, family="gd") == "repeated"  # roots 0, 0
     assert rates.root_regime(0.25, lr=1.0, momentum=0.25) == "repeated"  # exact double root
     # rtol = 0 reads the sign of the computed discriminant only
     assert rates.root_regime(0.01, lr=1.0, momentum=0.81 + 1e-6, rtol=0.0) == "complex"
@@ -299,7 +299,7 @@ def test_iteration_matrix_steps_the_recurrence(rng):
     h, lr, mu = 0.7, 0.9, 0.6
     for method in METHODS:
         m = 0.0 if method == "gd" else mu
-        M = rates.iteration_matrix(h, lr=lr, momentum=m, method=method)
+        M = rates.iteration_matrix(h, lr=lr, momentum=m, family=method)
         assert M.shape == (2, 2)
         # step the scalar recurrence by hand
         x_prev, x = 0.3, -1.1
@@ -316,7 +316,7 @@ def test_iteration_matrix_steps_the_recurrence(rng):
         # and its eigenvalues are the characteristic roots
         np.testing.assert_allclose(
             np.sort_complex(np.linalg.eigvals(M)),
-            np.sort_complex(rates.characteristic_roots(h, lr=lr, momentum=m, method=method)),
+            np.sort_complex(rates.characteristic_roots(h, lr=lr, momentum=m, family=method)),
             atol=1e-14,
         )
     M = rates.iteration_matrix(rng.random((4, 1)), lr=rng.random(3), momentum=0.5)
@@ -349,7 +349,7 @@ def test_tuned_rate_is_the_spectral_radius(tuning, kappa):
     h_min, h_max = 0.3, 0.3 * kappa
     t = rates.optimal_parameters(h_min, h_max, tuning)
     spectrum = np.geomspace(h_min, h_max, 50)
-    rho = rates.spectral_radius(spectrum, lr=t.lr, momentum=t.momentum, method=rates.TUNINGS[tuning])
+    rho = rates.spectral_radius(spectrum, lr=t.lr, momentum=t.momentum, family=rates.TUNINGS[tuning])
     # GD has simple roots (1e-12); the momentum tunings put a repeated root at h_min, where
     # the radius of the rounded parameters is the closed form up to √ε (5e-8).
     tol = 1e-12 if tuning == "gd" else 5e-8
@@ -371,7 +371,7 @@ def test_brute_force_grid_does_not_beat_closed_forms():
     # GD: a 1-D grid; |1 − γh| is h_max-Lipschitz in γ, so the grid is within Δγ·h_max.
     t = rates.optimal_parameters(h_min, h_max, "gd")
     g = np.linspace(0.0, 4.0, 200_001)
-    R = rates.spectral_radius(spectrum, lr=g, method="gd")
+    R = rates.spectral_radius(spectrum, lr=g, family="gd")
     assert R.min() >= t.rate - 1e-15
     assert R.min() <= t.rate + (g[1] - g[0]) * h_max
     # heavy ball and Nesterov: 1001×1001 grids that do not contain the optimum.
@@ -379,7 +379,7 @@ def test_brute_force_grid_does_not_beat_closed_forms():
         t = rates.optimal_parameters(h_min, h_max, tuning)
         lr = np.linspace(0.0, 2.1 * t.lr, 1001)[:, None]
         mu = np.linspace(0.0, 1.0, 1001)
-        R = rates.spectral_radius(spectrum, lr=lr, momentum=mu, method=method)
+        R = rates.spectral_radius(spectrum, lr=lr, momentum=mu, family=method)
         # never better than the closed form beyond rounding (√ε at the repeated root) ...
         assert R.min() >= t.rate - 5e-8
         # ... and close to it: a cell of Δμ = 1e-3 moves √μ by ≈ Δμ/(2√μ) ≈ 6e-4, and the
@@ -555,19 +555,19 @@ def test_fit_rate_batched_and_edge_cases():
         (lambda: rates.optimal_parameters(0.0, 1.0), "h_min"),
         (lambda: rates.optimal_parameters(-1.0, 1.0), "h_min"),
         (lambda: rates.optimal_parameters(1.0, 0.5), "h_max"),
-        (lambda: rates.optimal_parameters(0.1, 1.0, "polyak"), "method"),
+        (lambda: rates.optimal_parameters(0.1, 1.0, "polyak"), "tuning"),
         (lambda: rates.spectral_radius([0.1, 1.0], lr=-0.1), "lr"),
-        (lambda: rates.spectral_radius([0.1, 1.0], lr=0.1, method="adam"), "method"),
-        (lambda: rates.spectral_radius([0.1, 1.0], lr=0.1, momentum=0.5, method="gd"), "momentum"),
+        (lambda: rates.spectral_radius([0.1, 1.0], lr=0.1, family="adam"), "family"),
+        (lambda: rates.spectral_radius([0.1, 1.0], lr=0.1, momentum=0.5, family="gd"), "momentum"),
         (lambda: rates.spectral_radius([[0.1, 1.0]], lr=0.1), "eigenvalues"),
         (lambda: rates.spectral_radius([], lr=0.1), "eigenvalues"),
         (lambda: rates.spectral_radius([0.1, np.nan], lr=0.1), "eigenvalues"),
         (lambda: rates.spectral_radius(1.0, lr=[0.1, 0.2], momentum=[0.1, 0.2, 0.3]), "lr"),
         (lambda: rates.characteristic_roots(1.0, lr=-1.0), "lr"),
-        (lambda: rates.characteristic_roots(1.0, lr=1.0, method="nesterov-quadratic"), "method"),
+        (lambda: rates.characteristic_roots(1.0, lr=1.0, family="nesterov-quadratic"), "family"),
         (lambda: rates.iteration_matrix(1.0, lr=-1.0), "lr"),
         (lambda: rates.is_stable(1.0, lr=-1.0), "lr"),
-        (lambda: rates.root_regime(1.0, lr=1.0, method="sgd"), "method"),
+        (lambda: rates.root_regime(1.0, lr=1.0, family="sgd"), "family"),
         (lambda: rates.critical_momentum(1.0, -1.0), "lr"),
         (lambda: rates.continuous_rate(0.0, 1.0, 1.0), "m"),
         (lambda: rates.continuous_rate(1.0, -1.0, 1.0), "c"),
@@ -618,7 +618,7 @@ def test_measured_rate_matches_spectral_radius(kappa, seed, method):
     q = hb.Quadratic.from_eigenvalues([1.0 / kappa, 1.0], rotation="random", seed=seed)
     params = NON_OPTIMAL[method]
     res = rates.predicted_vs_measured(_sgd(method, params), q, np.array([1.0, -2.0]), None)
-    assert res.method == method and res.success and res.status == "measured"
+    assert res.family == method and res.success and res.status == "measured"
     assert res.multiplicity == 1 and not np.any(np.asarray(res.regime) == "repeated")
     # the prediction, recomputed here from eigvals of the companion matrices of both curvatures
     for i, (lr, mu) in enumerate(params):
@@ -641,7 +641,7 @@ def test_measured_rate_physical_forms_dampening_and_weight_decay():
         (hb.NesterovLookahead(eta=0.25, mu=0.7, dt=2.0), "nesterov"),
     ):
         res = rates.predicted_vs_measured(opt, q, theta0, None)
-        assert res.method == kind and res.lr == pytest.approx(0.5, rel=1e-15)
+        assert res.family == kind and res.lr == pytest.approx(0.5, rel=1e-15)
         ev = companion_eigvals(q.eigenvalues, 0.5, float(opt.mu), kind)
         assert res.predicted == pytest.approx(np.abs(ev).max(), abs=1e-12)
         assert res.exponent_error <= 0.01
@@ -660,8 +660,73 @@ def test_measured_rate_of_an_unstable_setting_is_above_one():
     assert res.predicted == pytest.approx(0.5 * (abs(T) + np.sqrt(T * T - 2.0)), rel=1e-14)
     assert res.predicted > 1 and res.measured > 1
     assert res.exponent_error <= 0.01  # fitted on the growth before the run is cut off
-    with pytest.raises(ValueError, match="`method`"):
+    with pytest.raises(ValueError, match="`optimizer`"):
         rates.predicted_vs_measured(hb.Adam(lr=0.1), q, np.array([1.0, 1.0]), 10)
+
+
+def _torch_sgd_map(A, lr, momentum, weight_decay, maximize):
+    """The linear map of one torch SGD step on f = ½θᵀAθ, state (θ, buffer), written from
+    torch's rule: g = ±Aθ + λθ, b ← μb + g, θ ← θ − lr·b."""
+    d = len(A)
+    G = (-A if maximize else A) + weight_decay * np.eye(d)
+    new_b = np.hstack([G, momentum * np.eye(d)])
+    new_theta = np.hstack([np.eye(d), np.zeros((d, d))]) - lr * new_b
+    return np.vstack([new_theta, new_b])
+
+
+def test_measured_rate_with_maximize_and_weight_decay():
+    # ascending −f with weight decay 2 turns the curvatures h into 2 − h: a contraction
+    q = hb.Quadratic.from_eigenvalues([0.1, 0.5], rotation="random", seed=3)
+    opt = hb.SGD(lr=0.2, momentum=0.1, weight_decay=2.0, maximize=True)
+    res = rates.predicted_vs_measured(opt, q, np.array([1.0, -1.0]), None)
+    oracle = np.abs(np.linalg.eigvals(_torch_sgd_map(np.asarray(q.A), 0.2, 0.1, 2.0, True))).max()
+    assert res.status == "measured" and res.family == "heavyball"
+    assert res.predicted == pytest.approx(oracle, rel=1e-12)
+    assert res.predicted == pytest.approx(0.644949, abs=5e-7)  # the value quoted for this setting
+    assert res.measured == pytest.approx(0.644949, abs=5e-6)  # a fit over ~60 steps of a simple root
+    np.testing.assert_allclose(res.eigenvalues, 2.0 - q.eigenvalues, rtol=1e-15)
+
+
+def test_dampening_without_momentum_is_ignored_as_torch_does():
+    # torch keeps no buffer when momentum = 0, so dampening never acts: plain GD with the full lr
+    q = hb.Quadratic.from_eigenvalues([0.2, 1.0], rotation="random", seed=4)
+    res = rates.predicted_vs_measured(hb.SGD(lr=0.5, dampening=0.5), q, np.array([1.0, 2.0]), None)
+    oracle = np.abs(np.linalg.eigvals(np.eye(2) - 0.5 * np.asarray(q.A))).max()  # θ ← θ − lr·Aθ
+    assert res.family == "gd" and res.predicted == pytest.approx(oracle, rel=1e-14)
+    assert res.exponent_error <= 0.01
+
+
+def test_subclasses_of_the_optimisers_keep_their_recurrence():
+    class MySGD(hb.SGD):
+        pass
+
+    class MyBall(hb.HeavyBall):
+        pass
+
+    q = hb.Quadratic.from_eigenvalues([0.1, 1.0], rotation="random", seed=2)
+    for opt, plain in (
+        (MySGD(lr=0.5, momentum=0.5), hb.SGD(lr=0.5, momentum=0.5)),
+        (MyBall(eta=0.5, mu=0.5), hb.HeavyBall(eta=0.5, mu=0.5)),
+    ):
+        res = rates.predicted_vs_measured(opt, q, np.array([1.0, 1.0]), None)
+        ref = rates.predicted_vs_measured(plain, q, np.array([1.0, 1.0]), None)
+        assert res.family == "heavyball" and res.predicted == ref.predicted and res.measured == ref.measured
+
+
+def test_renamed_keywords_keep_working_with_a_deprecation_warning():
+    q = hb.Quadratic.from_eigenvalues([0.1, 1.0])
+    new = rates.spectral_radius([0.1, 1.0], lr=0.5, momentum=0.5, family="nesterov")
+    with pytest.warns(DeprecationWarning, match="`family`"):
+        old = rates.spectral_radius([0.1, 1.0], lr=0.5, momentum=0.5, method="nesterov")
+    assert old == new
+    with pytest.warns(DeprecationWarning, match="`tuning`"):
+        assert rates.optimal_parameters(0.1, 1.0, method="gd") == rates.optimal_parameters(0.1, 1.0, tuning="gd")
+    with pytest.warns(DeprecationWarning, match="`optimizer`"):
+        res = rates.predicted_vs_measured(method=hb.SGD(lr=0.5), q=q, theta0=[1.0, 1.0], steps=None)
+    with pytest.warns(DeprecationWarning, match="`family`"):
+        assert res.method == res.family == "gd"
+    with pytest.raises(TypeError, match="`family`"):
+        rates.is_stable(1.0, lr=0.5, family="gd", method="gd")
 
 
 @pytest.mark.parametrize("kappa", [10.0, 100.0, 1000.0])

@@ -325,7 +325,7 @@ def test_rates_module_matches_its_symbolic_twins(rng):
     h_min, h_max = rng.uniform(0.01, 1.0, 8), rng.uniform(1.0, 50.0, 8)
     for method, prefix in (("heavyball", "polyak"), ("gd", "gd"), ("nesterov", "nesterov")):
         for a, b in zip(h_min, h_max, strict=False):
-            tuned = rates.optimal_parameters(a, b, method=method)
+            tuned = rates.optimal_parameters(a, b, tuning=method)
             assert tuned.lr == pytest.approx(
                 float(symbolic.numeric("optimal_parameters", f"{prefix}_lr")(a, b)), rel=1e-12
             )
@@ -337,7 +337,7 @@ def test_rates_module_matches_its_symbolic_twins(rng):
                 assert tuned.momentum == pytest.approx(mom, rel=1e-12)
     h, lr, mu = rng.uniform(0.1, 3, 20), rng.uniform(0.01, 0.5, 20), rng.uniform(0.05, 0.95, 20)
     for method in ("heavyball", "nesterov"):
-        roots = np.asarray(rates.characteristic_roots(h, lr=lr, momentum=mu, method=method))
+        roots = np.asarray(rates.characteristic_roots(h, lr=lr, momentum=mu, family=method))
         trace = symbolic.numeric("characteristic_polynomials", f"{method}_trace")(h, lr, mu)
         det = symbolic.numeric("characteristic_polynomials", f"{method}_det")(h, lr, mu)
         np.testing.assert_allclose(roots.sum(axis=-1).real, trace, rtol=1e-12, atol=1e-14)

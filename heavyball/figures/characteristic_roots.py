@@ -38,7 +38,7 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     out = {"h": h}
     for m in METHODS:
         t = optimal_parameters(H_MIN, H_MAX, m)
-        z = characteristic_roots(h, lr=float(t.lr), momentum=float(t.momentum), method=m)
+        z = characteristic_roots(h, lr=float(t.lr), momentum=float(t.momentum), family=m)
         out[f"{m}_lr"], out[f"{m}_momentum"], out[f"{m}_rate"] = (np.asarray(float(x)) for x in t)
         out[f"{m}_real"], out[f"{m}_imag"] = np.real(z), np.imag(z)
     return out

@@ -56,10 +56,10 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     spectrum = np.array([H_MIN, H_MAX])
     out = {"lr": lr, "momentum": momentum, "h": spectrum}
     for method in ("heavyball", "nesterov"):
-        out[f"{method}_radius"] = np.asarray(spectral_radius(spectrum, lr=LR, momentum=MU, method=method))
+        out[f"{method}_radius"] = np.asarray(spectral_radius(spectrum, lr=LR, momentum=MU, family=method))
     for name, h in (("h_min", H_MIN), ("h_max", H_MAX)):
         out[f"heavyball_complex_{name}"] = (
-            np.asarray(root_regime(h, lr=LR, momentum=MU, method="heavyball")) == "complex"
+            np.asarray(root_regime(h, lr=LR, momentum=MU, family="heavyball")) == "complex"
         )
     for tuning in ("gd", "heavyball", "nesterov", "nesterov-quadratic"):
         t = optimal_parameters(H_MIN, H_MAX, tuning)

@@ -8,7 +8,7 @@ on quadratic valleys; sympy-checked derivations; and paper figures.
 The public API is flat: ``hb.Quadratic``, ``hb.SGD``, ``hb.iterate``, ``hb.simulate``, ...
 Submodules ``hb.rates`` and ``hb.symbolic`` are reached as attributes. Names are loaded on
 first use, so ``import heavyball`` stays fast and never imports sympy, matplotlib or
-scipy.integrate (see ``DESIGN.md``: the direction of imports).
+scipy.integrate (the modules that need them import them when called).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ _EXPORTS = {
     "SGDState": "optimizers",
     "AdamState": "optimizers",
     "HeavyBallState": "optimizers",
+    # outcomes
+    "Status": "status",
     # iterate
     "iterate": "iterate",
     "DiscreteTrajectory": "iterate",
@@ -71,6 +73,7 @@ _SUBMODULES = (
     "dynamics",
     "discretization",
     "rates",
+    "status",
     "symbolic",
     "plotting",
     "figures",
@@ -85,7 +88,7 @@ class _Package(types.ModuleType):
     loaded, by whoever imports it); this keeps the attribute the function, in every import
     order, without importing anything at ``import heavyball`` time."""
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         if name == "iterate" and isinstance(value, types.ModuleType):
             value = value.iterate
         super().__setattr__(name, value)
@@ -94,7 +97,7 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is not None:
         value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -105,7 +108,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'heavyball' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
@@ -140,3 +143,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
     from .iterate import DiscreteTrajectory, iterate
     from .optimizers import SGD, Adam, AdamState, AdamW, HeavyBall, HeavyBallState, NesterovLookahead, SGDState
     from .problems import Objective, Problem, Quadratic, Rosenbrock
+    from .status import Status

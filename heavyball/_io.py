@@ -12,7 +12,9 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 __all__ = ["atomic_path", "sigint_between_writes", "write_bytes", "write_text"]
 
@@ -29,7 +31,7 @@ class _Interrupts:
 INTERRUPTS = _Interrupts()
 
 
-def _on_sigint(signum, frame):
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
     INTERRUPTS.seen = True
     if INTERRUPTS.depth:
         INTERRUPTS.pending = True
@@ -38,7 +40,7 @@ def _on_sigint(signum, frame):
 
 
 @contextlib.contextmanager
-def sigint_between_writes():
+def sigint_between_writes() -> Iterator[_Interrupts]:
     """Let Ctrl-C interrupt the body, but never in the middle of an atomic write.
 
     Python raises ``KeyboardInterrupt`` between any two bytecodes, including inside
@@ -63,7 +65,7 @@ def sigint_between_writes():
 
 
 @contextlib.contextmanager
-def atomic_path(path, *, mode: int = 0o644):
+def atomic_path(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     The temporary file lives in the same directory (so ``os.replace`` is atomic), is
@@ -99,7 +101,7 @@ def atomic_path(path, *, mode: int = 0o644):
         raise KeyboardInterrupt
 
 
-def write_bytes(path, data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (flushed and fsynced before the move)."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -109,6 +111,6 @@ def write_bytes(path, data: bytes) -> Path:
     return Path(path)
 
 
-def write_text(path, text: str) -> Path:
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8, ``\\n`` newlines) to ``path`` atomically."""
     return write_bytes(path, text.encode("utf-8"))

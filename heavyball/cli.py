@@ -412,6 +412,7 @@ def _cmd_compare(args) -> int:
     from .discretization import compare
     from .dynamics import HeavyBallODE, damping_regime
     from .problems import Quadratic
+    from .status import Status
 
     q = Quadratic.valley(kappa=args.kappa)
     theta0 = np.array([1.0, 1.0])
@@ -429,12 +430,10 @@ def _cmd_compare(args) -> int:
         value = getattr(cmp, attr, None)
         if value is not None:
             print(f"{label:<12} {float(np.max(value)):.6e}")
-    status = getattr(cmp, "status", None)
-    message = getattr(cmp, "message", None)
-    if status is not None:
-        print(f"status       {status}" + (f": {_one_line(message)}" if message else ""))
-    if getattr(cmp, "success", True) is False:
-        raise _Failure(f"the discrete run did not track the ODE: {_one_line(message or status)}")
+    status, message = Status(cmp.status), cmp.message
+    print(f"status       {status}" + (f": {_one_line(message)}" if message else ""))
+    if not status.success:
+        raise _Failure(f"the discrete run did not track the ODE: {_one_line(message or status.message)}")
     return EXIT_OK
 
 

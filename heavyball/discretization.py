@@ -50,12 +50,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
+from ._validation import (
+    as_bool,
+    as_choice,
+    as_float_array,
+    as_int,
+    as_real,
+    broadcast_shapes,
+    check_momentum,
+    check_theta,
+    describe,
+)
 from .dynamics import METHODS as SOLVERS
 from .dynamics import GradientFlowODE, HeavyBallODE, NesterovODE, _check_problem, _point, exact, simulate
 from .iterate import MEMORY_BUDGET, iterate
 from .optimizers import SGD, HeavyBall
 from .problems import Quadratic
+from .status import Status
 
 __all__ = [
     "SCHEMES",
@@ -273,9 +284,9 @@ class Comparison:
         The scheme or method that produced the iterates.
     steps : int
     success : bool
-        ``True`` when both trajectories were computed to the end and the iterates stayed
-        finite.
-    status : str
+        ``status.success``: ``True`` when both trajectories were computed to the end and the
+        iterates stayed finite.
+    status : Status
         ``"completed"``, ``"diverged"`` (the iterates blew up: ``dt`` is beyond the
         scheme's stability limit) or ``"failed"`` (the ODE solver failed).
     message : str
@@ -296,10 +307,11 @@ class Comparison:
     scheme: str
     steps: int
     success: bool
-    status: str
+    status: Status
     message: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))  # a word becomes its Status
         for field in ("t", "theta_discrete", "theta_continuous", "error", "energy_discrete", "energy_continuous"):
             value = np.array(getattr(self, field))
             value.flags.writeable = False
@@ -308,7 +320,7 @@ class Comparison:
     def __repr__(self) -> str:
         return (
             f"Comparison(scheme={self.scheme!r}, dt={self.dt:g}, steps={self.steps}, "
-            f"max_error={self.max_error:.3g}, final_error={self.final_error:.3g}, status={self.status!r})"
+            f"max_error={self.max_error:.3g}, final_error={self.final_error:.3g}, status={str(self.status)!r})"
         )
 
 
@@ -381,23 +393,23 @@ def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hi
         theta_c, energy_c = np.full_like(theta_d, np.nan), np.full(len(t), np.nan)
     error = _errors(theta_d, theta_c)
     if not sol.success or not complete:
-        status, success = "failed", False
+        status = Status.FAILED
         message = f"the continuous solution could not be computed on [0, {t[-1]:g}]: {sol.message}"
     elif diverged_at is not None:
-        status, success = "diverged", False
+        status = Status.DIVERGED
         message = (
             f"the discrete iterates diverged at step {diverged_at} (t = {diverged_at * dt:g}): "
             f"{what} is unstable{hint}; the error is inf from there on"
         )
     elif radius is not None and radius > 1.0 + 1e-9:
         # unstable although the iterates have not yet passed the divergence bound by t_final
-        status, success = "diverged", False
+        status = Status.DIVERGED
         message = (
             f"{what} is unstable: its spectral radius on this quadratic is {radius:.4g} > 1, so the "
             f"iterates grow like {radius:.4g}^k (max error {float(np.max(error)):.3g} by t = {t[-1]:g}){hint}"
         )
     else:
-        status, success = "completed", True
+        status = Status.COMPLETED
         message = (
             f"compared {steps} steps of dt = {dt:g} on [0, {t[-1]:g}]: "
             f"max error {float(np.max(error)):.3g}, final error {float(error[-1]):.3g}"
@@ -416,7 +428,7 @@ def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hi
         dt=float(dt),
         scheme=scheme,
         steps=int(steps),
-        success=success,
+        success=status.success,
         status=status,
         message=message,
     )
@@ -478,7 +490,7 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     >>> import heavyball as hb
     >>> q = hb.Quadratic([[4.0]])
     >>> cmp = hb.compare(hb.HeavyBallODE(m=1.0, c=0.5), q, [1.0], dt=0.01, t_final=10.0)
-    >>> cmp.status, round(cmp.max_error, 4)
+    >>> str(cmp.status), round(cmp.max_error, 4)
     ('completed', 0.0098)
     """
     if not isinstance(ode, HeavyBallODE):
@@ -671,10 +683,6 @@ def convergence_order(ode, problem, theta0, t_final, dts, *, scheme="semi-implic
 # --------------------------------------------------------------------------------------
 # the fixed-momentum scaling limit (Kovachki & Stuart 2021)
 # --------------------------------------------------------------------------------------
-def _check_momentum(momentum) -> float:
-    return as_real("momentum", momentum, lower=0.0, upper=1.0, upper_inclusive=False)
-
-
 def modified_coefficient(momentum, *, method="heavyball"):
     r"""The coefficient ``C(μ)`` of the modified equation of a fixed-momentum method.
 
@@ -753,7 +761,7 @@ def gradient_flow_limit(momentum, *, method="heavyball"):
     10.000000000000002
     """
     as_choice("method", method, METHODS)
-    mu = _check_momentum(momentum)
+    mu = check_momentum(momentum, limit=True)
     return GradientFlowODE(scale=1.0 / (1.0 - mu))
 
 
@@ -788,7 +796,7 @@ def modified_equation(momentum, lr, *, method="heavyball"):
     (10.0, 0.95)
     """
     method = as_choice("method", method, METHODS)
-    mu = _check_momentum(momentum)
+    mu = check_momentum(momentum, limit=True)
     lr = as_real("lr", lr, lower=0.0, lower_inclusive=False)
     return GradientFlowODE(scale=1.0 / (1.0 - mu), correction=lr * modified_coefficient(mu, method=method))
 
@@ -830,7 +838,7 @@ def slow_manifold_shift(problem, theta0, *, lr, momentum, method="heavyball") ->
     """
     d = _check_problem(problem)
     method = as_choice("method", method, METHODS)
-    mu = _check_momentum(momentum)
+    mu = check_momentum(momentum, limit=True)
     lr = as_real("lr", lr, lower=0.0, lower_inclusive=False)
     theta0 = np.asarray(check_theta("theta0", theta0, d, finite=True), dtype=np.float64)
     power = 1 if method == "heavyball" else 2
@@ -888,7 +896,7 @@ def compare_momentum(ode, problem, theta0, *, lr, momentum, t_final, nesterov=Fa
     nesterov = as_bool("nesterov", nesterov)
     initial = as_choice("initial", initial, ("auto", "same", "slow-manifold"))
     method = as_choice("method", method, SOLVERS)
-    mu = _check_momentum(momentum)
+    mu = check_momentum(momentum, limit=True)
     lr = as_real("lr", lr, lower=0.0, lower_inclusive=False)
     theta0 = _point("theta0", theta0, d)
     kind = "nesterov" if nesterov else "heavyball"

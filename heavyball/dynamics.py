@@ -66,6 +66,7 @@ import numpy as np
 
 from ._validation import as_bool, as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .problems import Quadratic
+from .status import SIMULATE_STATUSES, Status
 
 __all__ = [
     "METHODS",
@@ -87,7 +88,7 @@ EXPLICIT_METHODS = ("RK45", "RK23", "DOP853")
 #: implicit (or stiffness-switching) methods that use the Jacobian
 IMPLICIT_METHODS = ("Radau", "BDF", "LSODA")
 #: the values of :attr:`ContinuousTrajectory.status`
-STATUSES = ("success", "event", "failed", "diverged")
+STATUSES = tuple(s.value for s in SIMULATE_STATUSES)
 #: relative tolerance of :func:`damping_regime` for "critical": ``|c² − 4mh| <= rtol·(c² + 4m|h|)``
 CRITICAL_RTOL = 1e-12
 #: an explicit method that spends more right-hand-side evaluations than this is checked for stiffness
@@ -379,7 +380,7 @@ class HighResolutionODE:
     >>> ode = hb.HighResolutionODE(s=0.01, h_min=0.1, kind="nesterov")
     >>> sol = hb.simulate(ode, hb.Quadratic.valley(kappa=10), [1.0, 1.0], (0.0, 5.0))
     >>> sol.status
-    'success'
+    <Status.SUCCESS: 'success'>
     """
 
     s: float
@@ -529,8 +530,8 @@ class ContinuousTrajectory:
         :class:`NesterovODE` and :class:`HighResolutionODE`, ``f(θ)`` for
         :class:`GradientFlowODE`.
     success : bool
-        ``True`` for status ``"success"`` and ``"event"``.
-    status : str
+        ``status.success``: ``True`` for ``"success"`` and ``"event"``.
+    status : Status
         ``"success"`` — reached the end of ``t_span`` (or: closed form); ``"event"`` —
         stopped by a terminal event (``gtol``, ``xtol`` or a user event); ``"diverged"`` —
         the state's norm exceeded ``max_norm`` or overflowed (an outcome, ``success=False``,
@@ -555,21 +556,25 @@ class ContinuousTrajectory:
     v: np.ndarray
     energy: np.ndarray
     success: bool
-    status: str
+    status: Status
     message: str
     nfev: int = 0
     sol: Any = None
     t_events: dict = field(default_factory=dict)
     method: str = "exact"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))  # a word becomes its Status
+
     @property
     def dim(self) -> int:
+        """The dimension ``d`` of ``θ``."""
         return self.theta.shape[-1]
 
     def __repr__(self) -> str:
         span = f"[{self.t[0]:.4g}, {self.t[-1]:.4g}]" if self.t.size else "[]"
         return (f"ContinuousTrajectory(n={self.t.size}, d={self.dim}, t={span}, method={self.method!r}, "
-                f"status={self.status!r}, nfev={self.nfev})")  # fmt: skip
+                f"status={str(self.status)!r}, nfev={self.nfev})")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -755,7 +760,7 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     >>> bool(np.max(np.abs(sol.theta - ref.theta)) < 1e-8)
     True
     >>> hb.simulate(ode, q, [1.0, 1.0], (0.0, 1e3), gtol=1e-6).status
-    'event'
+    <Status.EVENT: 'event'>
     """
     _check_ode(ode)
     d = _check_problem(problem)
@@ -829,7 +834,7 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
         all_events.append(_terminal(lambda t, y: np.linalg.norm(y) - max_norm, direction=1.0))
         names.append("max_norm")
 
-    def result(ts, Y, *, success, status, message, nfev, sol=None, t_events=None):
+    def result(ts, Y, *, status, message, nfev, sol=None, t_events=None):
         with np.errstate(over="ignore", invalid="ignore"):
             theta = Y[:, :d]
             v = (
@@ -838,8 +843,8 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
                 else np.asarray(ode.flow(problem, theta), dtype=np.float64).reshape(theta.shape)
             )
             energy = np.asarray(ode.energy(problem, theta, v), dtype=np.float64).reshape(ts.shape)
-        return ContinuousTrajectory(t=ts, theta=theta, v=v, energy=energy, success=success, status=status, message=message,
-                                    nfev=int(nfev), sol=sol, t_events=t_events or {}, method=method)  # fmt: skip
+        return ContinuousTrajectory(t=ts, theta=theta, v=v, energy=energy, success=status.success, status=status,
+                                    message=message, nfev=int(nfev), sol=sol, t_events=t_events or {}, method=method)  # fmt: skip
 
     # -- already converged at the start -------------------------------------------------------
     start_met = []
@@ -854,7 +859,7 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
             Y = np.concatenate([theta0, vstart])[None, :]
         else:
             Y = theta0[None, :]
-        return result(np.array([t_lo]), Y, success=True, status="event", nfev=0,
+        return result(np.array([t_lo]), Y, status=Status.EVENT, nfev=0,
                       message=f"the stopping criterion already holds at the start ({'; '.join(start_met)})")  # fmt: skip
 
     from scipy.integrate import solve_ivp  # imported here: `import heavyball` stays light
@@ -906,26 +911,26 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     Y = np.asarray(sol.y, dtype=np.float64).reshape(n_state, ts.size).T  # (2, 0) when t_eval selects nothing
     message = str(sol.message)
     if sol.status == -1:
-        status, success = "failed", False
+        status = Status.FAILED
     elif sol.status == 1:
         fired = [n for n, te in t_events.items() if te.size and getattr(all_events[names.index(n)], "terminal", False)]
         if "max_norm" in fired:
-            status, success = "diverged", False
+            status = Status.DIVERGED
             message = (
                 f"the state's norm exceeded max_norm = {max_norm:g} at t = {t_events['max_norm'][0]:.6g} (blow-up)"
             )
         else:  # solve_ivp stops only for terminal events: `fired` names the one that stopped it
-            status, success = "event", True
+            status = Status.EVENT
             name = fired[0] if fired else "a terminal event"
             t_stop = float(t_events[name][-1]) if fired else float(ts[-1])
             what = {"gtol": f" (‖∇f‖ < gtol = {gtol})", "xtol": f" (‖θ − θ*‖ < xtol = {xtol})"}.get(name, "")
             message = f"stopped by the `{name}` event{what} at t = {t_stop:.6g}"
     elif not np.all(np.isfinite(Y)):
-        status, success = "diverged", False
+        status = Status.DIVERGED
         message = "the solution overflowed float64 (blow-up)"
     else:
-        status, success = "success", True
-    if method in EXPLICIT_METHODS and (status == "failed" or sol.nfev > STIFF_NFEV):
+        status = Status.SUCCESS
+    if method in EXPLICIT_METHODS and (status is Status.FAILED or sol.nfev > STIFF_NFEV):
         hint = _stiffness_note(ode, problem, t_start, y0, t_hi)
         if hint:
             notes.append(hint)
@@ -940,9 +945,9 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
             ts = np.concatenate([prefix_t, ts])
             Y = np.concatenate([np.concatenate([p_theta, p_v], axis=1), Y], axis=0)
 
-    if status == "failed" and throw:
+    if status is Status.FAILED and throw:
         raise RuntimeError(f"simulate: the integration failed ({method}): {message}")
-    return result(ts, Y, success=success, status=status, message=message, nfev=sol.nfev,
+    return result(ts, Y, status=status, message=message, nfev=sol.nfev,
                   sol=sol.sol if dense_output else None, t_events=t_events)  # fmt: skip
 
 
@@ -1275,8 +1280,8 @@ def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
     >>> import numpy as np, heavyball as hb
     >>> q = hb.Quadratic.valley(kappa=100)
     >>> sol = hb.exact(hb.HeavyBallODE(m=1.0, c=0.2), q, [1.0, 1.0], np.linspace(0, 50, 6))
-    >>> sol.theta.shape, sol.status
-    ((6, 2), 'success')
+    >>> sol.theta.shape, sol.status == "success"
+    ((6, 2), True)
     >>> bool(np.all(np.diff(sol.energy) <= 0))        # friction dissipates E = ½m‖v‖² + f
     True
     """
@@ -1326,13 +1331,13 @@ def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
             energy += (0.5 * ode.m) * _sum_modes(U)
     finite = bool(np.isfinite(theta).all() and np.isfinite(v).all())
     if finite:
-        success, status, message = True, "success", "closed-form solution in the eigenbasis of A"
+        status, message = Status.SUCCESS, "closed-form solution in the eigenbasis of A"
     else:
         bad = np.flatnonzero(~np.all(np.isfinite(theta) & np.isfinite(v), axis=1))
-        success, status = False, "diverged"
+        status = Status.DIVERGED
         message = f"a growing mode overflows float64 from t = {t[bad[0]]:.6g} on (h < 0 or c < 0)"
-    return ContinuousTrajectory(t=t, theta=theta, v=v, energy=energy, success=success, status=status, message=message,
-                                nfev=0, sol=None, t_events={}, method="exact")  # fmt: skip
+    return ContinuousTrajectory(t=t, theta=theta, v=v, energy=energy, success=status.success, status=status,
+                                message=message, nfev=0, sol=None, t_events={}, method="exact")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from heavyball import symbolic
 from heavyball._io import write_text
+from heavyball.symbolic.claims import EXACT_METHODS
 
 
 def main(argv=None) -> int:
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
         report = d.check(seed=args.seed, n=args.points, strict=False)
         methods = sorted(
             {c.method for c in report.claims},
-            key=lambda m: [n for n, _ in symbolic._EXACT_METHODS].index(m) if m != "none" else 99,
+            key=lambda m: [n for n, _ in EXACT_METHODS].index(m) if m != "none" else 99,
         )
         worst = max((c.max_rel_error for c in report.claims), default=0.0)
         status = "" if report.success else " (FAILED: " + ", ".join(report.failed) + ")"

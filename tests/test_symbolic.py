@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import importlib
 import importlib.util
+import pkgutil
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,33 +19,30 @@ import pytest
 import sympy as sp
 
 from heavyball import symbolic
-from heavyball.symbolic import DERIVATIONS, DerivationError
+from heavyball.symbolic import DERIVATIONS, DerivationError, latex
 
 ROOT = Path(__file__).resolve().parents[1]
 
-NAMES = [
-    "discretization",
-    "consistency",
-    "momentum_sum",
-    "dampening",
-    "weight_decay",
-    "sgd_equals_heavyball",
-    "nesterov_equivalence",
-    "characteristic_polynomials",
-    "optimal_parameters",
-    "continuous_regimes",
-    "energy_dissipation",
-    "adam_bias_correction",
-    "modified_equation",
-]
+NAMES = list(DERIVATIONS)  # the registry, built from the modules of heavyball/symbolic/derivations/
 EXACT_METHODS = {"identical", "cancel", "expand", "expand+cancel", "simplify"}
+DERIVATION_DIR = ROOT / "heavyball" / "symbolic" / "derivations"
 
 
 # --------------------------------------------------------------------------------------
 # the registry and the checks
 # --------------------------------------------------------------------------------------
-def test_registry_has_all_thirteen_in_order():
-    assert list(DERIVATIONS) == NAMES
+def test_registry_is_built_from_the_modules_in_catalogue_order():
+    """One derivation per module file (none forgotten, none extra), ordered by ``ORDER``; each
+    is ``heavyball.symbolic.NAME`` and carries its module's name."""
+    files = sorted(p.stem for p in DERIVATION_DIR.glob("*.py") if not p.stem.startswith("_"))
+    assert sorted(DERIVATIONS) == files and len(files) >= 13
+    modules = [importlib.import_module(f"heavyball.symbolic.derivations.{name}") for name in DERIVATIONS]
+    orders = [(m.ORDER, name) for m, name in zip(modules, DERIVATIONS, strict=True)]
+    assert orders == sorted(orders)
+    assert list(DERIVATIONS)[:3] == ["discretization", "consistency", "momentum_sum"]
+    for name, module in zip(DERIVATIONS, modules, strict=True):
+        assert getattr(symbolic, name) is getattr(module, name) and name in symbolic.__all__
+        assert DERIVATIONS[name]().name == name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -196,7 +195,7 @@ def test_latex_block_is_well_formed(name):
     assert block.isascii()
     for key, value in d.result.items():
         assert sp.latex(value)  # sympy can print every result
-        assert symbolic._latex(value) in block and key.replace("_", r"\_") in block
+        assert latex.tex_expr(value) in block and key.replace("_", r"\_") in block
 
 
 def test_latex_text_has_no_untranslated_characters():
@@ -204,8 +203,8 @@ def test_latex_text_has_no_untranslated_characters():
         d = factory()
         for text in (d.title, *d.findings, *d.assumptions, *(label for label, _ in d.steps)):
             # unknown non-ASCII characters would be printed as "?"
-            assert symbolic._tex_text(text).count("?") == text.count("?"), text
-            assert symbolic._tex_text(text, math=False).count("?") == text.count("?"), text
+            assert latex.tex_text(text).count("?") == text.count("?"), text
+            assert latex.tex_text(text, math=False).count("?") == text.count("?"), text
 
 
 def test_latex_document_compiles_if_tex_is_installed(tmp_path):
@@ -438,13 +437,21 @@ def test_derived_c_matches_slow_root_numerically():
 # documentation
 # --------------------------------------------------------------------------------------
 def test_docstring_examples_run():
+    attempted = 0
+    for info in pkgutil.walk_packages(symbolic.__path__, prefix="heavyball.symbolic."):
+        module = importlib.import_module(info.name)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, info.name
+        attempted += result.attempted
     result = doctest.testmod(symbolic, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 10 and result.failed == 0
+    assert result.failed == 0
+    assert attempted + result.attempted > 10
 
 
 def test_only_symbolic_imports_sympy_at_module_level():
+    package = ROOT / "heavyball" / "symbolic"
     for path in (ROOT / "heavyball").rglob("*.py"):
-        if path.name == "symbolic.py":
+        if package in path.parents:
             continue
         top = [line for line in path.read_text().splitlines() if line.startswith(("import sympy", "from sympy"))]
         assert not top, f"{path} imports sympy at module level"

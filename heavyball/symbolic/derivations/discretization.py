@@ -1,0 +1,168 @@
+"""The derivation ``discretization`` (see :func:`discretization`)."""
+
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+
+from ..algebra import assumption_texts, box_of, given, pos, real
+from ..claims import Derivation, claim
+from ..rules import semi_implicit_euler, torch_sgd_step
+
+#: position in the catalogue of derivations
+ORDER = 10
+
+
+@functools.cache
+def discretization(*, m=None, c=None, dt=None) -> Derivation:
+    r"""Semi-implicit Euler on the heavy-ball ODE, its two position forms, and the map to SGD.
+
+    From ``m·v' = −∇f − c·v``, ``θ' = v`` with step Δt (velocity first, then position):
+    ``v_{k+1} = μ v_k − η ∇f(θ_k)``, ``θ_{k+1} = θ_k + Δt·v_{k+1}`` with ``μ = 1 − cΔt/m``,
+    ``η = Δt/m`` (velocity form). With the displacement ``p = Δt·v`` the position update is
+    ``θ_{k+1} = θ_k + p_{k+1}`` and the gradient coefficient is ``Δt²/m``; that is
+    ``torch.optim.SGD(lr=Δt²/m, momentum=1 − cΔt/m)`` with ``b = −p/lr``. Inverse maps
+    ``m = Δt/η, c = (1−μ)/η`` (velocity) and ``m = Δt²/γ, c = (1−μ)Δt/γ`` (torch).
+
+    Examples
+    --------
+    >>> d = discretization()
+    >>> d.result["lr"], d.result["m_from_velocity"]
+    (dt**2/m, dt/eta)
+    """
+    m, c, dt = given(m, "m", positive=True), given(c, "c", positive=True), given(dt, "dt", positive=True)
+    theta, v, g, p, b = (real(n) for n in ("theta_k", "v_k", "g_k", "p_k", "b_k"))
+    mu_s, eta_s, lr = pos("mu"), pos("eta"), pos("lr")
+    M, C = sp.symbols("M C")  # unknown mass and friction when inverting
+
+    theta1, v1 = semi_implicit_euler(theta, v, g, m=m, c=c, dt=dt)
+    v1e = sp.expand(v1)
+    mu = sp.expand(v1e.coeff(v))
+    eta = sp.factor(-v1e.coeff(g))
+    # displacement form p = Δt·v
+    p1 = sp.expand(dt * v1.subs(v, p / dt))
+    mu_p, eta_p = sp.expand(p1.coeff(p)), sp.factor(-p1.coeff(g))
+    # torch: b ← μb + g, θ ← θ − γb, read as a displacement p = −γb
+    theta_t, _ = torch_sgd_step(theta, b, g, lr=lr, momentum=mu_s)
+    p_torch = sp.expand((theta_t - theta).subs(b, -p / lr))
+    lr_map = sp.solve(sp.Eq(p_torch.coeff(g), p1.coeff(g)), lr)[0]
+    momentum_map = sp.expand(sp.solve(sp.Eq(p_torch.coeff(p), mu_p), mu_s)[0])
+    # inverse maps
+    to_mc = {m: M, c: C}
+    inv_v = sp.solve([sp.Eq(mu_s, mu.subs(to_mc)), sp.Eq(eta_s, eta.subs(to_mc))], [M, C], dict=True)[0]
+    inv_t = sp.solve([sp.Eq(mu_s, momentum_map.subs(to_mc)), sp.Eq(lr, lr_map.subs(to_mc))], [M, C], dict=True)[0]
+    effective = sp.cancel(eta_p / (1 - mu))
+    vinf = sp.Symbol("v_inf")
+    terminal_discrete = sp.solve(sp.Eq(vinf, mu * vinf - eta * g), vinf)[0]
+    terminal_ode = sp.solve(sp.Eq(0, -g - c * vinf), vinf)[0]
+    # which ODE does "v ← μv − κ g, θ ← θ + v" approximate?  Eliminate v with the second
+    # difference: m(θ_{k+1} − 2θ_k + θ_{k−1})/Δt² + c(θ_k − θ_{k−1})/Δt = −(mκ/Δt²) g_k
+    theta_prev = real("theta_km1")
+    kappa = sp.Symbol("kappa", positive=True)  # a generic gradient coefficient
+    theta_next = theta + mu * (theta - theta_prev) - kappa * g
+    residual = sp.expand(m * (theta_next - 2 * theta + theta_prev) / dt**2 + c * (theta - theta_prev) / dt)
+    force = sp.factor(-residual.coeff(g))  # coefficient of ∇f in  m θ'' + c θ' + force·∇f = 0
+    force_disp, force_lecture = sp.factor(force.subs(kappa, eta_p)), sp.factor(force.subs(kappa, eta))
+
+    box = box_of(m=m, c=c, dt=dt, value=[theta, v, g, p, b, theta_prev], mu=mu_s, eta=[eta_s, kappa], lr=lr)
+    claims = (
+        claim("mu", mu, 1 - c * dt / m, box, note="momentum of the semi-implicit step"),
+        claim("eta", eta, dt / m, box, note="gradient coefficient of the velocity form"),
+        claim("velocity_update_form", v1e, mu * v - eta * g, box, note="the velocity update is exactly μv − η∇f"),
+        claim("position_update_velocity_form", theta1, theta + dt * v1, box),
+        claim("mu_displacement", mu_p, mu, box, note="the displacement form has the same momentum"),
+        claim("eta_displacement", eta_p, dt**2 / m, box, note="gradient coefficient once θ ← θ + p"),
+        claim("lr", lr_map, dt**2 / m, box, note="torch's learning rate"),
+        claim("momentum", momentum_map, 1 - c * dt / m, box, note="torch's momentum"),
+        claim("m_from_velocity", inv_v[M], dt / eta_s, box),
+        claim("c_from_velocity", inv_v[C], (1 - mu_s) / eta_s, box),
+        claim("m_from_torch", inv_t[M], dt**2 / lr, box),
+        claim("c_from_torch", inv_t[C], (1 - mu_s) * dt / lr, box),
+        claim("effective_step", effective, dt / c, box, note="η_p/(1−μ) = Δt/c"),
+        claim(
+            "terminal_velocity", terminal_discrete, terminal_ode, box, note="fixed point of the velocity update = −∇f/c"
+        ),
+        claim(
+            "force_coefficient_displacement",
+            force_disp,
+            sp.Integer(1),
+            box,
+            note="θ ← θ + p with Δt²/m: m θ'' + cθ' + ∇f = 0",
+        ),
+        claim(
+            "force_coefficient_lecture",
+            force_lecture,
+            1 / dt,
+            box,
+            note="θ ← θ + v with Δt/m: the force is scaled by 1/Δt",
+        ),
+    )
+    result = {
+        "mu": mu,
+        "eta": eta,
+        "eta_displacement": eta_p,
+        "lr": lr_map,
+        "momentum": momentum_map,
+        "m_from_velocity": inv_v[M],
+        "c_from_velocity": inv_v[C],
+        "m_from_torch": inv_t[M],
+        "c_from_torch": inv_t[C],
+        "effective_step": effective,
+        "terminal_velocity": terminal_discrete,
+        "force_coefficient_lecture": force_lecture,
+    }
+    steps = (
+        ("semi-implicit Euler, velocity", sp.Eq(sp.Symbol("v_{k+1}"), v1)),
+        ("semi-implicit Euler, position", sp.Eq(sp.Symbol("theta_{k+1}"), theta + dt * sp.Symbol("v_{k+1}"))),
+        ("collected", sp.Eq(sp.Symbol("v_{k+1}"), mu * v - eta * g)),
+        ("displacement p = dt v", sp.Eq(sp.Symbol("p_{k+1}"), p1)),
+        ("torch step as a displacement p = -lr b", sp.Eq(sp.Symbol("p_{k+1}"), p_torch)),
+        (
+            "theta <- theta + v, v <- mu v - kappa g, as differences D2 = second, D1 = first difference quotient",
+            sp.Eq(m * sp.Symbol("D2") + c * sp.Symbol("D1"), residual),
+        ),
+        ("force coefficient", force),
+    )
+    findings = (
+        "Semi-implicit Euler gives μ = 1 − cΔt/m and η = Δt/m in the velocity form "
+        "v_{k+1} = μv_k − η∇f(θ_k), θ_{k+1} = θ_k + Δt·v_{k+1}.",
+        "In the displacement form θ_{k+1} = θ_k + p_{k+1} (p = Δt·v), which is the form of the "
+        "lecture's slide and of torch.optim.SGD, the gradient coefficient is Δt²/m: "
+        "SGD(lr = Δt²/m, momentum = 1 − cΔt/m) with buffer b = −p/lr.",
+        "The lecture pairs θ_{t+1} = θ_t + v_{t+1} with η = Δt/m. That pairing holds only in the "
+        "velocity form θ ← θ + Δt·v. Read literally, v ← μv − (Δt/m)∇f with θ ← θ + v "
+        "approximates m·θ'' + c·θ' + ∇f/Δt = 0 (the derived force coefficient is 1/Δt, not 1), "
+        "so it is not a consistent discretisation of the heavy-ball ODE.",
+        "The effective step η_p/(1−μ) = Δt/c is the gradient-flow step of the overdamped limit, "
+        "and the fixed point of the velocity update, −η∇f/(1−μ) = −∇f/c, is the ODE's terminal velocity.",
+    )
+    sig_mcd = (m, c, dt)
+    signatures = {
+        "mu": sig_mcd,
+        "eta": sig_mcd,
+        "eta_displacement": sig_mcd,
+        "lr": sig_mcd,
+        "momentum": sig_mcd,
+        "effective_step": sig_mcd,
+        "m_from_velocity": (mu_s, eta_s, dt),
+        "c_from_velocity": (mu_s, eta_s, dt),
+        "m_from_torch": (lr, mu_s, dt),
+        "c_from_torch": (lr, mu_s, dt),
+    }
+    return Derivation(
+        name="discretization",
+        title="Semi-implicit Euler on the heavy-ball ODE and the map to SGD",
+        assumptions=assumption_texts(
+            (m, c, dt, mu_s, eta_s, lr, theta, v, g),
+            "m·v' = −∇f(θ) − c·v, θ' = v; one step of length Δt, velocity first (semi-implicit Euler)",
+            "g_k = ∇f(θ_k) is a number per coordinate (the update is coordinatewise)",
+        ),
+        symbols={"m": m, "c": c, "dt": dt, "mu": mu_s, "eta": eta_s, "lr": lr, "g": g, "v": v, "p": p, "theta": theta},
+        result=result,
+        steps=steps,
+        claims=claims,
+        findings=findings,
+        signatures=signatures,
+        references=("Qian (1999)", "the lecture, slide 'Momento y amortiguamiento: modelo fisico'"),
+    )

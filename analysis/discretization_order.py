@@ -1,4 +1,4 @@
-"""Observed global order of every discretisation of the heavy-ball ODE (issue 7).
+"""Observed global order of every discretisation of the heavy-ball ODE.
 
 For each scheme of ``heavyball.discretization.SCHEMES`` and each test problem, the iterates
 from ``v0 = 0`` are compared with the closed-form solution (``hb.exact``) on ``[0, T]`` for

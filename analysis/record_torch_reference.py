@@ -22,7 +22,7 @@ that it stays small; ``tests/test_torch_parity.py`` compares heavyball against i
 not installed, and against live torch when it is.
 
 The script also prints, per optimiser family, dimension, dtype and schedule, the parity metric
-of the issue: the largest ``‖θ_heavyball − θ_torch‖∞`` over all 1000 steps divided by the
+of this package: the largest ``‖θ_heavyball − θ_torch‖∞`` over all 1000 steps divided by the
 largest ``‖θ_torch‖∞`` of the run, maximised over the flag combinations.
 """
 
@@ -37,6 +37,7 @@ import numpy as np
 
 import heavyball as hb
 from heavyball._io import atomic_path
+from heavyball.cli import Progress
 from heavyball.iterate import _iterate_general
 
 STEPS = 1000
@@ -48,7 +49,7 @@ LR_FACTORS = (1.0, 0.5, 0.8, 0.2, 0.6, 1.0, 0.3, 0.7, 0.4, 0.9)
 BASE_LR = {"SGD": 0.1, "Adam": 0.01, "AdamW": 0.01}
 #: the steps stored in the reference file (step 0 is theta0 itself)
 STORED_STEPS = {2: np.arange(50, STEPS + 1, 50), 50: np.arange(250, STEPS + 1, 250)}
-#: parity thresholds of the issue (max ‖Δθ‖∞ / max ‖θ_torch‖∞ over the run)
+#: the parity thresholds (max ‖Δθ‖∞ / max ‖θ_torch‖∞ over the run)
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "torch_reference.npz"
 
@@ -181,8 +182,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="reference file to write")
     parser.add_argument("--no-write", action="store_true", help="only print the parity table")
+    parser.add_argument("--progress", action="store_true", default=None,
+                        help="show progress on stderr even when it is not a terminal (default: only on a terminal)")  # fmt: skip
     args = parser.parse_args(argv)
-    import torch
+    try:
+        import torch
+    except ImportError as exc:
+        print(f"record_torch_reference.py: error: torch is required to record its trajectories ({exc})",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    progress = Progress(args.progress)
+    blocks = len(DIMS) * len(DTYPES) * len(SCHEDULES) * len(CASES)
+    done = 0
 
     data = {"torch_version": np.array(torch.__version__), "numpy_version": np.array(np.__version__),
             "steps": np.array(STEPS), "lr_factors": np.array(LR_FACTORS)}  # fmt: skip
@@ -196,6 +207,8 @@ def main(argv=None) -> int:
         q = hb.Quadratic(A, b)
         for dtype, which in itertools.product(DTYPES, SCHEDULES):
             for kind, cases in CASES.items():
+                done += 1
+                progress.update(f"[{done}/{blocks}] {kind}, d = {d}, {dtype}, {which} learning rate")
                 ref = run_torch(torch, kind, cases, q, theta0, dtype, which)
                 data[f"{kind}_{d}_{dtype}_{which}"] = ref[STORED_STEPS[d]].transpose(1, 0, 2).copy()
                 mine = run_heavyball_batched(kind, cases, q, theta0, dtype, which)
@@ -203,6 +216,7 @@ def main(argv=None) -> int:
                 worst_1 = max(parity(run_heavyball(kind, c, q, theta0, dtype, which), ref[:, i])
                               for i, c in enumerate(cases))  # fmt: skip
                 rows.append((kind, d, dtype, which, worst, worst_1, max(worst, worst_1) <= TOLERANCE[dtype]))
+    progress.done()
     print(f"torch {torch.__version__}, numpy {np.__version__}, {STEPS} steps")
     print("worst over the flag combinations of max_k ‖θ_hb − θ_torch‖∞ / max_k ‖θ_torch‖∞")
     print("| optimiser | d | dtype | lr | batched | one by one | within tolerance |")

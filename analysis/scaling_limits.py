@@ -1,4 +1,4 @@
-"""Which continuous model describes momentum iterates, and to which order (issue 7).
+"""Which continuous model describes momentum iterates, and to which order.
 
 One table, ``lr`` halved row by row, PyTorch's ``SGD(lr, momentum)`` on a 2-D quadratic
 (curvatures 0.2 and 1, randomly rotated), from ``θ0 = (1, 1)``:

@@ -4,14 +4,20 @@
 
     heavyball figures [NAME ...] [--out DIR] [--format pdf,png,svg] [--fast] [--data] [--list]
     heavyball derive [NAME ...] [--latex] [--list]
-    heavyball rates (--kappa K | --h-min A --h-max B) [--format table|json|latex]
-    heavyball compare --m M --c C --dt DT [--kappa K] [--t-final T]
-    heavyball --version | --help;  heavyball VERB --help
+    heavyball rates (--kappa K | --h-min A --h-max B) [--tol TOL] [--format table|json|latex]
+    heavyball compare --m M --c C --dt DT [--kappa K] [--t-final T] [--theta0 X Y]
+    heavyball --version | --help;  heavyball VERB --help;  python -m heavyball ...
 
 Exit status: 0 on success; 1 when something failed (a figure could not be written, a
 derivation's check failed); 2 for bad usage (unknown verb or figure, a bad number such as
 ``--kappa 0``, NaN or inf); 130 when interrupted (Ctrl-C). Errors are one line on stderr,
-never a traceback, unless the environment variable ``HEAVYBALL_DEBUG=1`` is set.
+never a traceback, unless the environment variable ``HEAVYBALL_DEBUG=1`` is set; a usage
+error names the help of the verb it concerns and suggests a close name when there is one
+(``heavyball figures rate_mpa`` -> did you mean 'rate_map'?).
+
+Standard output carries the results only; progress (``[3/14] rate_map  1.2 s``) goes to
+standard error, and only when standard error is a terminal or ``--progress`` is given, so
+piped or redirected output is never interleaved with it.
 
 Importing this module is cheap (argparse only): the heavy modules (matplotlib, sympy,
 scipy) are imported inside the verbs that need them, so ``heavyball --help`` is instant.
@@ -21,10 +27,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import math
 import os
+import shutil
 import sys
+import textwrap
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 
@@ -36,6 +48,8 @@ DEBUG_ENV = "HEAVYBALL_DEBUG"
 #: `compare` refuses longer runs (1e6 steps take about 10 s here): the command must never hang
 MAX_COMPARE_STEPS = 1_000_000
 FIGURE_FORMATS = ("pdf", "png", "svg")
+#: the error reduction `rates` counts steps to, unless --tol says otherwise
+DEFAULT_TOL = 1e-6
 
 
 class _Exit(Exception):
@@ -50,7 +64,11 @@ class UsageError(Exception):
     """Bad usage detected after parsing (e.g. an unknown figure name): exit status 2."""
 
 
-def _one_line(message) -> str:
+class _Failure(Exception):
+    """A failure (not bad usage): exit status 1."""
+
+
+def _one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
@@ -58,21 +76,81 @@ def _debug() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
-class _Parser(argparse.ArgumentParser):
-    """``ArgumentParser`` whose errors are ONE line on stderr (no usage block), exit 2."""
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``word``, or ``""``.
 
-    def error(self, message):
-        sys.stderr.write(f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+    Parameters
+    ----------
+    word : str
+        What the user typed.
+    choices : iterable of str
+        The valid names.
+
+    Returns
+    -------
+    str
+        The suggestion, with a leading space, or the empty string when nothing is close
+        (:func:`difflib.get_close_matches` with its default cutoff 0.6).
+
+    Examples
+    --------
+    >>> did_you_mean("rate_mpa", ["rate_map", "rosenbrock"])
+    " (did you mean 'rate_map'?)"
+    >>> did_you_mean("zzz", ["rate_map"])
+    ''
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unknown(kind: str, names: Sequence[str], choices: Sequence[str]) -> UsageError:
+    """The usage error for unknown names, with a suggestion for the first of them."""
+    listed = ", ".join(map(repr, names))
+    return UsageError(f"unknown {kind} {listed}{did_you_mean(names[0], choices)}; choose from {', '.join(choices)}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are ONE line on stderr (no usage block), exit 2.
+
+    The line ends with the help command of the parser that failed (``heavyball figures
+    --help`` for a sub-command) and, for an unknown verb, option or choice, a close match.
+    """
+
+    #: the command line being parsed (set by :func:`main`): a typo in an option name is reported
+    #: as such even when argparse first notices a required option as missing
+    argv: Sequence[str] = ()
+
+    def error(self, message: str) -> NoReturn:
+        if "required" in message:
+            unknown = [
+                a for a in self.argv if a.startswith("--") and a.split("=")[0] not in self._option_string_actions
+            ]
+            if unknown:
+                message = f"unrecognized arguments: {' '.join(unknown)}"
+        message = _one_line(message) + self._suggestion(message)
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
         raise _Exit(EXIT_USAGE)
 
-    def exit(self, status=0, message=None):
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             sys.stderr.write(_one_line(message) + "\n")
         raise _Exit(status)
 
+    def _suggestion(self, message: str) -> str:
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = [c.strip().strip("'\"") for c in choice.group(2).split(",")]
+            return did_you_mean(choice.group(1), options)
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("-"):
+            return did_you_mean(unknown.group(1).split("=")[0], self._option_string_actions)
+        return ""
+
 
 # -- argument types: argparse turns ArgumentTypeError into a one-line usage error ----------
-def _real(text: str, *, lower=None, lower_inclusive=True, what="a finite real number") -> float:
+def _real(text: str, *, lower: float | None = None, lower_inclusive: bool = True, what: str = "a finite real number") -> float:  # fmt: skip
     try:
         value = float(text)
     except (TypeError, ValueError):
@@ -84,16 +162,28 @@ def _real(text: str, *, lower=None, lower_inclusive=True, what="a finite real nu
     return value
 
 
-def _positive(text):
+def _positive(text: str) -> float:
     return _real(text, lower=0.0, lower_inclusive=False, what="a finite real number > 0")
 
 
-def _nonnegative(text):
+def _nonnegative(text: str) -> float:
     return _real(text, lower=0.0, what="a finite real number >= 0")
 
 
-def _kappa(text):
+def _kappa(text: str) -> float:
     return _real(text, lower=1.0, what="a finite condition number kappa >= 1")
+
+
+def _tolerance(text: str) -> float:
+    value = _real(text, lower=0.0, lower_inclusive=False, what="a tolerance in (0, 1)")
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a tolerance in (0, 1), got {text!r}")
+    return value
+
+
+def _coordinates(text: str) -> list[float]:
+    """One or more comma-separated finite numbers (``--theta0 1,-2`` or ``--theta0 1 -2``)."""
+    return [_real(part.strip()) for part in text.split(",") if part.strip()] or [_real(text)]
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -105,8 +195,90 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(parts))
 
 
+# -- progress on stderr -------------------------------------------------------------------------
+class Progress:
+    """Progress lines on standard error, drawn in place, for verbs that take over a second.
+
+    Enabled when ``enabled`` is true, or (``enabled=None``) when ``stream`` is a terminal:
+    redirected or piped output never receives it, and the results on standard output never
+    mix with it. :meth:`update` redraws one line (``\\r``, padded); :meth:`busy` keeps a line
+    with the elapsed time alive while one long call runs; :meth:`done` clears the line.
+
+    Parameters
+    ----------
+    enabled : bool or None
+        ``True`` (``--progress``), ``False``, or ``None`` to follow ``stream.isatty()``.
+    stream : file-like, optional
+        Default ``sys.stderr``.
+    """
+
+    def __init__(self, enabled: bool | None = None, stream: TextIO | None = None):
+        self.stream = sys.stderr if stream is None else stream
+        if enabled is None:
+            isatty = getattr(self.stream, "isatty", None)
+            enabled = bool(isatty and isatty())
+        self.enabled = enabled
+        self._width = 0
+        self._lock = threading.Lock()
+
+    def update(self, text: str) -> None:
+        """Redraw the progress line with ``text`` (nothing when disabled)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            pad = max(self._width - len(text), 0)
+            self.stream.write("\r" + text + " " * pad)
+            self.stream.flush()
+            self._width = len(text)
+
+    def done(self) -> None:
+        """Clear the progress line."""
+        if self.enabled and self._width:
+            with self._lock:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+                self._width = 0
+
+    @contextlib.contextmanager
+    def busy(self, text: str, interval: float = 0.25) -> Iterator[None]:
+        """Show ``text`` and the elapsed seconds, refreshed every ``interval`` s, while the block runs."""
+        if not self.enabled:
+            yield
+            return
+        stop = threading.Event()
+        start = time.perf_counter()
+
+        def tick() -> None:
+            while not stop.wait(interval):
+                self.update(f"{text} {time.perf_counter() - start:.1f} s")
+
+        self.update(f"{text} 0.0 s")
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self.done()
+
+
+def _add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--progress", action="store_true", default=None,
+                        help="show progress on stderr even when it is not a terminal (default: only on a terminal)")  # fmt: skip
+
+
+_SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command's argument parser (exposed for documentation and tests)."""
+    """The command's argument parser (exposed for documentation and tests).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With one sub-parser per verb (``figures``, ``derive``, ``rates``, ``compare``).
+    """
     parser = _Parser(
         prog="heavyball",
         description="The continuous-time view of momentum methods: paper figures, sympy-checked "
@@ -129,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--fast", action="store_true", help="coarser grids and fewer steps (for tests and previews)")
     fig.add_argument("--data", action="store_true", help="also write NAME.csv with the figure's numbers")
     fig.add_argument("--list", action="store_true", help="list the catalogue with captions and exit")
+    _add_progress(fig)
     fig.set_defaults(handler=_cmd_figures)
 
     der = verbs.add_parser(
@@ -146,7 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
         "rates",
         help="optimal parameters and rates on a quadratic valley",
         description="Tuned parameters and asymptotic rates for GD, heavy ball (Polyak), Nesterov and "
-        "the continuous heavy-ball ODE, for curvatures in [h_min, h_max]. --kappa K means h_min = 1/K, h_max = 1.",
+        "the continuous heavy-ball ODE, for curvatures in [h_min, h_max]. --kappa K means h_min = 1/K, "
+        "h_max = 1. 'rate per step' is the factor rho by which the error shrinks per step "
+        "asymptotically; the ODE's 'decay rate' lambda is the exponent of e^(-lambda t). Steps (time) "
+        "to TOL: the first step k (time t) from which the error stays below TOL times the initial "
+        "error, for every initial point on the valley with curvatures h_min and h_max, started at "
+        "rest, including the factor k of a repeated root.",
     )
     group = rat.add_mutually_exclusive_group(required=True)
     group.add_argument("--kappa", type=_kappa, metavar="K", help="condition number (h_max = 1, h_min = 1/K)")
@@ -154,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--h-min", type=_positive, dest="h_min", metavar="A", help="smallest curvature (> 0; with --h-max)"
     )
     rat.add_argument("--h-max", type=_positive, dest="h_max", metavar="B", help="largest curvature (>= --h-min)")
+    rat.add_argument("--tol", type=_tolerance, default=DEFAULT_TOL, metavar="TOL",
+                     help=f"error reduction for the step counts (default {DEFAULT_TOL:g})")  # fmt: skip
     rat.add_argument("--format", dest="fmt", choices=("table", "json", "latex"), default="table",
                      help="output format (default: table)")  # fmt: skip
     rat.set_defaults(handler=_cmd_rates)
@@ -162,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="discrete heavy ball against the continuous ODE",
         description="Run semi-implicit Euler (mu = 1 - c dt/m, eta = dt/m) on a 2-D valley and compare "
-        "it with the exact solution of m theta'' + c theta' + grad f = 0 on [0, T].",
+        "it with the exact solution of m theta'' + c theta' + grad f = 0 on [0, T], both from theta0 at rest.",
     )
     cmp_.add_argument("--m", type=_positive, required=True, metavar="M", help="mass (> 0)")
     cmp_.add_argument("--c", type=_nonnegative, required=True, metavar="C", help="friction (>= 0)")
@@ -171,12 +351,24 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--t-final", type=_positive, dest="t_final", default=20.0, metavar="T", help="final time (default 20)"
     )
+    cmp_.add_argument("--theta0", type=_coordinates, nargs="+", default=None, metavar="X",
+                      help="initial point: two numbers, '--theta0 1 -2' or '--theta0 1,-2' (default: 1 1)")  # fmt: skip
+    _add_progress(cmp_)
     cmp_.set_defaults(handler=_cmd_compare)
+    _SUBPARSERS.clear()
+    _SUBPARSERS.update(verbs.choices)
     return parser
 
 
 # -- figures ---------------------------------------------------------------------------------
-def _cmd_figures(args) -> int:
+def _wrapped(name: str, text: str, width: int) -> str:
+    """``name`` on its own line, then ``text`` filled to ``width`` columns, indented by 4."""
+    body = textwrap.fill(_one_line(text), width=max(width, 20), initial_indent="    ", subsequent_indent="    ",
+                         break_on_hyphens=False)  # fmt: skip
+    return f"{name}\n{body}"
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .figures import CATALOGUE, FIGURES
@@ -184,11 +376,10 @@ def _cmd_figures(args) -> int:
     names = list(dict.fromkeys(args.names)) or list(CATALOGUE)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
-        raise UsageError(f"unknown figure {', '.join(map(repr, unknown))}; choose from {', '.join(CATALOGUE)}")
+        raise _unknown("figure", unknown, CATALOGUE)
     if args.list:
-        for name in names:
-            caption = _one_line(FIGURES[name].CAPTION)
-            print(f"{name:<24} {caption}")
+        width = shutil.get_terminal_size((100, 24)).columns - 1
+        print("\n\n".join(_wrapped(name, FIGURES[name].CAPTION, width) for name in names))
         return EXIT_OK
 
     out = Path(args.out)
@@ -204,11 +395,14 @@ def _cmd_figures(args) -> int:
     from .plotting import save
 
     start = time.perf_counter()
-    failures, files = [], 0
+    failures: list[tuple[str, Exception]] = []
+    files = 0
     width = len(str(len(names)))
+    progress = Progress(args.progress)
     for i, name in enumerate(names, 1):
         module = FIGURES[name]
         t0 = time.perf_counter()
+        progress.update(f"[{i:>{width}}/{len(names)}] {name} ...")
         try:
             numbers = module.data(fast=args.fast)
             fig = module.plot(numbers, fast=args.fast)
@@ -221,18 +415,20 @@ def _cmd_figures(args) -> int:
             if _debug():
                 raise
             failures.append((name, exc))
+            progress.done()
             print(f"[{i:>{width}}/{len(names)}] {name:<24} FAILED: {type(exc).__name__}: {_one_line(exc)}", flush=True)
             continue
         files += len(written)
+        progress.done()
         shown = ", ".join(p.name for p in written)
         print(f"[{i:>{width}}/{len(names)}] {name:<24} {time.perf_counter() - t0:6.2f} s  {shown}", flush=True)
     total = time.perf_counter() - start
     made = len(names) - len(failures)
     print(f"{made} of {len(names)} figures, {files} files in {out}/ ({total:.1f} s)", flush=True)
     if failures:
-        name, exc = failures[0]
+        first, error = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise _Failure(f"{len(failures)} figure(s) failed; {name}: {type(exc).__name__}: {_one_line(exc)}{more}")
+        raise _Failure(f"{len(failures)} figure(s) failed; {first}: {type(error).__name__}: {_one_line(error)}{more}")
     return EXIT_OK
 
 
@@ -251,7 +447,7 @@ def _cmd_derive(args) -> int:
     names = list(dict.fromkeys(args.names)) or list(registry)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise UsageError(f"unknown derivation {', '.join(map(repr, unknown))}; choose from {', '.join(registry)}")
+        raise _unknown("derivation", unknown, list(registry))
     if args.list:
         for name in names:
             print(f"{name:<28} {_one_line(getattr(_derivation(registry[name]), 'title', ''))}")
@@ -308,7 +504,174 @@ def _claim_lines(derivation, report) -> list[str]:
 
 
 # -- rates --------------------------------------------------------------------------------------
-def _cmd_rates(args) -> int:
+#: (JSON key, table label, LaTeX label) of the tunings of :func:`heavyball.rates.optimal_parameters`
+_TUNED = (
+    ("gd", "GD", "GD"),
+    ("heavyball", "heavy ball (Polyak)", "heavy ball (Polyak)"),
+    ("nesterov", "Nesterov (lr = 1/h_max)", r"Nesterov ($\gamma = 1/h_{\max}$)"),
+    ("nesterov-quadratic", "Nesterov (Lessard et al.)", "Nesterov (Lessard et al.)"),
+)
+#: significant digits of every number `rates` prints (trailing zeros kept: 1.98020, 3.30579)
+DIGITS = 6
+
+
+def _short(x: float) -> str:
+    """``1e-06`` as ``1e-6``: the shortest ``g`` form without exponent padding."""
+    return format(x, "g").replace("e-0", "e-").replace("e+0", "e+")
+
+
+def _g(x: float, digits: int = DIGITS) -> str:
+    """``x`` to ``digits`` significant digits, trailing zeros kept (``1.98020``, ``0.00000``)."""
+    if x == 0:
+        return "0." + "0" * (digits - 1)
+    text = format(x, f"#.{digits}g")
+    return text[:-1] if text.endswith(".") else text
+
+
+def _first_below(envelope: Callable[[float], float], tol: float, start: float, *, integer: bool) -> float:
+    """The first ``x >= start`` with ``envelope(x) <= tol``, for ``envelope`` decreasing on ``[start, ∞)``.
+
+    Doubling, then bisection: to the integer for step counts, to 1e-9 relative for times.
+    ``inf`` when the envelope has not fallen below ``tol`` by 1e18.
+    """
+    lo = start
+    if envelope(lo) <= tol:
+        return float(math.ceil(lo)) if integer else lo
+    hi = max(2.0 * lo, 1.0)
+    while envelope(hi) > tol:
+        lo, hi = hi, 2.0 * hi
+        if hi > 1e18:
+            return math.inf
+    if integer:
+        lo_i, hi_i = math.ceil(lo), math.ceil(hi)
+        while hi_i - lo_i > 1:  # invariant: envelope(hi_i) <= tol, and above tol just before lo_i ... hi_i
+            mid_i = (lo_i + hi_i) // 2
+            lo_i, hi_i = (lo_i, mid_i) if envelope(mid_i) <= tol else (mid_i, hi_i)
+        return float(lo_i if envelope(lo_i) <= tol else hi_i)
+    while hi - lo > 1e-9 * hi:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if envelope(mid) <= tol else (mid, hi)
+    return hi
+
+
+def _mode_envelope(r1: complex, r2: complex, first: float) -> tuple[Callable[[float], float], float]:
+    r"""The bound ``|x_k| <= E(k)`` of a scalar recurrence with roots ``r1, r2``, ``x_0 = 1``, ``x_1 = first``.
+
+    Distinct roots: ``x_k = c_1 r_1^k + c_2 r_2^k`` with ``c_1 + c_2 = 1``, ``c_1 r_1 + c_2 r_2 = x_1``,
+    and ``E(k) = |c_1||r_1|^k + |c_2||r_2|^k`` (exact for real roots of one sign pattern, the envelope
+    of the oscillation for a complex pair). A repeated root ``r`` (roots within 1e-6 relative, as
+    rounding leaves Polyak's): ``x_k = r^k (1 + k(x_1/r − 1))``, ``E(k) = |r|^k (1 + k|x_1/r − 1|)``:
+    the factor ``k`` that a plain ``ρ^k`` misses. Returns ``E`` and the step from which ``E``
+    decreases.
+    """
+    rho = max(abs(r1), abs(r2))
+    if abs(r1 - r2) <= 1e-6 * rho or rho == 0.0:
+        r = 0.5 * (r1 + r2)
+        if r == 0:  # both roots zero: x_k = 0 from k = 2 on
+            return (lambda k: 1.0 if k < 1 else (abs(first) if k < 2 else 0.0)), 0.0
+        slope = abs(first / r - 1.0)
+        peak = max(0.0, 1.0 / -math.log(abs(r)) - 1.0 / slope) if slope > 0 and abs(r) < 1 else 0.0
+        return (lambda k: abs(r) ** k * (1.0 + k * slope)), peak
+    c2 = (first - r1) / (r2 - r1)
+    c1 = 1.0 - c2
+    a1, a2, m1, m2 = abs(c1), abs(c2), abs(r1), abs(r2)
+    return (lambda k: a1 * m1**k + a2 * m2**k), 0.0
+
+
+def steps_to_tolerance(optimizer: Any, h: Sequence[float], tol: float) -> float:
+    """Steps after which a linear optimiser, started at rest, has reduced every mode's error below ``tol``.
+
+    Per curvature ``h`` the error follows ``x_{k+1} = T x_k − D x_{k−1}`` with the roots of
+    :func:`heavyball.rates.characteristic_roots`, after the first step from rest
+    ``x_1 = (1 − γ₁h)x_0`` (:func:`heavyball.recurrences.first_step`: ``γ₁ = γ`` for heavy ball
+    and GD, ``γ(1 + μ)`` for torch's Nesterov). The result is the first ``k`` from which the
+    per-mode bound of :func:`_mode_envelope` stays ``<= tol`` for every ``h``: then
+    ``‖θ_j − θ*‖ <= tol·‖θ_0 − θ*‖`` for all ``j >= k`` and every ``θ_0`` (the modes are
+    orthogonal). With a repeated root (Polyak, Nesterov) the error decays like ``k·ρ^k``,
+    so this exceeds ``log tol / log ρ``: Polyak at ``κ = 100`` needs 95 steps, not 68.8.
+
+    Parameters
+    ----------
+    optimizer : SGD, HeavyBall or NesterovLookahead
+        With scalar hyperparameters (:func:`heavyball.recurrences.recurrence_of`).
+    h : sequence of float
+        The curvatures (the valley's ``h_min`` and ``h_max``).
+    tol : float, in (0, 1)
+
+    Returns
+    -------
+    float
+        A whole number of steps, or ``inf`` when some mode does not decay.
+    """
+    from . import rates
+    from .recurrences import first_step, recurrence_of
+
+    rec = recurrence_of(optimizer)
+    lr, momentum = float(rec.lr), float(rec.momentum)
+    worst = 0.0
+    for curvature in h:
+        h_eff = float(rec.curvature(curvature))
+        roots = rates.characteristic_roots(h_eff, lr=lr, momentum=momentum, family=rec.family)
+        r1, r2 = complex(roots[0]), complex(roots[1])
+        if max(abs(r1), abs(r2)) >= 1.0:
+            return math.inf
+        envelope, peak = _mode_envelope(r1, r2, float(first_step(float(rec.first_lr), h_eff)))
+        worst = max(worst, _first_below(envelope, tol, math.floor(peak), integer=True))
+    return worst
+
+
+def time_to_tolerance(h: Sequence[float], m: float, c: float, tol: float) -> float:
+    r"""Time after which the heavy-ball ODE, started at rest, has reduced every mode below ``tol``.
+
+    Per curvature the mode is ``x(t) = c_1 e^{s_1 t} + c_2 e^{s_2 t}``, ``m s² + c s + h = 0``,
+    ``x(0) = 1``, ``x'(0) = 0``: ``c_1 = s_2/(s_2 − s_1)``, ``c_2 = −s_1/(s_2 − s_1)``; at critical
+    damping ``x(t) = e^{st}(1 − st)``. The bound ``|c_1|e^{Re s_1 t} + |c_2|e^{Re s_2 t}`` (or
+    ``e^{st}(1 + |s|t)``) is solved for the first ``t`` from which it stays ``<= tol``.
+
+    Parameters
+    ----------
+    h : sequence of float
+        The curvatures.
+    m, c : float
+        Mass and friction.
+    tol : float, in (0, 1)
+
+    Returns
+    -------
+    float
+        The time, or ``inf`` when some mode does not decay (``c = 0``).
+    """
+    import cmath
+
+    worst = 0.0
+    for curvature in h:
+        disc = complex(c * c - 4.0 * m * curvature)
+        if abs(disc) <= 1e-12 * (c * c + 4.0 * m * curvature):
+            s = -c / (2.0 * m)
+            if s >= 0:
+                return math.inf
+            worst = max(worst, _first_below(_critical_envelope(-s), tol, 0.0, integer=False))
+            continue
+        root = cmath.sqrt(disc)
+        s1, s2 = (-c + root) / (2.0 * m), (-c - root) / (2.0 * m)
+        if max(s1.real, s2.real) >= 0:
+            return math.inf
+        envelope = _two_exponentials(abs(s2 / (s2 - s1)), s1.real, abs(s1 / (s2 - s1)), s2.real)
+        worst = max(worst, _first_below(envelope, tol, 0.0, integer=False))
+    return worst
+
+
+def _critical_envelope(rate: float) -> Callable[[float], float]:
+    """``t -> e^{−rate·t}(1 + rate·t)``: a critically damped mode from rest."""
+    return lambda t: math.exp(-rate * t) * (1.0 + rate * t)
+
+
+def _two_exponentials(a1: float, e1: float, a2: float, e2: float) -> Callable[[float], float]:
+    """``t -> a1·e^{e1·t} + a2·e^{e2·t}``."""
+    return lambda t: a1 * math.exp(e1 * t) + a2 * math.exp(e2 * t)
+
+
+def _cmd_rates(args: argparse.Namespace) -> int:
     import json
 
     if args.kappa is not None:
@@ -322,91 +685,151 @@ def _cmd_rates(args) -> int:
             raise UsageError(f"--h-max must be >= --h-min, got --h-min {args.h_min!r} --h-max {args.h_max!r}")
         h_min, h_max = args.h_min, args.h_max
     try:
-        rows = _rate_rows(h_min, h_max)
+        rows = rate_rows(h_min, h_max, tol=args.tol)
     except ValueError as exc:  # the library's own range checks (e.g. magnitudes it cannot represent)
         raise UsageError(str(exc)) from None
     if args.fmt == "json":
-        print(json.dumps({"h_min": h_min, "h_max": h_max, "kappa": h_max / h_min, "methods": rows}, indent=2))
+        doc = {"h_min": h_min, "h_max": h_max, "kappa": h_max / h_min, "tol": args.tol, "methods": rows}
+        print(json.dumps(doc, indent=2, allow_nan=False, default=str))
     elif args.fmt == "latex":
-        print(_rates_latex(rows, h_min, h_max))
+        print(rates_latex(rows, h_min, h_max, args.tol))
     else:
-        print(_rates_table(rows, h_min, h_max))
+        print(rates_table(rows, h_min, h_max, args.tol))
     return EXIT_OK
 
 
-def _rate_rows(h_min: float, h_max: float) -> list[dict]:
-    """Tuned parameters from :mod:`heavyball.rates`, one row per method."""
-    import numpy as np
+def rate_rows(h_min: float, h_max: float, *, tol: float = DEFAULT_TOL) -> list[dict[str, Any]]:
+    """Tuned parameters from :mod:`heavyball.rates`, one row per method, as ``rates`` prints them.
 
+    Parameters
+    ----------
+    h_min, h_max : float
+        The curvature range, ``0 < h_min <= h_max``.
+    tol : float, optional
+        The error reduction the step counts and times refer to.
+
+    Returns
+    -------
+    list of dict
+        Discrete methods: ``method``, ``label``, ``lr``, ``momentum``, ``rate_per_step`` (the
+        spectral radius ρ: the error shrinks like ρᵏ) and ``steps`` (an int, ``None`` when it
+        does not converge; see :func:`steps_to_tolerance`). The ODE (``method = "ode"``):
+        ``m``, ``c`` (the fastest uniform friction), ``decay_rate`` (λ: the error shrinks like
+        e^(−λt)) and ``time`` (:func:`time_to_tolerance`).
+    """
     from . import rates
+    from .optimizers import SGD
 
-    rows = []
-    specs = [
-        ("gd", "GD", {"tuning": "gd"}),
-        ("heavyball", "heavy ball (Polyak)", {"tuning": "heavyball"}),
-        ("nesterov", "Nesterov (1/h_max)", {"tuning": "nesterov"}),
-        ("nesterov-quadratic", "Nesterov (Lessard et al.)", {"tuning": "nesterov-quadratic"}),
-    ]
-    for key, label, kw in specs:
-        tuned = rates.optimal_parameters(h_min, h_max, **kw)
-        rate = float(tuned.rate)
-        steps = math.inf if rate >= 1 else (0.0 if rate == 0 else math.log(1e-6) / math.log(rate))
-        rows.append({"method": key, "label": label, "lr": float(tuned.lr), "momentum": float(tuned.momentum),
-                     "rate": rate, "steps_to_1e-6": steps})  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for key, label, _ in _TUNED:
+        tuned = rates.optimal_parameters(h_min, h_max, key)
+        lr, momentum = float(tuned.lr), float(tuned.momentum)
+        steps = math.inf  # a rate that rounds to 1 (κ beyond 1e16) never reaches tol
+        if float(tuned.rate) < 1.0:
+            opt = SGD(lr=lr, momentum=momentum, nesterov=rates.TUNINGS[key] == "nesterov")
+            steps = steps_to_tolerance(opt, (h_min, h_max), tol)
+        rows.append({"method": key, "label": label, "lr": lr, "momentum": momentum,
+                     "rate_per_step": float(tuned.rate), "steps": None if math.isinf(steps) else int(steps)})  # fmt: skip
     # the continuous heavy-ball ODE with m = 1 and the damping that is fastest uniformly
-    c = float(rates.optimal_damping(1.0, h_min))
-    decay = float(rates.continuous_rate(1.0, c, np.array([h_min, h_max])))
-    rows.append({"method": "ode", "label": "heavy-ball ODE (m = 1)", "c": c, "rate": decay,
-                 "time_to_1e-6": -math.log(1e-6) / decay if decay > 0 else math.inf})  # fmt: skip
+    m = 1.0
+    c = float(rates.optimal_damping(m, h_min))
+    decay = float(rates.continuous_rate(m, c, [h_min, h_max]))
+    t = time_to_tolerance((h_min, h_max), m, c, tol)
+    rows.append({"method": "ode", "label": "heavy-ball ODE (m = 1)", "m": m, "c": c, "decay_rate": decay,
+                 "time": None if math.isinf(t) else t})  # fmt: skip
     return rows
 
 
-def _rates_table(rows, h_min, h_max) -> str:
+def _steps_text(steps: int | None) -> str:
+    return "never" if steps is None else str(steps)
+
+
+def rates_table(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol: float = DEFAULT_TOL) -> str:
+    """The plain-text table of :func:`rate_rows` (every number to :data:`DIGITS` significant digits)."""
     lines = [
-        f"curvatures in [{h_min:.6g}, {h_max:.6g}], kappa = {h_max / h_min:.6g}",
-        f"{'method':<30} {'lr':>12} {'momentum':>12} {'rate':>12} {'steps to 1e-6':>14}",
+        f"curvatures h in [{_g(h_min)}, {_g(h_max)}], kappa = {_g(h_max / h_min)}",
+        f"{'method':<28} {'lr':>12} {'momentum':>12} {'rate/step':>12} {'steps to ' + _short(tol):>14}",
     ]
+    ode = None
     for r in rows:
         if r["method"] == "ode":
-            lines.append(f"{r['label']:<30} {'c = ' + format(r['c'], '.6g'):>12} {'':>12} "
-                         f"{'e^-' + format(r['rate'], '.6g') + 't':>12} {'t = ' + format(r['time_to_1e-6'], '.4g'):>14}")  # fmt: skip
-        else:
-            lines.append(
-                f"{r['label']:<30} {r['lr']:>12.6g} {r['momentum']:>12.6g} {r['rate']:>12.6g} {r['steps_to_1e-6']:>14.1f}"
-            )
-    lines.append("rate: error ~ rate^k per step (discrete), e^(-rate t) (continuous)")
+            ode = r
+            continue
+        lines.append(f"{r['label']:<28} {_g(r['lr']):>12} {_g(r['momentum']):>12} {_g(r['rate_per_step']):>12} "
+                     f"{_steps_text(r['steps']):>14}")  # fmt: skip
+    if ode is not None:
+        time_text = "never" if ode["time"] is None else _g(ode["time"])
+        lines.append(f"{ode['label']:<28} friction c = {_g(ode['c'])}, decay rate {_g(ode['decay_rate'])}, "
+                     f"time to {_short(tol)}: {time_text}")  # fmt: skip
+    lines.append(
+        f"rate/step: the error shrinks like rate^k; decay rate: like e^(-rate t). Steps (time) to {_short(tol)}: "
+        f"from then on the error stays below {_short(tol)} of its initial value, from rest (the factor k of a "
+        "repeated root included)."
+    )
     return "\n".join(lines)
 
 
-def _rates_latex(rows, h_min, h_max) -> str:
+def _tex_number(x: float, digits: int = DIGITS) -> str:
+    """``x`` to ``digits`` significant digits as LaTeX maths: ``1.00000{\\cdot}10^{-150}`` for tiny or huge ``x``."""
+    if not math.isfinite(x):
+        return r"\infty" if x > 0 else r"-\infty"
+    if x != 0 and not 1e-4 <= abs(x) < 1e6:
+        mantissa, exponent = format(x, f".{digits - 1}e").split("e")
+        return rf"{mantissa}{{\cdot}}10^{{{int(exponent)}}}"
+    return _g(x, digits)
+
+
+def rates_latex(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol: float = DEFAULT_TOL) -> str:
+    r"""A LaTeX ``tabular`` of :func:`rate_rows`; needs ``\usepackage{booktabs}``.
+
+    Every cell is text or inline maths (``$...$``), so the fragment compiles in any
+    document that loads booktabs (stated in its first line, a comment).
+    """
+    exponent = math.log10(tol)
+    tol_tex = f"10^{{{round(exponent)}}}" if abs(exponent - round(exponent)) < 1e-12 else _tex_number(tol, 2)
     lines = [
-        r"\begin{tabular}{lrrrr}",
-        r"\hline",
-        rf"\multicolumn{{5}}{{l}}{{$h \in [{h_min:.6g}, {h_max:.6g}]$, $\kappa = {h_max / h_min:.6g}$}} \\",
-        r"method & $\gamma$ & $\mu$ & $\rho$ & steps to $10^{-6}$ \\",
-        r"\hline",
+        r"% heavyball rates: needs \usepackage{booktabs}",
+        r"% rho: the error shrinks like rho^k per step; lambda: like e^{-lambda t}; steps and time from rest",
+        r"{\small\setlength{\tabcolsep}{4pt}\begin{tabular}{@{}lrrrr@{}}",
+        r"\toprule",
+        rf"\multicolumn{{5}}{{@{{}}l}}{{$h \in [{_tex_number(h_min)}, {_tex_number(h_max)}]$, "
+        rf"$\kappa = {_tex_number(h_max / h_min)}$}} \\",
+        rf"\multicolumn{{5}}{{@{{}}l}}{{steps (time): to reduce the error by ${tol_tex}$, from rest}} \\",
+        r"\midrule",
+        r"method & $\gamma$ & $\mu$ & $\rho$ & steps \\",
+        r"\midrule",
     ]
+    tex_labels = {key: tex for key, _, tex in _TUNED}
     for r in rows:
         if r["method"] == "ode":
-            lines.append(
-                rf"{r['label']} & $c = {r['c']:.6g}$ & & $e^{{-{r['rate']:.6g}\,t}}$ & $t = {r['time_to_1e-6']:.4g}$ \\"
-            )
+            time_text = "never" if r["time"] is None else f"$t = {_tex_number(r['time'])}$"
+            lines += [
+                r"\midrule",
+                rf"heavy-ball ODE ($m = 1$) & \multicolumn{{2}}{{r}}{{$c = {_tex_number(r['c'])}$}} & "
+                rf"$\lambda = {_tex_number(r['decay_rate'])}$ & {time_text} \\",
+            ]
         else:
-            lines.append(
-                rf"{r['label']} & {r['lr']:.6g} & {r['momentum']:.6g} & {r['rate']:.6g} & {r['steps_to_1e-6']:.1f} \\"
-            )
-    lines += [r"\hline", r"\end{tabular}"]
+            steps = "never" if r["steps"] is None else str(r["steps"])
+            lines.append(rf"{tex_labels[r['method']]} & ${_tex_number(r['lr'])}$ & ${_tex_number(r['momentum'])}$ & "
+                         rf"${_tex_number(r['rate_per_step'])}$ & {steps} \\")  # fmt: skip
+    lines += [
+        r"\bottomrule",
+        r"\end{tabular}}",
+    ]
     return "\n".join(lines)
 
 
 # -- compare -------------------------------------------------------------------------------------
-def _cmd_compare(args) -> int:
+def _cmd_compare(args: argparse.Namespace) -> int:
     if args.t_final < args.dt:
         raise UsageError(f"--t-final must be >= --dt, got --t-final {args.t_final!r} --dt {args.dt!r}")
     if args.t_final / args.dt > MAX_COMPARE_STEPS:
         raise UsageError(
             f"--t-final/--dt must be at most {MAX_COMPARE_STEPS:.0e} steps, got {args.t_final / args.dt:.3g}"
         )
+    theta0_list = [x for group in (args.theta0 or [[1.0, 1.0]]) for x in group]
+    if len(theta0_list) != 2:
+        raise UsageError(f"--theta0 needs 2 numbers (the valley is 2-D), got {len(theta0_list)}: {theta0_list}")
     import numpy as np
 
     from .discretization import compare
@@ -415,15 +838,18 @@ def _cmd_compare(args) -> int:
     from .status import Status
 
     q = Quadratic.valley(kappa=args.kappa)
-    theta0 = np.array([1.0, 1.0])
+    theta0 = np.array(theta0_list)
+    steps = round(args.t_final / args.dt)
     try:
         ode = HeavyBallODE(m=args.m, c=args.c)
-        cmp = compare(ode, q, theta0, dt=args.dt, t_final=args.t_final)
+        with Progress(args.progress).busy(f"compare: {steps} steps and the exact ODE ..."):
+            cmp = compare(ode, q, theta0, dt=args.dt, t_final=args.t_final)
     except ValueError as exc:  # the library's range checks on the user's numbers
         raise UsageError(str(exc)) from None
     regimes = [str(damping_regime(args.m, args.c, h)) for h in q.eigenvalues]
+    shown = ", ".join(f"{x:g}" for x in theta0_list)
     print(f"heavy-ball ODE m = {args.m:g}, c = {args.c:g} on a kappa = {args.kappa:g} valley "
-          f"(h = {q.h_min:g}, {q.h_max:g}: {', '.join(regimes)}), theta0 = (1, 1), T = {args.t_final:g}")  # fmt: skip
+          f"(h = {q.h_min:g}, {q.h_max:g}: {', '.join(regimes)}), theta0 = ({shown}), T = {args.t_final:g}")  # fmt: skip
     print(f"semi-implicit Euler, dt = {args.dt:g}: mu = {float(cmp.mu):.6g}, eta = {float(cmp.eta):.6g} "
           f"(torch: lr = {args.dt**2 / args.m:.6g}, momentum = {float(cmp.mu):.6g})")  # fmt: skip
     for label, attr in (("max error", "max_error"), ("final error", "final_error")):
@@ -431,48 +857,65 @@ def _cmd_compare(args) -> int:
         if value is not None:
             print(f"{label:<12} {float(np.max(value)):.6e}")
     status, message = Status(cmp.status), cmp.message
-    print(f"status       {status}" + (f": {_one_line(message)}" if message else ""))
+    # a failure's message goes to stderr once (below); a success's message is part of the result
+    print(f"status       {status}" + (f": {_one_line(message)}" if message and status.success else ""))
     if not status.success:
         raise _Failure(f"the discrete run did not track the ODE: {_one_line(message or status.message)}")
     return EXIT_OK
 
 
-class _Failure(Exception):
-    """A failure (not bad usage): exit status 1."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``heavyball`` command.
 
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default ``sys.argv[1:]``).
 
-def main(argv=None) -> int:
-    """Run the ``heavyball`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 failure, 2 bad usage, 130 interrupted.
+    """
     from ._io import sigint_between_writes
 
     with sigint_between_writes() as interrupts:
         return _main(argv, interrupts)
 
 
-def _main(argv, interrupts) -> int:
+def _usage(prog: str, verb: str | None, message: str) -> int:
+    """Write the one-line usage error, with the help command of ``verb``; return exit status 2."""
+    where = f"{prog} {verb}" if verb else prog
+    sys.stderr.write(f"{where}: error: {_one_line(message)} (see '{where} --help')\n")
+    return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None, interrupts: Any) -> int:
     parser = build_parser()
     prog = parser.prog
+    args = None
     try:
         try:
-            args = parser.parse_args(argv)
+            _Parser.argv = list(sys.argv[1:] if argv is None else argv)
+            args, extras = parser.parse_known_args(argv)
+            if extras:  # unknown options belong to the verb's parser: its help, its option names
+                verb_parser = _SUBPARSERS.get(getattr(args, "verb", None) or "", parser)
+                verb_parser.error(f"unrecognized arguments: {' '.join(extras)}")
         except _Exit as stop:
             return stop.status
         if args.verb is None:
-            sys.stderr.write(
-                f"{prog}: error: a verb is required: figures, derive, rates or compare (see '{prog} --help')\n"
-            )
-            return EXIT_USAGE
-        return args.handler(args)
+            return _usage(prog, None, "a verb is required: figures, derive, rates or compare")
+        status: int = args.handler(args)
+        return status
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return EXIT_INTERRUPTED
     except UsageError as exc:
-        sys.stderr.write(f"{prog} {args.verb}: error: {_one_line(exc)}\n")
-        return EXIT_USAGE
+        return _usage(prog, getattr(args, "verb", None), str(exc))
     except _Failure as exc:
         if _debug():
             raise
-        sys.stderr.write(f"{prog} {args.verb}: error: {_one_line(exc)}\n")
+        sys.stderr.write(f"{prog} {args.verb if args else ''}: error: {_one_line(exc)}\n")
         return EXIT_FAILURE
     except BrokenPipeError:  # e.g. `heavyball figures --list | head -1`
         with contextlib.suppress(OSError):

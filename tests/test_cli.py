@@ -2,8 +2,9 @@
 
 Oracles: exit statuses and stderr text as specified (one line, no traceback), files compared
 byte for byte between runs and before/after a failed run, the CSV rebuilt and compared with
-the figure's ``data()``, and the closed forms of Polyak (1964), GD and Nesterov for the
-``rates`` verb (literature.md), and ``μ = 1 − cΔt/m``, ``η = Δt/m`` for ``compare``.
+the figure's ``data()``, the closed forms of Polyak (1964), GD and Nesterov for the ``rates``
+verb and its step counts against iterating the optimisers, ``μ = 1 − cΔt/m``, ``η = Δt/m``
+and linearity in ``θ₀`` for ``compare``, and pdflatex for ``rates --format latex``.
 """
 
 import json
@@ -19,8 +20,11 @@ from pathlib import Path
 import matplotlib.figure
 import numpy as np
 import pytest
+from _latex import assert_compiles_and_fits, needs_pdflatex
 
-from heavyball.cli import main
+import heavyball as hb
+from heavyball import rates
+from heavyball.cli import main, rate_rows
 from heavyball.figures import CATALOGUE, FIGURES
 
 PY = sys.executable
@@ -186,11 +190,17 @@ def test_a_failing_figure_does_not_stop_the_others(tmp_path, monkeypatch, capsys
 
 
 # -- figures: output, determinism, data ----------------------------------------------------------
-def test_list_prints_the_catalogue_in_order(capsys):
+@pytest.mark.parametrize("columns", [60, 100])
+def test_list_wraps_the_captions_to_the_terminal(columns, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", str(columns))  # shutil.get_terminal_size reads it first
     assert main(["figures", "--list"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list(CATALOGUE)
-    assert all(len(line.split()) > 3 for line in lines)  # a caption follows each name
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert [line for line in lines if line and not line.startswith(" ")] == list(CATALOGUE)
+    assert max(len(line) for line in lines) < columns
+    for name in CATALOGUE:  # every caption is printed whole (wrapping only moves the line breaks)
+        block = out.split(name + "\n", 1)[1].split("\n\n", 1)[0]
+        assert " ".join(block.split()) == " ".join(FIGURES[name].CAPTION.split())
 
 
 def test_figures_are_byte_identical_between_runs(tmp_path):
@@ -285,20 +295,83 @@ def test_rates_json_against_closed_forms(capsys):
     # Polyak (1964): γ* = 4/(√h_max + √h_min)² = 400/121, μ* = 81/121, ρ = 9/11
     assert rows["heavyball"]["lr"] == pytest.approx(400 / 121, rel=1e-12)
     assert rows["heavyball"]["momentum"] == pytest.approx(81 / 121, rel=1e-12)
-    assert rows["heavyball"]["rate"] == pytest.approx(9 / 11, rel=1e-12)
+    assert rows["heavyball"]["rate_per_step"] == pytest.approx(9 / 11, rel=1e-12)
     # GD: γ = 2/(h_min + h_max), ρ = (κ−1)/(κ+1)
     assert rows["gd"]["lr"] == pytest.approx(2 / 1.01, rel=1e-12)
-    assert rows["gd"]["rate"] == pytest.approx(99 / 101, rel=1e-12)
+    assert rows["gd"]["rate_per_step"] == pytest.approx(99 / 101, rel=1e-12)
     # Nesterov, γ = 1/h_max, μ = (√κ−1)/(√κ+1): ρ = 1 − 1/√κ
     assert rows["nesterov"]["lr"] == pytest.approx(1.0, rel=1e-12)
     assert rows["nesterov"]["momentum"] == pytest.approx(9 / 11, rel=1e-12)
-    assert rows["nesterov"]["rate"] == pytest.approx(0.9, rel=1e-12)
-    # steps to 1e-6 = log(1e-6)/log(ρ)
-    assert rows["heavyball"]["steps_to_1e-6"] == pytest.approx(math.log(1e-6) / math.log(9 / 11), rel=1e-12)
+    assert rows["nesterov"]["rate_per_step"] == pytest.approx(0.9, rel=1e-12)
+    # GD has simple roots: the steps to 1e-6 are ⌈log 1e-6 / log ρ⌉ exactly
+    assert rows["gd"]["steps"] == math.ceil(math.log(1e-6) / math.log(99 / 101)) == 691
     # the ODE m = 1 critically damped at h_min: c = 2√h_min, decay rate √h_min = 0.1 per unit time
     assert rows["ode"]["c"] == pytest.approx(0.2, rel=1e-12)
     # (critical damping: the rate formula loses ~√ε to rounding of c there, hence 1e-7)
-    assert rows["ode"]["rate"] == pytest.approx(0.1, rel=1e-7)
+    assert rows["ode"]["decay_rate"] == pytest.approx(0.1, rel=1e-7)
+    # one meaning per key: a per-step factor and a decay exponent never share a name
+    discrete = [r for r in doc["methods"] if r["method"] != "ode"]
+    assert all("rate_per_step" in r and "decay_rate" not in r and isinstance(r["steps"], int) for r in discrete)
+    assert "rate_per_step" not in rows["ode"] and "rate" not in rows["ode"] and doc["tol"] == 1e-6
+
+
+def test_rates_polyak_steps_include_the_repeated_root(capsys):
+    # Polyak at κ = 100: both modes have a double root ±9/11; from rest the error of the mode
+    # h_max is (−r)^k·(1 + (1 + r)k) (solve x_0 = 1, x_1 = (1 − γh_max)x_0 with x_k = (a + bk)(−r)^k),
+    # of h_min r^k·(1 + (1 − r)k). log(1e-6)/log(9/11) = 68.8 misses the factor k.
+    r = 9 / 11
+    worst = max(next(k for k in range(1000) if all(r**j * (1 + s * j) <= 1e-6 for j in range(k, k + 200)))
+                for s in (1 + r, 1 - r))  # fmt: skip
+    assert worst == 95
+    assert main(["rates", "--kappa", "100", "--format", "json"]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["methods"]}
+    assert rows["heavyball"]["steps"] == worst
+
+
+@pytest.mark.parametrize("kappa", [10.0, 100.0, 1000.0])
+def test_rates_steps_match_iterating_the_optimisers(kappa):
+    # iterate torch's SGD (heavyball.SGD, checked against torch elsewhere) from each eigenvector of
+    # the valley at rest; the step count is the first k after which ‖θ_j‖ <= 1e-6‖θ_0‖ for all j
+    # that were run (half as many again): it must equal the CLI's count exactly.
+    q = hb.Quadratic.valley(kappa=kappa)
+    for r in rate_rows(1.0 / kappa, 1.0):
+        if r["method"] == "ode":
+            continue
+        nesterov = rates.TUNINGS[r["method"]] == "nesterov"
+        opt = hb.SGD(lr=r["lr"], momentum=r["momentum"], nesterov=nesterov)
+        measured = 0
+        for theta0 in np.eye(2):
+            tr = hb.iterate(opt, q, theta0, steps=int(1.5 * r["steps"]) + 10, tol=1e-300)
+            above = np.flatnonzero(np.linalg.norm(tr.theta, axis=-1) > 1e-6)
+            measured = max(measured, int(above[-1]) + 1 if above.size else 0)
+        assert r["steps"] == measured, (kappa, r["method"])
+
+
+def test_rates_ode_time_against_the_exact_solution():
+    # the ODE row's time: from rest, the critically damped slow mode is e^{−λt}(1 + λt) (λ = 0.1 at
+    # κ = 100), the fast mode underdamped; hb.exact on the valley from each eigenvector
+    ode_row = rate_rows(0.01, 1.0)[-1]
+    q = hb.Quadratic.valley(kappa=100.0)
+    t = np.linspace(0.0, 1.2 * ode_row["time"], 200001)  # grid step 1e-3: the crossing to ~1e-3
+    last = 0.0
+    for theta0 in np.eye(2):
+        sol = hb.exact(hb.HeavyBallODE(1.0, ode_row["c"]), q, theta0, t)
+        above = np.flatnonzero(np.linalg.norm(sol.theta, axis=-1) > 1e-6)
+        last = max(last, t[above[-1]])
+    assert ode_row["time"] == pytest.approx(last, abs=2e-3)
+
+
+def test_rates_table_has_one_precision_and_no_exponent_soup(capsys):
+    assert main(["rates", "--kappa", "100"]) == 0
+    table = capsys.readouterr().out
+    # every decimal number has 6 significant digits (1.98020 beside 3.30579, not 1.9802)
+    numbers = re.findall(r"(?<![\w.])\d+\.\d+(?:e[-+]\d+)?", table)
+    significant = [n.split("e")[0].replace(".", "").lstrip("0") or "0" * 6 for n in numbers]  # 0.00000: 6 zeros
+    assert numbers and all(len(d) == 6 for d in significant), numbers
+    assert "1.98020" in table and "3.30579" in table and " 95" in table
+    assert main(["rates", "--h-min", "1e-300", "--h-max", "1"]) == 0
+    tiny = capsys.readouterr().out
+    assert "e^-" not in tiny and "1.00000e-150" in tiny and "never" in tiny
 
 
 def test_rates_h_range_table_and_latex(capsys):
@@ -309,8 +382,20 @@ def test_rates_h_range_table_and_latex(capsys):
     assert f"{4 / 2.2**2:.6g}" in table and f"{9 / 11:.6g}" in table
     assert main(["rates", "--kappa", "100", "--format", "latex"]) == 0
     latex = capsys.readouterr().out
-    assert latex.startswith(r"\begin{tabular}") and latex.strip().endswith(r"\end{tabular}")
-    assert latex.count(r"\\") >= 6
+    assert r"\begin{tabular}" in latex and latex.strip().endswith(r"\end{tabular}}")
+    assert latex.count(r"\\") >= 6 and "h_max" not in latex.replace("h_{\\max}", "")
+
+
+@needs_pdflatex
+@pytest.mark.parametrize(
+    "argv",
+    [["--kappa", "100"], ["--kappa", "1e6"], ["--h-min", "1e-300", "--h-max", "1e10"],
+     ["--h-min", "1e-3", "--h-max", "1e10", "--tol", "3.3e-7"]],
+    ids=lambda a: " ".join(a),
+)  # fmt: skip
+def test_rates_latex_compiles_and_fits(argv, capsys, tmp_path):
+    assert main(["rates", *argv, "--format", "latex"]) == 0
+    assert_compiles_and_fits(capsys.readouterr().out, tmp_path)
 
 
 # -- compare -----------------------------------------------------------------------------------
@@ -321,6 +406,28 @@ def test_compare_reports_the_discretisation(capsys):
     assert "mu = 0.975" in out and "eta = 0.05" in out and "lr = 0.005" in out
     err_line = next(line for line in out.splitlines() if line.startswith("max error"))
     assert 0 < float(err_line.split()[-1]) < 0.5
+
+
+def test_compare_theta0_scales_the_error(capsys):
+    # the problem and both dynamics are linear with θ* = 0: doubling θ₀ doubles every error
+    errors = []
+    for theta0 in (["1", "-2"], ["2,-4"]):
+        assert main(["compare", "--m", "1", "--c", "0.5", "--dt", "0.1", "--t-final", "5", "--theta0", *theta0]) == 0
+        out = capsys.readouterr().out
+        errors.append(float(next(x for x in out.splitlines() if x.startswith("max error")).split()[-1]))
+    assert "theta0 = (2, -4)" in out
+    assert errors[1] == pytest.approx(2 * errors[0], rel=1e-6)  # printed with 7 digits
+    assert main(["compare", "--m", "1", "--c", "0.5", "--dt", "0.1", "--theta0", "1", "2", "3"]) == 2
+    assert "--theta0 needs 2 numbers" in capsys.readouterr().err
+
+
+def test_compare_diverged_says_it_once(capsys):
+    status = main(["compare", "--m", "1", "--c", "0.5", "--dt", "2.5"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "status       diverged" in captured.out
+    assert len(captured.err.splitlines()) == 1 and "stability" in captured.err
+    assert "stability" not in captured.out  # the long message once, on stderr
 
 
 def test_compare_error_shrinks_with_dt(capsys):
@@ -364,3 +471,78 @@ def test_derive_failure_exits_1(monkeypatch, capsys):
     assert status == 1
     assert captured.out.startswith("FAIL wrong") and "claim" in captured.out
     assert len(captured.err.splitlines()) == 1 and "wrong" in captured.err
+
+
+# -- usage hints, did you mean, python -m, progress ----------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "hint", "suggestion"),
+    [
+        (["figures", "--fomat", "png"], "heavyball figures --help", "'--format'"),
+        (["figures", "rate_mpa"], "heavyball figures --help", "'rate_map'"),
+        (["derive", "discretisation"], "heavyball derive --help", "'discretization'"),
+        (["figurs"], "heavyball --help", "'figures'"),
+        (["rates", "--kapa", "10"], "heavyball rates --help", "'--kappa'"),
+        (["rates", "--kappa", "10", "--format", "jsn"], "heavyball rates --help", "'json'"),
+        (["compare", "--m", "1", "--c", "1", "--dt", "0.1", "--theta0", "1"], "heavyball compare --help", None),
+    ],
+    ids=lambda x: " ".join(x) if isinstance(x, list) else None,
+)
+def test_usage_errors_name_the_verbs_help_and_a_close_name(argv, hint, suggestion, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert err.rstrip().endswith(f"(see '{hint}')")
+    if suggestion:
+        assert f"did you mean {suggestion}?" in err
+    else:
+        assert "did you mean" not in err
+
+
+def test_python_dash_m_heavyball():
+    res = subprocess.run([PY, "-m", "heavyball", "rates", "--kappa", "4"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stderr == ""
+    assert "heavy ball (Polyak)" in res.stdout and "0.333333" in res.stdout  # Polyak: (√4 − 1)/(√4 + 1)
+
+
+def test_progress_goes_to_stderr_only_when_asked(tmp_path):
+    quiet = run("figures", FAST_PAIR[0], "--fast", "--format", "svg", "--out", str(tmp_path))
+    assert quiet.returncode == 0 and quiet.stderr == ""  # piped: no progress
+    loud = run("figures", FAST_PAIR[0], "--fast", "--format", "svg", "--out", str(tmp_path), "--progress")
+    # (text mode turns the progress line's carriage returns into newlines)
+    assert loud.returncode == 0 and f"[1/1] {FAST_PAIR[0]}" in loud.stderr
+    assert len(loud.stdout.splitlines()) == len(quiet.stdout.splitlines()) == 2  # stdout untouched
+    res = run("compare", "--m", "1", "--c", "0.5", "--dt", "0.01", "--progress")
+    assert res.returncode == 0 and "compare: 2000 steps" in res.stderr and "compare:" not in res.stdout
+
+
+def test_progress_class_follows_the_terminal():
+    import io
+
+    from heavyball.cli import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    pipe, tty = io.StringIO(), Tty()
+    for stream in (pipe, tty):
+        p = Progress(stream=stream)
+        p.update("[1/2] a")
+        p.update("[2/2] b")
+        p.done()
+    assert pipe.getvalue() == ""
+    assert tty.getvalue() == "\r[1/2] a\r[2/2] b\r       \r"
+
+
+def test_record_torch_reference_without_torch_is_one_line(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "analysis" / "record_torch_reference.py"
+    code = (
+        "import runpy, sys\n"
+        "sys.modules['torch'] = None  # import torch now raises ImportError\n"
+        f"sys.argv = ['record_torch_reference.py', '--out', {str(tmp_path / 'ref.npz')!r}]\n"
+        f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 1, res.stderr
+    assert len(res.stderr.splitlines()) == 1 and "torch" in res.stderr and "Traceback" not in res.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -22,7 +22,7 @@ from scipy.special import j1
 import heavyball as hb
 from heavyball.figures import CATALOGUE, FIGURES, csv_text
 
-# the catalogue of issue 8, in its order
+# the catalogue, in the order the README shows it
 ISSUE_CATALOGUE = [
     "lr_regimes", "valley_zigzag", "momentum_memory", "heavy_ball_physics", "discrete_vs_continuous",
     "discretization_order", "rate_map", "characteristic_roots", "predicted_vs_measured",
@@ -54,7 +54,7 @@ def sign_changes(x, visible):
 
 
 # -- the registry and the common contract ----------------------------------------------------
-def test_registry_is_the_issue_catalogue_in_order():
+def test_registry_is_the_catalogue_in_order():
     assert list(FIGURES) == ISSUE_CATALOGUE == list(CATALOGUE)
     assert len(FIGURES) == 14
     assert "nope" not in FIGURES
@@ -425,7 +425,7 @@ def test_nesterov_ode_matches_bessel_and_error_falls_like_sqrt_s():
     s = d["s"]
     slope = np.polyfit(np.log(s), np.log(d["max_error"]), 1)[0]
     assert 0.45 < slope < 0.55  # error ~ √s (Su, Boyd & Candès 2016)
-    # literature.md: about 7e-2 at s = 1e-2
+    # Su, Boyd & Candès (2016): about 7e-2 at s = 1e-2
     assert 0.06 < d["max_error"][list(s).index(1e-2)] < 0.09
     t = d["t_bessel"][1:]
     np.testing.assert_allclose(d["bessel"][1:], 2 * j1(t) / t, rtol=1e-13)

@@ -36,7 +36,7 @@ from .._io import write_text
 
 __all__ = ["CATALOGUE", "FIGURES", "csv_text", "write_csv"]
 
-#: the catalogue's figure names, in order (issue "Paper figures and the `heavyball` command")
+#: the catalogue's figure names, in the order the README shows them
 CATALOGUE = (
     "lr_regimes",
     "valley_zigzag",

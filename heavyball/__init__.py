@@ -51,6 +51,13 @@ _EXPORTS = {
     "exact": "dynamics",
     "damping_regime": "dynamics",
     "ContinuousTrajectory": "dynamics",
+    # Adam in continuous time
+    "AdamODE": "adam_ode",
+    "SignGradientFlow": "adam_ode",
+    "AdamHeavyBall": "adam_limits",
+    "adam_heavy_ball": "adam_limits",
+    "compare_heavy_ball": "adam_limits",
+    "compare_sign_flow": "adam_limits",
     # discretization
     "discretize": "discretization",
     "continuum": "discretization",
@@ -114,6 +121,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
     from . import rates, symbolic
+    from .adam_limits import AdamHeavyBall, adam_heavy_ball, compare_heavy_ball, compare_sign_flow
+    from .adam_ode import AdamODE, SignGradientFlow
     from .discretization import (
         Comparison,
         OrderFit,

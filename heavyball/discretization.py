@@ -61,6 +61,7 @@ from ._validation import (
     check_theta,
     describe,
 )
+from .adam_ode import AdamODE
 from .dynamics import METHODS as SOLVERS
 from .dynamics import GradientFlowODE, HeavyBallODE, NesterovODE, _check_problem, _point, exact, simulate
 from .iterate import MEMORY_BUDGET, iterate
@@ -452,8 +453,22 @@ def _stability_hint(problem, mu: float, lr: float) -> str:
     )
 
 
+def _compare_iterates(ode, opt, problem, theta0, *, dt, t_final, method, mu, eta, what) -> Comparison:
+    """The iterates of the optimiser ``opt`` (time ``dt`` per step) against ``simulate(ode)``
+    at ``t_k = k·dt``, with the energy ``f(θ)`` on both sides (first-order flows)."""
+    d = _check_problem(problem)
+    method = as_choice("method", method, SOLVERS)
+    t_final, dt, steps = _check_times(t_final, dt, d)
+    theta0 = _point("theta0", theta0, d)
+    t = np.arange(steps + 1) * dt
+    theta_d = np.asarray(iterate(opt, problem, theta0, steps, record="all").theta, dtype=np.float64)
+    sol = simulate(ode, problem, theta0, (0.0, float(t[-1])), t_eval=t, method=method, throw=False)
+    return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=_discrete_energy(problem, theta_d, None, 0.0), mu=mu,
+                     eta=eta, dt=dt, scheme=what, steps=steps, what=what)  # fmt: skip
+
+
 def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit", method="DOP853") -> Comparison:
-    r"""Run a discretisation of the heavy-ball ODE and put it next to the ODE's solution.
+    r"""Run a discretisation of the heavy-ball ODE (or Adam) and put it next to the ODE's solution.
 
     The iterates ``θ_k`` of :class:`~heavyball.HeavyBall` with ``(mu, eta) =
     discretize(ode.m, ode.c, dt, scheme=scheme)`` (run by :func:`~heavyball.iterate`) are
@@ -467,10 +482,19 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     ``status="diverged"``, ``success=False`` and a message saying at which step the iterates
     blew up (and, on a quadratic, the violated condition ``lr·h_max < 2(1 + mu)``).
 
+    **Adam.** For an :class:`~heavyball.AdamODE` the iterates are torch's Adam with step
+    ``lr = dt``, ``β₁ = 1 − a·dt``, ``β₂ = 1 − b·dt`` (:meth:`~heavyball.AdamODE.to_adam`),
+    against :func:`~heavyball.simulate` of the ODE from ``t = 0``; the error is ``O(dt)``.
+    ``scheme`` is then ``"adam"`` (or ``"adamw"``), ``mu = β₁`` and ``eta = 1 − β₁``: Adam's
+    first moment is the velocity form ``v ← β₁v − (1 − β₁)P∇f``, ``θ ← θ + dt·v`` (with
+    ``v = −P m``, ``P = 1/(√v̂ + ε)``) of the heavy ball of mass ``dt/(1 − β₁)`` and unit
+    friction, see :func:`~heavyball.adam_heavy_ball`; ``energy`` is ``f(θ)``; ``v0`` and
+    ``scheme`` do not apply.
+
     Parameters
     ----------
-    ode : HeavyBallODE
-        The ODE (its ``m`` and ``c``).
+    ode : HeavyBallODE or AdamODE
+        The ODE (its ``m`` and ``c``; or its ``a``, ``b``, ``ε`` and weight decay).
     problem : Problem
     theta0 : array_like, shape (d,)
     dt : float, > 0
@@ -493,8 +517,18 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     >>> str(cmp.status), round(cmp.max_error, 4)
     ('completed', 0.0098)
     """
+    if isinstance(ode, AdamODE):
+        if v0 is not None:
+            raise ValueError(f"`v0` must be None for AdamODE (Adam starts from zero moments), got {describe(v0)}")
+        opt = ode.to_adam(as_real("dt", dt, lower=0.0, lower_inclusive=False))
+        beta1 = float(opt.betas[0])
+        name = "adamw" if ode.decoupled else "adam"
+        return _compare_iterates(ode, opt, problem, theta0, dt=dt, t_final=t_final, method=method, mu=beta1,
+                                 eta=1.0 - beta1, what=name)  # fmt: skip
     if not isinstance(ode, HeavyBallODE):
-        raise TypeError(f"`ode` must be a HeavyBallODE (its m and c are discretised), got {describe(ode)}")
+        raise TypeError(
+            f"`ode` must be a HeavyBallODE (its m and c are discretised) or an AdamODE, got {describe(ode)}"
+        )
     d = _check_problem(problem)
     scheme = as_choice("scheme", scheme, SCHEMES)
     method = as_choice("method", method, SOLVERS)
@@ -618,9 +652,12 @@ def convergence_order(ode, problem, theta0, t_final, dts, *, scheme="semi-implic
     max-error and 2.14, 2.07, 2.04, 2.02, 2.01 for the error at ``t = T`` (the figures quoted
     in the literature notes are the latter).
 
+    For an :class:`~heavyball.AdamODE` the iterates are torch's Adam with ``lr = dt``,
+    ``β₁ = 1 − a·dt``, ``β₂ = 1 − b·dt`` (see :func:`compare`); its order is 1 as well.
+
     Parameters
     ----------
-    ode : HeavyBallODE
+    ode : HeavyBallODE or AdamODE
     problem : Problem
     theta0 : array_like, shape (d,)
     t_final : float

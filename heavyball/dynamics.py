@@ -42,6 +42,14 @@ a user may write a fifth):
     The energy reported along a trajectory (see each class).
 ``flow(problem, theta) -> θ'`` (order 1 only)
     The velocity ``θ'`` reported as ``v`` for a batch of points ``theta`` shaped ``(n, d)``.
+``fields(problem, t, Y) -> dict`` (optional; replaces ``flow``)
+    For a state with more blocks than ``θ`` and ``v`` (:class:`~heavyball.AdamODE`'s
+    ``[θ, m̂, v̂]``): the named parts of the states ``Y`` shaped ``(n, N)``, each ``(n, d)``;
+    ``"theta"`` and ``"v"`` (``θ'``) become the trajectory's ``theta`` and ``v``, the others
+    its ``fields``. ``θ`` must be the state's first ``d`` components (``gtol``/``xtol`` read it).
+``prefix(problem, theta0, t)`` (only when ``initial_state`` moves the start)
+    The states at the times ``t`` before the solver's start: the flat states ``(n, N)``, or
+    the pair ``(θ, v)`` for a second-order ODE.
 
 Energy
 ------
@@ -549,6 +557,10 @@ class ContinuousTrajectory:
         ``"xtol"``, ``"max_norm"`` for the built-in ones that were active.
     method : str
         The solver's name, or ``"exact"``.
+    fields : dict[str, ndarray]
+        The other blocks of the state, by name, each shaped ``(n, d)``, for ODEs whose state
+        holds more than ``θ`` and ``v`` (:class:`~heavyball.AdamODE`: ``"first_moment"`` and
+        ``"second_moment"``); empty otherwise.
     """
 
     t: np.ndarray
@@ -562,6 +574,7 @@ class ContinuousTrajectory:
     sol: Any = None
     t_events: dict = field(default_factory=dict)
     method: str = "exact"
+    fields: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # a word becomes its Status
@@ -588,12 +601,12 @@ def _check_ode(ode) -> None:
     if (
         order not in (1, 2)
         or not all(callable(getattr(ode, k, None)) for k in _ODE_MEMBERS)
-        or (order == 1 and not callable(getattr(ode, "flow", None)))
+        or (order == 1 and not callable(getattr(ode, "flow", None)) and not callable(getattr(ode, "fields", None)))
     ):
         raise TypeError(
             f"`ode` must be an ODE following heavyball's protocol (HeavyBallODE, NesterovODE, "
             f"HighResolutionODE, GradientFlowODE: `order`, `initial_state`, `rhs`, `jacobian`, "
-            f"`energy`, and `flow` for order 1), got {describe(ode)}"
+            f"`energy`, and `flow` or `fields` for order 1), got {describe(ode)}"
         )
 
 
@@ -632,6 +645,15 @@ def _user_events(events) -> list:
         if not callable(ev):
             raise TypeError(f"`events` must be a callable or a sequence of callables; `events[{i}]` is {describe(ev)}")
     return events
+
+
+def _prefix_states(ode, problem, theta0, t) -> np.ndarray:
+    """The flat states ``(n, N)`` of a series start at times ``t`` before the solver's start:
+    ``ode.prefix`` returns them, or the pair ``(θ, v)`` of a second-order ODE."""
+    out = ode.prefix(problem, theta0, t)
+    if isinstance(out, tuple):
+        out = np.concatenate(out, axis=1)
+    return np.asarray(out, dtype=np.float64)
 
 
 class _OutOfBudget(Exception):
@@ -835,16 +857,22 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
         names.append("max_norm")
 
     def result(ts, Y, *, status, message, nfev, sol=None, t_events=None):
+        extra = {}
         with np.errstate(over="ignore", invalid="ignore"):
-            theta = Y[:, :d]
-            v = (
-                Y[:, d:]
-                if ode.order == 2
-                else np.asarray(ode.flow(problem, theta), dtype=np.float64).reshape(theta.shape)
-            )
+            if callable(getattr(ode, "fields", None)):  # a state with more blocks than θ and v
+                extra = {k: np.asarray(x, dtype=np.float64) for k, x in ode.fields(problem, ts, Y).items()}
+                theta, v = extra.pop("theta"), extra.pop("v")
+            else:
+                theta = Y[:, :d]
+                v = (
+                    Y[:, d:]
+                    if ode.order == 2
+                    else np.asarray(ode.flow(problem, theta), dtype=np.float64).reshape(theta.shape)
+                )
             energy = np.asarray(ode.energy(problem, theta, v), dtype=np.float64).reshape(ts.shape)
         return ContinuousTrajectory(t=ts, theta=theta, v=v, energy=energy, success=status.success, status=status,
-                                    message=message, nfev=int(nfev), sol=sol, t_events=t_events or {}, method=method)  # fmt: skip
+                                    message=message, nfev=int(nfev), sol=sol, t_events=t_events or {}, method=method,
+                                    fields=extra)  # fmt: skip
 
     # -- already converged at the start -------------------------------------------------------
     start_met = []
@@ -853,12 +881,8 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     if xtol is not None and np.linalg.norm(theta0 - minimizer) < xtol:
         start_met.append(f"‖θ₀ − θ*‖ < xtol = {xtol:g}")
     if start_met:
-        if ode.order == 2:
-            # the state at t_span[0]: y0 itself, or (Nesterov's series start) θ₀ at rest
-            vstart = y0[d:] if t_start == t_lo else np.zeros(d)
-            Y = np.concatenate([theta0, vstart])[None, :]
-        else:
-            Y = theta0[None, :]
+        # the state at t_span[0]: y0 itself, or the series start's state there
+        Y = y0[None, :] if t_start == t_lo else _prefix_states(ode, problem, theta0, np.array([t_lo]))
         return result(np.array([t_lo]), Y, status=Status.EVENT, nfev=0,
                       message=f"the stopping criterion already holds at the start ({'; '.join(start_met)})")  # fmt: skip
 
@@ -941,9 +965,8 @@ def simulate(ode, problem, theta0, t_span, *, v0=None, t_eval=None, method="DOP8
     if t_start > t_lo:
         prefix_t = np.array([t_lo]) if t_eval is None else pre_t
         if prefix_t.size:
-            p_theta, p_v = ode.prefix(problem, theta0, prefix_t)
             ts = np.concatenate([prefix_t, ts])
-            Y = np.concatenate([np.concatenate([p_theta, p_v], axis=1), Y], axis=0)
+            Y = np.concatenate([_prefix_states(ode, problem, theta0, prefix_t), Y], axis=0)
 
     if status is Status.FAILED and throw:
         raise RuntimeError(f"simulate: the integration failed ({method}): {message}")

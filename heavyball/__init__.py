@@ -72,6 +72,18 @@ _EXPORTS = {
     "nesterov_iterates": "discretization",
     "nesterov_limit": "discretization",
     "OrderFit": "discretization",
+    # gradient noise, exact moments, the heavy-ball SDE
+    "GradientNoise": "noise",
+    "NoStationaryLawError": "noise",
+    "moments": "exact_moments",
+    "stationary": "exact_moments",
+    "Moments": "exact_moments",
+    "Stationary": "exact_moments",
+    "HeavyBallSDE": "sde",
+    "sample_paths": "sde",
+    "SamplePaths": "sde",
+    "SDEMoments": "sde",
+    "SDEStationary": "sde",
 }
 _SUBMODULES = (
     "problems",
@@ -84,6 +96,9 @@ _SUBMODULES = (
     "symbolic",
     "plotting",
     "figures",
+    "noise",
+    "exact_moments",
+    "sde",
 )
 
 __all__ = sorted(_EXPORTS) + ["rates", "symbolic", "__version__"]
@@ -148,8 +163,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
         exact,
         simulate,
     )
+    from .exact_moments import Moments, Stationary, moments, stationary
     from .fastpath import closed_form_iterate
     from .iterate import DiscreteTrajectory, iterate
+    from .noise import GradientNoise, NoStationaryLawError
     from .optimizers import SGD, Adam, AdamState, AdamW, HeavyBall, HeavyBallState, NesterovLookahead, SGDState
     from .problems import Objective, Problem, Quadratic, Rosenbrock
+    from .sde import HeavyBallSDE, SamplePaths, SDEMoments, SDEStationary, sample_paths
     from .status import Status

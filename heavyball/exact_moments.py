@@ -50,10 +50,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import rates
+from . import recurrences
 from ._validation import as_int, check_theta, describe
 from .noise import GradientNoise, NoStationaryLawError
-from .optimizers import SGD, NesterovLookahead, _Optimizer
+from .optimizers import SGD, _Optimizer
 from .problems import Quadratic
 from .sde import HeavyBallSDE, sde_moments, sde_stationary
 
@@ -119,36 +119,36 @@ class LinearNoiseModel:
     lr_first: Any
     momentum: Any
     sign: float
-    shift: float
+    shift: Any
     lookahead: bool
 
 
-def linear_noise_model(method) -> LinearNoiseModel:
-    """Map a linear optimiser to its noisy per-mode recurrence (``ValueError`` naming
-    ``method`` for Adam, a schedule or per-coordinate hyperparameters)."""
-    if not isinstance(method, _Optimizer):
-        raise TypeError(f"`method` must be an optimiser (SGD, HeavyBall, NesterovLookahead), got {describe(method)}")
-    family, lr, mu, sign, shift = rates._linear_recurrence(method)
-    lr = np.asarray(lr, dtype=np.float64)
-    mu = np.asarray(mu, dtype=np.float64)
-    lookahead = False
-    if isinstance(method, SGD):
-        lr_first = rates._per_configuration("lr", method.lr)
-        lr_first = np.broadcast_to(lr_first, np.broadcast_shapes(np.shape(lr_first), lr.shape, mu.shape))
-        lr = np.where(mu == 0, lr_first, lr)  # torch keeps no buffer (so no dampening) where μ = 0
-        lookahead = bool(method.nesterov)
-    else:
-        lr_first = lr
-    if isinstance(method, NesterovLookahead):
-        lookahead = False  # its θ is the recurrence's own iterate z_k
-    shape = np.broadcast_shapes(lr.shape, mu.shape, np.shape(lr_first))
+def linear_noise_model(optimizer) -> LinearNoiseModel:
+    """Map a linear optimiser to its noisy per-mode recurrence (``ValueError`` naming the
+    optimiser for Adam, a schedule or per-coordinate hyperparameters).
+
+    The family and coefficients come from :func:`heavyball.recurrences.recurrence_of`; the one
+    difference is torch's Nesterov, whose look-ahead points are not Markov once the gradient is
+    noisy: it is carried as the textbook recurrence (first step ``γ``, not ``γ(1 + μ)``) and
+    recorded through the look-ahead combination."""
+    if not isinstance(optimizer, _Optimizer):
+        raise TypeError(
+            f"`optimizer` must be SGD, HeavyBall, NesterovLookahead or HeavyBallSDE, got {describe(optimizer)}"
+        )
+    rec = recurrences.recurrence_of(optimizer)
+    lookahead = isinstance(optimizer, SGD) and bool(optimizer.nesterov)
+    lr = np.asarray(rec.lr, dtype=np.float64)
+    mu = np.asarray(rec.momentum, dtype=np.float64)
+    first = lr if lookahead else np.asarray(rec.first_lr, dtype=np.float64)
+    shift = np.asarray(rec.shift, dtype=np.float64)
+    shape = np.broadcast_shapes(lr.shape, mu.shape, first.shape, shift.shape)
     return LinearNoiseModel(
-        family=family,
+        family=rec.family,
         lr=np.broadcast_to(lr, shape).astype(np.float64),
-        lr_first=np.broadcast_to(lr_first, shape).astype(np.float64),
+        lr_first=np.broadcast_to(first, shape).astype(np.float64),
         momentum=np.broadcast_to(mu, shape).astype(np.float64),
-        sign=float(sign),
-        shift=float(shift),
+        sign=float(rec.sign),
+        shift=np.broadcast_to(shift, shape).astype(np.float64),
         lookahead=lookahead,
     )
 
@@ -187,18 +187,18 @@ class _Setup(NamedTuple):
 
 
 def _coefficients(model: LinearNoiseModel, h_eff, lr) -> tuple[np.ndarray, np.ndarray]:
-    """``T`` and ``D`` of the family's iteration matrix, from ``rates.iteration_matrix``."""
-    M = rates.iteration_matrix(h_eff, lr=lr[..., None], momentum=model.momentum[..., None], method=model.family)
-    return M[..., 0, 0], -M[..., 0, 1]
+    """``T`` and ``D`` of the family's iteration matrix (the table of :mod:`heavyball.recurrences`)."""
+    T, D = recurrences.trace_det(model.family, lr[..., None] * h_eff, model.momentum[..., None])
+    return np.broadcast_arrays(np.asarray(T, dtype=np.float64), np.asarray(D, dtype=np.float64))
 
 
-def _setup(method, q, noise) -> _Setup:
-    model = linear_noise_model(method)
+def _setup(optimizer, q, noise) -> _Setup:
+    model = linear_noise_model(optimizer)
     q = _check_q(q)
     d = q.dim
     noise = _check_noise(noise, d)
     h, V = q.eigenvalues, q.eigenvectors
-    h_eff = model.sign * h + model.shift
+    h_eff = model.sign * h + model.shift[..., None]
     T, D = _coefficients(model, h_eff, model.lr)
     T0, D0 = _coefficients(model, h_eff, model.lr_first)
     bt = V.T @ q.b
@@ -257,12 +257,12 @@ def _loss(h, z_mean, C, z_star, aligned):
     return out  # pragma: no cover - callers pass quadratics with a minimiser in practice
 
 
-def moments(method, q, theta0, steps, /, *, noise: GradientNoise | None = None, every: int = 1) -> Any:
+def moments(optimizer, q, theta0, steps, /, *, noise: GradientNoise | None = None, every: int = 1) -> Any:
     r"""Exact mean, covariance and expected loss of a noisy linear method (or of the SDE) on ``q``.
 
     Parameters
     ----------
-    method : SGD, HeavyBall, NesterovLookahead, or HeavyBallSDE
+    optimizer : SGD, HeavyBall, NesterovLookahead, or HeavyBallSDE
         A linear optimiser with constant hyperparameters; arrays shaped ``(*batch, 1)`` give a
         batch of configurations (as in ``iterate``). A :class:`heavyball.HeavyBallSDE` hands
         over to :func:`heavyball.sde.sde_moments` (then ``steps`` are the times ``t``).
@@ -290,15 +290,15 @@ def moments(method, q, theta0, steps, /, *, noise: GradientNoise | None = None, 
     >>> mo.mean[:, 0], mo.cov[:, 0, 0]             # θ_{k+1} = 0.9 θ_k − 0.1 ξ_k
     (array([1.  , 0.9 , 0.81]), array([0.    , 0.01  , 0.0181]))
     """
-    if isinstance(method, HeavyBallSDE):
+    if isinstance(optimizer, HeavyBallSDE):
         if every != 1:
             raise ValueError("`every` applies to the discrete methods; give the SDE's times `t` directly")
         if noise is not None:
             raise ValueError("`noise` is part of the HeavyBallSDE (its `sigma`); pass noise=None")
-        return sde_moments(method, q, theta0, steps)
+        return sde_moments(optimizer, q, theta0, steps)
     steps = as_int("steps", steps, minimum=0)
     every = as_int("every", every, minimum=1)
-    s = _setup(method, q, noise)
+    s = _setup(optimizer, q, noise)
     d = q.dim
     theta0 = check_theta("theta0", theta0, d, finite=True).astype(np.float64)
     batch = np.broadcast_shapes(theta0.shape[:-1], s.lr.shape)
@@ -357,7 +357,7 @@ def _stein(T, D, Q, aligned):
     return x[..., 0], x[..., 1], x[..., 2], x[..., 3]
 
 
-def stationary(method, q, noise: GradientNoise | None = None) -> Any:
+def stationary(optimizer, q, noise: GradientNoise | None = None, /, *, scheme: str | None = None, dt=None) -> Any:
     r"""The stationary law of a noisy linear method (or of the SDE) on ``q``.
 
     Solves the discrete Lyapunov equation of the per-mode recurrence (module notes); the mean
@@ -387,18 +387,22 @@ def stationary(method, q, noise: GradientNoise | None = None) -> Any:
     >>> round(float(law.cov[0, 0]), 12)       # 0.1·1.5 / (2·0.5·(3 − 0.2)) = 0.15/2.8
     0.053571428571
     """
-    if isinstance(method, HeavyBallSDE):
+    if isinstance(optimizer, HeavyBallSDE):
         if noise is not None:
             raise ValueError("`noise` is part of the HeavyBallSDE (its `sigma`); pass noise=None")
-        return sde_stationary(method, q)
-    s = _setup(method, q, noise)
-    model = linear_noise_model(method)
-    radius = np.asarray(rates.spectral_radius(model.sign * s.h + model.shift, lr=s.lr, momentum=s.mu,
-                                              method=model.family))  # fmt: skip
+        return sde_stationary(optimizer, q, scheme=scheme, dt=dt)
+    if scheme is not None or dt is not None:
+        raise ValueError(
+            "`scheme` and `dt` choose a discretisation of a HeavyBallSDE; the optimiser is already discrete"
+        )
+    s = _setup(optimizer, q, noise)
+    # the largest root modulus of z² − Tz + D over the modes, per configuration
+    root = np.sqrt((s.T * s.T - 4.0 * s.D).astype(complex))
+    radius = np.maximum(np.abs(s.T + root), np.abs(s.T - root)).max(axis=-1) / 2.0
     if np.any(~(radius < 1.0)):
         worst = float(np.nanmax(np.where(np.isnan(radius), np.inf, radius)))
         raise NoStationaryLawError(
-            f"`method` {method!r} has no stationary law on `q`: spectral radius {worst:.6g} >= 1 "
+            f"`optimizer` {optimizer!r} has no stationary law on `q`: spectral radius {worst:.6g} >= 1 "
             "(the iterates diverge or their variance grows without bound)"
         )
     d = q.dim

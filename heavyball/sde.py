@@ -135,7 +135,7 @@ class HeavyBallSDE:
         return np.eye(d) * self.sigma
 
     @classmethod
-    def from_discrete(cls, method, noise: GradientNoise, *, m: float = 1.0) -> tuple[HeavyBallSDE, float]:
+    def from_discrete(cls, optimizer, noise: GradientNoise, *, m: float = 1.0) -> tuple[HeavyBallSDE, float]:
         r"""The SDE and step ``Δt`` of a noisy heavy ball under the velocity-form map.
 
         ``SGD(lr, momentum)`` (or ``HeavyBall(eta, mu, dt)``, ``lr = η·Δt``) with gradient noise
@@ -143,22 +143,29 @@ class HeavyBallSDE:
         mass ``m``, ``Δt = √(lr·m)``, ``c = (1 − μ)·m/Δt`` and :math:`\sigma\sigma^\top = \Sigma\Delta t`
         (``σ = √(Σ Δt)``, the symmetric square root; a scalar for isotropic noise).
         """
-        if not isinstance(method, (SGD, HeavyBall)) or (isinstance(method, SGD) and method.nesterov):
-            raise TypeError(f"`method` must be SGD (heavy ball) or HeavyBall, got {describe(method)}")
+        if not isinstance(optimizer, (SGD, HeavyBall)) or (isinstance(optimizer, SGD) and optimizer.nesterov):
+            raise TypeError(f"`optimizer` must be SGD (heavy ball) or HeavyBall, got {describe(optimizer)}")
         if not isinstance(noise, GradientNoise):
             raise TypeError(f"`noise` must be a GradientNoise, got {describe(noise)}")
         m = as_real("m", m, lower=0.0, lower_inclusive=False)
-        if isinstance(method, SGD):
-            lr, mu = method.lr, method.momentum
-            if callable(lr) or np.ndim(lr) or np.ndim(mu) or method.dampening or method.weight_decay or method.maximize:
-                raise ValueError("`method` must have scalar lr and momentum, no dampening, weight decay or maximize")
+        if isinstance(optimizer, SGD):
+            lr, mu = optimizer.lr, optimizer.momentum
+            if (
+                callable(lr)
+                or np.ndim(lr)
+                or np.ndim(mu)
+                or optimizer.dampening
+                or optimizer.weight_decay
+                or optimizer.maximize
+            ):
+                raise ValueError("`optimizer` must have scalar lr and momentum, no dampening, weight decay or maximize")
         else:
-            if callable(method.eta) or np.ndim(method.eta) or np.ndim(method.mu) or np.ndim(method.dt):
-                raise ValueError("`method` must have scalar eta, mu and dt")
-            lr, mu = method.eta * method.dt, method.mu
+            if callable(optimizer.eta) or np.ndim(optimizer.eta) or np.ndim(optimizer.mu) or np.ndim(optimizer.dt):
+                raise ValueError("`optimizer` must have scalar eta, mu and dt")
+            lr, mu = optimizer.eta * optimizer.dt, optimizer.mu
         lr, mu = float(lr), float(mu)
         if lr <= 0:
-            raise ValueError(f"`method` must have lr > 0, got lr={lr}")
+            raise ValueError(f"`optimizer` must have lr > 0, got lr={lr}")
         dt = math.sqrt(lr * m)
         c = (1.0 - mu) * m / dt
         if noise.cov is None:

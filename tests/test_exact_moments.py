@@ -197,7 +197,7 @@ def test_unstable_configuration_has_no_stationary_law():
 def test_bad_input_is_named():
     q = hb.Quadratic([[1.0]])
     noise = hb.GradientNoise.isotropic(1.0)
-    with pytest.raises(ValueError, match="`method`"):
+    with pytest.raises(ValueError, match="`optimizer`"):
         hb.stationary(hb.Adam(lr=0.1), q, noise)
     with pytest.raises(TypeError, match="`q`"):
         hb.stationary(hb.SGD(lr=0.1), hb.Rosenbrock(), noise)
@@ -205,5 +205,5 @@ def test_bad_input_is_named():
         hb.moments(hb.SGD(lr=0.1), q, [1.0], 3, noise=1.0)
     with pytest.raises(ValueError, match="`noise`"):
         hb.moments(hb.SGD(lr=0.1), q, [1.0], 3, noise=hb.GradientNoise(cov=np.eye(2)))
-    with pytest.raises(ValueError, match="`method`"):
+    with pytest.raises(ValueError, match="`optimizer`"):
         hb.stationary(hb.SGD(lr=lambda k: 0.1), q, noise)

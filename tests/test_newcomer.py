@@ -46,7 +46,7 @@ def test_readme_first_command_is_install_and_figures():
 
 
 IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis",
-                                "*.egg-info", "build", "dist", ".*.tmp*", "bench*.json")  # fmt: skip
+                                "*.egg-info", "build", "dist", ".*.tmp*", "bench*.json", "_build", "_generated")  # fmt: skip
 
 
 def _copy_checkout(dest: pathlib.Path) -> pathlib.Path:

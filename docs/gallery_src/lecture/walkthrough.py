@@ -257,7 +257,7 @@ lr, mu = 0.5, 0.9
 conceptual = hb.iterate(hb.NesterovLookahead(lr, mu), q, [1.0, 1.0], steps=60)
 implemented = hb.iterate(hb.SGD(lr=lr, momentum=mu, nesterov=True), q, [1.0, 1.0], steps=60)
 print("final distances to the minimiser:", conceptual.distance[-1], implemented.distance[-1])
-print("same rate, from the eigenvalues:", rates.spectral_radius(q.eigenvalues, lr=lr, momentum=mu, method="nesterov"))
+print("same rate, from the eigenvalues:", rates.spectral_radius(q.eigenvalues, lr=lr, momentum=mu, family="nesterov"))
 
 nesterov = symbolic.DERIVATIONS["nesterov_equivalence"]()
 for finding in nesterov.findings:

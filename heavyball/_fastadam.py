@@ -44,6 +44,7 @@ import dataclasses
 
 import numpy as np
 
+from ._run import TAIL, row_norm_sq
 from .optimizers import Adam, _cast, _is_nonzero, _restrict
 from .problems import SMALL_DIM, Quadratic
 
@@ -290,8 +291,6 @@ def run_spec(spec, threads: int):
     """The kernel on a validated ``RunSpec``: flat records as ``fastpath._run_spec`` returns them."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .iterate import _row_norm_sq
-
     dtype, B, d = spec.dtype, spec.size, spec.dim
     K = _Kernel(spec)
     Z = np.array(spec.theta0_flat.T, dtype=dtype, order="C")  # (d, B), a copy
@@ -300,13 +299,18 @@ def run_spec(spec, threads: int):
     loss = np.empty((len(loss_steps), B), dtype)
     distance = None if spec.minimizer is None else np.empty((len(loss_steps), B), dtype)
     dat = np.full(B, -1, dtype=np.int64)
-    bound2 = np.minimum(spec.bound**2, np.finfo(dtype).max).astype(dtype)
+    bound2 = spec.bound2
     in_loop_theta = spec.record == "all"
     t_index = {int(k): j for j, k in enumerate(theta_steps)} if in_loop_theta else {}
     l_index = {int(k): j for j, k in enumerate(loss_steps)}
     problem, star = spec.problem, spec.minimizer
 
+    tail = np.full((TAIL, B, d), np.nan, dtype)  # the last iterates, for the cycle test
+    tail_first = spec.steps - TAIL + 1
+
     def rec(x, k, sl):
+        if k >= tail_first:
+            tail[k - tail_first, sl] = x.T
         j = l_index.get(k)
         i = t_index.get(k)
         if j is None and i is None:
@@ -317,7 +321,7 @@ def run_spec(spec, threads: int):
         if j is not None:  # problem.value and the distance exactly as the general path
             loss[j, sl] = problem.value(rows)
             if distance is not None:
-                distance[j, sl] = np.sqrt(_row_norm_sq(rows - star))
+                distance[j, sl] = np.sqrt(row_norm_sq(rows - star))
 
     width = max(1, BLOCK_BYTES // (np.dtype(dtype).itemsize * d))
     blocks = [slice(b0, min(B, b0 + width)) for b0 in range(0, B, width)]
@@ -336,4 +340,4 @@ def run_spec(spec, threads: int):
             list(pool.map(work, parts))
     if not in_loop_theta:
         theta[0] = Z.T
-    return theta, loss, distance, dat
+    return theta, loss, distance, dat, lambda rows: tail[:, rows]

@@ -67,12 +67,15 @@ doubling formulas ``U_{2n+1} = U_{n+1}² + mU_n²``, ``U_{2n} = U_n(U_{n+1} + mU
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
-from . import recurrences
+from . import _fastadam, recurrences
+from ._run import TAIL, DiscreteTrajectory, RunSpec, make_trajectory, prepare
 from ._validation import as_int, check_theta
 from .problems import Quadratic
 
@@ -115,8 +118,6 @@ def supports(method, problem) -> bool:
     dimension ``≤ problems.SMALL_DIM`` (the kernel of :mod:`heavyball._fastadam`, bitwise
     identical to the general path).
     """
-    from . import _fastadam
-
     return _linear(method, problem) or _fastadam.supports(method, problem)
 
 
@@ -353,10 +354,25 @@ def _growth(a, m, n: int):
     return 2.0 * (n + 1) * np.maximum(rho, 1.0) ** n
 
 
+@dataclasses.dataclass(slots=True, kw_only=True, eq=False)
 class _Block:
-    """One block of configurations: the state ``(x, p)`` = ``(z_k, z_{k−1})`` and its bookkeeping."""
+    """One block of configurations: the state ``(x, p)`` = ``(z_k, z_{k−1})`` and its bookkeeping.
 
-    __slots__ = ("alive", "bad", "bound2", "cert", "coef", "dat", "dtype", "n2", "p", "s", "t", "x")
+    Arrays are ``(d, w)`` over modes × configurations, ``(w,)`` per configuration.
+    """
+
+    x: np.ndarray  # z_k
+    p: np.ndarray  # z_{k−1}
+    t: np.ndarray  # scratch (d, w)
+    s: np.ndarray  # scratch (d, w)
+    n2: np.ndarray  # scratch (w,): squared norms
+    bad: np.ndarray  # scratch (w,) bool
+    alive: np.ndarray  # (w,) bool: not yet diverged
+    dat: np.ndarray  # (w,) int64: diverged_at (a view into the run's array)
+    bound2: np.ndarray  # (w,): squared divergence bounds
+    coef: tuple[np.ndarray | None, ...]  # (f1, e1, a, m, e) in the run's dtype
+    cert: tuple[np.ndarray | None, ...]  # (|m|, growth over CHUNK steps, CHUNK/2·|e|)
+    dtype: np.dtype
 
 
 def _rowsum(a, out):
@@ -429,20 +445,20 @@ def _step_block(blk: _Block, k_from: int, k_to: int, recorder=None, rec_steps=()
     return r
 
 
-def _make_block(modes: _Modes, coef64, x, p, t, s, n2, bad, dat, bound2, dtype) -> _Block:
-    blk = _Block()
+def _make_block(*, coef64, x, p, t, s, n2, bad, dat, bound2, dtype) -> _Block:
+    """A block over the state ``x = z_0`` (and scratch arrays), with its coefficients cast to
+    ``dtype`` and the divergence certificate's constants."""
     _f1, _e1, a, m, e = coef64
-    blk.coef = tuple(None if c is None else c.astype(dtype) for c in coef64)
     K = _growth(a, m, CHUNK)
-    blk.cert = (
+    cert = (
         np.abs(m).astype(dtype),
         K.astype(dtype) if dtype == np.float64 else np.minimum(K, np.finfo(dtype).max).astype(dtype),
         None if e is None else (0.5 * CHUNK * np.abs(e)).astype(dtype),
     )
-    blk.x, blk.p, blk.t, blk.s, blk.n2, blk.bad, blk.dat, blk.bound2 = x, p, t, s, n2, bad, dat, bound2
-    blk.alive = np.ones(x.shape[1], dtype=bool)
-    blk.dtype = dtype
-    return blk
+    return _Block(
+        x=x, p=p, t=t, s=s, n2=n2, bad=bad, alive=np.ones(x.shape[1], dtype=bool), dat=dat, bound2=bound2,
+        coef=tuple(None if c is None else c.astype(dtype) for c in coef64), cert=cert, dtype=dtype,
+    )  # fmt: skip
 
 
 def _take(c, idx):
@@ -490,8 +506,26 @@ class _Targets:
             _rowsum(s, loss_row)
 
 
-def _run_range(modes: _Modes, Z, c0, c1, steps, dtype, bound2, dat, rec_steps, tg, closed_final):
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
+class _Engine:
+    """What every worker of one run shares (read-only, except the slices it owns of ``Z``,
+    ``dat`` and the records of ``targets``)."""
+
+    modes: _Modes
+    Z: np.ndarray  # (d, B): the modes, z_0 on entry, z_K on exit
+    steps: int
+    dtype: np.dtype
+    bound2: np.ndarray  # (B,)
+    dat: np.ndarray  # (B,) int64: diverged_at
+    rec_steps: np.ndarray  # the steps recorded inside the loop
+    targets: _Targets
+    closed_final: bool  # jump to the last step by the closed form (record="final")
+
+
+def _run_range(eng: _Engine, c0: int, c1: int) -> None:
     """Run configurations ``[c0, c1)`` block by block through all steps (one worker)."""
+    modes, Z, steps, dtype, bound2, dat = eng.modes, eng.Z, eng.steps, eng.dtype, eng.bound2, eng.dat
+    rec_steps, tg, closed_final = eng.rec_steps, eng.targets, eng.closed_final
     d = modes.d
     width = _block_width(d, np.dtype(dtype).itemsize)
     P = np.empty((d, width), dtype)
@@ -515,7 +549,8 @@ def _run_range(modes: _Modes, Z, c0, c1, steps, dtype, bound2, dat, rec_steps, t
 
             coef64 = modes.coefficients(sl)
             b2 = bound2[sl]
-            blk = _make_block(modes, coef64, zv, P[:, :w], T[:, :w], s, N2[:w], BAD[:w], dat[sl], b2, dtype)
+            blk = _make_block(coef64=coef64, x=zv, p=P[:, :w], t=T[:, :w], s=s, n2=N2[:w], bad=BAD[:w], dat=dat[sl],
+                              bound2=b2, dtype=dtype)  # fmt: skip
             f1, e1 = blk.coef[0], blk.coef[1]
             r = 0
             if r < n_rec and rec_steps[r] == 0:
@@ -532,14 +567,14 @@ def _run_range(modes: _Modes, Z, c0, c1, steps, dtype, bound2, dat, rec_steps, t
                 recorder(blk.x, r)
                 r += 1
             if closed_final and steps >= 2:
-                _final_closed_form(modes, blk, coef64, zv, steps, dtype)
+                _final_closed_form(blk, coef64, zv, steps, dtype)
                 continue
             _step_block(blk, 1, steps, recorder, rec_steps, r)
             if blk.x is not zv:
                 zv[...] = blk.x
 
 
-def _final_closed_form(modes: _Modes, blk: _Block, coef64, zv, steps, dtype):
+def _final_closed_form(blk: _Block, coef64, zv, steps: int, dtype) -> None:
     """``z_steps`` into ``zv`` by the closed form where a certificate over the whole run rules
     divergence out; configurations it cannot clear are stepped exactly (gathered)."""
     _f1, _e1, a, m, e = coef64
@@ -567,20 +602,13 @@ def _final_closed_form(modes: _Modes, blk: _Block, coef64, zv, steps, dtype):
     if idx.size == 0:
         return
     # exact stepping for the configurations the certificate could not clear
-    w, d = idx.size, modes.d
-    sub = _Block()
-    sub.coef = tuple(_take(c, idx) for c in blk.coef)
-    sub.cert = tuple(_take(c, idx) for c in blk.cert)
-    sub.x = z1[:, idx].astype(dtype)
-    sub.p = z0[:, idx].astype(dtype)
-    sub.t = np.empty((d, w), dtype)
-    sub.s = np.empty((d, w), dtype)
-    sub.n2 = np.empty(w, dtype)
-    sub.bad = np.empty(w, dtype=bool)
-    sub.alive = blk.alive[idx]
-    sub.dat = blk.dat[idx]
-    sub.bound2 = blk.bound2[idx]
-    sub.dtype = dtype
+    w, d = idx.size, zv.shape[0]
+    sub = _Block(
+        x=z1[:, idx].astype(dtype), p=z0[:, idx].astype(dtype), t=np.empty((d, w), dtype),
+        s=np.empty((d, w), dtype), n2=np.empty(w, dtype), bad=np.empty(w, dtype=bool), alive=blk.alive[idx],
+        dat=blk.dat[idx], bound2=blk.bound2[idx], coef=tuple(_take(c, idx) for c in blk.coef),
+        cert=tuple(_take(c, idx) for c in blk.cert), dtype=dtype,
+    )  # fmt: skip
     _step_block(sub, 1, steps)
     zv[:, idx] = sub.x
     blk.dat[idx] = sub.dat
@@ -615,7 +643,17 @@ def _nan_after(rec, steps_rec, dat):
             rec[j, order[:cnt]] = np.nan
 
 
-def run(method, problem, theta0, steps, *, record="all", every=1, tol=None, threads=None):
+def run(
+    method: Any,
+    problem: Any,
+    theta0: Any,
+    steps: int,
+    *,
+    record: str = "all",
+    every: int = 1,
+    tol: float | None = None,
+    threads: int | None = None,
+) -> DiscreteTrajectory:
     """The fast path of :func:`heavyball.iterate` (same arguments, same result).
 
     Runs a linear method (see :func:`supports`) on a :class:`~heavyball.problems.Quadratic`
@@ -624,6 +662,15 @@ def run(method, problem, theta0, steps, *, record="all", every=1, tol=None, thre
     general path's). ``threads``: ``None`` uses one thread per ``THREAD_MIN_CONFIGS``
     configurations (at most ``os.cpu_count()``), an int forces that many; results do not
     depend on it (bitwise).
+
+    Parameters
+    ----------
+    method, problem, theta0, steps, record, every, tol, threads
+        As in :func:`heavyball.iterate`.
+
+    Returns
+    -------
+    DiscreteTrajectory
 
     Examples
     --------
@@ -634,23 +681,48 @@ def run(method, problem, theta0, steps, *, record="all", every=1, tol=None, thre
     >>> tr.status.tolist(), tr.diverged_at.tolist()
     (['converged', 'diverged'], [-1, 36])
     """
-    from .iterate import _make_trajectory, _prepare
-
-    spec = _prepare(method, problem, theta0, steps, record, every, tol, threads)
+    spec = prepare(method, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads)
     if not supports(method, problem):
         raise TypeError(f"the fast path does not apply to {type(method).__name__} on {type(problem).__name__}")
-    if _linear(method, problem):
-        theta, loss, distance, dat = _run_spec(spec)
-    else:
-        from . import _fastadam
+    return run_spec(spec)
 
-        theta, loss, distance, dat = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
+
+def run_spec(spec: RunSpec) -> DiscreteTrajectory:
+    """The fast path on a validated run (``heavyball._run.prepare``): the trajectory.
+
+    Parameters
+    ----------
+    spec : RunSpec
+        A run whose method and problem :func:`supports` accepts, starting at rest.
+
+    Returns
+    -------
+    DiscreteTrajectory
+    """
+    if _linear(spec.method, spec.problem):
+        theta, loss, distance, dat, tail = _run_spec(spec)
+    else:
+        theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
         for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
             _nan_after(rec, steps_rec, dat)
-    return _make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat)
+    return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, tail=tail)
 
 
-def _run_spec(spec):
+def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndarray:
+    """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows``, by the
+    closed form (float64, NaN before step 0), for the cycle test."""
+    out = np.full((TAIL, rows.size, spec.dim), np.nan)
+    start = spec.theta0_flat[rows].astype(np.float64).T  # (d, n)
+    z0 = start if modes.V is None else modes.V.T @ start
+    with np.errstate(all="ignore"):
+        for j in range(TAIL):
+            k = spec.steps - TAIL + 1 + j
+            if k >= 0:
+                out[j] = modes.from_modes(_closed_form_modes(modes, z0, k, rows))
+    return out
+
+
+def _run_spec(spec: RunSpec):
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
     and ``distance`` ``(n_loss, B)``, and ``diverged_at (B,)``."""
     q, dtype, steps, B, d = spec.problem, spec.dtype, spec.steps, spec.size, spec.dim
@@ -665,12 +737,15 @@ def _run_spec(spec):
                   loss, distance)  # fmt: skip
     rec_steps = spec.loss_steps if in_loop else np.zeros(0, np.int64)
     dat = np.full(B, -1, dtype=np.int64)
-    bound2 = np.minimum(spec.bound**2, np.finfo(dtype).max).astype(dtype)
+    bound2 = spec.bound2
     width = _block_width(d, np.dtype(dtype).itemsize)
     ranges = _split(B, width, auto_threads(B, spec.threads))
 
+    eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,
+                  targets=tg, closed_final=not in_loop)  # fmt: skip
+
     def work(rng):
-        _run_range(modes, Z, rng[0], rng[1], steps, dtype, bound2, dat, rec_steps, tg, not in_loop)
+        _run_range(eng, rng[0], rng[1])
 
     if len(ranges) <= 1:
         for rng in ranges:
@@ -696,4 +771,4 @@ def _run_spec(spec):
             theta[0] = spec.theta0_flat if steps == 0 else modes.from_modes(Z)
     for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
         _nan_after(rec, steps_rec, dat)
-    return theta, loss, distance, dat
+    return theta, loss, distance, dat, lambda rows: _closed_form_tail(spec, modes, rows)

@@ -6,31 +6,14 @@ r"""Running a discrete method on a problem, batched: :func:`iterate` and :class:
 a batch of starting points), and returns the recorded iterates, losses and distances with a
 per-configuration status.
 
-Building blocks (private, shared with ``heavyball/fastpath.py`` and the tests)
--------------------------------------------------------------------------------
-``_prepare(method, problem, theta0, steps, record="all", every=1, tol=None, threads=None)``
-    Validates every argument and returns a :class:`RunSpec`: the flat batch
-    (``theta0_flat`` shaped ``(B, d)``), the batch shape, the recorded steps
-    (``theta_steps``, ``loss_steps``), the minimiser in the run's dtype, the tolerance and the
-    per-configuration divergence bound. It refuses a run whose recording exceeds
-    :data:`MEMORY_BUDGET` before anything is allocated.
-``_allocate(spec)``
-    The NaN-filled record arrays ``theta (n_theta, B, d)``, ``loss (n_loss, B)`` and
-    ``distance (n_loss, B)`` (``None`` without a minimiser).
-``_iterate_general(method, problem, theta0, steps, *, record="all", every=1, tol=None, threads=None)``
-    The general stepping loop (any method, any problem): what :func:`iterate` runs when the
-    fast path does not apply. Same signature and result as :func:`iterate`.
-``_make_trajectory(spec, *, theta, loss, distance, diverged_at)``
-    Builds the :class:`DiscreteTrajectory` from flat records (shapes as ``_allocate``'s, and
-    ``diverged_at`` ``(B,)`` int, −1 where the configuration did not diverge): reshapes to the
-    batch, decides ``status``/``success``, writes ``message``. A fast path that fills the same
-    records gets an identical result type, status rules and message.
-
-The fast path: at the top of :func:`iterate`, after validation, ``heavyball.fastpath`` is
-imported if it exists and ``fastpath.supports(method, problem)`` is asked; if it says yes,
-``fastpath.run(method, problem, theta0, steps, record=..., every=..., tol=..., threads=...)``
-produces the trajectory. Otherwise (no module, no ``supports``/``run``, or not supported) the
-general loop runs.
+Layers
+------
+The run is specified, validated (once per call) and turned into a trajectory by
+``heavyball/_run.py`` (``prepare``, ``allocate``, ``make_trajectory``), which both engines
+import: the general stepping loop here (any method, any problem) and the fast path
+(:mod:`heavyball.fastpath`: linear methods in the eigenbasis of a quadratic, and Adam's blocked
+kernel), which :func:`iterate` calls whenever ``fastpath.supports(optimizer, problem)`` says
+so. The general loop evaluates the gradient in exactly one place, :func:`_gradient`.
 
 Conventions
 -----------
@@ -43,7 +26,12 @@ Conventions
 * **Convergence.** ``"converged"`` means the run finished (not diverged) with
   ``‖θ_K − θ*‖ <= tol·‖θ₀ − θ*‖`` when the minimiser is known, else
   ``‖∇f(θ_K)‖ <= tol·‖∇f(θ₀)‖``. The default ``tol`` is ``sqrt(eps)`` of the run's dtype
-  (1.5e-8 in float64, 3.5e-4 in float32). Otherwise ``"max_steps"``.
+  (1.5e-8 in float64, 3.5e-4 in float32).
+* **Cycle.** ``"cycle"`` means neither, and the last iterates repeat a periodic orbit of period
+  ``2 … CYCLE_MAX_PERIOD`` to rounding (``heavyball._run.cycle_periods``; ``period`` gives it):
+  more steps will not converge. Lessard, Recht & Packard (2016, §4.6) give the classic case,
+  heavy ball at Polyak's tuning on a strongly convex function ending on a period-3 orbit.
+  Otherwise ``"max_steps"``. Statuses are :class:`~heavyball.Status` words.
 * **Memory.** The recorded arrays may take at most :data:`MEMORY_BUDGET` (1 GiB) with
   ``record="all"`` and :data:`LOSS_MEMORY_BUDGET` (2 GiB) with ``record="loss"`` (loss curves
   are what a sweep is run for: every step's loss and distance of 10⁵ configurations over 1000
@@ -55,260 +43,62 @@ Conventions
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import importlib.util
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
-from .optimizers import _STATE_ARRAYS, _Optimizer, _restrict, _Scratch
+from . import fastpath
+from ._run import (
+    CYCLE_MAX_PERIOD,
+    DIVERGENCE_FACTOR,
+    LOSS_MEMORY_BUDGET,
+    MAX_STEPS,
+    MEMORY_BUDGET,
+    TAIL,
+    DiscreteTrajectory,
+    RunSpec,
+    allocate,
+    make_trajectory,
+    prepare,
+    row_norm_sq,
+)
+from ._validation import renamed_keyword
+from .optimizers import _STATE_ARRAYS, _restrict, _Scratch
 
-__all__ = ["DIVERGENCE_FACTOR", "LOSS_MEMORY_BUDGET", "MEMORY_BUDGET", "DiscreteTrajectory", "iterate"]
-
-#: bytes the recorded arrays of one run may take (1 GiB)
-MEMORY_BUDGET = 2**30
-#: the budget of a ``record="loss"`` run (2 GiB): loss curves are the product of a sweep
-#: (every step's loss and distance of 10⁵ configurations over 1000 steps take 1.6 GB)
-LOSS_MEMORY_BUDGET = 2**31
-#: a configuration diverges when ‖θ_k‖ > DIVERGENCE_FACTOR·(1 + ‖θ₀‖ + ‖θ*‖), or θ_k is not finite
-DIVERGENCE_FACTOR = 1e8
-
-_RECORDS = ("all", "loss", "final")
-_STATUS_WORDS = np.array(["converged", "diverged", "max_steps"])
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class DiscreteTrajectory:
-    r"""The result of :func:`iterate` (arrays are time-first and read-only).
-
-    Attributes
-    ----------
-    theta : ndarray, shape (n_theta, *batch, d)
-        The recorded iterates: every ``every``-th step and the last for ``record="all"``
-        (``theta[k]`` is ``θ_k`` when ``every=1``); only the final iterate (``n_theta = 1``)
-        for ``record="loss"`` and ``record="final"``.
-    loss : ndarray, shape (n_loss, *batch)
-        ``f(θ_k)`` at the steps in ``steps``.
-    distance : ndarray, shape (n_loss, *batch), or None
-        ``‖θ_k − θ*‖₂`` at the steps in ``steps``; ``None`` when the minimiser is unknown.
-    steps : ndarray of int, shape (n_loss,)
-        The recorded step indices (``loss[j]`` is at step ``steps[j]``; ``theta[-1]`` is at
-        ``steps[-1]``, the last step).
-    status : str or ndarray of str (shape ``batch``)
-        ``"converged"``, ``"diverged"`` or ``"max_steps"`` (see the module notes).
-    diverged_at : int or ndarray of int
-        The step at which the configuration diverged, −1 if it did not.
-    success : bool or ndarray of bool
-        ``status != "diverged"``.
-    message : str
-        One sentence summarising the run.
-    method, problem
-        What was run.
-    record : str
-    tol : float
-        The convergence tolerance used.
-    """
-
-    theta: np.ndarray
-    loss: np.ndarray
-    distance: np.ndarray | None
-    steps: np.ndarray
-    status: Any
-    diverged_at: Any
-    success: Any
-    message: str
-    method: Any
-    problem: Any
-    record: str = "all"
-    tol: float = float("nan")
-
-    @property
-    def batch_shape(self) -> tuple:
-        return self.theta.shape[1:-1]
-
-    @property
-    def final(self) -> np.ndarray:
-        """The final iterate, shape ``(*batch, d)`` (NaN for diverged configurations)."""
-        return self.theta[-1]
-
-    def __repr__(self) -> str:
-        return (
-            f"DiscreteTrajectory(method={self.method.label if hasattr(self.method, 'label') else self.method!r}, "
-            f"problem={self.problem!r}, theta shape={self.theta.shape}, record={self.record!r}, "
-            f"message={self.message!r})"
-        )
+__all__ = [
+    "CYCLE_MAX_PERIOD",
+    "DIVERGENCE_FACTOR",
+    "LOSS_MEMORY_BUDGET",
+    "MAX_STEPS",
+    "MEMORY_BUDGET",
+    "DiscreteTrajectory",
+    "iterate",
+]
 
 
-class RunSpec(NamedTuple):
-    """A validated run (see :func:`_prepare`)."""
+@renamed_keyword("method", "optimizer")
+def iterate(
+    optimizer: Any,
+    problem: Any,
+    theta0: Any,
+    steps: int,
+    *,
+    record: str = "all",
+    every: int = 1,
+    tol: float | None = None,
+    threads: int | None = None,
+    state: Any = None,
+) -> DiscreteTrajectory:
+    r"""Run ``optimizer`` on ``problem`` from ``theta0`` for ``steps`` steps, batched.
 
-    method: Any
-    problem: Any
-    theta0: np.ndarray  # as given, validated (dtype float32 or float64)
-    theta0_flat: np.ndarray  # (B, d), broadcast against the hyperparameters, a fresh copy
-    batch: tuple
-    size: int  # B
-    dim: int
-    dtype: np.dtype
-    steps: int
-    record: str
-    every: int
-    tol: float
-    threads: int | None
-    theta_steps: np.ndarray  # steps whose iterate is stored
-    loss_steps: np.ndarray  # steps whose loss and distance are stored
-    minimizer: np.ndarray | None  # in the run's dtype
-    bound: np.ndarray  # (B,) float64: the divergence bound on ‖θ_k‖₂
-    state: Any = None  # the initial state, arrays flattened to (B, d) copies; None: method.init
-
-
-#: the largest step count: beyond 2**53 step indices are no longer exact in float64
-MAX_STEPS = 2**53
-
-
-def _record_steps(steps: int, every: int) -> np.ndarray:
-    count = steps // every + 1 + (steps % every != 0)
-    if count * 8 > MEMORY_BUDGET:  # even the index grid alone would not fit
-        raise ValueError(
-            f"`steps`={steps} with `every`={every} would record {count} steps, more than the memory "
-            f"budget of {MEMORY_BUDGET / 2**30:g} GiB allows; record less often (a larger `every`) or "
-            "use `record`='final'"
-        )
-    grid = np.arange(0, steps + 1, every, dtype=np.int64)
-    if grid[-1] != steps:
-        grid = np.append(grid, np.int64(steps))
-    return grid
-
-
-def _initial_state(method, state, full, size, dtype):
-    """Validate a caller's initial ``state`` against the structure of ``method.init`` and
-    flatten its arrays to fresh ``(B, d)`` copies (the loop updates them in place)."""
-    template = method._init(full, dtype)
-    if type(state) is not type(template):
-        raise TypeError(
-            f"`state` must be a {type(template).__name__} (from `method.init(theta0)`), got {describe(state)}"
-        )
-    step = as_int("state.step", state.step, minimum=0)
-    arrays = {}
-    for name in _STATE_ARRAYS[type(template)]:
-        given, expected = getattr(state, name), getattr(template, name)
-        if (given is None) != (expected is None):
-            raise ValueError(
-                f"`state.{name}` must be {'None' if expected is None else 'an array'} for {describe(method)}, "
-                f"as `method.init(theta0)` returns it"
-            )
-        if given is not None:
-            given = as_float_array(f"state.{name}", given, dtype=dtype)
-            broadcast_shapes(**{f"state.{name}": given.shape, "theta0 and hyperparameters": full})
-            arrays[name] = np.broadcast_to(given, full).reshape(size, full[-1]).copy()
-    return template._replace(step=step, **arrays)
-
-
-def _prepare(method, problem, theta0, steps, record="all", every=1, tol=None, threads=None, state=None) -> RunSpec:
-    """Validate the arguments of :func:`iterate` and describe the run (see the module notes)."""
-    if not isinstance(method, _Optimizer):
-        raise TypeError(
-            "`method` must be a heavyball optimiser (SGD, Adam, AdamW, HeavyBall, NesterovLookahead), "
-            f"got {describe(method)}"
-        )
-    for attr in ("value", "grad", "dim"):
-        if not hasattr(problem, attr):
-            raise TypeError(
-                f"`problem` must have `value`, `grad` and `dim` (a heavyball Problem), got {describe(problem)}"
-            )
-    d = as_int("problem.dim", problem.dim, minimum=1)
-    theta0 = check_theta("theta0", theta0, d, finite=True)
-    dtype = theta0.dtype
-    steps = as_int("steps", steps, minimum=0, maximum=MAX_STEPS)
-    record = as_choice("record", record, _RECORDS)
-    every = as_int("every", every, minimum=1)
-    if tol is None:
-        tol = float(np.sqrt(np.finfo(dtype).eps))
-    else:
-        tol = as_real("tol", tol, lower=0.0)
-    if threads is not None:
-        threads = as_int("threads", threads, minimum=1)
-    for name, shape in method._array_shapes().items():
-        if len(shape) == 1 and shape[0] == d and d > 1:
-            raise ValueError(
-                f"`{name}` has shape ({d},), which is ambiguous for a problem of dimension {d}: numpy "
-                f"broadcasting would read it per coordinate, not per configuration. Pass shape ({d}, 1) "
-                f"(e.g. `{name.split('[')[0]}`=values[:, None]) for one value per configuration, or shape "
-                f"(1, {d}) for one value per coordinate"
-            )
-    full = broadcast_shapes(theta0=theta0.shape, **method._array_shapes())
-    if full[-1] != d:
-        raise ValueError(
-            f"the hyperparameters' last axis must be 1 or the problem's dimension {d}; with `theta0` "
-            f"{theta0.shape} they broadcast to {full}"
-        )
-    batch = tuple(full[:-1])
-    size = int(np.prod(batch, dtype=np.int64))
-    if record == "all":
-        theta_steps = loss_steps = _record_steps(steps, every)
-    elif record == "loss":
-        theta_steps, loss_steps = np.array([steps], np.int64), _record_steps(steps, every)
-    else:
-        theta_steps = loss_steps = np.array([steps], np.int64)
-    minimizer = getattr(problem, "minimizer", None)
-    if minimizer is not None:
-        minimizer = np.asarray(minimizer, dtype=dtype)
-    item = dtype.itemsize
-    nbytes = (len(theta_steps) * size * d + len(loss_steps) * size * (1 + (minimizer is not None))) * item
-    budget, budget_name = (
-        (LOSS_MEMORY_BUDGET, "LOSS_MEMORY_BUDGET") if record == "loss" else (MEMORY_BUDGET, "MEMORY_BUDGET")
-    )
-    if nbytes > budget:
-        raise ValueError(
-            f"`record`={record!r} with `every`={every} would store {nbytes / 2**30:.3g} GiB "
-            f"({len(theta_steps)} iterates and {len(loss_steps)} losses of {size} configurations × {d} "
-            f"coordinates), more than the budget {budget_name} = {budget / 2**30:g} GiB; record less often "
-            f"(a larger `every`), or use `record`='loss' or 'final'"
-        )
-    theta0_flat = np.broadcast_to(theta0, full).reshape(size, d).copy()
-    with np.errstate(over="ignore"):
-        norm0 = np.sqrt(np.einsum("ij,ij->i", theta0_flat, theta0_flat, dtype=np.float64))
-        star = 0.0 if minimizer is None else float(np.linalg.norm(np.asarray(minimizer, np.float64)))
-        bound = DIVERGENCE_FACTOR * (1.0 + norm0 + star)
-    if state is not None:
-        state = _initial_state(method, state, full, size, dtype)
-    return RunSpec(method, problem, theta0, theta0_flat, batch, size, d, dtype, steps, record, every, tol,
-                   threads, theta_steps, loss_steps, minimizer, bound, state)  # fmt: skip
-
-
-def _allocate(spec: RunSpec):
-    """NaN-filled records: ``theta (n_theta, B, d)``, ``loss (n_loss, B)``, ``distance`` or None."""
-    B, d, dtype = spec.size, spec.dim, spec.dtype
-    theta = np.full((len(spec.theta_steps), B, d), np.nan, dtype)
-    loss = np.full((len(spec.loss_steps), B), np.nan, dtype)
-    distance = None if spec.minimizer is None else np.full((len(spec.loss_steps), B), np.nan, dtype)
-    return theta, loss, distance
-
-
-def _fastpath_module():
-    """``heavyball.fastpath`` if it exists and offers ``supports`` and ``run``, else None."""
-    name = f"{__package__}.fastpath"
-    if importlib.util.find_spec(name) is None:
-        return None
-    module = importlib.import_module(name)
-    if callable(getattr(module, "supports", None)) and callable(getattr(module, "run", None)):
-        return module
-    return None
-
-
-def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, threads=None,
-            state=None) -> DiscreteTrajectory:  # fmt: skip
-    r"""Run ``method`` on ``problem`` from ``theta0`` for ``steps`` steps, batched.
-
-    At each step ``k = 0, 1, …``: ``y = method.grad_point(θ_k, state)``,
-    ``θ_{k+1}, state = method.step(θ_k, ∇f(y), state)``, starting from
-    ``state = method.init(θ₀)`` (zero buffers and velocities) unless ``state`` is given.
+    At each step ``k = 0, 1, …``: ``y = optimizer.grad_point(θ_k, state)``,
+    ``θ_{k+1}, state = optimizer.step(θ_k, ∇f(y), state)``, starting from
+    ``state = optimizer.init(θ₀)`` (zero buffers and velocities) unless ``state`` is given.
 
     Parameters
     ----------
-    method : SGD, Adam, AdamW, HeavyBall or NesterovLookahead
+    optimizer : SGD, Adam, AdamW, HeavyBall or NesterovLookahead
+        (``method=`` is the deprecated spelling of this keyword.)
         Array hyperparameters broadcast against ``theta0`` and define the batch with it:
         ``theta0`` ``(d,)`` with ``lr`` ``(B, 1)`` runs ``B`` configurations from one start.
         A schedule (callable ``lr``/``eta``) may return an array, which must broadcast into
@@ -331,7 +121,7 @@ def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, 
         Threads for the fast path (``heavyball.fastpath``); the general loop runs on one thread.
     state : NamedTuple, optional
         The initial optimiser state, for a run that does not start at rest: what
-        ``method.init(theta0)`` returns, with its fields changed (e.g.
+        ``optimizer.init(theta0)`` returns, with its fields changed (e.g.
         ``HeavyBall.init(θ₀)._replace(v=v0)``); its arrays broadcast against the batch. Such a
         run takes the general loop.
 
@@ -358,32 +148,27 @@ def iterate(method, problem, theta0, steps, *, record="all", every=1, tol=None, 
     >>> tr.message
     '1 of 2 configurations diverged (first at step 36); 1 converged and 0 reached max_steps after 200 steps.'
     """
-    spec = _prepare(method, problem, theta0, steps, record, every, tol, threads, state)
-    fastpath = _fastpath_module()
-    if state is None and fastpath is not None and fastpath.supports(method, problem):
-        return fastpath.run(method, problem, spec.theta0, spec.steps, record=spec.record, every=spec.every,
-                            tol=tol, threads=spec.threads)  # fmt: skip
+    spec = prepare(optimizer, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads,
+                   state=state)  # fmt: skip
+    if spec.state is None and fastpath.supports(optimizer, problem):
+        return fastpath.run_spec(spec)
     return _run_general(spec)
 
 
 def _iterate_general(method, problem, theta0, steps, *, record="all", every=1, tol=None,
                      threads=None) -> DiscreteTrajectory:  # fmt: skip
     """The general stepping loop, whatever the method and problem (no fast path)."""
-    return _run_general(_prepare(method, problem, theta0, steps, record, every, tol, threads))
+    return _run_general(prepare(method, problem, theta0, steps, record=record, every=every, tol=tol,
+                                threads=threads))  # fmt: skip
 
 
-def _row_norm_sq(x: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", x, x)
-
-
-def _safe_row_norm(x: np.ndarray) -> np.ndarray:
-    """Row norms that neither overflow nor underflow: ``s·‖x/s‖`` with ``s = max|x|`` per row
-    (``inf`` only for rows holding ``inf``; ``NaN`` for rows holding NaN)."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        scale = np.max(np.abs(x), axis=-1) if x.shape[-1] else np.zeros(x.shape[:-1])
-        unit = np.where(scale[:, None] > 0, x / np.where(scale > 0, scale, 1.0)[:, None], 0.0)
-        return scale * np.sqrt(_row_norm_sq(unit))
+def _gradient(problem: Any, point: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """∇f at the working rows ``point`` (shape ``(B, d)``), in the run's dtype: the one place
+    the general loop evaluates the gradient of a step."""
+    grad = np.asarray(problem.grad(point), dtype=dtype)
+    if grad.shape != point.shape:
+        raise ValueError(f"`problem.grad` returned shape {grad.shape} for points shaped {point.shape}")
+    return grad
 
 
 def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit) -> np.ndarray | None:
@@ -396,151 +181,100 @@ def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit) -> np.nd
         top = max(-theta.min(), theta.max())
         if top <= cheap_limit:  # False for NaN
             return None
-    bad = ~(_row_norm_sq(theta) <= bound2)  # also catches NaN and inf
+    bad = ~(row_norm_sq(theta) <= bound2)  # also catches NaN and inf
     return np.flatnonzero(bad) if bad.any() else None
 
 
-def _run_general(spec: RunSpec) -> DiscreteTrajectory:
-    theta_rec, loss_rec, dist_rec = _allocate(spec)
-    diverged_at = np.full(spec.size, -1, np.int64)
-    if spec.size == 0:
-        return _make_trajectory(spec, theta=theta_rec, loss=loss_rec, distance=dist_rec, diverged_at=diverged_at)
-    problem, dtype, steps, d = spec.problem, spec.dtype, spec.steps, spec.dim
-    star = spec.minimizer
-    theta = spec.theta0_flat.copy()
-    method = _restrict(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
-    state = method._init(theta.shape, dtype) if spec.state is None else spec.state
-    scratch = _Scratch(theta.shape, dtype)
-    bound2 = np.minimum(spec.bound**2, np.finfo(dtype).max).astype(dtype)
+class _Working:
+    """The rows still being stepped: their iterates, optimiser, state and divergence bounds."""
 
-    def cheap_limit(bound2):  # max|θ| below this: no row can be past its bound, whatever the
-        # rounding of the row norm (a relative error below 2d·eps is allowed for)
-        return np.sqrt(bound2.min() / (d * (1 + 2 * (d + 2) * np.finfo(dtype).eps)))
+    def __init__(self, spec: RunSpec):
+        self.dtype, self.d = spec.dtype, spec.dim
+        self.theta = spec.theta0_flat.copy()
+        self.method = _restrict(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
+        self.state = self.method._init(self.theta.shape, self.dtype) if spec.state is None else spec.state
+        self.scratch = _Scratch(self.theta.shape, self.dtype)
+        self.bound2 = spec.bound2
+        self.limit = self._cheap_limit()
+        self.rows: np.ndarray | None = None  # global indices of the working rows (None: all, in order)
 
-    limit = cheap_limit(bound2)
-    rows = None  # global indices of the working rows (None: all rows, in order)
-    theta_steps, loss_steps = spec.theta_steps, spec.loss_steps
-    ti = li = 0
+    def _cheap_limit(self) -> Any:
+        """``max|θ|`` below this: no row can be past its bound, whatever the rounding of the row
+        norm (a relative error below ``2d·eps`` is allowed for)."""
+        d, eps = self.d, np.finfo(self.dtype).eps
+        return np.sqrt(self.bound2.min() / (d * (1 + 2 * (d + 2) * eps)))
 
-    def put(rec, j, values):
-        if rows is None:
+    def put(self, rec: np.ndarray, j: int, values: np.ndarray) -> None:
+        """Write the working rows' ``values`` into ``rec[j]`` at their global indices."""
+        if self.rows is None:
             rec[j] = values
         else:
-            rec[j, rows] = values
+            rec[j, self.rows] = values
 
-    with np.errstate(all="ignore"):  # divergence is reported as a status, never as a warning
-        for k in range(steps + 1):
-            if k > 0:
-                point = method.grad_point(theta, state)
-                grad = np.asarray(problem.grad(point), dtype=dtype)
-                if grad.shape != theta.shape:
-                    raise ValueError(f"`problem.grad` returned shape {grad.shape} for points shaped {theta.shape}")
-                rate = method._rate(state.step, theta.shape)
-                state = method._apply(theta, grad, state, rate, scratch)
-                bad = _diverging_rows(theta, bound2, limit)
-                if bad is not None:
-                    # record the divergence and drop those rows: their state is frozen and
-                    # their records stay NaN from this step on
-                    diverged_at[bad if rows is None else rows[bad]] = k
-                    if len(bad) == len(theta):
-                        break
-                    keep = np.setdiff1d(np.arange(len(theta)), bad, assume_unique=True)
-                    method = _restrict(method, (len(theta),), keep)
-                    theta = theta[keep]
-                    state = state._replace(**{
-                        name: getattr(state, name)[keep]
-                        for name in _STATE_ARRAYS[type(state)] if getattr(state, name) is not None
-                    })  # fmt: skip
-                    bound2 = bound2[keep]
-                    limit = cheap_limit(bound2)
-                    rows = keep if rows is None else rows[keep]
-                    scratch = _Scratch(theta.shape, dtype)
-            if ti < len(theta_steps) and theta_steps[ti] == k:
-                put(theta_rec, ti, theta)
-                ti += 1
-            if li < len(loss_steps) and loss_steps[li] == k:
-                put(loss_rec, li, problem.value(theta))
-                if dist_rec is not None:
-                    put(dist_rec, li, np.sqrt(_row_norm_sq(theta - star)))
-                li += 1
-    return _make_trajectory(spec, theta=theta_rec, loss=loss_rec, distance=dist_rec, diverged_at=diverged_at)
-
-
-def _readonly(arr):
-    if isinstance(arr, np.ndarray):
-        arr.flags.writeable = False
-    return arr
-
-
-def _make_trajectory(spec: RunSpec, *, theta, loss, distance, diverged_at) -> DiscreteTrajectory:
-    """Build the :class:`DiscreteTrajectory` from flat records (see the module notes)."""
-    B, d, batch = spec.size, spec.dim, spec.batch
-    diverged_at = np.asarray(diverged_at, np.int64).reshape(B)
-    diverged = diverged_at >= 0
-    final = theta[-1]
-    problem, star = spec.problem, spec.minimizer
-    with np.errstate(all="ignore"):
-        if star is not None:
-            r0 = np.sqrt(_row_norm_sq(spec.theta0_flat - star)) if B else np.zeros(0)
-            rk = np.sqrt(_row_norm_sq(final - star)) if B else np.zeros(0)
-            what = "distance to the minimiser"
-        else:
-            g0 = np.asarray(problem.grad(spec.theta0_flat)) if B else np.zeros((0, d))
-            gk = np.asarray(problem.grad(final)) if B else np.zeros((0, d))
-            r0, rk = _safe_row_norm(g0), _safe_row_norm(gk)
-            what = "gradient norm"
-        converged = ~diverged & (rk <= spec.tol * r0)
-    # one int8 code per configuration, then a single gather into the str array (one '<U9'
-    # array of 36 bytes per configuration instead of two nested np.where temporaries)
-    codes = np.full(B, 2, np.int8)
-    codes[converged] = 0
-    codes[diverged] = 1
-    status = _STATUS_WORDS[codes]
-    success = ~diverged
-    message = _message(spec, diverged_at, converged, r0, rk, what)
-    theta = theta.reshape((theta.shape[0],) + batch + (d,))
-    loss = loss.reshape((loss.shape[0],) + batch)
-    if distance is not None:
-        distance = distance.reshape((distance.shape[0],) + batch)
-    if batch == ():
-        status, success, diverged_at = str(status[0]), bool(success[0]), int(diverged_at[0])
-    else:
-        status, success, diverged_at = status.reshape(batch), success.reshape(batch), diverged_at.reshape(batch)
-        for arr in (status, success, diverged_at):
-            _readonly(arr)
-    for arr in (theta, loss, distance):
-        _readonly(arr)
-    steps = _readonly(spec.loss_steps.copy())
-    return DiscreteTrajectory(theta, loss, distance, steps, status, diverged_at, success, message,
-                              spec.method, spec.problem, spec.record, spec.tol)  # fmt: skip
-
-
-def _message(spec, diverged_at, converged, r0, rk, what) -> str:
-    B, steps, tol = spec.size, spec.steps, spec.tol
-    if spec.batch == ():
-        k = int(diverged_at[0])
-        if k >= 0:
-            return (
-                f"diverged at step {k}: the iterate became non-finite or its norm passed "
-                f"{DIVERGENCE_FACTOR:g}·(1 + ‖θ₀‖ + ‖θ*‖) = {spec.bound[0]:.3g}."
-            )
-        with np.errstate(all="ignore"):
-            ratio = float(rk[0] / r0[0]) if r0[0] > 0 else float("nan")
-        if converged[0]:
-            return (
-                f"converged: after {steps} steps the {what} is {float(rk[0]):.3g} "
-                f"({ratio:.3g} of its initial value; tol {tol:.3g})."
-            )
-        return (
-            f"stopped after {steps} steps without converging: the {what} is {ratio:.3g} of its "
-            f"initial value (tol {tol:.3g})."
+    def drop(self, bad: np.ndarray) -> None:
+        """Stop stepping the rows ``bad`` (local indices): their state is frozen."""
+        keep = np.setdiff1d(np.arange(len(self.theta)), bad, assume_unique=True)
+        self.method = _restrict(self.method, (len(self.theta),), keep)
+        self.theta = self.theta[keep]
+        arrays = _STATE_ARRAYS[type(self.state)]
+        self.state = self.state._replace(
+            **{name: getattr(self.state, name)[keep] for name in arrays if getattr(self.state, name) is not None}
         )
-    if B == 0:
-        return f"empty batch {spec.batch}: 0 configurations, nothing was run."
-    nd = int(np.count_nonzero(diverged_at >= 0))
-    nc = int(np.count_nonzero(converged))
-    first = f" (first at step {int(diverged_at[diverged_at >= 0].min())})" if nd else ""
-    return (
-        f"{nd} of {B} configurations diverged{first}; {nc} converged and {B - nd - nc} reached "
-        f"max_steps after {steps} steps."
-    )
+        self.bound2 = self.bound2[keep]
+        self.limit = self._cheap_limit()
+        self.rows = keep if self.rows is None else self.rows[keep]
+        self.scratch = _Scratch(self.theta.shape, self.dtype)
+
+
+def _tail_store(spec: RunSpec, theta_rec: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """Where the last :data:`TAIL` iterates go: ``(array, first step stored, separate?)``.
+
+    Every step's iterate is already in ``theta_rec`` with ``record="all", every=1``; otherwise
+    a NaN-filled ``(TAIL, B, d)`` array is filled during the last steps.
+    """
+    first = spec.steps - TAIL + 1
+    if spec.record == "all" and spec.every == 1:
+        if first >= 0:
+            return theta_rec[first:], first, False
+        pad = np.full((-first, spec.size, spec.dim), np.nan, spec.dtype)
+        return np.concatenate([pad, theta_rec]), first, False
+    return np.full((TAIL, spec.size, spec.dim), np.nan, spec.dtype), first, True
+
+
+def _run_general(spec: RunSpec) -> DiscreteTrajectory:
+    """The general stepping loop on a validated run."""
+    theta_rec, loss_rec, dist_rec = allocate(spec)
+    diverged_at = np.full(spec.size, -1, np.int64)
+    if spec.size == 0:
+        return make_trajectory(spec, theta=theta_rec, loss=loss_rec, distance=dist_rec, diverged_at=diverged_at)
+    problem, dtype, star = spec.problem, spec.dtype, spec.minimizer
+    w = _Working(spec)
+    theta_steps, loss_steps = spec.theta_steps, spec.loss_steps
+    ti = li = 0
+    tail, tail_first, tail_separate = _tail_store(spec, theta_rec)
+    with np.errstate(all="ignore"):  # divergence is reported as a status, never as a warning
+        for k in range(spec.steps + 1):
+            if k > 0:
+                point = w.method.grad_point(w.theta, w.state)
+                grad = _gradient(problem, point, dtype)
+                rate = w.method._rate(w.state.step, w.theta.shape)
+                w.state = w.method._apply(w.theta, grad, w.state, rate, w.scratch)
+                bad = _diverging_rows(w.theta, w.bound2, w.limit)
+                if bad is not None:
+                    # record the divergence and drop those rows: their records stay NaN from here on
+                    diverged_at[bad if w.rows is None else w.rows[bad]] = k
+                    if len(bad) == len(w.theta):
+                        break
+                    w.drop(bad)
+            if ti < len(theta_steps) and theta_steps[ti] == k:
+                w.put(theta_rec, ti, w.theta)
+                ti += 1
+            if tail_separate and k >= tail_first:
+                w.put(tail, k - tail_first, w.theta)
+            if li < len(loss_steps) and loss_steps[li] == k:
+                w.put(loss_rec, li, problem.value(w.theta))
+                if dist_rec is not None:
+                    w.put(dist_rec, li, np.sqrt(row_norm_sq(w.theta - star)))
+                li += 1
+    return make_trajectory(spec, theta=theta_rec, loss=loss_rec, distance=dist_rec, diverged_at=diverged_at,
+                           tail=lambda rows: tail[:, rows])  # fmt: skip

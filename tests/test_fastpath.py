@@ -246,19 +246,20 @@ def test_memory_budget_refusal_names_record_and_every():
 
 
 def test_loss_budget_is_two_gib_and_all_budget_one_gib():
-    from heavyball.iterate import LOSS_MEMORY_BUDGET, MEMORY_BUDGET, _prepare
+    from heavyball._run import prepare
+    from heavyball.iterate import LOSS_MEMORY_BUDGET, MEMORY_BUDGET
 
     assert (MEMORY_BUDGET, LOSS_MEMORY_BUDGET) == (2**30, 2**31)
     q = hb.Quadratic.valley()
     opt = hb.SGD(lr=0.1, momentum=0.9)
     # every step's loss and distance of 10⁵ configurations over 1000 steps: 1001·10⁵·2·8 B =
     # 1.49 GiB (+ the final iterate) fits the loss budget; only described, nothing is run
-    spec = _prepare(opt, q, np.zeros((10**5, 2)), 1000, "loss", 1)
+    spec = prepare(opt, q, np.zeros((10**5, 2)), 1000, record="loss")
     assert len(spec.loss_steps) == 1001
     with pytest.raises(ValueError, match=r"`record`='all' with `every`=1.*MEMORY_BUDGET"):
-        _prepare(opt, q, np.zeros((10**5, 2)), 1000, "all", 1)  # 1001·10⁵·4·8 B = 2.98 GiB
+        prepare(opt, q, np.zeros((10**5, 2)), 1000, record="all")  # 1001·10⁵·4·8 B = 2.98 GiB
     with pytest.raises(ValueError, match=r"`record`='loss' with `every`=1.*LOSS_MEMORY_BUDGET"):
-        _prepare(opt, q, np.zeros((2 * 10**5, 2)), 1000, "loss", 1)  # 2.98 GiB
+        prepare(opt, q, np.zeros((2 * 10**5, 2)), 1000, record="loss")  # 2.98 GiB
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import pytest
 import heavyball as hb
 
 iterate_module = importlib.import_module("heavyball.iterate")  # the package attribute `iterate` is the function
-from heavyball.iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, _iterate_general, _make_trajectory, _prepare
+from heavyball._run import make_trajectory, prepare
+from heavyball.status import Status
+from heavyball.iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, _iterate_general
 
 
 def loop(opt, problem, theta0, steps):
@@ -247,11 +249,11 @@ def test_memory_budget_is_checked_before_allocating(valley):
     assert "GiB" in str(info.value)
     # 10⁶ steps × 1000 configurations × (2 + 2) numbers × 8 bytes = 32 GB > 1 GiB; every=10⁵
     # records 11 rows: fine (only the description is built here, nothing is run)
-    spec = _prepare(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, "all", 10**5)
+    spec = prepare(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, record="all", every=10**5)
     assert len(spec.theta_steps) == 11 and MEMORY_BUDGET == 2**30
     with pytest.raises(ValueError, match="`every`"):
         _iterate_general(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, record="loss", every=1)
-    _prepare(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, "final", 1)  # a final-only run fits
+    prepare(hb.SGD(lr=lrs), valley, [1.0, 1.0], 10**6, record="final", every=1)  # a final-only run fits
 
 
 @pytest.mark.parametrize(
@@ -265,15 +267,15 @@ def test_memory_budget_is_checked_before_allocating(valley):
         (dict(threads=0), "threads"),
         (dict(theta0=[1.0, 2.0, 3.0]), "theta0"),
         (dict(theta0=[np.nan, 1.0]), "theta0"),
-        (dict(method="sgd"), "method"),
+        (dict(optimizer="sgd"), "optimizer"),
         (dict(problem=object()), "problem"),
     ],
 )
 def test_bad_arguments_name_themselves(valley, kwargs, name):
-    args = dict(method=hb.SGD(lr=0.1), problem=valley, theta0=[1.0, 2.0], steps=3)
+    args = dict(optimizer=hb.SGD(lr=0.1), problem=valley, theta0=[1.0, 2.0], steps=3)
     args.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=f"`{name}"):
-        hb.iterate(args.pop("method"), args.pop("problem"), args.pop("theta0"), args.pop("steps"), **args)
+        hb.iterate(args.pop("optimizer"), args.pop("problem"), args.pop("theta0"), args.pop("steps"), **args)
 
 
 def test_results_are_frozen_and_read_only(valley):
@@ -292,31 +294,46 @@ class _FakeFastPath:
     def supports(self, method, problem):
         return self.answer
 
-    def run(self, method, problem, theta0, steps, *, record, every, tol, threads):
-        self.calls.append((method, problem, np.array(theta0), steps, record, every, tol, threads))
-        spec = _prepare(method, problem, theta0, steps, record, every, tol, threads)
+    def run_spec(self, spec):
+        self.calls.append(spec)
         theta = np.zeros((len(spec.theta_steps), spec.size, spec.dim))
         loss = np.zeros((len(spec.loss_steps), spec.size))
-        return _make_trajectory(spec, theta=theta, loss=loss, distance=None, diverged_at=np.full(spec.size, -1))
+        return make_trajectory(spec, theta=theta, loss=loss, distance=None, diverged_at=np.full(spec.size, -1))
 
 
 def test_iterate_dispatches_to_the_fast_path_only_when_it_says_so(valley, monkeypatch):
     opt = hb.SGD(lr=0.1)
     yes = _FakeFastPath(True)
-    monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: yes)
+    monkeypatch.setattr(iterate_module, "fastpath", yes)
     tr = hb.iterate(opt, valley, [1.0, 2.0], 7, record="loss", every=2, threads=2)
-    assert len(yes.calls) == 1 and yes.calls[0][3:] == (7, "loss", 2, None, 2)
-    np.testing.assert_array_equal(tr.theta, np.zeros((1, 2)))  # the fake's answer, via _make_trajectory
+    assert len(yes.calls) == 1
+    spec = yes.calls[0]  # validated once, before dispatch
+    assert (spec.steps, spec.record, spec.every, spec.threads, spec.tol) == (7, "loss", 2, 2, np.sqrt(2.0**-52))
+    np.testing.assert_array_equal(tr.theta, np.zeros((1, 2)))  # the fake's answer, via make_trajectory
     with pytest.raises(ValueError, match="`every`"):  # arguments are validated before dispatch
         hb.iterate(opt, valley, [1.0, 2.0], 7, every=0)
     assert len(yes.calls) == 1
     no = _FakeFastPath(False)
-    monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: no)
+    monkeypatch.setattr(iterate_module, "fastpath", no)
     tr = hb.iterate(opt, valley, [1.0, 2.0], 7)
     assert not no.calls
     np.testing.assert_array_equal(tr.theta, _iterate_general(opt, valley, [1.0, 2.0], 7).theta)
-    monkeypatch.setattr(iterate_module, "_fastpath_module", lambda: None)
-    np.testing.assert_array_equal(hb.iterate(opt, valley, [1.0, 2.0], 7).theta, tr.theta)
+
+
+def test_a_run_with_an_initial_state_takes_the_general_loop(valley, monkeypatch):
+    yes = _FakeFastPath(True)
+    monkeypatch.setattr(iterate_module, "fastpath", yes)
+    opt = hb.SGD(lr=0.1, momentum=0.5)
+    hb.iterate(opt, valley, [1.0, 2.0], 7, state=opt.init(np.array([1.0, 2.0])))
+    assert not yes.calls
+
+
+def test_the_optimizer_keyword_and_its_deprecated_spelling(valley):
+    opt = hb.SGD(lr=0.1, momentum=0.5)
+    new = hb.iterate(optimizer=opt, problem=valley, theta0=[1.0, 2.0], steps=5)
+    with pytest.warns(DeprecationWarning, match="`optimizer`"):
+        old = hb.iterate(method=opt, problem=valley, theta0=[1.0, 2.0], steps=5)
+    np.testing.assert_array_equal(old.theta, new.theta)
 
 
 def test_a_one_dimensional_hyperparameter_of_length_d_is_refused_as_ambiguous(valley):
@@ -349,3 +366,71 @@ def test_iterate_from_a_given_state_equals_a_hand_loop_of_step(valley):
         hb.iterate(opt, valley, theta0, 5, state=hb.SGD(lr=0.1, momentum=0.9).init(theta0))
     with pytest.raises(ValueError, match=r"`state.v`"):
         hb.iterate(opt, valley, theta0, 5, state=opt.init(theta0)._replace(v=np.ones(3)))
+
+
+# ------------------------------------------------------------------------------------------
+# the cycle outcome
+# ------------------------------------------------------------------------------------------
+def _lrp_function():
+    """Lessard, Recht & Packard (2016, §4.6): a strongly convex (m = 1), 25-smooth function on
+    which heavy ball at Polyak's tuning (α = 1/9, β = 4/9) settles on a period-3 orbit."""
+
+    def grad(x):
+        return np.where(x < 1, 25 * x, np.where(x < 2, x + 24, 25 * x - 24))
+
+    def value(x):
+        x = x[..., 0]
+        return np.where(x < 1, 12.5 * x**2, np.where(x < 2, 0.5 * x**2 + 24 * x - 12, 12.5 * x**2 - 24 * x + 36))
+
+    return hb.Objective(value, grad, 1, minimizer=[0.0], name="lessard-recht-packard")
+
+
+def test_heavy_ball_on_the_lessard_recht_packard_function_settles_into_a_period_3_cycle():
+    f = _lrp_function()
+    alpha, beta = 4 / (np.sqrt(25) + 1) ** 2, ((np.sqrt(25) - 1) / (np.sqrt(25) + 1)) ** 2  # 1/9, 4/9
+    tr = hb.iterate(hb.SGD(lr=alpha, momentum=beta), f, [3.3], 300)
+    assert tr.status == "cycle" and tr.status is Status.CYCLE and tr.period == 3 and not tr.success
+    assert "cycle of period 3" in tr.message
+    # the orbit (a, b, c) with a, b < 1 and c >= 2 solves the heavy-ball recurrence's three
+    # affine equations x_{k+1} = x_k − α∇f(x_k) + β(x_k − x_{k−1}), written out here
+    A = np.array(
+        [
+            [1 - 25 * alpha + beta, -1, -beta],  # b = a − 25αa + β(a − c)
+            [-beta, 1 - 25 * alpha + beta, -1],  # c = b − 25αb + β(b − a)
+            [-1, -beta, 1 - 25 * alpha + beta],  # a = c − α(25c − 24) + β(c − b)
+        ]
+    )
+    a, b, c = np.linalg.solve(A, [0.0, 0.0, -24 * alpha])
+    assert a < 1 and b < 1 and c >= 2
+    last = np.sort(tr.theta[-3:, 0])
+    np.testing.assert_allclose(last, np.sort([a, b, c]), rtol=1e-12)
+    # batched with a start that converges: each configuration has its own status
+    both = hb.iterate(hb.SGD(lr=alpha, momentum=beta), f, np.array([[3.3], [0.5]]), 300)
+    assert both.status.tolist() == ["cycle", "converged"] and both.period.tolist() == [3, 0]
+    assert both.success.tolist() == [False, True] and "1 settled into a cycle" in both.message
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("record", ["all", "loss", "final"])
+def test_gradient_descent_at_the_edge_of_stability_is_a_period_2_cycle_on_both_paths(dtype, record):
+    q = hb.Quadratic([[2.0]])  # lr·h = 2: x ← −x exactly
+    theta0 = np.array([[1.0], [0.5]], dtype=dtype)
+    opt = hb.SGD(lr=np.array([[1.0], [0.5]]))  # the second configuration converges in one step
+    for run in (hb.iterate, _iterate_general):
+        tr = run(opt, q, theta0, 50, record=record)
+        assert tr.status.tolist() == ["cycle", "converged"] and tr.period.tolist() == [2, 0]
+
+
+def test_slow_convergence_is_not_a_cycle():
+    # complex roots rotating by exactly 2π/3 per step with modulus √0.999: every third iterate
+    # nearly repeats, but shrinks by 0.9985 — a slow spiral, not an orbit
+    mu = 0.999
+    q = hb.Quadratic([[1 + mu + np.sqrt(mu)]])  # T = 1 + μ − lr·h = −√μ = 2√μ·cos(2π/3)
+    for run in (hb.iterate, _iterate_general):
+        tr = run(hb.SGD(lr=1.0, momentum=mu), q, [1.0], 2000)
+        assert tr.status == "max_steps" and tr.period == 0 and tr.success
+    # plain slow gradient descent, and a stalled float32 run with tol = 0, likewise
+    valley = hb.Quadratic.valley(kappa=1e4)
+    assert hb.iterate(hb.SGD(lr=1e-3), valley, [1.0, 1.0], 500).status == "max_steps"
+    stalled = hb.iterate(hb.SGD(lr=0.5), valley, np.array([1.0, 1.0], np.float32), 3000, tol=0.0)
+    assert stalled.status == "max_steps"

@@ -17,8 +17,8 @@ import heavyball as hb
 
 iterate_module = importlib.import_module("heavyball.iterate")  # the package attribute `iterate` is the function
 from heavyball._run import make_trajectory, prepare
-from heavyball.status import Status
 from heavyball.iterate import DIVERGENCE_FACTOR, MEMORY_BUDGET, _iterate_general
+from heavyball.status import Status
 
 
 def loop(opt, problem, theta0, steps):

@@ -573,7 +573,10 @@ def test_dt_at_the_stability_boundary():
     )
     # just inside: radius 0.936, so after 5000 steps the iterate is ~1e-145 (its status word is
     # checked in test_status_of_a_converging_run_on_an_axis_aligned_quadratic)
-    assert runs.status.tolist()[1:] == ["max_steps", "diverged"] and runs.status[0] != "diverged"
+    # on the edge the roots are −1 and −μ: the −μ mode dies out and x_k ∝ (−1)ᵏ remains, a
+    # period-2 orbit
+    assert runs.status.tolist()[1:] == ["cycle", "diverged"] and runs.status[0] != "diverged"
+    assert runs.period.tolist()[1] == 2
     assert abs(runs.theta[-1, 0, 0]) < 0.94**5000 * 10
     # at the edge the roots are −1 and −μ: x_k = A(−1)ᵏ + B(−μ)ᵏ with x₀ = 1 and torch's first
     # step x₁ = (1 − γh)x₀ = −(1 + 2μ): A = (1 + μ)/(1 − μ), a bounded oscillation (3 for μ = ½)

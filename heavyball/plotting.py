@@ -43,6 +43,7 @@ __all__ = [
     "METHOD_COLORS",
     "METHOD_LABELS",
     "REGIME_COLORS",
+    "REGIME_LINESTYLES",
     "SINGLE",
     "STYLE",
     "align_titles",
@@ -84,6 +85,13 @@ REGIME_COLORS = {
     "underdamped": "#56B4E9",  # sky blue
     "critical": "#E69F00",  # orange
     "overdamped": "#666666",  # dark grey (darker than the contour lines)
+}
+#: one line style per damping regime: a family of ODE solutions is drawn in the ODE's own black
+#: (METHOD_COLORS["ode"]) and told apart by its line style
+REGIME_LINESTYLES = {
+    "underdamped": "-",
+    "critical": "--",
+    "overdamped": ":",
 }
 #: how each method is named in legends
 METHOD_LABELS = {
@@ -443,9 +451,26 @@ def roots(ax, roots, *, method: str | None = None, label: str | None = None, col
     return sc
 
 
-def panel_label(ax, text: str, *, x: float = -0.02, y: float = 1.02):
-    """Put a bold panel label such as ``(a)`` at the top-left corner of ``ax``; returns the Text."""
-    return ax.text(x, y, text, transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
+def panel_label(ax, label: str, title: str = "", *, pad: float | None = None):
+    """Label a panel the catalogue's one way: ``"(a) title"`` as the left-aligned axes title.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    label : str
+        The panel's letter in parentheses, e.g. ``"(a)"``.
+    title : str, optional
+        What the panel shows (mathtext allowed), after the letter.
+    pad : float, optional
+        Distance from the axes in points (default: the style's ``axes.titlepad``); raise it
+        above annotations that sit just over the axes.
+
+    Returns
+    -------
+    matplotlib.text.Text
+        The title (regular weight, the style's title size).
+    """
+    return ax.set_title(f"{label} {title}".rstrip(), loc="left", pad=pad)
 
 
 def align_titles(fig):

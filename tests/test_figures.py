@@ -9,6 +9,7 @@ checked to draw from ``data`` and to label what it shows.
 """
 
 import itertools
+import re
 
 import matplotlib.colors
 import matplotlib.text
@@ -231,12 +232,13 @@ def test_heavy_ball_physics_energy_and_regimes():
     assert d["c"][1] == pytest.approx(2 * np.sqrt(m * q.h_min), rel=1e-15)
 
 
-def test_heavy_ball_physics_does_not_draw_a_regime_in_the_odes_black():
-    # every curve is the ODE: the colours tell the regimes apart, none is the black that marks
-    # "the continuous solution" against discrete iterates in the other figures
+def test_heavy_ball_physics_draws_the_ode_in_its_black_one_style_per_regime():
+    # every curve is the ODE: all in the palette's ODE black, the regimes told apart by line style
     fig = FIGURES["heavy_ball_physics"].plot(fast_data("heavy_ball_physics"))
-    colours = {matplotlib.colors.to_hex(line.get_color()).upper() for line in fig.axes[1].get_lines()[:3]}
-    assert len(colours) == 3 and hb.plotting.METHOD_COLORS["ode"] not in colours
+    lines = fig.axes[1].get_lines()[:3]
+    colours = {matplotlib.colors.to_hex(line.get_color()).upper() for line in lines}
+    assert colours == {hb.plotting.METHOD_COLORS["ode"]}
+    assert len({str(line.get_linestyle()) for line in lines}) == 3
 
 
 def test_heavy_ball_physics_energy_balance_is_second_order_in_the_grid():
@@ -492,3 +494,162 @@ def test_rosenbrock_caption_gd_stops_short_the_others_reach_the_minimiser():
     d = mod.data(fast=False)
     far = {m: float(np.hypot(*(d[f"{m}_theta"][-1] - 1.0))) > mod.SHORT_OF_MINIMIZER for m in mod.METHODS}
     assert far == {"gd": True, "heavyball": False, "nesterov": False, "adam": False}
+
+
+# -- one style for the whole catalogue, and the claims the captions make -------------------------
+GREEK_OUTSIDE_MATH = re.compile(r"[\u0391-\u03a9\u03b1-\u03c9\u221a\u221e]")
+
+
+def _drawn(name):
+    fig = FIGURES[name].plot(fast_data(name), fast=True)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    return fig, renderer
+
+
+@pytest.mark.parametrize("name", ISSUE_CATALOGUE)
+def test_one_panel_label_style_and_greek_in_mathtext(name):
+    fig, _ = _drawn(name)
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    for text in fig.findobj(matplotlib.text.Text):
+        words = text.get_text()
+        if not words or not text.get_visible():
+            continue
+        assert text.get_fontweight() in ("normal", 400), (name, words)  # no bold panel letters
+        # Greek letters, √ and ∞ only inside $...$: italic mathtext as on the axes, never upright Unicode
+        assert not GREEK_OUTSIDE_MATH.search(re.sub(r"\$[^$]*\$", "", words)), (name, words)
+        if re.match(r"\([a-z]\)", words):  # a panel letter is the start of a left-aligned axes title
+            assert any(text is ax._left_title for ax in axes), (name, words)
+    if len(axes) > 1:  # every panel of a multi-panel figure is lettered, in order
+        letters = [ax._left_title.get_text()[:3] for ax in axes if ax._left_title.get_text()]
+        assert letters == [f"({c})" for c in "abcdefgh"[: len(letters)]] and len(letters) >= 2, (name, letters)
+
+
+def test_lr_regimes_caption_names_the_rotation_the_contours_show():
+    d = fast_data("lr_regimes")
+    q = FIGURES["lr_regimes"].problem()
+    floor = q.eigenvectors[:, np.argmin(q.eigenvalues)]  # the gentle direction
+    angle = np.rad2deg(np.arctan2(floor[1], floor[0])) % 180.0
+    assert angle == pytest.approx(15.0, abs=1e-9) and float(d["angle_deg"]) == pytest.approx(15.0, abs=1e-12)
+    assert "rotated by 15°" in FIGURES["lr_regimes"].CAPTION
+
+
+def test_valley_zigzag_b_shows_the_steps_its_legend_counts():
+    d = fast_data("valley_zigzag")
+    fig, _ = _drawn("valley_zigzag")
+    ax = fig.axes[1]
+    assert ax.get_xlim()[0] <= 0 and ax.get_xlim()[1] >= d["k"][-1]
+    lines = ax.get_lines()[:3]
+    top = max(np.max(np.abs(line.get_ydata())) for line in lines)
+    assert ax.get_ylim()[1] <= 1.2 * top  # the axis ends near the data, not at twice its height
+    for line in lines:
+        shown = np.asarray(line.get_ydata())
+        assert len(shown) == len(d["k"])  # every step is drawn
+        count = sign_changes(shown, 0.01 * abs(shown[0]))
+        assert f": {count} sign change" in line.get_label()
+
+
+def test_momentum_memory_marks_mu_to_the_memory_and_its_caption_says_so():
+    d = FIGURES["momentum_memory"].data()  # 400 ages: the memory 100 of μ = 0.99 is on the grid
+    mu, memory = d["mu"], d["memory"]
+    measured = np.array([d["weights"][i, int(np.rint(memory[i]))] for i in range(len(mu))])
+    np.testing.assert_allclose(d["weight_at_memory"], measured, rtol=1e-12)  # the dots sit on the curves
+    np.testing.assert_allclose(measured, mu ** (1 / (1 - mu)), rtol=1e-12)
+    # the claim "about 1/e" holds only as μ → 1: 0.25 at μ = 0.5 is far from 0.368
+    assert abs(measured[0] - np.exp(-1)) > 0.1 and abs(measured[-1] - np.exp(-1)) < 0.01
+    caption = FIGURES["momentum_memory"].CAPTION
+    assert "fallen to about 1/e" not in caption
+    assert ", ".join(f"{w:.2f}" for w in measured) in caption.replace(" and ", ", ")
+    fig = FIGURES["momentum_memory"].plot(d)
+    dots = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o"]
+    np.testing.assert_allclose(sorted(float(line.get_ydata()[0]) for line in dots), sorted(measured), rtol=1e-12)
+
+
+def test_discrete_vs_continuous_caption_numbers_are_the_scaled_errors():
+    d = fast_data("discrete_vs_continuous")
+    scaled = d["max_error"] / d["dt"]
+    np.testing.assert_allclose(d["max_error_over_dt"], scaled, rtol=1e-15)
+    caption = FIGURES["discrete_vs_continuous"].CAPTION
+    assert f"largest values {scaled[1]:.2f} and {scaled[2]:.2f}" in caption and f"{scaled[0]:.2f} at first" in caption
+    assert "in proportion to Δt" not in caption
+    # first order: the two finest runs' scaled errors agree within 10% at their maximum
+    assert scaled[1] / scaled[2] == pytest.approx(1.0, abs=0.1)
+    fig, _ = _drawn("discrete_vs_continuous")
+    for i, line in enumerate(fig.axes[2].get_lines()[:3]):  # panel (c) draws error/Δt
+        np.testing.assert_allclose(line.get_ydata(), d[f"error_{i}"][1:] / d["dt"][i], rtol=1e-15)
+
+
+def test_rate_map_complex_label_is_off_the_contours_and_every_level_is_labelled():
+    module = FIGURES["rate_map"]
+    x, y = module.COMPLEX_TEXT_AT
+    rho = float(hb.rates.spectral_radius([module.H_MIN, module.H_MAX], lr=x, momentum=y))
+    assert rho == pytest.approx(np.sqrt(y), rel=1e-12)  # inside "both modes complex": ρ = √μ
+    assert min(abs(rho - level) for level in module.LEVELS) > 0.01  # on no white contour line
+    fig, _ = _drawn("rate_map")
+    d = fast_data("rate_map")
+    for ax, method in zip(fig.axes[:2], ("heavyball", "nesterov"), strict=False):
+        labels = {t.get_text() for t in ax.texts}
+        for level in module.LEVELS:
+            inside = np.nonzero(d[f"{method}_radius"] < level)[0]  # momentum rows below the level
+            span = np.ptp(d["momentum"][inside]) if inside.size else 0.0
+            # every contour with room for a label has one (Nesterov's ρ = 0.9 is a sliver 0.03 high,
+            # which the caption points out)
+            assert (f"{level:.2f}" in labels) == (span > 0.05), (method, level, span)
+    assert "0.85" in {t.get_text() for t in fig.axes[0].texts}
+    assert "sliver" in module.CAPTION
+
+
+def test_characteristic_roots_circle_only_where_the_roots_lie_on_it():
+    d = fast_data("characteristic_roots")
+    fig, _ = _drawn("characteristic_roots")
+    for ax, m in zip(fig.axes, ("gd", "heavyball", "nesterov"), strict=False):
+        dashed = [line for line in ax.get_lines() if line.get_linestyle() not in ("-", "None", "none")]
+        if m != "heavyball":
+            assert not dashed, m
+            continue
+        (circle,) = dashed
+        radius = np.hypot(circle.get_xdata(), circle.get_ydata())
+        np.testing.assert_allclose(radius, np.sqrt(float(d["heavyball_momentum"])), rtol=1e-12)
+        z = d["heavyball_real"] + 1j * d["heavyball_imag"]
+        complex_roots = z[np.abs(z.imag) > 1e-9]
+        # a complex pair's product is μ: every complex root has modulus √μ (to rounding)
+        np.testing.assert_allclose(np.abs(complex_roots), radius[0], rtol=1e-9)
+
+
+def test_predicted_vs_measured_legend_hides_no_curve():
+    fig, renderer = _drawn("predicted_vs_measured")
+    (ax,) = fig.axes
+    legend_box = fig.legends[0].get_window_extent(renderer)
+    assert not legend_box.overlaps(ax.get_window_extent(renderer))
+
+
+def test_nesterov_lookahead_has_a_right_margin():
+    fig, renderer = _drawn("nesterov_lookahead")
+    right = max(ax.get_tightbbox(renderer).x1 for ax in fig.axes)
+    assert fig.bbox.width - right >= 0.05 * fig.dpi  # at least 0.05 in of blank space
+
+
+def test_adam_rotation_marks_adams_pace_and_the_caption_quotes_it():
+    d = fast_data("adam_rotation")
+    at50 = [float(d[f"adam_distance_{i}"][50]) for i in range(2)]
+    caption = FIGURES["adam_rotation"].CAPTION
+    assert f"{at50[0]:.2f} from the minimiser" in caption and f"{at50[1]:.1f} on the rotated one" in caption
+    assert at50[1] > 3 * at50[0]  # rotated Adam is slower, whatever its smoother path suggests
+    fig, _ = _drawn("adam_rotation")
+    module = FIGURES["adam_rotation"]
+    for i, ax in enumerate(fig.axes[:2]):
+        path = d[f"adam_theta_{i}"] @ module.rotation(d["angle"][i])  # in the valley's own axes
+        marked = [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata()) == 1
+                  and line.get_markerfacecolor() != "white"]  # fmt: skip
+        shown = np.array([[line.get_xdata()[0], line.get_ydata()[0]] for line in marked])
+        np.testing.assert_allclose(shown, path[list(module.MARKED)], rtol=1e-12, atol=1e-15)
+
+
+def test_scaling_limits_legend_says_which_way_the_error_moves():
+    d = fast_data("scaling_limits")
+    fig, _ = _drawn("scaling_limits")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    (grows,) = [label for label in labels if "heavy-ball ODE (grows" in label]
+    assert r"as $\mathrm{lr} \to 0$" in grows
+    err, lr = d["error_heavyball_ode_fixed"], d["lr"]
+    assert err[np.argmin(lr)] > err[np.argmax(lr)]  # it does grow as lr shrinks

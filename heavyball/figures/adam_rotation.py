@@ -25,7 +25,9 @@ CAPTION = (
     "rotated by 45° (b), from the same starting point relative to the valley, θ₀ = (−5, 1) in its own "
     "axes, 250 steps; both panels are drawn in the valley's own axes (along / across its floor). "
     "Adam (γ = 0.1, β = (0.9, 0.999), torch's defaults otherwise) normalises each coordinate of its "
-    "step, which suits the axis-aligned valley but not the rotated one. Heavy ball (SGD with γ = 1, "
+    "step, which suits the axis-aligned valley but not the rotated one: there its path is smoother but much slower. "
+    "The numbered dots mark Adam's iterates k = 25, 50 and 100: at k = 50 it is 0.90 from the minimiser "
+    "on the axis-aligned valley and 3.6 on the rotated one. Heavy ball (SGD with γ = 1, "
     "μ = (1 − √(γh_min))² ≈ 0.74) is rotation-equivariant: its two paths are rotations of each "
     "other, so they coincide here. (c) Distance to the minimiser: the two heavy-ball curves coincide; Adam's do not."
 )
@@ -35,6 +37,8 @@ ANGLES = (0.0, np.pi / 4)
 THETA0_VALLEY = (-5.0, 1.0)
 ADAM_LR = 0.1
 STEPS = 250
+#: Adam's iterates marked (with their k) on both paths, to show its pace
+MARKED = (25, 50, 100)
 
 
 def rotation(angle: float) -> np.ndarray:
@@ -71,19 +75,26 @@ def plot(d: dict, *, fast: bool = False):
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.1), layout="constrained")
         grid = fig.add_gridspec(2, 2, width_ratios=[1.45, 1.0])
-        titles = ("(a) valley along the coordinate axes", "(b) valley rotated by 45°, drawn in its own axes")
+        titles = (("(a)", "valley along the coordinate axes"), ("(b)", "valley rotated by 45°, drawn in its own axes"))
         for i in range(2):
             ax = fig.add_subplot(grid[i, 0])
             back = rotation(ANGLES[i]).T  # coordinates along / across the valley
             plotting.contour(ax, valley, xlim=(-5.6, 1.0), ylim=(-1.5, 1.5), levels=8)
-            hb_label = f"heavy ball (γ = {float(d['heavyball_lr']):g}, μ = {float(d['heavyball_momentum']):.2f})"
+            hb_label = (rf"heavy ball ($\gamma = {float(d['heavyball_lr']):g}$, "
+                        rf"$\mu = {float(d['heavyball_momentum']):.2f}$)")  # fmt: skip
             plotting.trajectory(ax, d[f"heavyball_theta_{i}"] @ back.T, method="heavyball", ms=1.2, lw=0.8,
                                 start=False, label=hb_label)  # fmt: skip
-            plotting.trajectory(ax, d[f"adam_theta_{i}"] @ back.T, method="adam", ms=1.2, lw=0.8,
-                                label=f"Adam (γ = {float(d['adam_lr']):g})")  # fmt: skip
+            adam_path = d[f"adam_theta_{i}"] @ back.T
+            plotting.trajectory(ax, adam_path, method="adam", ms=1.2, lw=0.8,
+                                label=rf"Adam ($\gamma = {float(d['adam_lr']):g}$)")  # fmt: skip
+            for k in (k for k in MARKED if k < len(adam_path)):  # Adam's pace: where it is at k = 25, 50, 100
+                ax.plot(*adam_path[k], marker="o", ms=4.5, mfc=plotting.method_color("adam"), mec="black", mew=0.6,
+                        ls="none", zorder=6)  # fmt: skip
+                ax.annotate(f"{k}", adam_path[k], xytext=(0, -7), textcoords="offset points", ha="center", va="top",
+                            fontsize=6.5, color="black", zorder=7)  # fmt: skip
             plotting.minimizer(ax)
             ax.set_ylabel("across")
-            ax.set_title(titles[i], loc="left")
+            plotting.panel_label(ax, *titles[i])
             if i == 0:
                 ax.tick_params(labelbottom=False)
                 ax.legend(loc="upper right", ncols=1)
@@ -99,7 +110,7 @@ def plot(d: dict, *, fast: bool = False):
         ax.set_ylabel(r"$\|\theta_k - \theta^\ast\|$")
         ax.set_xlim(0, d["k"][-1])
         ax.set_ylim(1e-8, 20)
-        ax.set_title("(c) distance to the minimiser", loc="left")
+        plotting.panel_label(ax, "(c)", "distance to the minimiser")
         ax.legend(loc="lower left")
     return fig
 

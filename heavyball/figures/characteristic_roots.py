@@ -7,7 +7,7 @@ method's tuning for ``h ∈ [0.01, 1]``: GD's roots spread along the real axis u
 ``±99/101``; Polyak's heavy ball puts *every* root on the circle ``|z| = √μ = 9/11`` (both
 ends are double roots, at ``±9/11``); Nesterov's textbook tuning gives a double root at
 ``1 − 1/√κ = 0.9`` for ``h_min`` and ``z = 0`` for ``h_max``, its complex moduli
-``√(μ(1 − γh))`` shrinking inside the ``√μ`` circle.
+``√(μ(1 − γh))`` falling with ``h`` (no common circle, hence none is drawn).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ CAPTION = (
     "Roots of the characteristic polynomial for 300 curvatures h log-spaced in [0.01, 1] (κ = 100) "
     "at each method's tuning: (a) gradient descent, γ = 2/(h_min + h_max), z = 1 − γh; (b) heavy ball "
     "at Polyak's (γ, μ) = (400/121, 81/121): every root lies on the dashed circle |z| = √μ = 9/11; "
-    "(c) Nesterov at (1/h_max, 9/11): a double root at 0.9 for h_min and z = 0 for h_max. The largest "
+    "(c) Nesterov at (1/h_max, 9/11): a double root at 0.9 for h_min and z = 0 for h_max; its complex roots have "
+    "the moduli √(μ(1 − γh)), which fall with h (no common circle). The largest "
     "modulus is the rate ρ; the solid circle |z| = 1 is the stability boundary. Open and filled "
     "squares mark the roots of h_min and h_max."
 )
@@ -45,21 +46,23 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
 
 
 def plot(d: dict, *, fast: bool = False):
-    titles = {"gd": "(a) gradient descent", "heavyball": "(b) heavy ball (Polyak)", "nesterov": "(c) Nesterov"}
+    titles = {"gd": ("(a)", "gradient descent"), "heavyball": ("(b)", "heavy ball (Polyak)"),
+              "nesterov": ("(c)", "Nesterov")}  # fmt: skip
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 2.75), layout="constrained")
         axes = fig.subplots(1, 3, sharex=True, sharey=True)
         for ax, m in zip(axes, METHODS, strict=False):
             lr, mu, rate = float(d[f"{m}_lr"]), float(d[f"{m}_momentum"]), float(d[f"{m}_rate"])
             z = d[f"{m}_real"] + 1j * d[f"{m}_imag"]
+            circles = []
             if m == "gd":
                 z = z[:, :1]  # GD is first order: one root per curvature
-                circles = []
-                params = f"γ = {lr:.3g}"
+                params = rf"$\gamma = {lr:.3g}$"
             else:
+                params = rf"$\gamma = {lr:.3g}$, $\mu = {mu:.3g}$"
+            if m == "heavyball":  # the product of a complex pair is μ: every complex root has |z| = √μ
                 circles = [(np.sqrt(mu), rf"$|z| = \sqrt{{\mu}} = {np.sqrt(mu):.3g}$")]
-                params = f"γ = {lr:.3g}, μ = {mu:.3g}"
-            plotting.roots(ax, z, method=m, label=f"roots, ρ = {rate:.3f}", circles=circles, size=5)
+            plotting.roots(ax, z, method=m, label=rf"roots, $\rho = {rate:.3f}$", circles=circles, size=5)
             color = plotting.method_color(m)
             ax.plot(z[0].real, z[0].imag, ls="none", marker="s", ms=5, mfc="white", mec=color, mew=0.9, zorder=5,
                     label=r"$h_{\min}$")  # fmt: skip
@@ -67,7 +70,7 @@ def plot(d: dict, *, fast: bool = False):
                     label=r"$h_{\max}$")  # fmt: skip
             ax.set_xlim(-1.15, 1.15)
             ax.set_ylim(-1.15, 1.45)
-            ax.set_title(f"{titles[m]}\n{params}", loc="left")
+            plotting.panel_label(ax, titles[m][0], f"{titles[m][1]}\n{params}")
             ax.legend(loc="upper center", ncols=2, fontsize=6.5, handletextpad=0.3, columnspacing=0.8)
             if m != "gd":
                 ax.set_ylabel("")

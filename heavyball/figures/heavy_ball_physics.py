@@ -22,9 +22,9 @@ from ..problems import Quadratic
 NAME = "heavy_ball_physics"
 CAPTION = (
     "The heavy-ball ODE m·θ'' + c·θ' + ∇f(θ) = 0 (m = 1) on the valley f = ½θᵀAθ with curvatures "
-    "0.2 and 1, from rest at θ₀ = (−2, 1), in closed form, for three frictions: c = 0.3 (both modes "
-    "underdamped), c = 2√(m·h_min) ≈ 0.894 (the slow mode critically damped, the fast one underdamped: "
-    "the fastest uniform decay) and c = 4 (both overdamped). (a) Paths on the landscape. (b) The slow "
+    "0.2 and 1, from rest at θ₀ = (−2, 1), in closed form, for three frictions, all in the ODE's black: c = 0.3 "
+    "(solid; both modes underdamped), c = 2√(m·h_min) ≈ 0.894 (dashed; the slow mode critically damped, the fast "
+    "one underdamped: the fastest uniform decay) and c = 4 (dotted; both overdamped). (a) Paths on the landscape. (b) The slow "
     "coordinate θ₁(t). (c) The energy E = ½m‖v‖² + f(θ) never increases; the dots, "
     "E(0) − ∫₀ᵗ c‖v‖² ds (the initial energy minus what friction has dissipated), lie on E(t)."
 )
@@ -34,9 +34,10 @@ H_MIN, H_MAX = 0.2, 1.0
 THETA0 = (-2.0, 1.0)
 FRICTIONS = (0.3, 2.0 * np.sqrt(M * H_MIN), 4.0)
 LABELS = ("underdamped", "critical (slow mode)", "overdamped")
-# one colour per regime (plotting.REGIME_COLORS): every curve here is the ODE, so none is drawn in
-# the ODE's own black, which elsewhere sets the continuous solution apart from discrete iterates
-COLORS = tuple(plotting.REGIME_COLORS[r] for r in ("underdamped", "critical", "overdamped"))
+# every curve here is the ODE: all in the ODE's black (plotting.METHOD_COLORS["ode"]), one line
+# style per regime (plotting.REGIME_LINESTYLES)
+COLOR = plotting.METHOD_COLORS["ode"]
+STYLES = tuple(plotting.REGIME_LINESTYLES[r] for r in ("underdamped", "critical", "overdamped"))
 T_FINAL = 30.0
 
 
@@ -78,34 +79,36 @@ def plot(d: dict, *, fast: bool = False):
         plotting.contour(ax_a, q, xlim=(-2.4, 1.2), ylim=(-1.2, 1.2), levels=9)
         handles = []
         for i, c in enumerate(d["c"]):
-            label = f"c = {c:.3g}: {LABELS[i]}"
-            plotting.trajectory(ax_a, d["theta"][i], color=COLORS[i], marker=None, start=(i == 0), lw=1.0, label=label)
-            handles += ax_b.plot(t, d["theta"][i][:, 0], color=COLORS[i], lw=1.0, label=label)
-            ax_c.plot(t, d["energy"][i], color=COLORS[i], lw=1.0, label=label)
+            label = f"${c:.3g}$: {LABELS[i]}".replace("$", "$c = ", 1)
+            path = plotting.trajectory(ax_a, d["theta"][i], color=COLOR, marker=None, start=(i == 0), lw=1.0,
+                                       label=label)  # fmt: skip
+            path.set_linestyle(STYLES[i])
+            handles += ax_b.plot(t, d["theta"][i][:, 0], color=COLOR, ls=STYLES[i], lw=1.0, label=label)
+            ax_c.plot(t, d["energy"][i], color=COLOR, ls=STYLES[i], lw=1.0, label=label)
             every = max(1, len(t) // 25)
             ax_c.plot(t[::every], d["energy_balance"][i][::every], ls="none", marker="o", ms=2.2, mfc="none",
-                      mec=COLORS[i], mew=0.6)  # fmt: skip
+                      mec="0.45", mew=0.6)  # fmt: skip
         plotting.minimizer(ax_a)
         ax_a.set_aspect("equal")
         ax_a.set_xlabel(r"$\theta_1$ ($h_{\min} = 0.2$)")
         ax_a.set_ylabel(r"$\theta_2$ ($h_{\max} = 1$)")
-        ax_a.set_title("(a) path", loc="left")
+        plotting.panel_label(ax_a, "(a)", "path")
 
         ax_b.axhline(0.0, color="0.6", lw=0.5)
         ax_b.set_xlabel("time $t$")
         ax_b.set_ylabel(r"$\theta_1(t)$ (slow mode)")
         ax_b.set_xlim(0, t[-1])
-        ax_b.set_title("(b) slow coordinate", loc="left")
+        plotting.panel_label(ax_b, "(b)", "slow coordinate")
 
         ax_c.set_yscale("log")
         ax_c.set_xlabel("time $t$")
         ax_c.set_ylabel(r"$E = \frac{1}{2}m\|v\|^2 + f(\theta)$")
         ax_c.set_xlim(0, t[-1])
         ax_c.set_ylim(1e-6, 2)
-        (balance,) = ax_c.plot([], [], ls="none", marker="o", ms=2.5, mfc="none", mec="0.3",
+        (balance,) = ax_c.plot([], [], ls="none", marker="o", ms=2.5, mfc="none", mec="0.45",
                                label=r"$E(0) - \int_0^t c\|v\|^2\,ds$")  # fmt: skip
         fig.legend(handles=handles + [balance], loc="outside upper center", ncols=4)
-        ax_c.set_title("(c) energy", loc="left")
+        plotting.panel_label(ax_c, "(c)", "energy")
     plotting.align_titles(fig)
     return fig
 

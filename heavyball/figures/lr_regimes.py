@@ -21,12 +21,13 @@ from ..problems import Quadratic
 NAME = "lr_regimes"
 CAPTION = (
     "Gradient descent θ ← θ − γ∇f(θ) on the valley f = ½θᵀAθ with curvatures 0.1 and 1 (κ = 10), "
-    "from θ₀ = (−2.5, −0.35), 25 steps, for four learning rates: γ = 0.15 is too small (slow, monotone), "
+    "rotated by 15° (the gentle floor direction, curvature 0.1, at 15° to the θ₁ axis: the tilted contours), "
+    "from θ₀ = (−2.5, −0.35), 25 steps, for four learning rates, (a)–(d): γ = 0.15 is too small (slow, monotone), "
     "γ = 1 = 1/h_max is good (the steep direction is solved in one step), γ = 1.8 oscillates across "
     "the valley (factor 1 − γh_max = −0.8 per step) and γ = 2.1 > 2/h_max diverges (drawn until it "
     "leaves the frame). The oscillating γ = 1.8 is close to GD's fastest rate, γ = 2/(h_min + h_max) ≈ 1.82: "
     "on a valley the best gradient descent already zig-zags. "
-    "Bottom: f(θ_k) − f* on a log scale."
+    "(e) f(θ_k) − f* on a log scale."
 )
 
 KAPPA = 10.0
@@ -55,6 +56,7 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
         "theta": theta,
         "loss": loss,
         "status": np.asarray(tr.status),
+        "angle_deg": np.asarray(np.rad2deg(ANGLE)),
     }
 
 
@@ -78,26 +80,25 @@ def plot(d: dict, *, fast: bool = False):
             theta = d["theta"][i]
             plotting.trajectory(ax, _until_outside(theta, xlim, ylim), color=color)
             plotting.minimizer(ax)
-            ax.set_title(f"γ = {lr:g}: {regime}")
             ax.set_xlabel(r"$\theta_1$")
             if i == 0:
                 ax.set_ylabel(r"$\theta_2$")
             else:
                 ax.tick_params(labelleft=False)
             ax.set_aspect("equal")
-            plotting.panel_label(ax, f"({'abcd'[i]})")
+            plotting.panel_label(ax, f"({'abcd'[i]})", rf"$\gamma = {lr:g}$: {regime}")
         ax = fig.add_subplot(grid[1, :])
         styles = [(0, (1, 1.5)), "-", (0, (4, 1.5)), (0, (6, 1.5, 1, 1.5))]
         markers = ["o", "s", "^", "v"]
         for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"], strict=False)):
             plotting.loss_curve(ax, d["loss"][i], k=d["k"], color=color, ls=styles[i], marker=markers[i], ms=2.5,
-                                label=f"γ = {lr:g} ({regime})")  # fmt: skip
+                                label=rf"$\gamma = {lr:g}$ ({regime})")  # fmt: skip
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel(r"$f(\theta_k) - f^\ast$")
         ax.set_ylim(1e-7, 30)
         ax.set_xlim(0, d["k"][-1])
         ax.legend(ncols=2, loc="lower left", title="gradient descent")
-        plotting.panel_label(ax, "(e)")
+        plotting.panel_label(ax, "(e)", "loss")
     return fig
 
 

@@ -25,7 +25,9 @@ CAPTION = (
     "Momentum as memory. (a) The weight of a gradient i steps old in torch's SGD step "
     "θ ← θ − γb, b ← μb + g (γ = 1, τ = 0), measured by feeding unit gradient impulses to SGD: "
     "μ^(t−i), against the age on a logarithmic axis; the dotted lines mark the effective memory "
-    "1/(1 − μ) = 2, 10 and 100 steps (the sum of all the weights), where the weight has fallen to about 1/e. (b) Dampening τ scales every new "
+    "1/(1 − μ) = 2, 10 and 100 steps (the sum of all the weights). There (dots) the weight has fallen to "
+    "μ^(1/(1 − μ)) = 0.25, 0.35 and 0.37, which tends to 1/e (dotted horizontal line) as μ → 1: the 1/e rule "
+    "of thumb holds for momenta near 1, not for μ = 0.5. (b) Dampening τ scales every new "
     "gradient by 1 − τ (μ = 0.9, the weights of g₁ … g₂₀ in b₂₀); torch stores the first gradient "
     "undamped (b₁ = g₁), so g₁ keeps the weight μ¹⁹ whatever τ."
 )
@@ -71,6 +73,7 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
         "weights": w,
         "memory": 1.0 / (1.0 - mu),
         "weight_sum": w.sum(axis=1),
+        "weight_at_memory": mu ** (1.0 / (1.0 - mu)),  # the weight at age 1/(1 − μ): → 1/e as μ → 1
         "tau": tau,
         "damp_mu": np.asarray(DAMP_MU),
         "damp_index": np.arange(1, T_DAMP + 1),
@@ -89,25 +92,29 @@ def plot(d: dict, *, fast: bool = False):
             memory = float(d["memory"][i])
             ax_a.plot(age, d["weights"][i], color=color, ls=styles[i])
             at = np.log(0.62) / np.log(mu)  # label each curve where its weight is 0.62
-            ax_a.text(at * 1.25 + 0.15, 0.62, f"μ = {mu:g}", color=color, fontsize=7, ha="left", va="bottom")
+            ax_a.text(at * 1.25 + 0.15, 0.62, rf"$\mu = {mu:g}$", color=color, fontsize=7, ha="left", va="bottom")
             ax_a.axvline(memory, color="0.45", lw=0.7, ls=(0, (1, 2)))
-            ax_a.annotate(f"1/(1−μ) = {memory:.0f}", (memory, 1.03), ha="center", va="bottom", fontsize=7,
+            ax_a.annotate(rf"$1/(1-\mu) = {memory:.0f}$", (memory, 1.03), ha="center", va="bottom", fontsize=7,
                           color="0.3", annotation_clip=False)  # fmt: skip
+            at_memory = float(d["weight_at_memory"][i])
+            ax_a.plot([memory], [at_memory], "o", color=color, ms=3.5, mec="white", mew=0.6, zorder=4)
+            ax_a.annotate(f"{at_memory:.2f}", (memory, at_memory), xytext=(4, 2), textcoords="offset points",
+                          fontsize=7, color=color, ha="left", va="bottom")  # fmt: skip
         ax_a.axhline(np.exp(-1.0), color="0.45", lw=0.5, ls=(0, (1, 2)))
-        ax_a.annotate("1/e", (age[-1], np.exp(-1.0)), ha="right", va="bottom", fontsize=7, color="0.3")
+        ax_a.annotate("$1/e$", (age[-1], np.exp(-1.0)), ha="right", va="bottom", fontsize=7, color="0.3")
         ax_a.set_xscale("symlog", linthresh=1.0, linscale=0.4)
         ax_a.set_ylim(0.0, 1.02)
         ax_a.set_xlim(0, age[-1])
         ax_a.set_xticks([0, 1, 10, 100], ["0", "1", "10", "100"])
         ax_a.set_xlabel("age of the gradient, $t - i$ (steps)")
         ax_a.set_ylabel(r"weight of $g_i$ in the step, $\mu^{t-i}$")
-        plotting.panel_label(ax_a, "(a)")
+        plotting.panel_label(ax_a, "(a)", "memory", pad=12)  # above the 1/(1 − μ) labels
 
         idx = d["damp_index"]
         width = 0.27
         for j, tau in enumerate(d["tau"]):
             ax_b.bar(idx + (j - 1) * width, d["damp_weights"][j], width=width, color=color,
-                     alpha=(1.0, 0.6, 0.3)[j], label=f"τ = {tau:g}", linewidth=0)  # fmt: skip
+                     alpha=(1.0, 0.6, 0.3)[j], label=rf"$\tau = {tau:g}$", linewidth=0)  # fmt: skip
         ax_b.set_xlabel(r"gradient index $i$ (step $t = 20$)")
         ax_b.set_ylabel(rf"weight of $g_i$ in $b_{{20}}$ ($\mu = {float(d['damp_mu']):g}$)")
         ax_b.set_xticks([1, 5, 10, 15, 20])
@@ -115,7 +122,7 @@ def plot(d: dict, *, fast: bool = False):
         ax_b.legend(loc="upper left", title="dampening")
         ax_b.annotate("first gradient:\nundamped, $\\mu^{19}$", (1, float(d["damp_weights"][0, 0])),
                       xytext=(3.2, 0.55), fontsize=7, arrowprops={"arrowstyle": "->", "lw": 0.6})  # fmt: skip
-        plotting.panel_label(ax_b, "(b)")
+        plotting.panel_label(ax_b, "(b)", "dampening", pad=12)
     return fig
 
 

@@ -32,6 +32,8 @@ THETA = (-3.0, -0.3)
 VELOCITY = (0.3, 0.9)
 MU = 0.9
 ETA = 0.5
+#: blank space at the figure's sides, in inches
+RIGHT_MARGIN_IN = 0.08
 
 
 def problem() -> Quadratic:
@@ -72,8 +74,10 @@ def plot(d: dict, *, fast: bool = False):
     theta, mstep = d["theta"], d["momentum_step"]
     with plotting.paper_style():
         fig = Figure(figsize=(5.6, 3.0), layout="constrained")
+        # the contours run to the right end of the x-axis: a margin as wide as the other figures' tick overhang
+        fig.get_layout_engine().set(w_pad=RIGHT_MARGIN_IN)
         axes = fig.subplots(1, 2)
-        for ax, key, title, label in zip(axes, ("heavyball", "nesterov"), ("(a) momentum (heavy ball)", "(b) Nesterov (look-ahead)"),
+        for ax, key, title, label in zip(axes, ("heavyball", "nesterov"), ("momentum (heavy ball)", "Nesterov (look-ahead)"),
                                          (r"$-\eta\nabla f(\theta_t)$", r"$-\eta\nabla f(y_t)$"), strict=False):  # fmt: skip
             color = plotting.method_color(key)
             plotting.contour(ax, q, xlim=(-3.45, -2.05), ylim=(-0.5, 0.9), levels=12)
@@ -95,7 +99,7 @@ def plot(d: dict, *, fast: bool = False):
             ax.text(*(theta + np.array([0.04, -0.08])), r"$\theta_t$", ha="left", va="top")
             if key == "nesterov":
                 ax.text(*(tip + np.array([-0.06, 0.0])), r"$y_t$", ha="right", va="center", color=color)
-            ax.set_title(title, loc="left")
+            plotting.panel_label(ax, "(a)" if key == "heavyball" else "(b)", title)
             ax.set_xlabel(r"$\theta_1$")
             ax.set_aspect("equal")
         axes[0].set_ylabel(r"$\theta_2$")

@@ -79,15 +79,15 @@ def plot(d: dict, *, fast: bool = False):
             t, x = d[f"t_{j}"], d[f"x_{j}"]
             every = max(1, round(0.5 / np.sqrt(s)))
             ax_a.plot(t, x, color=SHADES[j], lw=0.8, marker=MARKERS[j], ms=2.4, markevery=every,
-                      label=f"Nesterov, s = {s:g}")  # fmt: skip
+                      label=f"Nesterov, $s = {s:g}$")  # fmt: skip
         ax_a.axhline(0.0, color="0.6", lw=0.5)
         ax_a.axvline(3.8317, color="0.6", lw=0.5, ls=(0, (3, 2)))
-        ax_a.annotate("first zero\nt = 3.8317", (3.8317, 0.75), xytext=(6, 0), textcoords="offset points", fontsize=7,
+        ax_a.annotate("first zero\n$t = 3.8317$", (3.8317, 0.75), xytext=(6, 0), textcoords="offset points", fontsize=7,
                       va="center")  # fmt: skip
         ax_a.set_xlim(0, T_FINAL)
         ax_a.set_xlabel(r"time $t = k\sqrt{s}$")
         ax_a.set_ylabel(r"$x_k$,  $X(t)$")
-        ax_a.set_title("(a) iterates against the ODE", loc="left")
+        plotting.panel_label(ax_a, "(a)", "iterates against the ODE")
         ax_a.legend(loc="upper right")
 
         s = d["s"]
@@ -99,7 +99,7 @@ def plot(d: dict, *, fast: bool = False):
         ax_b.set_yscale("log")
         ax_b.set_xlabel("step $s$")
         ax_b.set_ylabel(r"$\max_{t_k \leq 20} |x_k - X(t_k)|$")
-        ax_b.set_title("(b) error", loc="left")
+        plotting.panel_label(ax_b, "(b)", "error")
         ax_b.legend(loc="lower right")
     return fig
 

@@ -29,7 +29,7 @@ CAPTION = (
     "curves, drawn through the start of the fitted window; ticks mark the window): GD at γ = 2/1.01 (ρ = 99/101), heavy ball "
     "at Polyak's (400/121, 81/121) (ρ = 9/11) and Nesterov at (1, 9/11) (ρ = 0.9); for the last two the "
     "slowest mode has a double root and decays like k·ρᵏ, which the predicted curves include. The legend "
-    "gives predicted and fitted ρ; they agree to better than 1% in the exponent. Adam (γ = 0.05) is not a "
+    "(below the plot) gives predicted and fitted ρ; they agree to better than 1% in the exponent. Adam (γ = 0.05) is not a "
     "linear iteration and has no predicted rate."
 )
 
@@ -77,27 +77,26 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
 def plot(d: dict, *, fast: bool = False):
     k = d["k"]
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.SINGLE, 2.9), layout="constrained")
+        fig = Figure(figsize=(plotting.SINGLE, 3.7), layout="constrained")
         ax = fig.add_subplot()
         for m in LINEAR:
             pred, meas = float(d[f"{m}_predicted_rate"]), float(d[f"{m}_measured_rate"])
             color = plotting.method_color(m)
             ax.plot(k, d[f"{m}_predicted_curve"], color=color, lw=3.5, alpha=0.3, solid_capstyle="butt", zorder=1)
             ax.plot(k, d[f"{m}_distance"], color=color, lw=0.9, zorder=3,
-                    label=f"{plotting.method_label(m)}: ρ = {pred:.4f} pred., {meas:.4f} fit")  # fmt: skip
+                    label=rf"{plotting.method_label(m)}: $\rho = {pred:.4f}$ predicted, ${meas:.4f}$ fitted")  # fmt: skip
             start, stop = (int(x) for x in d[f"{m}_window"])
             for j in (start, stop - 1):
                 ax.plot([k[j]], [d[f"{m}_distance"][j]], marker="|", ms=7, mew=1.0, color=color, ls="none")
-        ax.plot(
-            k, d["adam_distance"], color=plotting.method_color("adam"), label=f"Adam (γ = {ADAM_LR:g}): no linear rate"
-        )
+        ax.plot(k, d["adam_distance"], color=plotting.method_color("adam"),
+                label=rf"Adam ($\gamma = {ADAM_LR:g}$): no linear rate")  # fmt: skip
         ax.plot([], [], color="0.3", lw=3.5, alpha=0.3, label=r"predicted $C\,k^{p-1}\rho^k$ (eigenvalues)")
         ax.set_yscale("log")
         ax.set_xlim(0, k[-1])
         ax.set_ylim(1e-14, 10)
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel(r"$\|\theta_k - \theta^\ast\|$")
-        ax.legend(loc="lower left", fontsize=6.5)
+        fig.legend(loc="outside lower center", fontsize=6.5, ncols=1)  # below the axes: it hides no curve
     return fig
 
 

@@ -23,7 +23,8 @@ NAME = "rate_map"
 CAPTION = (
     "Spectral radius ρ (the asymptotic rate: error ~ ρᵏ) over the learning rate γ and the momentum μ "
     "for the valley with curvatures 0.01 and 1 (κ = 100), from the eigenvalues; grey: unstable "
-    "(ρ ≥ 1), thin lines: ρ = 0.85, 0.9, 0.95, 0.99. (a) Heavy ball: the dashed curves are where the "
+    "(ρ ≥ 1), thin white lines: ρ = 0.85 (in (a) only: Nesterov's best here is 0.885), 0.9 (in (b) the "
+    "unlabelled sliver between its two tunings), 0.95, 0.99. (a) Heavy ball: the dashed curves are where the "
     "roots turn complex, for h_min above the upper curve and for h_max inside the parabola; where both are "
     "complex ρ = √μ; Polyak's optimum "
     "(γ, μ) = (400/121, 81/121) gives ρ = 9/11 ≈ 0.818, GD's optimum γ = 2/1.01 on the μ = 0 axis "
@@ -34,10 +35,13 @@ CAPTION = (
 H_MIN, H_MAX = 0.01, 1.0
 LR_MAX = 4.4
 LEVELS = (0.85, 0.9, 0.95, 0.99)
+#: where "both modes complex: ρ = √μ" is written (white on the map): between the contours
+#: ρ = 0.9 (μ = 0.81) and ρ = 0.95 (μ = 0.9025) of that region, on none of them
+COMPLEX_TEXT_AT = (2.35, 0.857)
 # where the contour labels go (each label sits on the contour nearest to its point): on straight
 # stretches, clear of the dashed regime curves, the annotations and the frame
 LABEL_AT = {
-    "heavyball": ((0.5, 0.5), (2.3, 0.52), (1.9, 0.81)),
+    "heavyball": ((0.5, 0.5), (2.3, 0.52), (1.9, 0.81), (3.05, 0.7225)),
     "nesterov": ((0.5, 0.5), (0.62, 0.85)),
 }
 
@@ -71,7 +75,7 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
 def _marker(ax, d, key, marker, text, offset, color="white"):
     x, y, rate = float(d[f"{key}_lr"]), float(d[f"{key}_momentum"]), float(d[f"{key}_rate"])
     ax.plot(x, y, marker=marker, ms=6, mfc=color, mec="black", mew=0.7, ls="none", zorder=6, clip_on=False)
-    ax.annotate(f"{text}\nρ = {rate:.3f}", (x, y), xytext=offset, textcoords="offset points", fontsize=7,
+    ax.annotate(f"{text}\n$\\rho = {rate:.3f}$", (x, y), xytext=offset, textcoords="offset points", fontsize=7,
                 ha="center", va="center", zorder=7,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
                 arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})  # fmt: skip
@@ -100,8 +104,7 @@ def plot(d: dict, *, fast: bool = False):
             ax.contour(lr, momentum, field, levels=[0.5], colors="0.1", linewidths=0.7, linestyles=[(0, (3, 1.5))])
         ax.text(4.3, 0.15, "unstable\n" + r"$\gamma h_{\max} > 2(1+\mu)$", fontsize=7, ha="right", va="bottom")
         ax.text(
-            2.35,
-            0.9,
+            *COMPLEX_TEXT_AT,
             "both modes complex: " + r"$\rho = \sqrt{\mu}$",
             fontsize=6.5,
             color="white",
@@ -111,15 +114,15 @@ def plot(d: dict, *, fast: bool = False):
         ax.annotate(r"$h_{\min}$ complex" + "\nabove this curve", xy=(0.7, 0.84), xytext=(0.62, 0.6), fontsize=6.5,
                     ha="left", va="top", arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})  # fmt: skip
         ax.text(0.6, 0.3, r"$h_{\max}$ complex inside", fontsize=6.5, ha="left", va="center")
-        _marker(ax, d, "heavyball", "*", "Polyak", (-38, 10))
+        _marker(ax, d, "heavyball", "*", "Polyak", (30, -44))
         _marker(ax, d, "gd", "o", "GD", (34, 20))
         ax.set_ylabel(r"momentum $\mu$")
-        ax.set_title("(a) heavy ball", loc="left")
+        plotting.panel_label(ax, "(a)", "heavy ball")
         ax = axes[1]
         _marker(ax, d, "nesterov", "^", r"textbook", (-34, -34))
         _marker(ax, d, "nesterov_quadratic", "D", "Lessard et al.", (48, 8))
         _marker(ax, d, "gd", "o", "GD", (-26, 16))
-        ax.set_title("(b) Nesterov", loc="left")
+        plotting.panel_label(ax, "(b)", "Nesterov")
     return fig
 
 

@@ -59,11 +59,9 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
 
 def _label(m: str) -> str:
     opt = optimizers()[m]
-    if m == "adam":
-        return f"Adam (γ = {opt.lr:g})"
-    if m == "gd":
-        return f"GD (γ = {opt.lr:g})"
-    return f"{plotting.method_label(m)} (γ = {opt.lr:g}, μ = {opt.momentum:g})"
+    if m in ("adam", "gd"):
+        return rf"{plotting.method_label(m)} ($\gamma = {opt.lr:g}$)"
+    return rf"{plotting.method_label(m)} ($\gamma = {opt.lr:g}$, $\mu = {opt.momentum:g}$)"
 
 
 def plot(d: dict, *, fast: bool = False):
@@ -82,7 +80,7 @@ def plot(d: dict, *, fast: bool = False):
         plotting.minimizer(ax_a, d["minimizer"], size=8.0)
         ax_a.set_xlabel("$x$")
         ax_a.set_ylabel("$y$")
-        ax_a.set_title("(a) paths", loc="left")
+        plotting.panel_label(ax_a, "(a)", "paths")
         ax_a.legend(loc="lower right")
         for m in METHODS:
             plotting.loss_curve(ax_b, d[f"{m}_loss"], k=d["k"], method=m)
@@ -90,7 +88,7 @@ def plot(d: dict, *, fast: bool = False):
         ax_b.set_ylabel(r"$f(\theta_k) - f^\ast$")
         ax_b.set_xlim(0, d["k"][-1])
         ax_b.set_ylim(1e-10, 1e2)
-        ax_b.set_title("(b) loss", loc="left")
+        plotting.panel_label(ax_b, "(b)", "loss")
         ax_b.legend(loc="lower left")
     return fig
 

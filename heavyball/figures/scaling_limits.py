@@ -103,50 +103,51 @@ def plot(d: dict, *, fast: bool = False):
         last = len(SHOWN_FIXED) - 1
         for j, lr in enumerate(SHOWN_FIXED):
             ax_a.plot(d[f"fixed_t_{j}"], d[f"fixed_theta_{j}"][:, 0], color=SHADES[j], lw=0.8, marker=MARKERS[j],
-                      ms=2.4, markevery=max(1, len(d[f"fixed_t_{j}"]) // 12), label=f"lr = {lr:g}")  # fmt: skip
+                      ms=2.4, markevery=max(1, len(d[f"fixed_t_{j}"]) // 12), label=rf"$\mathrm{{lr}} = {lr:g}$")  # fmt: skip
         ax_a.plot(d[f"flow_t_{last}"], d[f"flow_theta_{last}"][:, 0], color=black, lw=1.0, ls=(0, (4, 1.5)),
                   label=r"$\theta' = -\nabla f/(1-\mu)$", zorder=4)  # fmt: skip
         ax_a.set_xlabel(r"time $t = k\cdot\mathrm{lr}$")
         ax_a.set_ylabel(r"$\theta_1$ ($h = 0.2$)")
         ax_a.set_xlim(0, T_FIXED)
-        ax_a.set_title(rf"(a) $\mu = {float(d['momentum']):g}$ fixed", loc="left")
+        plotting.panel_label(ax_a, "(a)", rf"$\mu = {float(d['momentum']):g}$ fixed")
         ax_a.legend(loc="upper right")
 
         for j, lr in enumerate(SHOWN_ODE):
             mu = 1.0 - C * math.sqrt(lr / M)
             ax_b.plot(d[f"scaled_t_{j}"], d[f"scaled_theta_{j}"][:, 0], color=SHADES[j], lw=0.8, marker=MARKERS[j],
                       ms=2.4, markevery=max(1, len(d[f"scaled_t_{j}"]) // 25),
-                      label=f"lr = {lr:g}, μ = {mu:.2f}")  # fmt: skip
+                      label=rf"$\mathrm{{lr}} = {lr:g}$, $\mu = {mu:.2f}$")  # fmt: skip
         ax_b.plot(d[f"ode_t_{last}"], d[f"ode_theta_{last}"][:, 0], color=black, lw=1.0, ls=(0, (4, 1.5)),
                   label=r"$m\theta'' + c\theta' + \nabla f = 0$", zorder=4)  # fmt: skip
         ax_b.axhline(0.0, color="0.6", lw=0.5)
         ax_b.set_xlabel(r"time $t = k\sqrt{\mathrm{lr}\cdot m}$")
         ax_b.set_ylabel(r"$\theta_1$ ($h = 0.2$)")
         ax_b.set_xlim(0, T_ODE)
-        ax_b.set_title(r"(b) $\mu = 1 - c\sqrt{\mathrm{lr}/m}$", loc="left")
+        plotting.panel_label(ax_b, "(b)", r"$\mu = 1 - c\sqrt{\mathrm{lr}/m}$")
         ax_b.legend(loc="upper right")
 
         lr = d["lr"]
         rows = [
-            ("gradient_flow", "fixed μ vs gradient flow", "o", "-"),
-            ("modified_equation", "fixed μ vs modified eq.", "s", "-"),
-            ("heavyball_ode_fixed", "fixed μ vs heavy-ball ODE", "x", (0, (1, 1))),
-            ("heavyball_ode_scaled", "μ = 1 − c√(lr/m) vs heavy-ball ODE", "^", (0, (4, 1.5))),
+            ("gradient_flow", r"fixed $\mu$ vs gradient flow", "o", "-"),
+            ("modified_equation", r"fixed $\mu$ vs modified eq.", "s", "-"),
+            ("heavyball_ode_fixed", r"fixed $\mu$ vs heavy-ball ODE", "x", (0, (1, 1))),
+            ("heavyball_ode_scaled", r"$\mu = 1 - c\sqrt{\mathrm{lr}/m}$ vs heavy-ball ODE", "^", (0, (4, 1.5))),
         ]
         colors = (plotting.METHOD_COLORS["heavyball"], plotting.METHOD_COLORS["heavyball"], black, black)
         for (key, label, marker, ls), color in zip(rows, colors, strict=False):
             err = d[f"error_{key}"]
             slope = np.polyfit(np.log(lr), np.log(err), 1)[0]
-            note = "grows" if slope < 0 else f"slope {slope:.2f}"
+            # a negative slope: the error does not shrink with lr, it grows as lr → 0
+            note = r"grows as $\mathrm{lr} \to 0$" if slope < 0 else f"slope {slope:.2f}"
             ax_c.plot(lr, err, marker=marker, ms=3.5, ls=ls, lw=0.9, color=color, mfc="white" if marker == "s" else color,
                       label=f"{label} ({note})")  # fmt: skip
         ax_c.set_xscale("log")
         ax_c.set_yscale("log")
         ax_c.set_xlabel("learning rate lr")
         ax_c.set_ylabel("error")
-        ax_c.set_title("(c) error against lr", loc="left")
-        fig.legend(handles=ax_c.lines, loc="outside lower center", ncols=2, title="(c)", title_fontsize=7,
-                   alignment="left")  # fmt: skip
+        plotting.panel_label(ax_c, "(c)", "error against lr")
+        fig.legend(handles=ax_c.lines, loc="outside lower center", ncols=2, title="panel (c), slopes fitted in log–log",
+                   title_fontsize=7, alignment="left")  # fmt: skip
     return fig
 
 

@@ -29,8 +29,9 @@ CAPTION = (
     "from θ₀ = (−10, 1), 150 steps. (a) Gradient descent at its optimal γ = 2/(h_min + h_max) zig-zags "
     "across the valley; with the smaller step γ = 1/h_max, heavy ball (μ = (1 − √(γh_min))² = 0.81, "
     "critically damped along the floor) and Nesterov (μ = (√κ − 1)/(√κ + 1) = 9/11) run along it "
-    "and need about five times fewer steps (rate 0.9 against 0.98 per step). (b) The across-valley coordinate θ₂: the legend counts the "
-    "steps at which it changes sign while still larger than 1% of its initial value. "
+    "and need about five times fewer steps (rate 0.9 against 0.98 per step). (b) The across-valley coordinate θ₂ "
+    "over the same 150 steps: the legend counts the steps at which it changes sign while still larger than 1% of its "
+    "initial value. "
     "(c) Distance to the minimiser (heavy ball and Nesterov share the rate 0.9 and nearly coincide)."
 )
 
@@ -88,7 +89,7 @@ def _count(n: int) -> str:
 
 def _legend(d, m) -> str:
     lr, mom = float(d[f"{m}_lr"]), float(d[f"{m}_momentum"])
-    params = f"γ = {lr:.3g}" if m == "gd" else f"γ = {lr:.3g}, μ = {mom:.3g}"
+    params = rf"$\gamma = {lr:.3g}$" if m == "gd" else rf"$\gamma = {lr:.3g}$, $\mu = {mom:.3g}$"
     return f"{plotting.method_label(m)} ({params})"
 
 
@@ -105,22 +106,21 @@ def plot(d: dict, *, fast: bool = False):
         plotting.minimizer(ax)
         ax.set_xlabel(r"$\theta_1$ (along the floor, $h_{\min} = 0.01$)")
         ax.set_ylabel(r"$\theta_2$ (across, $h_{\max} = 1$)")
-        ax.legend(loc="lower left", ncols=3, bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2)
-        plotting.panel_label(ax, "(a)")
+        ax.legend(loc="lower right", ncols=3, bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)  # right of the title
+        plotting.panel_label(ax, "(a)", "paths")
 
         ax = fig.add_subplot(grid[1, 0])
         k = d["k"]
-        shown = k <= 60
-        for m in METHODS:
-            ax.plot(k[shown], d[f"{m}_theta"][shown, 1], color=plotting.method_color(m), lw=0.8,
-                    marker="o", ms=1.6, label=f"{plotting.method_label(m)}: {_count(int(d[f'{m}_crossings']))}")  # fmt: skip
+        for m in METHODS:  # every step that the legend counts over
+            ax.plot(k, d[f"{m}_theta"][:, 1], color=plotting.method_color(m), lw=0.6,
+                    marker="o", ms=1.0, label=f"{plotting.method_label(m)}: {_count(int(d[f'{m}_crossings']))}")  # fmt: skip
         ax.axhline(0.0, color="0.6", lw=0.5)
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel(r"$\theta_2$ (across the valley)")
-        ax.set_xlim(0, 60)
-        ax.set_ylim(-1.1, 2.2)
+        ax.set_xlim(0, k[-1])
+        ax.set_ylim(-1.1, 1.1)
         ax.legend(loc="upper right", ncols=1)
-        plotting.panel_label(ax, "(b)")
+        plotting.panel_label(ax, "(b)", "across the valley")
 
         ax = fig.add_subplot(grid[1, 1])
         for m, ls in zip(METHODS, ("-", "-", (0, (4, 2))), strict=False):
@@ -130,7 +130,7 @@ def plot(d: dict, *, fast: bool = False):
         ax.set_xlim(0, k[-1])
         ax.set_ylim(1e-7, 30)
         ax.legend(loc="lower left")
-        plotting.panel_label(ax, "(c)")
+        plotting.panel_label(ax, "(c)", "distance to the minimiser")
     return fig
 
 

@@ -56,7 +56,7 @@ def momentum_rows():
         kw = dict(lr=lr, momentum=MOMENTUM, t_final=T_FIXED)
         row["gf"] = compare_momentum(hb.gradient_flow_limit(MOMENTUM), PROBLEM, THETA0, **kw).final_error
         row["mod"] = compare_momentum(hb.modified_equation(MOMENTUM, lr), PROBLEM, THETA0, **kw).final_error
-        row["mod_nag"] = compare_momentum(hb.modified_equation(MOMENTUM, lr, method="nesterov"), PROBLEM, THETA0,
+        row["mod_nag"] = compare_momentum(hb.modified_equation(MOMENTUM, lr, family="nesterov"), PROBLEM, THETA0,
                                           nesterov=True, **kw).final_error  # fmt: skip
         row["hb_fixed"] = compare_momentum(hb.HeavyBallODE(M, c_fixed), PROBLEM, THETA0, lr=lr, momentum=MOMENTUM,
                                            t_final=T_ODE).max_error  # fmt: skip

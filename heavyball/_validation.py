@@ -24,6 +24,7 @@ __all__ = [
     "as_real",
     "broadcast_shapes",
     "check_momentum",
+    "check_point",
     "check_theta",
     "describe",
     "renamed_keyword",
@@ -199,6 +200,16 @@ def check_theta(name: str, theta: Any, dim: int, *, finite: bool = False) -> np.
     return arr
 
 
+def check_point(name: str, value: Any, dim: int) -> np.ndarray:
+    """Validate one finite point of a problem's dimension: a float64 copy of shape ``(dim,)``."""
+    arr = check_theta(name, value, dim, finite=True)
+    if arr.shape != (dim,):
+        raise ValueError(
+            f"`{name}` must have shape ({dim},) (one point of the problem's dimension), got shape {arr.shape}"
+        )
+    return np.array(arr, dtype=np.float64)
+
+
 def broadcast_shapes(**named_shapes: tuple[int, ...]) -> tuple[int, ...]:
     """``np.broadcast_shapes`` that names the arguments that do not broadcast."""
     try:
@@ -208,7 +219,7 @@ def broadcast_shapes(**named_shapes: tuple[int, ...]) -> tuple[int, ...]:
         raise ValueError(f"shapes do not broadcast: {listing}") from None
 
 
-def check_momentum(momentum: Any, *, family: str = "heavyball", limit: bool = False) -> Any:
+def check_momentum(momentum: Any, *, family: str = "heavyball", limit: bool = False, scalar: bool = True) -> Any:
     """Validate a momentum ``μ``: the one momentum check of the library.
 
     Two rules, because two questions are asked of a momentum:
@@ -217,8 +228,9 @@ def check_momentum(momentum: Any, *, family: str = "heavyball", limit: bool = Fa
       one included): real numbers, scalar or array, of magnitude at most
       :data:`MAX_MOMENTUM`; returned as a float64 array.
     * ``limit=True`` (the continuous limits of a fixed-momentum method: the time scale
-      ``1/(1 − μ)`` exists only for ``0 <= μ < 1``): a real scalar in ``[0, 1)``; returned
-      as a ``float``.
+      ``1/(1 − μ)`` exists only for ``0 <= μ < 1``): a real scalar in ``[0, 1)``, returned
+      as a ``float`` (with ``scalar=False``: real numbers in ``[0, 1)``, returned as a
+      float64 array).
 
     Gradient descent (``family="gd"``) has no momentum: a nonzero ``μ`` is refused whatever
     the rule.
@@ -232,21 +244,23 @@ def check_momentum(momentum: Any, *, family: str = "heavyball", limit: bool = Fa
         ``"nesterov"``, ...).
     limit : bool
         Which rule applies (see above).
+    scalar : bool
+        With ``limit=True``: refuse arrays (the default) or accept them.
 
     Returns
     -------
     float or ndarray
-        ``float`` with ``limit=True``, a float64 array otherwise.
+        ``float`` with ``limit=True`` (and ``scalar=True``), a float64 array otherwise.
 
     Raises
     ------
     TypeError
-        If ``momentum`` is not real (or, with ``limit=True``, not a scalar).
+        If ``momentum`` is not real (or, with ``limit=True`` and ``scalar=True``, not a scalar).
     ValueError
         If it is out of the rule's range, or nonzero for ``family="gd"``.
     """
     if limit:
-        mu: Any = as_real("momentum", momentum, lower=0.0, upper=1.0, upper_inclusive=False)
+        mu: Any = as_real("momentum", momentum, lower=0.0, upper=1.0, upper_inclusive=False, array=not scalar)
     else:
         mu = as_real("momentum", momentum, lower=-MAX_MOMENTUM, upper=MAX_MOMENTUM, array=True)
     if family == "gd" and np.any(np.asarray(mu) != 0):

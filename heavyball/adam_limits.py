@@ -49,14 +49,15 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_real, describe
+from ._validation import as_real, check_point, describe
 from .adam_ode import SignGradientFlow, _betas, _preconditioner
-from .discretization import Comparison, _assemble, _check_times, _compare_iterates, _discrete_energy
+from .discretization.comparison import Comparison, _assemble, _check_times, _compare_iterates, _discrete_energy
 from .dynamics import METHODS as SOLVERS
-from .dynamics import ContinuousTrajectory, HeavyBallODE, _check_problem, _has_hessian, _point, exact, simulate
+from .dynamics import ContinuousTrajectory, HeavyBallODE, exact, simulate
+from .dynamics.odes import _has_hessian
 from .iterate import iterate
 from .optimizers import Adam, AdamState
-from .problems import Quadratic
+from .problems import Quadratic, check_problem
 
 __all__ = ["AdamHeavyBall", "adam_heavy_ball", "compare_heavy_ball", "compare_sign_flow"]
 
@@ -160,9 +161,9 @@ class AdamHeavyBall:
         """``θ(t)`` of ``m·θ'' + c·θ' + P∇f(θ) = 0`` from ``θ(0) = θ₀``, ``θ'(0) = v0`` (rest by
         default) at the times ``t`` (from 0): exact on quadratics, :func:`~heavyball.simulate`
         otherwise; ``theta`` and ``v`` are mapped back from ``φ``."""
-        d = _check_problem(problem)
-        theta0 = _point("theta0", theta0, d)
-        v0 = np.zeros(d) if v0 is None else _point("v0", v0, d)
+        d = check_problem(problem)
+        theta0 = check_point("theta0", theta0, d)
+        v0 = np.zeros(d) if v0 is None else check_point("v0", v0, d)
         if self.preconditioner.shape != (d,):
             raise ValueError(
                 f"`problem` must have dimension {self.preconditioner.shape[0]} (the preconditioner's), got {d}"
@@ -240,15 +241,15 @@ def compare_heavy_ball(problem, theta0, *, lr, betas, v_hat, t_final, eps=1e-8, 
     >>> round(gaps[0] / gaps[1], 1)               # b·T ten times smaller: the gap ~ten times smaller
     8.7
     """
-    d = _check_problem(problem)
-    theta0 = _point("theta0", theta0, d)
+    d = check_problem(problem)
+    theta0 = check_point("theta0", theta0, d)
     lr = as_real("lr", lr, lower=0.0, lower_inclusive=False)
     beta1, beta2 = _betas(betas)
     eps = as_real("eps", eps, lower=0.0, lower_inclusive=False)
     form = adam_heavy_ball(lr, (beta1, beta2), eps, v_hat=v_hat)
     if form.preconditioner.shape != (d,):
         raise ValueError(f"`v_hat` must have shape ({d},) (the problem's dimension), got {describe(v_hat)}")
-    m_hat = np.zeros(d) if m_hat is None else _point("m_hat", m_hat, d)
+    m_hat = np.zeros(d) if m_hat is None else check_point("m_hat", m_hat, d)
     t_final, dt, steps = _check_times(t_final, lr, d, dt_name="lr")
     if method not in SOLVERS:
         raise ValueError(f"`method` must be one of {', '.join(map(repr, SOLVERS))}, got {method!r}")

@@ -65,7 +65,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._validation import as_bool, as_real, describe
-from .dynamics import _has_hessian, _hessian
+from .dynamics.odes import _has_hessian, _hessian
 from .optimizers import Adam, AdamW
 
 __all__ = ["AdamODE", "SignGradientFlow"]
@@ -333,6 +333,12 @@ class AdamODE:
             out = out + 0.5 * self.weight_decay * np.sum(theta * theta, axis=-1)
         return out
 
+    def split_state(self, problem: Any, t: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`fields` and the energy along them (the ODE protocol's split of the states)."""
+        out = self.fields(problem, t, Y)
+        out["energy"] = self.energy(problem, out["theta"], out["v"])
+        return out
+
 
 def _betas(betas) -> tuple[float, float]:
     if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -408,3 +414,8 @@ class SignGradientFlow:
     def energy(self, problem, theta, v):
         """``E = f(θ)``."""
         return np.asarray(problem.value(theta), dtype=np.float64)
+
+    def split_state(self, problem: Any, t: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """``theta = Y``, ``v = θ'`` (the flow) and the energy ``f(θ)`` (the ODE protocol's split)."""
+        v = np.asarray(self.flow(problem, Y), dtype=np.float64).reshape(Y.shape)
+        return {"theta": Y, "v": v, "energy": self.energy(problem, Y, v)}

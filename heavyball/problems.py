@@ -13,13 +13,13 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ._validation import as_choice, as_float_array, as_int, as_real, check_theta, describe
 
-__all__ = ["Objective", "Problem", "Quadratic", "Rosenbrock"]
+__all__ = ["Objective", "Problem", "Quadratic", "Rosenbrock", "check_problem"]
 
 #: relative tolerance for the symmetry of ``A`` and the orthogonality of rotations
 SYMMETRY_RTOL = 1e-10
@@ -40,9 +40,49 @@ class Problem(Protocol):
 
     dim: int
 
-    def value(self, theta): ...
+    def value(self, theta: Any) -> Any:
+        """``f(θ)`` for ``theta`` shaped ``(..., dim)``: shape ``(...)``."""
+        ...
 
-    def grad(self, theta): ...
+    def grad(self, theta: Any) -> Any:
+        """``∇f(θ)`` for ``theta`` shaped ``(..., dim)``: the same shape."""
+        ...
+
+
+def check_problem(problem: Any) -> int:
+    """The one check of the :class:`Problem` protocol at the public boundary; returns ``dim``.
+
+    ``problem`` must be a :class:`Problem`: callable ``value`` and ``grad`` and an integer
+    ``dim >= 1``. Every public function that takes a problem (``simulate``, ``exact``,
+    ``compare``, ``iterate``, the rates' measurements) calls this.
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    int
+        ``problem.dim``.
+
+    Raises
+    ------
+    TypeError
+        If a member is missing or not callable, or ``dim`` is not an integer.
+    ValueError
+        If ``dim < 1``.
+
+    Examples
+    --------
+    >>> check_problem(Quadratic([[1.0, 0.0], [0.0, 2.0]]))
+    2
+    """
+    if not isinstance(problem, Problem) or not (callable(problem.value) and callable(problem.grad)):
+        raise TypeError(
+            "`problem` must follow the Problem protocol (callable `value(theta)` and `grad(theta)`, "
+            f"an integer `dim`), got {describe(problem)}"
+        )
+    return as_int("problem.dim", problem.dim, minimum=1)
 
 
 def _cast_like(array: np.ndarray, theta: np.ndarray) -> np.ndarray:

@@ -267,7 +267,7 @@ def test_modified_coefficient_matches_the_slow_root(method, mu):
         estimates.append((-math.log(z_plus) / lr - h / (1 - mu)) / (lr * h * h))
     # Richardson: remove the O(lr) error of the estimate; then agree to 1e-4 relative
     extrapolated = 2 * estimates[1] - estimates[0]
-    assert extrapolated == pytest.approx(modified_coefficient(mu, method=method), rel=1e-4)
+    assert extrapolated == pytest.approx(modified_coefficient(mu, family=method), rel=1e-4)
 
 
 @pytest.mark.parametrize("method", ["heavyball", "nesterov"])
@@ -280,14 +280,14 @@ def test_slow_manifold_shift_matches_the_slow_mode_amplitude(method, mu):
     x1 = x0 - lr * h * x0 * (1 + (mu if method == "nesterov" else 0.0))  # first step
     amplitude = (x1 - z_minus * x0) / (z_plus - z_minus)
     q = hb.Quadratic([[h]])
-    shifted = slow_manifold_shift(q, [x0], lr=lr, momentum=mu, method=method)
+    shifted = slow_manifold_shift(q, [x0], lr=lr, momentum=mu, family=method)
     # the shift is correct to O(lr²): relative to the O(lr) shift itself, an O(lr/(1-μ)²) error
     shift = amplitude - x0
     assert shifted[0] - x0 == pytest.approx(shift, rel=5e-3)
 
 
 def test_modified_equation_and_gradient_flow_limit_parameters():
-    ode = hb.modified_equation(0.9, 2e-3, method="nesterov")
+    ode = hb.modified_equation(0.9, 2e-3, family="nesterov")
     assert ode.scale == pytest.approx(10.0, rel=1e-14)
     assert ode.correction == pytest.approx(2e-3 * (1 - 0.9 + 2 * 0.81) / (2 * 0.1**3), rel=1e-12)
     assert hb.gradient_flow_limit(0.5).scale == pytest.approx(2.0, rel=1e-15)
@@ -296,8 +296,12 @@ def test_modified_equation_and_gradient_flow_limit_parameters():
         hb.gradient_flow_limit(1.0)
     with pytest.raises(ValueError, match="`lr`"):
         hb.modified_equation(0.9, 0.0)
-    with pytest.raises(ValueError, match="`method`"):
-        hb.modified_equation(0.9, 1e-3, method="adam")
+    with pytest.raises(ValueError, match="`family`"):
+        hb.modified_equation(0.9, 1e-3, family="adam")
+    # the family's old keyword still works for this release, with a warning naming the new one
+    with pytest.warns(DeprecationWarning, match="`method` is deprecated; use `family`"):
+        old = hb.modified_equation(0.9, 2e-3, method="nesterov")
+    assert (old.scale, old.correction) == (ode.scale, ode.correction)
 
 
 # --------------------------------------------------------------------------------------
@@ -466,16 +470,16 @@ def test_fixed_momentum_limit_orders(nesterov):
     method = "nesterov" if nesterov else "heavyball"
     gf, me, wrong = [], [], []
     for lr in LRS:
-        flow = compare_momentum(hb.gradient_flow_limit(mu, method=method), QS, THETA_S, lr=lr, momentum=mu,
+        flow = compare_momentum(hb.gradient_flow_limit(mu, family=method), QS, THETA_S, lr=lr, momentum=mu,
                                 t_final=T, nesterov=nesterov)  # fmt: skip
-        mod = compare_momentum(hb.modified_equation(mu, lr, method=method), QS, THETA_S, lr=lr, momentum=mu,
+        mod = compare_momentum(hb.modified_equation(mu, lr, family=method), QS, THETA_S, lr=lr, momentum=mu,
                                t_final=T, nesterov=nesterov)  # fmt: skip
         assert flow.success and mod.success and flow.steps == mod.steps == round(T / lr)
         # the continuous sides against expm written here (from θ0, resp. the slow-manifold start)
         np.testing.assert_allclose(flow.theta_continuous[-1], _flow_expm(1 / (1 - mu), 0.0, THETA_S, T), rtol=1e-10)
         shift = (mu if method == "heavyball" else mu**2) / (1 - mu) ** 2
         start = THETA_S + lr * shift * (QS.A @ THETA_S)
-        C = modified_coefficient(mu, method=method)
+        C = modified_coefficient(mu, family=method)
         end = _flow_expm(1 / (1 - mu), lr * C, start, T)
         np.testing.assert_allclose(mod.theta_continuous[-1], end, rtol=1e-10)
         gf.append(flow.final_error)
@@ -620,11 +624,11 @@ def test_modified_coefficient_and_shift_match_the_symbolic_derivation(mu):
 
     for method, key in (("heavyball", "C_heavyball"), ("nesterov", "C_nesterov")):
         expected = float(symbolic.numeric("modified_equation", key)(mu))
-        assert modified_coefficient(mu, method=method) == pytest.approx(expected, rel=1e-13)
+        assert modified_coefficient(mu, family=method) == pytest.approx(expected, rel=1e-13)
     q = hb.Quadratic([[1.0]])
     for method, key in (("heavyball", "shift_heavyball"), ("nesterov", "shift_nesterov")):
         shift = float(symbolic.numeric("modified_equation", key)(mu))  # θ(0) − θ0 = lr·shift·∇f(θ0)
-        got = slow_manifold_shift(q, [1.0], lr=1e-3, momentum=mu, method=method)[0] - 1.0
+        got = slow_manifold_shift(q, [1.0], lr=1e-3, momentum=mu, family=method)[0] - 1.0
         assert got == pytest.approx(1e-3 * shift, rel=1e-12, abs=1e-18)
 
 

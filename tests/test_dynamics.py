@@ -722,3 +722,73 @@ def test_zero_atol_is_refused_by_name():
             simulate(HeavyBallODE(1.0, 1.0), q, [0.0, 0.0], (0.0, 1.0), method=method, atol=0.0)
     sol = simulate(HeavyBallODE(1.0, 1.0), q, [0.0, 0.0], (0.0, 1.0), method="Radau")
     assert sol.success and np.all(sol.theta == 0.0)  # the minimiser at rest stays there
+
+
+# ---------------------------------------------------------------------------------------------
+# the ODE protocol: a new ODE plugs into simulate without changing it
+# ---------------------------------------------------------------------------------------------
+class _MomentFlow:
+    """θ' = −m̂, m̂' = a(∇f(θ) − m̂): a state that is not (θ, v) — θ plus a moment field."""
+
+    autonomous = True
+
+    def __init__(self, a):
+        self.a = a
+
+    def initial_state(self, problem, theta0, v0, t0):
+        return float(t0), np.concatenate([theta0, problem.grad(theta0)])
+
+    def rhs(self, t, y, problem):
+        d = y.shape[0] // 2
+        theta, m = y[:d], y[d:]
+        return np.concatenate([-m, self.a * (problem.grad(theta) - m)])
+
+    def jacobian(self, t, y, problem):
+        d = y.shape[0] // 2
+        H = problem.hessian(y[:d])
+        return np.block([[np.zeros((d, d)), -np.eye(d)], [self.a * H, -self.a * np.eye(d)]])
+
+    def split_state(self, problem, t, Y):
+        d = Y.shape[1] // 2
+        theta, m = Y[:, :d], Y[:, d:]
+        return {"theta": theta, "v": -m, "energy": problem.value(theta), "m_hat": m}
+
+
+@pytest.mark.parametrize("method", ["DOP853", "Radau"])
+def test_a_new_ode_plugs_into_simulate(method):
+    from heavyball.dynamics import ODE
+
+    ode = _MomentFlow(a=3.0)
+    assert isinstance(ode, ODE)
+    q = hb.Quadratic([[2.0, 0.0], [0.0, 0.5]])
+    theta0 = np.array([1.0, -1.0])
+    t = np.linspace(0.0, 4.0, 9)
+    sol = simulate(ode, q, theta0, (0.0, 4.0), t_eval=t, method=method)
+    # oracle: the linear system z' = M z with z = [θ, m̂], M = [[0, −I], [aA, −aI]], by expm
+    d, a = 2, 3.0
+    M = np.block([[np.zeros((d, d)), -np.eye(d)], [a * q.A, -a * np.eye(d)]])
+    z = np.array([scipy.linalg.expm(tk * M) @ np.concatenate([theta0, q.A @ theta0]) for tk in t])
+    np.testing.assert_allclose(sol.theta, z[:, :d], rtol=0, atol=1e-8)  # rtol = 1e-10 of the solver, margin 100
+    np.testing.assert_allclose(sol.m_hat, z[:, d:], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(sol.fields["m_hat"], z[:, d:], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(sol.energy, 0.5 * np.einsum("ni,ij,nj->n", z[:, :d], q.A, z[:, :d]), atol=1e-8)
+    assert sol.status == "success" and sol.success
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = sol.nope
+
+
+def test_an_object_outside_the_ode_protocol_is_refused_by_name():
+    class NoSplit:
+        autonomous = True
+
+        def initial_state(self, problem, theta0, v0, t0):
+            return t0, theta0
+
+        def rhs(self, t, y, problem):
+            return -y
+
+        def jacobian(self, t, y, problem):
+            return None
+
+    with pytest.raises(TypeError, match=r"`ode` must follow the ODE protocol.*`split_state`"):
+        simulate(NoSplit(), hb.Quadratic([[1.0]]), [1.0], (0.0, 1.0))

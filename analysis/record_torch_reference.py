@@ -15,6 +15,15 @@ gradient of the quadratic (``Quadratic.grad``) at torch's current parameters; fo
 it is the gradient of ``−f``, so the ascent converges. Each flag combination is one torch
 parameter group (one tensor each), so one ``step()`` advances all of them.
 
+Two further sets cover what the long runs leave out. **Small β1**: torch's ``lerp`` switches
+formula at weight ``1 − β1 = 0.5``, so every flag combination of ``Adam``/``AdamW`` is also run
+with ``betas=(0.3, 0.999)`` and ``(0.5, 0.999)`` (the second branch), for 100 steps at
+d = 2 (short: small β1 makes long runs chaotic), every step stored. **The heavy-ball ODE's
+schemes**: ``torch.optim.SGD(**hb.to_torch(m, c, dt, scheme=...))`` for the three schemes of
+``hb.discretize`` (m = 1, c = 0.5, dt = 0.3) for 400 steps at d = 2 and d = 50, every 20th
+step stored, so that the claim "this torch run is that discretisation" is checked without
+torch.
+
 The file (``numpy.savez_compressed``, no pickled objects; load with ``allow_pickle=False``)
 holds torch's version, the problems (``A``, ``b``, ``theta0`` per d), the case labels, and
 torch's iterates at a subsample of steps (every 50th for d = 2, every 250th for d = 50) so
@@ -76,6 +85,64 @@ def adam_cases() -> list[dict]:
 
 
 CASES = {"SGD": sgd_cases(), "Adam": adam_cases(), "AdamW": adam_cases()}
+
+#: β1 ≤ 0.5 (torch's second lerp branch at 0.5 and below): short runs, every step stored
+SMALL_BETA1 = (0.3, 0.5)
+SMALL_BETA1_STEPS = 100
+#: the heavy-ball ODE and step of the recorded discretisation schemes
+SCHEMES = ("semi-implicit", "implicit-friction", "exponential")
+SCHEME_ODE = {"m": 1.0, "c": 0.5, "dt": 0.3}
+SCHEME_STEPS = 400
+SCHEME_STORED = np.arange(20, SCHEME_STEPS + 1, 20)
+
+
+def small_beta1_cases() -> list[dict]:
+    """Every flag combination of Adam/AdamW for each β1 ≤ 0.5 (16 each)."""
+    return [
+        dict(betas=(beta1, 0.999), eps=1e-8, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+        for beta1, weight_decay, amsgrad, maximize in itertools.product(
+            SMALL_BETA1, (0.0, 0.1), (False, True), (False, True)
+        )
+    ]
+
+
+def scheme_cases() -> list[dict]:
+    """torch SGD hyperparameters of each scheme, ``hb.to_torch(m, c, dt, scheme=...)``."""
+    m, c, dt = SCHEME_ODE["m"], SCHEME_ODE["c"], SCHEME_ODE["dt"]
+    return [hb.to_torch(m, c, dt, scheme=scheme) for scheme in SCHEMES]
+
+
+def record_extra(torch, rows: list) -> dict:
+    """The small-β1 and scheme recordings (see the module docstring); appends parity rows."""
+    data = {"small_beta1_steps": np.array(SMALL_BETA1_STEPS), "schemes": np.array(SCHEMES),
+            "scheme_ode": np.array([SCHEME_ODE[k] for k in ("m", "c", "dt")]),
+            "scheme_stored_steps": SCHEME_STORED}  # fmt: skip
+    cases = small_beta1_cases()
+    data["cases_small_beta1"] = np.array([label(c) for c in cases])
+    A, b, theta0 = make_problem(2)
+    q = hb.Quadratic(A, b)
+    for kind, dtype in itertools.product(("Adam", "AdamW"), DTYPES):
+        ref = run_torch(torch, kind, cases, q, theta0, dtype, "constant", steps=SMALL_BETA1_STEPS)
+        data[f"{kind}_small_beta1_{dtype}"] = ref[1:].transpose(1, 0, 2).copy()
+        worst = max(parity(run_heavyball(kind, c, q, theta0, dtype, "constant", steps=SMALL_BETA1_STEPS),
+                           ref[:, i]) for i, c in enumerate(cases))  # fmt: skip
+        rows.append((f"{kind} β1 ≤ 0.5", 2, dtype, "constant", worst, worst, worst <= TOLERANCE[dtype]))
+    sgd = scheme_cases()
+    data["scheme_lr"] = np.array([c["lr"] for c in sgd])
+    data["scheme_momentum"] = np.array([c["momentum"] for c in sgd])
+    for d, dtype in itertools.product(DIMS, DTYPES):
+        A, b, theta0 = make_problem(d)
+        q = hb.Quadratic(A, b)
+        cases = [dict(c, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False) for c in sgd]
+        ref = run_torch(torch, "SGD", cases, q, theta0, dtype, "constant", steps=SCHEME_STEPS)
+        data[f"schemes_{d}_{dtype}"] = ref[SCHEME_STORED].transpose(1, 0, 2).copy()
+        worst = 0.0
+        for i, c in enumerate(sgd):
+            opt = hb.SGD(lr=c["lr"], momentum=c["momentum"])
+            tr = _iterate_general(opt, q, np.asarray(theta0, dtype=dtype), SCHEME_STEPS)
+            worst = max(worst, parity(tr.theta, ref[:, i]))
+        rows.append(("SGD(**to_torch)", d, dtype, "constant", worst, worst, worst <= TOLERANCE[dtype]))
+    return data
 
 
 def label(kwargs: dict) -> str:
@@ -200,6 +267,7 @@ def main(argv=None) -> int:
     for kind, cases in CASES.items():
         data[f"cases_{kind}"] = np.array([label(c) for c in cases])
     rows = []
+    data.update(record_extra(torch, rows))
     for d in DIMS:
         A, b, theta0 = make_problem(d)
         data[f"A_{d}"], data[f"b_{d}"], data[f"theta0_{d}"] = A, b, theta0

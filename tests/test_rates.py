@@ -800,3 +800,57 @@ def test_continuous_rate_at_critical_damping_keeps_its_digits():
     for m, h in ((1.0, 0.01), (2.5, 0.3), (1e-3, 7.0)):
         c = 2.0 * np.sqrt(m * h)
         np.testing.assert_allclose(rates.continuous_rate(m, c, [h, 10 * h]), np.sqrt(h / m), rtol=1e-14)
+
+
+# ------------------------------------------------------------------------------------------
+# is_stable exactly at its boundary (one ulp inside, on it, one ulp outside)
+# ------------------------------------------------------------------------------------------
+def _jury_exact(h, lr, mu, method):
+    """Both roots strictly inside the unit circle, decided in exact rational arithmetic on the
+    given floats: Jury's conditions |D| < 1 and |T| < 1 + D for z² − Tz + D, with (T, D) from
+    each method's recurrence (heavy ball x_{k+1} = (1+μ−γh)x_k − μx_{k−1}; Nesterov
+    x_{k+1} = (1+μ)(1−γh)x_k − μ(1−γh)x_{k−1}; GD x_{k+1} = (1−γh)x_k)."""
+    h, lr, mu = Fraction(h), Fraction(lr), Fraction(mu)
+    x = lr * h
+    T, D = {"gd": (1 - x, Fraction(0)), "heavyball": (1 + mu - x, mu), "nesterov": ((1 + mu) * (1 - x), mu * (1 - x))}[
+        method
+    ]
+    return abs(D) < 1 and abs(T) < 1 + D
+
+
+def _edge(h, mu, method):
+    """The largest stable γ: 2/h (GD), 2(1+μ)/h (heavy ball), 2(1+μ)/((1+2μ)h) (Nesterov)."""
+    return {"gd": 2.0, "heavyball": 2.0 * (1.0 + mu), "nesterov": 2.0 * (1.0 + mu) / (1.0 + 2.0 * mu)}[method] / h
+
+
+@pytest.mark.parametrize(
+    ("method", "mu"), [("gd", 0.0)] + [(m, mu) for m in ("heavyball", "nesterov") for mu in (0.0, 0.25, 0.5, 0.75)]
+)
+@pytest.mark.parametrize("h", [0.25, 1.0, 4.0])
+def test_is_stable_at_the_learning_rate_boundary(method, mu, h):
+    """Dyadic h and μ: every product in T and D is exact in binary, so the float decision must
+    be the exact one at the three floats around the boundary. Where the boundary is a float
+    (GD, heavy ball, Nesterov with μ ∈ {0, 0.5}) it is itself unstable (a root on the circle)."""
+    edge = _edge(h, mu, method)
+    inside, outside = np.nextafter(edge, 0.0), np.nextafter(edge, np.inf)
+    for lr in (inside, edge, outside):
+        assert rates.is_stable(h, lr=lr, momentum=mu, method=method) is _jury_exact(h, lr, mu, method), lr
+    assert _jury_exact(h, inside, mu, method) and not _jury_exact(h, outside, mu, method)
+    # vectorised, the same answers
+    got = rates.is_stable(h, lr=np.array([inside, edge, outside]), momentum=mu, method=method)
+    np.testing.assert_array_equal(got, [_jury_exact(h, lr, mu, method) for lr in (inside, edge, outside)])
+    # and spectral_radius agrees on the side of 1 (ρ < 1 exactly where stable)
+    assert rates.spectral_radius([h], lr=inside, momentum=mu, method=method) < 1.0
+
+
+def test_is_stable_at_the_momentum_boundary():
+    """Heavy ball at γh = 1: μ one ulp below 1 is stable, μ = 1 and one ulp above are not
+    (|D| = μ ≥ 1). (Nesterov has no such edge: D = μ(1 − γh), and μ = 1 is stable at γh = ½.)"""
+    for mu in (np.nextafter(1.0, 0.0), 1.0, np.nextafter(1.0, 2.0)):
+        expected = _jury_exact(1.0, 1.0, mu, "heavyball")
+        assert rates.is_stable(1.0, lr=1.0, momentum=mu) is expected, mu
+    assert _jury_exact(1.0, 1.0, np.nextafter(1.0, 0.0), "heavyball")
+    assert not _jury_exact(1.0, 1.0, 1.0, "heavyball")
+    # at lr = 0 nothing moves: the root 1 is on the circle, never stable
+    for method in METHODS:
+        assert not rates.is_stable(1.0, lr=0.0, momentum=0.5 if method != "gd" else 0.0, method=method)

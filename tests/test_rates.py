@@ -824,23 +824,24 @@ def _edge(h, mu, method):
 
 
 @pytest.mark.parametrize(
-    ("method", "mu"), [("gd", 0.0)] + [(m, mu) for m in ("heavyball", "nesterov") for mu in (0.0, 0.25, 0.5, 0.75)]
+    ("family", "mu"), [("gd", 0.0)] + [(m, mu) for m in ("heavyball", "nesterov") for mu in (0.0, 0.25, 0.5, 0.75)]
 )
 @pytest.mark.parametrize("h", [0.25, 1.0, 4.0])
-def test_is_stable_at_the_learning_rate_boundary(method, mu, h):
+def test_is_stable_at_the_learning_rate_boundary(family, mu, h):
     """Dyadic h and μ: every product in T and D is exact in binary, so the float decision must
     be the exact one at the three floats around the boundary. Where the boundary is a float
     (GD, heavy ball, Nesterov with μ ∈ {0, 0.5}) it is itself unstable (a root on the circle)."""
+    method = family
     edge = _edge(h, mu, method)
     inside, outside = np.nextafter(edge, 0.0), np.nextafter(edge, np.inf)
     for lr in (inside, edge, outside):
-        assert rates.is_stable(h, lr=lr, momentum=mu, method=method) is _jury_exact(h, lr, mu, method), lr
+        assert rates.is_stable(h, lr=lr, momentum=mu, family=method) is _jury_exact(h, lr, mu, method), lr
     assert _jury_exact(h, inside, mu, method) and not _jury_exact(h, outside, mu, method)
     # vectorised, the same answers
-    got = rates.is_stable(h, lr=np.array([inside, edge, outside]), momentum=mu, method=method)
+    got = rates.is_stable(h, lr=np.array([inside, edge, outside]), momentum=mu, family=method)
     np.testing.assert_array_equal(got, [_jury_exact(h, lr, mu, method) for lr in (inside, edge, outside)])
     # and spectral_radius agrees on the side of 1 (ρ < 1 exactly where stable)
-    assert rates.spectral_radius([h], lr=inside, momentum=mu, method=method) < 1.0
+    assert rates.spectral_radius([h], lr=inside, momentum=mu, family=method) < 1.0
 
 
 def test_is_stable_at_the_momentum_boundary():
@@ -853,4 +854,4 @@ def test_is_stable_at_the_momentum_boundary():
     assert not _jury_exact(1.0, 1.0, 1.0, "heavyball")
     # at lr = 0 nothing moves: the root 1 is on the circle, never stable
     for method in METHODS:
-        assert not rates.is_stable(1.0, lr=0.0, momentum=0.5 if method != "gd" else 0.0, method=method)
+        assert not rates.is_stable(1.0, lr=0.0, momentum=0.5 if method != "gd" else 0.0, family=method)

@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 
 import heavyball as hb
+from heavyball import rates
 
 # ---------------------------------------------------------------------------------------
 # Adam/AdamW: a replica of torch 2.13's single-tensor step, written from torch's source
@@ -506,3 +507,73 @@ def test_stability_hint_prints_the_right_numbers(m, c, dt, t_final):
     for label, value in [("2(1 + mu)", 2.0 * (1.0 + mu)), ("lr·h_max", lr * h_max), ("h_max", h_max),
                          ("lr = dt·eta", lr)]:  # fmt: skip
         assert _printed(cmp.message, label) == pytest.approx(value, rel=5e-4), label  # 4 digits printed
+
+
+# ---------------------------------------------------------------------------------------
+# divergence: the first crossing, against iterates computed here
+# ---------------------------------------------------------------------------------------
+def _first_crossing(lr, mu, b, bound, steps):
+    """torch's SGD on f(θ) = −bθ (h = 0: the gradient is the constant −b) from rest, stepped
+    here in Python floats: the first k with |θ_k| > bound, or −1."""
+    theta, buf = 0.0, 0.0
+    for k in range(1, steps + 1):
+        g = -b
+        buf = g if k == 1 else mu * buf + g
+        theta = theta - lr * buf
+        if abs(theta) > bound:
+            return k
+    return -1
+
+
+@pytest.mark.parametrize("record", ["all", "loss", "final"])
+def test_fast_path_finds_the_first_crossing_of_a_drift_with_memory(record):
+    """A flat direction with a constant force and momentum close to 1 grows like b·k²/2: within
+    one certificate horizon the iterate grows far more than its current size (the Lucas factor
+    |U_j| ≤ j·ρ^{j−1} of the double root at 1). The fast path must still report the exact first
+    step past the bound 1e8·(1 + ‖θ₀‖), here about step 100 (computed by hand)."""
+    from heavyball import fastpath
+
+    q = hb.Quadratic([[0.0]], [2e4])  # f = −2e4·θ: unbounded, no minimiser
+    method = hb.SGD(lr=1.0, momentum=0.999)
+    assert fastpath.supports(method, q) and q.minimizer is None
+    expected = _first_crossing(1.0, 0.999, 2e4, 1e8, 300)
+    assert 64 < expected < 128  # inside the second certificate horizon
+    tr = hb.iterate(method, q, [0.0], 300, record=record)
+    assert tr.status == "diverged" and tr.diverged_at == expected
+
+
+def test_a_nan_iterate_is_a_divergence_at_its_step():
+    """A gradient that becomes NaN (here for |θ| ≥ 1) makes θ NaN without passing any bound;
+    the run must report divergence at that step (θ₁ = −1 by hand, so θ₂ is NaN)."""
+
+    def grad(t):
+        t = np.asarray(t, dtype=float)
+        return np.where(np.abs(t) < 1.0, t, np.nan)
+
+    problem = hb.Objective(lambda t: 0.5 * np.sum(np.asarray(t) ** 2, axis=-1), grad, 1, name="NaN beyond 1")
+    tr = hb.iterate(hb.SGD(lr=3.0), problem, [0.5], 10)  # θ₁ = 0.5 − 3·0.5 = −1
+    assert tr.theta[1, 0] == -1.0
+    assert tr.status == "diverged" and tr.diverged_at == 2
+
+
+def test_measured_rate_with_maximize_weight_decay_and_a_linear_term():
+    """Ascending −f with weight decay λ = 2 from a point where f has a linear term: the iterates
+    converge to the fixed point of the effective gradient −(Aθ − b) + λθ, θ* = −(λI − A)⁻¹b
+    (solved here), at the spectral radius of torch's step map (built here from torch's rule).
+    With b ≠ 0 the fixed point is not the origin, so a fit against the wrong point stalls."""
+    q = hb.Quadratic.from_eigenvalues([0.1, 0.5], rotation="random", seed=3, b=[1.0, -2.0])
+    A, b = np.asarray(q.A), np.asarray(q.b)
+    lr, mu, lam = 0.2, 0.1, 2.0
+    opt = hb.SGD(lr=lr, momentum=mu, weight_decay=lam, maximize=True)
+    G = -A + lam * np.eye(2)  # the effective Hessian
+    step = np.block([[np.eye(2) - lr * G, -lr * mu * np.eye(2)], [G, mu * np.eye(2)]])  # (θ, b) after the first step
+    oracle = float(np.max(np.abs(np.linalg.eigvals(step))))
+    theta_star = np.linalg.solve(G, -b)
+    res = rates.predicted_vs_measured(opt, q, np.array([1.0, -1.0]), None)
+    assert res.status == "measured"
+    assert res.predicted == pytest.approx(oracle, rel=1e-12)
+    assert res.measured == pytest.approx(oracle, rel=1e-4)  # a fit over ~60 steps of a simple root
+    # the run does converge to θ* (not to the minimiser of f, nor to 0)
+    tr = hb.iterate(opt, q, [1.0, -1.0], 200)
+    np.testing.assert_allclose(tr.theta[-1], theta_star, rtol=1e-10)
+    assert np.linalg.norm(theta_star) > 0.5

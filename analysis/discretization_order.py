@@ -7,6 +7,9 @@ successive error ratios (→ 2 for order 1), the fitted order and the RMS log-re
 fit. A last block repeats the literature's setting (``m = 1, c = 0.5, h = 4, T = 10``) with
 the error at ``t = T``, whose ratios are the quoted 2.14, 2.07, 2.04, 2.02, 2.01.
 
+The LaTeX table needs ``\\usepackage{booktabs}`` (its first line says so) and fits the text
+width of a 10 pt ``article`` (345 pt).
+
 Run::
 
     python analysis/discretization_order.py            # Markdown and LaTeX on stdout
@@ -71,31 +74,64 @@ def markdown(table) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def _tex(text: str) -> str:
-    return (text.replace("κ", r"$\kappa$").replace("∈", r"$\in$").replace("Δt", r"$\Delta t$")
-            .replace("h_max", r"$h_{\max}$").replace("t = T", "$t = T$"))  # fmt: skip
+#: the schemes' names in the LaTeX table
+TEX_SCHEMES = {"semi-implicit": "semi-implicit", "implicit-friction": "implicit friction", "exponential": "exponential"}
+
+
+def _tex_problem(label: str) -> str:
+    """A problem's label as LaTeX: every ``symbol = value`` and ``h ∈ [a, b]`` set as mathematics."""
+    import re
+
+    text = re.sub(r"h ∈ (\[[^\]]*\])", r"$h \\in \1$", label)
+    text = re.sub(r"(κ|h_max|h|m|c) = ([0-9.]+)", lambda m: f"${m.group(1)} = {m.group(2)}$", text)
+    return text.replace("κ", r"\kappa").replace("h_max", r"h_{\max}")
 
 
 def _sci(x: float) -> str:
-    """``1.234e-05`` as ``$1.234\\times 10^{-5}$`` (plain LaTeX, no packages)."""
-    mantissa, exponent = f"{x:.3e}".split("e")
-    return f"${mantissa}\\times 10^{{{int(exponent)}}}$"
+    """``1.234e-05`` as ``$1.23{\\cdot}10^{-5}$`` (3 significant digits, plain LaTeX)."""
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return f"${mantissa}{{\\cdot}}10^{{{int(exponent)}}}$"
 
 
 def latex(table) -> str:
+    r"""The table as a LaTeX fragment: ``\small`` booktabs ``tabular`` within 345 pt, and a note.
+
+    The problems are numbered P1–P4 and spelled out in the note after the table (a paragraph
+    that wraps at the text width); each scheme's block is separated by a rule.
+    """
+    labels = list(dict.fromkeys(label for _, label, _, _ in table))
+    number = {label: f"P{i}" for i, label in enumerate(labels, 1)}
     lines = [
-        r"\begin{tabular}{lcllllcc}",
-        r"\hline",
-        r"scheme & order & problem & error & $\Delta t = 0.1$ & $\Delta t = 0.003125$ & ratios & fitted order \\",
-        r"\hline",
+        r"% heavyball discretization_order: needs \usepackage{booktabs}",
+        r"{\small\setlength{\tabcolsep}{3pt}%",
+        r"\begin{tabular}{@{}lllllll@{}}",
+        r"\toprule",
+        r" & & & \multicolumn{2}{c}{global error at} & ratios as & fitted \\",
+        r"\cmidrule(lr){4-5}",
+        r"scheme & & error & $\Delta t = 0.1$ & $\Delta t = 0.003125$ & $\Delta t$ halves & order \\",
+        r"\midrule",
     ]
+    previous = None
     for scheme, label, measure, fit in table:
-        ratios = ", ".join(f"{r:.2f}" for r in fit.ratios)
+        if previous is not None and scheme != previous:
+            lines.append(r"\addlinespace")
+        name = TEX_SCHEMES[scheme] if scheme != previous else ""
+        previous = scheme
+        ratios = r"\,".join(f"{r:.2f}" for r in fit.ratios)
+        where = "max" if measure == "max" else "$t = T$"
         lines.append(
-            f"{scheme} & {SCHEME_ORDER[scheme]} & {_tex(label)} & {_tex(measure)} & "
-            f"{_sci(fit.errors[0])} & {_sci(fit.errors[-1])} & {ratios} & {fit.order:.4f} \\\\"
+            f"{name} & {number[label]} & {where} & {_sci(fit.errors[0])} & {_sci(fit.errors[-1])} & "
+            f"{ratios} & {fit.order:.4f} \\\\"
         )
-    lines += [r"\hline", r"\end{tabular}"]
+    problems = "; ".join(f"{number[label]}: {_tex_problem(label)}" for label in labels)
+    expected = ", ".join(f"{TEX_SCHEMES[s]} {SCHEME_ORDER[s]}" for s in dict.fromkeys(row[0] for row in table))
+    lines += [
+        r"\bottomrule",
+        r"\end{tabular}\par}",
+        rf"{{\noindent\footnotesize Problems: {problems}. Error: the largest over $[0, T]$ (max) or at $t = T$, "
+        rf"$T = {T_FINAL:g}$, from $v_0 = 0$; ratios of successive errors as $\Delta t$ halves (2 for order 1) "
+        rf"and the fitted order (expected: {expected}).\par}}",
+    ]
     return "\n".join(lines) + "\n"
 
 

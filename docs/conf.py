@@ -42,6 +42,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
+    "_ext.docstrings",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

@@ -510,17 +510,17 @@ class Tuned(NamedTuple):
 def optimal_parameters(h_min, h_max, tuning="heavyball") -> Tuned:
     r"""Closed-form tunings for a spectrum in ``[h_min, h_max]``, ``κ = h_max/h_min``.
 
-    ================================  =========================  ===============================  =====================
-    ``tuning``                         ``lr``                      ``momentum``                      ``rate``
-    ================================  =========================  ===============================  =====================
-    ``"gd"`` (optimal)                 ``2/(h_min + h_max)``       ``0``                             ``(κ−1)/(κ+1)``
-    ``"heavyball"`` (Polyak 1964,      ``4/(√h_max + √h_min)²``    ``((√κ−1)/(√κ+1))²``              ``(√κ−1)/(√κ+1)``
+    =================================  ========================  ===========================  =================
+    ``tuning``                         ``lr``                    ``momentum``                 ``rate``
+    =================================  ========================  ===========================  =================
+    ``"gd"`` (optimal)                 ``2/(h_min + h_max)``     ``0``                        ``(κ−1)/(κ+1)``
+    ``"heavyball"`` (Polyak 1964,      ``4/(√h_max + √h_min)²``  ``((√κ−1)/(√κ+1))²``         ``(√κ−1)/(√κ+1)``
     optimal on quadratics)
-    ``"nesterov"`` (standard strongly  ``1/h_max``                 ``(√κ−1)/(√κ+1)``                 ``1 − 1/√κ``
+    ``"nesterov"`` (standard strongly  ``1/h_max``               ``(√κ−1)/(√κ+1)``            ``1 − 1/√κ``
     convex tuning, Nesterov 1983)
-    ``"nesterov-quadratic"``           ``4/(3h_max + h_min)``      ``(√(3κ+1)−2)/(√(3κ+1)+2)``       ``1 − 2/√(3κ+1)``
+    ``"nesterov-quadratic"``           ``4/(3h_max + h_min)``    ``(√(3κ+1)−2)/(√(3κ+1)+2)``  ``1 − 2/√(3κ+1)``
     (Lessard, Recht & Packard 2016)
-    ================================  =========================  ===============================  =====================
+    =================================  ========================  ===========================  =================
 
     ``rate`` is the spectral radius at those parameters (``"nesterov-quadratic"`` is the
     best Nesterov tuning on quadratics; ``"nesterov"`` is the textbook one, whose radius on

@@ -119,6 +119,8 @@ def _public_objects() -> dict[str, object]:
         qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
         if obj.__module__.startswith("heavyball.figures.") and "." not in qualname:  # a figure's function
             qualname = f"{obj.__module__.removeprefix('heavyball.')}.{qualname}"
+        if found.get(qualname, obj) is not obj:  # the same name in two modules: name the module too
+            qualname = f"{obj.__module__.removeprefix('heavyball.')}.{qualname}"
         found[qualname] = obj
         if inspect.isclass(obj):
             for name, member in _members(obj):

@@ -65,14 +65,15 @@ def discretize(m, c, dt, *, scheme="semi-implicit"):
 
         v_{k+1} = \mu v_k - \eta \nabla f(\theta_k), \qquad \theta_{k+1} = \theta_k + \Delta t\, v_{k+1}.
 
-    ``scheme="semi-implicit"`` (symplectic Euler: explicit in the force, the new velocity in
-    the position update)
+    ``scheme="semi-implicit"``
+        Symplectic Euler: explicit in the force, the new velocity in the position update.
         ``μ = 1 − cΔt/m``, ``η = Δt/m``. Global order 1.
-    ``scheme="implicit-friction"`` (Qian 1999: the friction ``−c·v_{k+1}`` taken at the new
-    time, a backward difference)
+    ``scheme="implicit-friction"``
+        Qian (1999): the friction ``−c·v_{k+1}`` taken at the new time, a backward difference.
         ``μ = m/(m + cΔt)``, ``η = Δt/(m + cΔt)``. Global order 1. In the displacement form
         ``θ_{k+1} = θ_k + p_{k+1}`` the gradient coefficient is Qian's ``Δt²/(m + cΔt)``.
-    ``scheme="exponential"`` (conformal symplectic Euler, França, Sulam, Robinson & Vidal 2020)
+    ``scheme="exponential"``
+        Conformal symplectic Euler (França, Sulam, Robinson & Vidal 2020).
         ``μ = exp(−cΔt/m)``, ``η = Δt/m``: the exact flow of the dissipative part
         ``m·v' = −c·v`` over ``Δt`` followed by one symplectic-Euler step of the conservative
         part (their "classical momentum" update, a Lie–Trotter splitting). Global order 1.

@@ -56,21 +56,31 @@ class Mutant:
     tests: tuple[str, ...]  # test files (relative); those absent from the checkout are skipped
     description: str
     equivalent: str | None = None  # the reason, for a mutant with no behavioural difference
+    #: the same bug where the code lives in another layout: ``(file, original, mutated)``
+    #: triples, tried in order after the first; the first that applies is used
+    moved: tuple[tuple[str, str, str], ...] = ()
+
+    def variants(self) -> tuple[tuple[str, str, str], ...]:
+        return ((self.file, self.original, self.mutated), *self.moved)
 
 
-def M(name, file, original, mutated, tests, description, equivalent=None) -> Mutant:
+def M(name, file, original, mutated, tests, description, equivalent=None, moved=()) -> Mutant:
     tests = (tests,) if isinstance(tests, str) else tuple(tests)
-    return Mutant(name, file, original, mutated, tuple(f"tests/{t}" for t in tests), description, equivalent)
+    return Mutant(name, file, original, mutated, tuple(f"tests/{t}" for t in tests), description, equivalent,
+                  tuple(moved))  # fmt: skip
 
 
-R, FP, IT, FA, OP = (
+R, FP, IT, RUN, FA, OP = (
     "heavyball/recurrences.py",
     "heavyball/fastpath.py",
     "heavyball/iterate.py",
+    "heavyball/_run.py",
     "heavyball/_fastadam.py",
     "heavyball/optimizers.py",
 )
-RA, DY, DI, PR = "heavyball/rates.py", "heavyball/dynamics.py", "heavyball/discretization.py", "heavyball/problems.py"
+RA, PR = "heavyball/rates.py", "heavyball/problems.py"
+DY = "heavyball/dynamics/closed_form.py"
+DS, DL, DC = (f"heavyball/discretization/{m}.py" for m in ("schemes", "limits", "comparison"))
 SD = "heavyball/symbolic/derivations"
 
 # fmt: off
@@ -113,17 +123,23 @@ MUTANTS: list[Mutant] = [
       "stable = (np.abs(D) < 1.0) & (np.abs(T) <= 1.0 + D)", "test_rates.py",
       "is_stable accepts a root on the unit circle (γh = 2(1 + μ))"),
     M("rates-polyak-lr", RA, "lr = 4.0 / (s_max + s_min) ** 2", "lr = 4.0 / (s_max + s_min)", "test_rates.py",
-      "Polyak's learning rate without the square"),
+      "Polyak's learning rate without the square",
+      moved=[('heavyball/tunings.py', 'lr = 4.0 / (s_max + s_min) ** 2', 'lr = 4.0 / (s_max + s_min)')]),
     M("rates-nesterov-rate", RA, "rate = 1.0 - s_min / s_max", "rate = 1.0 - h_min / h_max", "test_rates.py",
-      "Nesterov's tuned rate 1 − 1/κ instead of 1 − 1/√κ"),
+      "Nesterov's tuned rate 1 − 1/κ instead of 1 − 1/√κ",
+      moved=[('heavyball/tunings.py', 'rate = 1.0 - s_min / s_max', 'rate = 1.0 - h_min / h_max')]),
     M("rates-lessard-momentum", RA, "momentum = 1.0 - 4.0 / (s + 2.0)", "momentum = 1.0 - 2.0 / (s + 2.0)",
-      "test_rates.py", "Lessard–Recht–Packard's momentum (s − 2)/(s + 2) miswritten"),
+      "test_rates.py", "Lessard–Recht–Packard's momentum (s − 2)/(s + 2) miswritten",
+      moved=[('heavyball/tunings.py', 'momentum = 1.0 - 4.0 / (s + 2.0)', 'momentum = 1.0 - 2.0 / (s + 2.0)')]),
     M("rates-critical-momentum", RA, "return _out((1.0 - np.sqrt(gh)) ** 2)", "return _out(1.0 - np.sqrt(gh))",
-      "test_rates.py", "critical momentum without the square"),
+      "test_rates.py", "critical momentum without the square",
+      moved=[('heavyball/tunings.py', 'return _out((1.0 - np.sqrt(gh)) ** 2)', 'return _out(1.0 - np.sqrt(gh))')]),
     M("rates-ode-underdamped", RA, "return np.where(disc < 0, c / (2.0 * m), over)",
-      "return np.where(disc < 0, c / m, over)", "test_rates.py", "the underdamped ODE's rate c/m instead of c/(2m)"),
+      "return np.where(disc < 0, c / m, over)", "test_rates.py", "the underdamped ODE's rate c/m instead of c/(2m)",
+      moved=[('heavyball/tunings.py', 'return np.where(disc < 0, c / (2.0 * m), over)', 'return np.where(disc < 0, c / m, over)')]),
     M("rates-optimal-damping", RA, "return _out(2.0 * np.sqrt(m * h_min))", "return _out(np.sqrt(m * h_min))",
-      "test_rates.py", "optimal damping √(m h) instead of 2√(m h)"),
+      "test_rates.py", "optimal damping √(m h) instead of 2√(m h)",
+      moved=[('heavyball/tunings.py', 'return _out(2.0 * np.sqrt(m * h_min))', 'return _out(np.sqrt(m * h_min))')]),
     M("rates-measured-maximize", RA, "A_eff = sign * np.asarray(q.A) + shift * np.eye(q.dim)",
       "A_eff = np.asarray(q.A) + shift * np.eye(q.dim)", ["test_rates.py", "test_oracles.py"],
       "predicted_vs_measured's fixed point ignores maximize"),
@@ -145,24 +161,28 @@ MUTANTS: list[Mutant] = [
       "return 2.0 * np.maximum(rho, 1.0) ** n", ["test_fastpath.py", "test_oracles.py"],
       "the divergence certificate without the factor n + 1 of a repeated root (|U_j| <= j·ρ^{j−1})"),
     # -- iterate --------------------------------------------------------------------------
-    M("iterate-bound-minimizer", IT, "bound = DIVERGENCE_FACTOR * (1.0 + norm0 + star)",
+    M("iterate-bound-minimizer", RUN, "bound = DIVERGENCE_FACTOR * (1.0 + norm0 + star)",
       "bound = DIVERGENCE_FACTOR * (1.0 + norm0)", ["test_iterate.py"],
       "the divergence bound forgets ‖θ*‖ (a far minimiser reads as divergence)"),
-    M("iterate-nan-rows", IT, "bad = ~(_row_norm_sq(theta) <= bound2)  # also catches NaN and inf",
-      "bad = _row_norm_sq(theta) > bound2  # also catches NaN and inf", ["test_iterate.py", "test_oracles.py"],
+    M("iterate-nan-rows", IT, "bad = ~(row_norm_sq(theta) <= bound2)  # also catches NaN and inf",
+      "bad = row_norm_sq(theta) > bound2  # also catches NaN and inf", ["test_iterate.py", "test_oracles.py"],
       "NaN rows are no longer diverging"),
     # -- Adam's blocked kernel --------------------------------------------------------------
     M("fastadam-decay-lr", FA, "wdf = _cast(1.0 - lr * _cols(K.method.weight_decay, sl), K.dtype)",
       "wdf = _cast(1.0 - _cols(K.method.weight_decay, sl), K.dtype)", ["test_fastpath.py", "test_oracles.py"],
-      "AdamW's decoupled decay 1 − λ instead of 1 − γλ in the kernel"),
+      "AdamW's decoupled decay 1 − λ instead of 1 − γλ in the kernel",
+      moved=[('heavyball/_fastadam.py', 'wdf = decay_factor(lr, _cols(K.method.weight_decay, sl), K.dtype)', 'wdf = decay_factor(1.0, _cols(K.method.weight_decay, sl), K.dtype)')]),
     M("fastadam-bias-power", FA, "bc2s = [np.power(1.0 - np.power(self.c.beta2, float(t)), 0.5) for t in range(1, steps + 1)]",
       "bc2s = [np.power(1.0 - np.power(self.c.beta2, float(t)), 1.0) for t in range(1, steps + 1)]",
-      ["test_fastpath.py", "test_oracles.py"], "the kernel's bias correction without the square root"),
+      ["test_fastpath.py", "test_oracles.py"], "the kernel's bias correction without the square root",
+      moved=[('heavyball/_adamkernel.py', 'return cast(-(lr / bias_correction1), dtype), cast(np.power(bias_correction2, 0.5), dtype)', 'return cast(-(lr / bias_correction1), dtype), cast(np.power(bias_correction2, 1.0), dtype)')]),
     M("fastadam-gradient-sign", FA, "np.subtract(g, b_col, out=g)", "np.add(g, b_col, out=g)",
-      ["test_fastpath.py", "test_oracles.py"], "the kernel's gradient Aθ + b"),
+      ["test_fastpath.py", "test_oracles.py"], "the kernel's gradient Aθ + b",
+      moved=[('heavyball/_fastadam.py', 'np.subtract(g, K.b_col, out=g)', 'np.add(g, K.b_col, out=g)')]),
     M("fastadam-denominator-order", FA, "np.divide(s1, bc2s_c, out=s1)",
       "np.sqrt(np.divide(src, bc2s_c * bc2s_c), out=s1)", ["test_fastpath.py", "test_oracles.py"],
-      "the kernel's denominator √(v/bc2) instead of √v/√bc2 (a difference in rounding only)"),
+      "the kernel's denominator √(v/bc2) instead of √v/√bc2 (a difference in rounding only)",
+      moved=[('heavyball/_adamkernel.py', 'np.divide(denom, bc2_sqrt, out=denom)', 'np.sqrt(np.divide(source, bc2_sqrt * bc2_sqrt), out=denom)')]),
     # -- the optimisers ---------------------------------------------------------------------
     M("sgd-first-step-dampened", OP, "np.copyto(buf, g)",
       "np.multiply(g, 1.0 if c.alpha is None else c.alpha, out=buf)", ["test_optimizers.py"],
@@ -173,17 +193,22 @@ MUTANTS: list[Mutant] = [
     M("sgd-nesterov", OP, "np.add(d, g, out=d)", "np.subtract(d, g, out=d)", ["test_optimizers.py"],
       "torch's Nesterov direction μb − g"),
     M("adam-lerp-branch", OP, "small = np.abs(w) < 0.5", "small = np.abs(w) <= 0.5", ["test_optimizers.py", "test_oracles.py"],
-      "torch's lerp switches branch at weight 0.5 (β₁ = 0.5 then takes the wrong formula; rounding only)"),
+      "torch's lerp switches branch at weight 0.5 (β₁ = 0.5 then takes the wrong formula; rounding only)",
+      moved=[('heavyball/_adamkernel.py', 'small = np.abs(w) < 0.5', 'small = np.abs(w) <= 0.5')]),
     M("adam-eps", OP, "np.add(denom, c.eps, out=denom)", "np.add(denom, c.eps * c.eps, out=denom)",
-      ["test_optimizers.py"], "Adam's ε squared"),
+      ["test_optimizers.py"], "Adam's ε squared",
+      moved=[('heavyball/_adamkernel.py', 'np.add(denom, c.eps, out=denom)', 'np.add(denom, c.eps * c.eps, out=denom)')]),
     M("adamw-decay-lr", OP, "np.multiply(theta, _cast(1.0 - lr * self.weight_decay, dtype), out=theta)",
       "np.multiply(theta, _cast(1.0 - self.weight_decay, dtype), out=theta)", ["test_optimizers.py"],
-      "AdamW's decoupled decay 1 − λ instead of 1 − γλ"),
+      "AdamW's decoupled decay 1 − λ instead of 1 − γλ",
+      moved=[('heavyball/_adamkernel.py', 'return cast(1.0 - lr * weight_decay, dtype)', 'return cast(1.0 - weight_decay, dtype)')]),
     M("adam-step-count", OP, "t = float(state.step + 1)  # step_t += 1", "t = float(state.step + 2)  # step_t += 1",
-      ["test_optimizers.py"], "the bias corrections one step ahead"),
+      ["test_optimizers.py"], "the bias corrections one step ahead",
+      moved=[('heavyball/optimizers.py', 'neg_step_size, bc2_sqrt = adam_scalars(c, lr, float(state.step + 1), dtype)  # step_t += 1', 'neg_step_size, bc2_sqrt = adam_scalars(c, lr, float(state.step + 2), dtype)  # step_t += 1')]),
     M("adam-bias-power", OP, "bias_correction2_sqrt = np.power(bias_correction2, 0.5)",
       "bias_correction2_sqrt = np.power(bias_correction2, 1.0)", ["test_optimizers.py"],
-      "Adam's second bias correction without the square root"),
+      "Adam's second bias correction off (its square root dropped; in the shared kernel layout: β₂ one power ahead)",
+      moved=[('heavyball/_adamkernel.py', 'bias_correction2 = 1.0 - np.power(c.beta2, t)', 'bias_correction2 = 1.0 - np.power(c.beta2, t + 1.0)')]),
     M("heavyball-velocity-sign", OP, "np.subtract(v, np.multiply(grad, eta, out=scratch[0]), out=v)",
       "np.add(v, np.multiply(grad, eta, out=scratch[0]), out=v)", ["test_optimizers.py"],
       "the heavy ball's velocity v ← μv + ηg"),
@@ -203,23 +228,23 @@ MUTANTS: list[Mutant] = [
     M("exact-flow-rate", DY, "lam = k * h[:, None]", "lam = h[:, None]", ["test_dynamics.py"],
       "the gradient flow's rate ignores its time scale"),
     # -- discretisation -------------------------------------------------------------------
-    M("disc-semi-implicit-eta", DI, "mu, eta = 1.0 - x, dt / m", "mu, eta = 1.0 - x, dt", ["test_discretization.py"],
+    M("disc-semi-implicit-eta", DS, "mu, eta = 1.0 - x, dt / m", "mu, eta = 1.0 - x, dt", ["test_discretization.py"],
       "η = Δt instead of Δt/m"),
-    M("disc-implicit-friction-eta", DI, "mu, eta = m / (m + c * dt), dt / (m + c * dt)",
+    M("disc-implicit-friction-eta", DS, "mu, eta = m / (m + c * dt), dt / (m + c * dt)",
       "mu, eta = m / (m + c * dt), dt / m", ["test_discretization.py"], "Qian's η without the friction"),
-    M("disc-exponential-mu", DI, "mu, eta = np.exp(-x), dt / m", "mu, eta = np.exp(-x / 2), dt / m",
+    M("disc-exponential-mu", DS, "mu, eta = np.exp(-x), dt / m", "mu, eta = np.exp(-x / 2), dt / m",
       ["test_discretization.py"], "the exponential scheme's μ = e^{−cΔt/(2m)}"),
-    M("disc-to-torch-lr", DI, "lr = np.asarray(dt, dtype=np.float64) * eta", "lr = np.asarray(eta, dtype=np.float64)",
+    M("disc-to-torch-lr", DS, "lr = np.asarray(dt, dtype=np.float64) * eta", "lr = np.asarray(eta, dtype=np.float64)",
       ["test_discretization.py", "test_torch_parity.py"], "the Δt subtlety: torch's lr = η instead of Δt·η"),
-    M("disc-continuum-c", DI, 'c = (-np.log(mu) if scheme == "exponential" else 1.0 - mu) / eta',
+    M("disc-continuum-c", DS, 'c = (-np.log(mu) if scheme == "exponential" else 1.0 - mu) / eta',
       'c = (-np.log(mu) if scheme == "exponential" else 1.0 - mu) / dt', ["test_discretization.py"],
       "continuum's friction (1 − μ)/Δt instead of (1 − μ)/η"),
-    M("disc-modified-coefficient", DI, "coef = (1.0 + mu) / (2.0 * (1.0 - mu) ** 3)",
+    M("disc-modified-coefficient", DL, "coef = (1.0 + mu) / (2.0 * (1.0 - mu) ** 3)",
       "coef = (1.0 + mu) / (2.0 * (1.0 - mu) ** 2)", ["test_discretization.py"],
       "the heavy ball's modified-equation coefficient with (1 − μ)²"),
-    M("disc-flow-limit", DI, "return GradientFlowODE(scale=1.0 / (1.0 - mu))", "return GradientFlowODE(scale=1.0 / (1.0 + mu))",
+    M("disc-flow-limit", DL, "return GradientFlowODE(scale=1.0 / (1.0 - mu))", "return GradientFlowODE(scale=1.0 / (1.0 + mu))",
       ["test_discretization.py"], "the fixed-momentum limit's time scale 1/(1 + μ)"),
-    M("disc-stability-hint", DI, "against 2(1 + mu) = {2 * (1 + mu):.4g})", "against 2(1 + mu) = {(1 + mu):.4g})",
+    M("disc-stability-hint", DC, "against 2(1 + mu) = {2 * (1 + mu):.4g})", "against 2(1 + mu) = {(1 + mu):.4g})",
       ["test_discretization.py", "test_oracles.py"], "the stability hint prints (1 + μ) after the text 2(1 + mu)"),
     # -- problems ---------------------------------------------------------------------------
     M("problems-valley", PR, "h_min = h_max / kappa", "h_min = 1.0 / kappa", ["test_problems.py"],
@@ -234,7 +259,26 @@ MUTANTS: list[Mutant] = [
       "gx = -2 * (self.a - x) + 4 * self.b * x * r", ["test_problems.py"], "Rosenbrock's ∂f/∂x with a sign slip"),
     M("problems-matvec-column", PR, "out += theta[..., j, None] * A[j]", "out += theta[..., j, None] * A[:, j]",
       ["test_problems.py"], "the row-wise product with A's column j instead of its row",
-      equivalent="A is stored exactly symmetric (Quadratic symmetrises it: ½(A + Aᵀ)), so row j equals column j bit for bit"),
+      equivalent="A is stored exactly symmetric (Quadratic symmetrises it: ½(A + Aᵀ)), so row j equals column j bit for bit",
+      moved=[('heavyball/problems.py', 'return small_matvec([theta[..., j, None] for j in range(d)], A, out, np.empty_like(out))', 'return small_matvec([theta[..., j, None] for j in range(d)], A.T, out, np.empty_like(out))')]),
+    # -- gradient noise, exact moments, the heavy-ball SDE ------------------------------------
+    M("noise-isotropic-cov", "heavyball/noise.py", "return np.eye(d) * float(self.sigma) ** 2",
+      "return np.eye(d) * float(self.sigma)", ["test_noise.py"], "isotropic noise covariance σ instead of σ²"),
+    M("moments-stationary-mean", "heavyball/exact_moments.py", "z_mean = s.forcing / (1.0 - s.T + s.D)",
+      "z_mean = s.forcing / (1.0 + s.T + s.D)", ["test_exact_moments.py"],
+      "the stationary mean of a mode with the characteristic polynomial at −1 instead of 1"),
+    M("sde-from-discrete-sigma", "heavyball/sde.py", "sigma: Any = float(noise.sigma) * math.sqrt(dt)",
+      "sigma: Any = float(noise.sigma) * dt", ["test_sde.py"], "the SDE's diffusion σ·Δt instead of σ·√Δt"),
+    M("sde-em-amplitude", "heavyball/sde.py", "self.amp = (math.sqrt(dt) / m) * (sde.sigma if self.scalar else S)",
+      "self.amp = (dt / m) * (sde.sigma if self.scalar else S)", ["test_sde.py"],
+      "Euler–Maruyama's noise increment with Δt instead of √Δt"),
+    # -- Adam in continuous time ----------------------------------------------------------------
+    M("adam-ode-bias", "heavyball/adam_ode.py", "return rate / -np.expm1(-rate * np.asarray(t, dtype=np.float64))",
+      "return rate / np.expm1(rate * np.asarray(t, dtype=np.float64))", ["test_adam_ode.py"],
+      "the continuous bias correction r/(e^{rt} − 1) instead of r/(1 − e^{−rt})"),
+    M("adam-heavy-ball-mass", "heavyball/adam_limits.py", "AdamHeavyBall(mass=lr / (1.0 - beta1), friction=1.0",
+      "AdamHeavyBall(mass=lr / (1.0 + beta1), friction=1.0", ["test_adam_ode.py"],
+      "Adam's heavy-ball mass γ/(1 + β₁) instead of γ/(1 − β₁)"),
     # -- symbolic derivations -----------------------------------------------------------------
     M("sym-stability-heavyball", f"{SD}/characteristic_polynomials.py", "lr * h < 2 * (1 + mu)),",
       "lr * h < (1 + mu)),", ["test_symbolic.py"], "the derived stability condition γh < 1 + μ"),
@@ -273,28 +317,33 @@ def _copy(repo: Path, dest: Path) -> None:
         shutil.copy2(repo / rel, target)
 
 
-def _state(copy: Path, mutant: Mutant) -> tuple[str, str | None, list[str]]:
-    """``(state, source, tests)``: ``"ok"``, or ``"stale"`` with a reason."""
-    path = copy / mutant.file
-    if not path.is_file():
-        return f"stale: {mutant.file} does not exist", None, []
-    source = path.read_text(encoding="utf-8")
-    n = source.count(mutant.original)
-    if n != 1:
-        return f"stale: the original text occurs {n} times in {mutant.file}", None, []
-    tests = [t for t in mutant.tests if (copy / t).is_file()]
-    return "ok", source, tests
+def _state(copy: Path, mutant: Mutant) -> tuple[str, tuple[str, str, str, str] | None, list[str]]:
+    """``("ok", (file, source, original, mutated), tests)`` for the first variant whose original
+    text occurs exactly once in its file, else ``(reason, None, [])``: the mutant is stale."""
+    reasons = []
+    for file, original, mutated in mutant.variants():
+        path = copy / file
+        if not path.is_file():
+            reasons.append(f"{file} does not exist")
+            continue
+        source = path.read_text(encoding="utf-8")
+        n = source.count(original)
+        if n == 1:
+            return "ok", (file, source, original, mutated), [t for t in mutant.tests if (copy / t).is_file()]
+        reasons.append(f"the original text occurs {n} times in {file}")
+    return "stale: " + "; ".join(reasons), None, []
 
 
 def run_one(copy: Path, mutant: Mutant, timeout: float) -> tuple[str, str, float]:
     """``(outcome, detail, seconds)`` for one mutant applied to ``copy``."""
-    state, source, tests = _state(copy, mutant)
-    if source is None:
+    state, found, tests = _state(copy, mutant)
+    if found is None:
         return "STALE", state, 0.0
     if not tests:
         return "ERROR", f"none of its test files exist here ({', '.join(mutant.tests)})", 0.0
-    path = copy / mutant.file
-    path.write_text(source.replace(mutant.original, mutant.mutated), encoding="utf-8")
+    file, source, original, mutated = found
+    path = copy / file
+    path.write_text(source.replace(original, mutated), encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(copy), OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests]
     start = time.perf_counter()
@@ -339,10 +388,13 @@ def main(argv=None) -> int:
     if not (repo / "heavyball").is_dir():
         parser.error(f"--repo {repo} is not a heavyball checkout")
     results = []
+    used: dict[str, str] = {}  # the file each mutant was applied to (its first or a moved variant)
     with tempfile.TemporaryDirectory(prefix="heavyball-mutants-") as tmp:
         copy = Path(tmp) / "repo"
         _copy(repo, copy)
         for m in chosen:
+            found = _state(copy, m)[1]
+            used[m.name] = found[0] if found else m.file
             if args.check:
                 state = _state(copy, m)[0]
                 outcome, detail, seconds = ("STALE", state, 0.0) if state != "ok" else ("OK", "", 0.0)
@@ -369,7 +421,7 @@ def main(argv=None) -> int:
         if rows:
             print(f"\n{label}:")
             for m, _ in rows:
-                print(f"  {m.name} ({m.file}): {m.description}")
+                print(f"  {m.name} ({used[m.name]}): {m.description}")
                 if m.equivalent:
                     print(f"      equivalent because {m.equivalent}")
     marked = [m for m, o, _ in results if o == "KILLED" and m.equivalent]

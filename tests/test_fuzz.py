@@ -513,6 +513,7 @@ def test_optimizer_construction_init_step(name, data, batch):
 # -------------------------------------------------------------------------------------------
 STATUSES = {"converged", "diverged", "max_steps"}
 ITERATE_NAMES = {
+    "optimizer",  # iterate's first argument (the optimiser; `method` is solve_ivp's word)
     "method",
     "problem",
     "theta0",
@@ -899,11 +900,11 @@ def grid(lo, hi):
 def test_rates_elementwise(fn, data):
     kw = data.draw(fuzz_kwargs(
         {"h": st.one_of(grid(-10, 10), grid(-1e50, 1e50)), "lr": st.one_of(grid(0, 10), grid(0, 1e50)),
-         "momentum": st.one_of(grid(-2, 2), grid(-1e50, 1e50)), "method": RATE_METHOD},
-        {"h": nasty_value(), "lr": nasty_value(), "momentum": nasty_value(), "method": NASTY_METHOD}))  # fmt: skip
-    if kw["method"] == "gd" and data.draw(st.booleans()):
+         "momentum": st.one_of(grid(-2, 2), grid(-1e50, 1e50)), "family": RATE_METHOD},
+        {"h": nasty_value(), "lr": nasty_value(), "momentum": nasty_value(), "family": NASTY_METHOD}))  # fmt: skip
+    if kw["family"] == "gd" and data.draw(st.booleans()):
         kw["momentum"] = 0.0
-    ok, out = call(getattr(rates, fn), kw.pop("h"), **kw, names={"h", "lr", "momentum", "method"})
+    ok, out = call(getattr(rates, fn), kw.pop("h"), **kw, names={"h", "lr", "momentum", "family"})
     if not ok:
         return
     out = np.asarray(out)
@@ -920,12 +921,12 @@ def test_rates_elementwise(fn, data):
 def test_rates_spectral_radius(data):
     kw = data.draw(fuzz_kwargs(
         {"eigenvalues": st.one_of(grid(-10, 10), hnp.arrays(np.float64, st.integers(1, 5), elements=st.floats(-1e50, 1e50))),
-         "lr": st.one_of(grid(0, 10), grid(0, 1e50)), "momentum": st.one_of(grid(-2, 2), grid(-1e50, 1e50)), "method": RATE_METHOD},
-        {"eigenvalues": nasty_value(), "lr": nasty_value(), "momentum": nasty_value(), "method": NASTY_METHOD}))  # fmt: skip
-    if kw["method"] == "gd":
+         "lr": st.one_of(grid(0, 10), grid(0, 1e50)), "momentum": st.one_of(grid(-2, 2), grid(-1e50, 1e50)), "family": RATE_METHOD},
+        {"eigenvalues": nasty_value(), "lr": nasty_value(), "momentum": nasty_value(), "family": NASTY_METHOD}))  # fmt: skip
+    if kw["family"] == "gd":
         kw["momentum"] = 0.0
     ok, out = call(
-        rates.spectral_radius, kw.pop("eigenvalues"), **kw, names={"eigenvalues", "lr", "momentum", "method"}
+        rates.spectral_radius, kw.pop("eigenvalues"), **kw, names={"eigenvalues", "lr", "momentum", "family"}
     )
     if ok:
         assert np.shape(out) == np.broadcast_shapes(np.shape(kw["lr"]), np.shape(kw["momentum"]))
@@ -937,9 +938,9 @@ def test_rates_spectral_radius(data):
 def test_rates_optimal_parameters(data):
     kw = data.draw(fuzz_kwargs(
         {"h_min": st.one_of(st.floats(1e-50, 1.0), st.sampled_from([1e-50, 1.0])), "h_max": st.sampled_from([1.0, 1e50, 2.0]),
-         "method": st.sampled_from(["gd", "heavyball", "nesterov", "nesterov-quadratic"])},
-        {"h_min": nasty_value(), "h_max": nasty_value(), "method": NASTY_METHOD}))  # fmt: skip
-    ok, tuned = call(rates.optimal_parameters, **kw, names={"h_min", "h_max", "method"})
+         "tuning": st.sampled_from(["gd", "heavyball", "nesterov", "nesterov-quadratic"])},
+        {"h_min": nasty_value(), "h_max": nasty_value(), "tuning": NASTY_METHOD}))  # fmt: skip
+    ok, tuned = call(rates.optimal_parameters, **kw, names={"h_min", "h_max", "tuning"})
     if ok:
         assert all_finite(tuned.lr, tuned.momentum, tuned.rate)
         assert np.all((np.asarray(tuned.rate) >= 0) & (np.asarray(tuned.rate) <= 1))
@@ -996,7 +997,7 @@ def test_rates_predicted_vs_measured(data, batch, which):
         {"method": st.one_of(junk, st.just(hb.HeavyBallODE())), "theta0": nasty_points((problem.dim,)),
          "steps": st.one_of(st.sampled_from([-1, 0, "10", 2.5]), junk)}))  # fmt: skip
     ok, r = call(rates.predicted_vs_measured, kw["method"], problem, kw["theta0"], kw["steps"],
-                 names={"method", "q", "theta0", "steps", "lr", "eta", "momentum", "problem.grad"} | ITERATE_NAMES)  # fmt: skip
+                 names={"optimizer", "q", "theta0", "steps", "lr", "eta", "momentum", "problem.grad"} | ITERATE_NAMES)  # fmt: skip
     if ok:
         assert r.status in {"measured", "diverged", "no-window"} and r.success == (r.status == "measured")
         assert not np.any(np.isnan(r.predicted))

@@ -455,3 +455,23 @@ def test_only_symbolic_imports_sympy_at_module_level():
             continue
         top = [line for line in path.read_text().splitlines() if line.startswith(("import sympy", "from sympy"))]
         assert not top, f"{path} imports sympy at module level"
+
+
+def test_wrong_noisy_stationary_variances_are_caught():
+    d = DERIVATIONS["noisy_stationary"]()
+    g, mu, h, s = (d.symbols[k] for k in ("gamma", "mu", "h", "sigma"))
+    # momentum forgotten in the temperature (plain SGD's γσ²/2) and in the variance's numerator
+    _raises_naming(d.with_claim("temperature", g * s**2 / 2), "temperature")
+    _raises_naming(d.with_claim("heavy_ball_variance", g * s**2 / (h * (1 - mu) * (2 * (1 + mu) - g * h))),
+                   "heavy_ball_variance")  # fmt: skip
+    _raises_naming(d.with_claim("small_lr_limit", g * s**2 / (h * (1 - mu))), "small_lr_limit")
+
+
+def test_wrong_langevin_laws_and_orders_are_caught():
+    d = DERIVATIONS["langevin_stationary"]()
+    m, c, h, s, dt = (d.symbols[k] for k in ("m", "c", "h", "sigma", "dt"))
+    _raises_naming(d.with_claim("var_theta", s**2 / (c * h)), "var_theta")  # the factor 2
+    _raises_naming(d.with_claim("var_v", s**2 / (2 * c)), "var_v")  # the mass
+    # heavy ball agreeing at first order, Nesterov at second: both wrong
+    _raises_naming(d.with_claim("heavy_ball_agreement_order", 1 + h * dt / (4 * m)), "heavy_ball_agreement_order")
+    _raises_naming(d.with_claim("nesterov_agreement_order", sp.Integer(1)), "nesterov_agreement_order")

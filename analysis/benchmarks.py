@@ -28,6 +28,12 @@ Sections:
    with each one's error against a ``scipy.linalg.expm`` reference.
 6. The figure catalogue (``heavyball figures``), ``import heavyball`` and ``heavyball --help``
    (subprocesses), and the peak memory of a B = 1e6, 1000-step ``record="final"`` run.
+7. Monte Carlo of heavy-ball SGD with gradient noise (``iterate(..., noise=, seed=)``) on a 2-D
+   quadratic, S samples × 1000 steps (S = 1e6; 1e5 with ``--quick``): against the floor — numpy's
+   fastest generator (SFC64) drawing the same S·1000·2 normal variates into a preallocated
+   array — and against batched ``torch.optim.SGD`` with ``torch.randn`` noise; and
+   ``heavyball.moments`` (exact) against the Monte Carlo that estimates the final variance to the
+   same accuracy (the ratio is Monte Carlo time / moments time).
 
 A section whose module is missing prints ``skipped: <reason>``. ``--quick`` runs a subset
 (smaller batches, fewer repeats) in under about a minute.
@@ -456,6 +462,57 @@ def bench_memory(args):
 
 
 # ---------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------
+# 7. Monte Carlo with gradient noise
+# ---------------------------------------------------------------------------------------
+def bench_noise(args, torch):
+    import heavyball as hb
+
+    S = 100_000 if args.quick else 1_000_000
+    steps, d = 1000, 2
+    q = hb.Quadratic.valley(kappa=10.0, angle=0.5)
+    opt = hb.SGD(lr=0.1, momentum=0.9)
+    noise = hb.GradientNoise.isotropic(0.1)
+    theta0 = np.ones((S, d))
+    repeats = 1  # one run of this size takes seconds to minutes
+
+    def run():
+        return hb.iterate(opt, q, theta0, steps, record="final", noise=noise, seed=1)
+
+    t_hb = _median_time(run, repeats, warmup=False)
+    buf = np.empty((S, d))
+    gen = np.random.Generator(np.random.SFC64(1))
+
+    def floor():
+        for _ in range(steps):
+            gen.standard_normal(out=buf)
+
+    t_floor = _median_time(floor, repeats, warmup=False)
+    row("7 noise", f"Monte Carlo S={S:.0e} × {steps} steps, d = 2", t_hb, t_floor, "SFC64 normals (floor)",
+        unit_work=S * steps, note="ratio < 1: slower than drawing the variates; the target is >= 1/1.5")  # fmt: skip
+    if torch is not None:
+        A = torch.tensor(q.A)
+
+        def torch_run():
+            p = torch.ones((S, d), dtype=torch.float64)
+            p.grad = torch.zeros_like(p)
+            o = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+            gen_t = torch.Generator().manual_seed(1)
+            with torch.no_grad():
+                for _ in range(steps):
+                    torch.matmul(p, A, out=p.grad)
+                    p.grad.add_(torch.randn((S, d), generator=gen_t, dtype=torch.float64), alpha=0.1)
+                    o.step()
+            return p
+
+        t_torch = _torch_time(torch, torch_run, repeats, args.quick)
+        row("7 noise", "same, batched torch.optim.SGD + torch.randn", t_hb, t_torch, "torch.optim.SGD",
+            unit_work=S * steps)  # fmt: skip
+    t_mom = _median_time(lambda: hb.moments(opt, q, [1.0, 1.0], steps, noise=noise), max(args.repeats, 3))
+    row("7 noise", "exact moments (1000 steps) vs that Monte Carlo", t_mom, t_hb, "Monte Carlo",
+        note=f"Monte Carlo's relative standard error of a variance: sqrt(2/S) = {np.sqrt(2 / S):.1e}; moments is exact")  # fmt: skip
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a subset that runs in about a minute")
@@ -491,6 +548,7 @@ def main(argv=None):
         ("5 exact vs simulate", lambda: bench_dynamics(args), "heavyball.dynamics"),
         ("6 startup", lambda: bench_startup(args), "heavyball"),
         ("6 memory", lambda: bench_memory(args), "heavyball.fastpath"),
+        ("7 noise", lambda: bench_noise(args, torch), "heavyball.noise"),
     ]
     for name, fn, module in sections:
         mod = _module(module)

@@ -6,6 +6,7 @@
     heavyball derive [NAME ...] [--latex] [--list]
     heavyball rates (--kappa K | --h-min A --h-max B) [--tol TOL] [--format table|json|latex]
     heavyball compare --m M --c C --dt DT [--kappa K] [--t-final T] [--theta0 X Y]
+    heavyball noise --lr LR --momentum MU --sigma S (--kappa K | --h-min A --h-max B) [--nesterov] [--format table|json]
     heavyball --version | --help;  heavyball VERB --help;  python -m heavyball ...
 
 Exit status: 0 on success; 1 when something failed (a figure could not be written, a
@@ -355,6 +356,27 @@ def build_parser() -> argparse.ArgumentParser:
                       help="initial point: two numbers, '--theta0 1 -2' or '--theta0 1,-2' (default: 1 1)")  # fmt: skip
     _add_progress(cmp_)
     cmp_.set_defaults(handler=_cmd_compare)
+
+    noi = verbs.add_parser(
+        "noise",
+        help="stationary variance, temperature and loss of SGD with momentum under gradient noise",
+        description="torch's SGD(lr, momentum[, nesterov]) on the 2-D valley with curvatures h_min and h_max "
+        "(--kappa K: 1/K and 1) and isotropic Gaussian gradient noise of standard deviation SIGMA: the exact "
+        "stationary variance per curvature (discrete Lyapunov equation), its small-lr Gibbs value T/h at the "
+        "temperature T = lr sigma^2/(2(1 - momentum)), the stationary expected loss E f - f*, and the heavy-ball "
+        "SDE (mass 1) the run discretises. Exit 1 when the configuration has no stationary law (unstable).",
+    )
+    noi.add_argument("--lr", type=_positive, required=True, metavar="LR", help="learning rate (> 0)")
+    noi.add_argument("--momentum", type=_nonnegative, default=0.0, metavar="MU", help="momentum in [0, 1) (default 0)")
+    noi.add_argument("--sigma", type=_nonnegative, required=True, metavar="S", help="gradient-noise standard deviation")
+    ngroup = noi.add_mutually_exclusive_group(required=True)
+    ngroup.add_argument("--kappa", type=_kappa, metavar="K", help="condition number (h_max = 1, h_min = 1/K)")
+    ngroup.add_argument("--h-min", type=_positive, dest="h_min", metavar="A", help="smallest curvature (with --h-max)")
+    noi.add_argument("--h-max", type=_positive, dest="h_max", metavar="B", help="largest curvature (>= --h-min)")
+    noi.add_argument("--nesterov", action="store_true", help="torch's Nesterov momentum")
+    noi.add_argument("--format", dest="fmt", choices=("table", "json"), default="table",
+                     help="output format (default: table)")  # fmt: skip
+    noi.set_defaults(handler=_cmd_noise)
     _SUBPARSERS.clear()
     _SUBPARSERS.update(verbs.choices)
     return parser
@@ -861,6 +883,74 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"status       {status}" + (f": {_one_line(message)}" if message and status.success else ""))
     if not status.success:
         raise _Failure(f"the discrete run did not track the ODE: {_one_line(message or status.message)}")
+    return EXIT_OK
+
+
+def noise_rows(lr: float, momentum: float, sigma: float, h_min: float, h_max: float, *,
+               nesterov: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The numbers ``heavyball noise`` prints (a ``ValueError`` from the library when there is
+    no stationary law or an argument is out of range)."""
+    import numpy as np
+
+    from .exact_moments import stationary
+    from .noise import GradientNoise
+    from .optimizers import SGD
+    from .problems import Quadratic
+
+    opt = SGD(lr=lr, momentum=momentum, nesterov=nesterov)
+    q = Quadratic(np.diag([h_min, h_max]))
+    law = stationary(opt, q, GradientNoise.isotropic(sigma))
+    temperature = lr * sigma**2 / (2 * (1 - momentum))
+    rows = [{"h": h, "var": float(law.cov[i, i]), "gibbs_var": temperature / h} for i, h in enumerate((h_min, h_max))]
+    dt = float(np.sqrt(lr))  # mass 1: lr = dt², momentum = 1 − c·dt
+    return {
+        "lr": lr, "momentum": momentum, "sigma": sigma, "nesterov": nesterov, "h_min": h_min, "h_max": h_max,
+        "temperature": temperature, "expected_loss": float(law.expected_loss), "gibbs_loss": temperature,
+        "curvatures": rows,
+        "sde": {"m": 1.0, "c": (1 - momentum) / dt, "sigma": sigma * float(np.sqrt(dt)), "dt": dt},
+    }  # fmt: skip
+
+
+def _cmd_noise(args: argparse.Namespace) -> int:
+    import json
+
+    if args.momentum >= 1:
+        raise UsageError(f"--momentum must be in [0, 1), got {args.momentum!r}")
+    if args.nesterov and args.momentum == 0:
+        raise UsageError("--nesterov needs --momentum > 0")
+    if args.kappa is not None:
+        if args.h_max is not None:
+            raise UsageError("--kappa and --h-max are exclusive: give --kappa K, or --h-min A --h-max B")
+        h_min, h_max = 1.0 / args.kappa, 1.0
+    else:
+        if args.h_max is None:
+            raise UsageError("--h-min needs --h-max")
+        if args.h_max < args.h_min:
+            raise UsageError(f"--h-max must be >= --h-min, got --h-min {args.h_min!r} --h-max {args.h_max!r}")
+        h_min, h_max = args.h_min, args.h_max
+    from .noise import NoStationaryLawError
+
+    try:
+        doc = noise_rows(args.lr, args.momentum, args.sigma, h_min, h_max, nesterov=args.nesterov)
+    except NoStationaryLawError as exc:
+        raise _Failure(_one_line(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.fmt == "json":
+        print(json.dumps(doc, indent=2, allow_nan=False))
+        return EXIT_OK
+    kind = "Nesterov" if args.nesterov else "heavy ball"
+    print(f"SGD({kind}) lr = {args.lr:g}, momentum = {args.momentum:g}, gradient noise sigma = {args.sigma:g}; "
+          f"curvatures {h_min:g} and {h_max:g}")  # fmt: skip
+    print(f"temperature T = lr*sigma^2/(2(1 - momentum)) = {doc['temperature']:.6g}")
+    print(f"{'h':>12}  {'Var theta (exact)':>18}  {'T/h (small lr)':>15}  {'ratio':>8}")
+    for row in doc["curvatures"]:
+        print(
+            f"{row['h']:>12.6g}  {row['var']:>18.6g}  {row['gibbs_var']:>15.6g}  {row['var'] / row['gibbs_var']:>8.4f}"
+        )
+    print(f"stationary E f - f* = {doc['expected_loss']:.6g}  (small-lr Gibbs value d*T/2 = {doc['gibbs_loss']:.6g})")
+    sde = doc["sde"]
+    print(f"heavy-ball SDE (m = 1, dt = sqrt(lr) = {sde['dt']:.6g}): c = {sde['c']:.6g}, sigma = {sde['sigma']:.6g}")
     return EXIT_OK
 
 

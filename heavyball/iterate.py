@@ -63,6 +63,7 @@ from ._run import (
     row_norm_sq,
 )
 from ._validation import renamed_keyword
+from .noise import GradientSampler
 from .optimizers import _STATE_ARRAYS, _restrict, _Scratch
 
 __all__ = [
@@ -88,6 +89,8 @@ def iterate(
     tol: float | None = None,
     threads: int | None = None,
     state: Any = None,
+    noise: Any = None,
+    seed: Any = None,
 ) -> DiscreteTrajectory:
     r"""Run ``optimizer`` on ``problem`` from ``theta0`` for ``steps`` steps, batched.
 
@@ -124,6 +127,16 @@ def iterate(
         ``optimizer.init(theta0)`` returns, with its fields changed (e.g.
         ``HeavyBall.init(θ₀)._replace(v=v0)``); its arrays broadcast against the batch. Such a
         run takes the general loop.
+    noise : GradientNoise, optional
+        Stochastic gradients: each step adds independent Gaussian noise
+        :math:`\xi \sim N(0, \Sigma)` to the gradient the optimiser sees,
+        ``g = ∇f(y) + ξ`` (before weight decay and ``maximize``, as a mini-batch gradient would
+        be). Such a run takes the general loop. Row ``i`` of the flat batch (configurations ×
+        starting points) is sample ``i``, with its own random stream
+        (:class:`heavyball.noise.NormalStream`).
+    seed : int or numpy.random.SeedSequence
+        Required with ``noise`` (a noisy run is always reproducible): the same seed gives the
+        same bytes, and row ``i``'s noise depends only on ``(seed, i)``.
 
     Returns
     -------
@@ -150,6 +163,10 @@ def iterate(
     """
     spec = prepare(optimizer, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads,
                    state=state)  # fmt: skip
+    if noise is not None or seed is not None:
+        if noise is None:
+            raise ValueError("`seed` is for noisy runs: give `noise` too (a noiseless run needs no seed)")
+        return _run_general(spec, GradientSampler(noise, seed, spec.size, spec.dim, spec.dtype))
     if spec.state is None and fastpath.supports(optimizer, problem):
         return fastpath.run_spec(spec)
     return _run_general(spec)
@@ -241,8 +258,8 @@ def _tail_store(spec: RunSpec, theta_rec: np.ndarray) -> tuple[np.ndarray, int, 
     return np.full((TAIL, spec.size, spec.dim), np.nan, spec.dtype), first, True
 
 
-def _run_general(spec: RunSpec) -> DiscreteTrajectory:
-    """The general stepping loop on a validated run."""
+def _run_general(spec: RunSpec, noise: GradientSampler | None = None) -> DiscreteTrajectory:
+    """The general stepping loop on a validated run (``noise``: added to every gradient)."""
     theta_rec, loss_rec, dist_rec = allocate(spec)
     diverged_at = np.full(spec.size, -1, np.int64)
     if spec.size == 0:
@@ -257,6 +274,8 @@ def _run_general(spec: RunSpec) -> DiscreteTrajectory:
             if k > 0:
                 point = w.method.grad_point(w.theta, w.state)
                 grad = _gradient(problem, point, dtype)
+                if noise is not None:
+                    grad += noise.draw(w.rows)
                 rate = w.method._rate(w.state.step, w.theta.shape)
                 w.state = w.method._apply(w.theta, grad, w.state, rate, w.scratch)
                 bad = _diverging_rows(w.theta, w.bound2, w.limit)

@@ -36,7 +36,15 @@ import numpy as np
 
 from ._validation import as_float_array, as_real, describe
 
-__all__ = ["COV_RTOL", "STREAM_BLOCK", "GradientNoise", "NoStationaryLawError", "NormalStream", "check_seed"]
+__all__ = [
+    "COV_RTOL",
+    "STREAM_BLOCK",
+    "GradientNoise",
+    "GradientSampler",
+    "NoStationaryLawError",
+    "NormalStream",
+    "check_seed",
+]
 
 #: relative tolerance of the symmetry and positive-semidefiniteness checks of a covariance:
 #: ``max|Σ − Σᵀ| <= COV_RTOL·max|Σ|`` and ``λ_min(Σ) >= −COV_RTOL·max|Σ|``
@@ -260,3 +268,43 @@ class GradientNoise:
         if self.scale is not None:
             return f"GradientNoise.hessian(scale={self.scale:g}, d={self.cov.shape[0]})"
         return f"GradientNoise(cov={describe(self.cov)})"
+
+
+class GradientSampler:
+    """The noise a noisy run adds to its gradients, step after step.
+
+    Row ``i`` of the run's flat batch is sample ``i`` of a :class:`NormalStream`; each call of
+    :meth:`draw` is one step. ``rows`` selects the rows still being stepped (a diverged row
+    stops drawing nothing: the stream of every sample advances with the step count, so the
+    noise of a row never depends on which other rows are still running).
+
+    Parameters
+    ----------
+    noise : GradientNoise
+    seed : int or numpy.random.SeedSequence
+        Required (``TypeError`` otherwise): a noisy run is always reproducible.
+    size : int
+        Rows of the flat batch.
+    dim : int
+        The problem's dimension.
+    dtype : numpy dtype
+        The run's dtype (noise is drawn in float64 and cast).
+    """
+
+    def __init__(self, noise, seed, size: int, dim: int, dtype=np.float64):
+        if not isinstance(noise, GradientNoise):
+            raise TypeError(f"`noise` must be a GradientNoise or None, got {describe(noise)}")
+        noise.check_dim(dim)
+        self._stream = NormalStream(seed, 0, size, dim)
+        self._factor = None if noise.cov is None else noise.factor(dim).T
+        self._scale = float(noise.sigma) if noise.cov is None else None
+        self._z = np.empty((size, dim))
+        self.dtype = np.dtype(dtype)
+
+    def draw(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """One step's noise for the working rows (all rows when ``rows`` is None)."""
+        z = self._stream.draw(out=self._z)
+        if rows is not None:
+            z = z[rows]
+        xi = z * self._scale if self._factor is None else z @ self._factor
+        return xi.astype(self.dtype, copy=False)

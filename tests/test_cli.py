@@ -546,3 +546,27 @@ def test_record_torch_reference_without_torch_is_one_line(tmp_path):
     assert res.returncode == 1, res.stderr
     assert len(res.stderr.splitlines()) == 1 and "torch" in res.stderr and "Traceback" not in res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# -- noise -----------------------------------------------------------------------------------
+def test_noise_prints_the_closed_form_stationary_variance():
+    import json
+
+    res = run("noise", "--lr", "0.1", "--momentum", "0.5", "--sigma", "1", "--h-min", "2", "--h-max", "4",
+              "--format", "json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    for row in doc["curvatures"]:  # torch's heavy ball: γσ²(1+μ)/(h(1−μ)(2(1+μ) − γh))
+        h = row["h"]
+        assert row["var"] == pytest.approx(0.1 * 1.5 / (h * 0.5 * (3 - 0.1 * h)), rel=1e-12)
+    assert doc["temperature"] == pytest.approx(0.1 / (2 * 0.5), rel=1e-15)
+    table = run("noise", "--lr", "0.1", "--momentum", "0.9", "--sigma", "0.1", "--kappa", "10")
+    assert table.returncode == 0 and "temperature T" in table.stdout and "0.0501319" in table.stdout
+
+
+def test_noise_without_a_stationary_law_fails_and_bad_usage_exits_2():
+    res = run("noise", "--lr", "3.9", "--momentum", "0.9", "--sigma", "0.1", "--kappa", "10")
+    assert res.returncode == 1 and "no stationary law" in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1
+    bad = run("noise", "--lr", "0.1", "--momentum", "1.5", "--sigma", "0.1", "--kappa", "10")
+    assert bad.returncode == 2 and "--momentum" in bad.stderr

@@ -11,7 +11,6 @@ import pytest
 import scipy.linalg as sl
 
 import heavyball as hb
-from heavyball.noise import NormalStream
 from heavyball.problems import random_orthogonal
 
 
@@ -140,23 +139,10 @@ def test_moments_converge_to_the_stationary_law_and_start_deterministic():
     np.testing.assert_array_equal(mo0.cov, 0.0)
 
 
-def _monte_carlo(opt, q, theta0, steps, noise, samples, seed, record):
-    """Step the (torch-exact) optimiser itself on `samples` copies with seeded noise."""
-    d = q.dim
-    theta = np.tile(np.asarray(theta0, float), (samples, 1))
-    state = opt.init(theta)
-    stream = NormalStream(seed, 0, samples, d)
-    L = noise.factor(d)
-    out = {}
-    for k in range(steps + 1):
-        if k in record:
-            out[k] = theta.copy()
-        if k == steps:
-            break
-        y = opt.grad_point(theta, state)
-        g = q.grad(y) + stream.draw() @ L.T
-        theta, state = opt.step(theta, g, state)
-    return out
+def _monte_carlo(opt, q, theta0, steps, noise, samples, seed):
+    """The (torch-exact) optimiser itself on `samples` noisy runs: ``iterate(noise=, seed=)``."""
+    tr = hb.iterate(opt, q, np.tile(np.asarray(theta0, float), (samples, 1)), steps, noise=noise, seed=seed)
+    return np.asarray(tr.theta)
 
 
 METHODS = [
@@ -174,7 +160,7 @@ def test_monte_carlo_of_the_optimisers_falls_within_four_standard_errors(opt):
     q = rotated([0.4, 2.0], seed=5, b=[0.5, -0.5])
     noise = hb.GradientNoise(cov=[[0.6, 0.25], [0.25, 0.4]])
     theta0, N, record = [2.0, 1.0], 10_000, (1, 5, 20, 60)
-    mc = _monte_carlo(opt, q, theta0, 60, noise, N, seed=11, record=record)
+    mc = _monte_carlo(opt, q, theta0, 60, noise, N, seed=11)
     mo = hb.moments(opt, q, theta0, 60, noise=noise)
     for k in record:
         x = mc[k]

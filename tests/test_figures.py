@@ -28,6 +28,7 @@ ISSUE_CATALOGUE = [
     "lr_regimes", "valley_zigzag", "momentum_memory", "heavy_ball_physics", "discrete_vs_continuous",
     "discretization_order", "rate_map", "characteristic_roots", "predicted_vs_measured",
     "nesterov_lookahead", "adam_rotation", "nesterov_ode", "scaling_limits", "rosenbrock",
+    "noisy_loss_curves", "gibbs_double_well", "batch_size_scaling",
 ]  # fmt: skip
 
 _CACHE = {}
@@ -57,7 +58,7 @@ def sign_changes(x, visible):
 # -- the registry and the common contract ----------------------------------------------------
 def test_registry_is_the_catalogue_in_order():
     assert list(FIGURES) == ISSUE_CATALOGUE == list(CATALOGUE)
-    assert len(FIGURES) == 14
+    assert len(FIGURES) == 17
     assert "nope" not in FIGURES
     with pytest.raises(KeyError):
         FIGURES["nope"]
@@ -653,3 +654,70 @@ def test_scaling_limits_legend_says_which_way_the_error_moves():
     assert r"as $\mathrm{lr} \to 0$" in grows
     err, lr = d["error_heavyball_ode_fixed"], d["lr"]
     assert err[np.argmin(lr)] > err[np.argmax(lr)]  # it does grow as lr shrinks
+
+
+# -------------------------------------------------------------------------------------------
+# the stochastic figures
+# -------------------------------------------------------------------------------------------
+def test_noisy_loss_curves_monte_carlo_within_four_standard_errors_of_the_exact_curves():
+    d = fast_data("noisy_loss_curves")
+    q = hb.Quadratic.valley(kappa=10.0, angle=np.pi / 6)
+    for m in ("gd", "heavyball", "nesterov"):
+        z = (d[f"{m}_mc_mean"] - d[f"{m}_exact"]) / d[f"{m}_mc_se"]
+        assert np.all(np.abs(z[[1, 10, 30, 120]]) <= 4), (m, z[[1, 10, 30, 120]])
+        # the exact curve reaches the stationary level of the discrete Lyapunov equation
+        assert d[f"{m}_exact"][-1] == pytest.approx(float(d[f"{m}_stationary"]), rel=1e-8)
+    # the closed form of one mode pair: the stationary loss is ½Σ h·Var, each Var from the
+    # closed form of torch's heavy ball (both curvatures: the noise is isotropic)
+    t = hb.rates.optimal_parameters(0.1, 1.0, "heavyball")
+    lr, mu = float(t.lr), float(t.momentum)
+    var = lambda h: lr * 0.05**2 * (1 + mu) / (h * (1 - mu) * (2 * (1 + mu) - lr * h))  # noqa: E731
+    assert float(d["heavyball_stationary"]) == pytest.approx(0.5 * (0.1 * var(0.1) + var(1.0)), rel=1e-12)
+    assert q.h_min == pytest.approx(0.1)
+    assert d["heavyball_stationary"] > d["gd_stationary"] > d["nesterov_stationary"]  # the caption's order
+
+
+def test_gibbs_double_well_histograms_pass_a_kolmogorov_smirnov_test():
+    from scipy import integrate, stats
+
+    d = fast_data("gibbs_double_well")
+    T, tilt = float(d["temperature"]), 0.25
+    grid = np.linspace(-3.0, 3.0, 30001)
+    dens = np.exp(-((grid**2 - 1) ** 2 + tilt * grid) / T)  # independent of the module's gibbs()
+    cdf = integrate.cumulative_trapezoid(dens, grid, initial=0.0)
+    cdf /= cdf[-1]
+    z = np.sum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))
+    g = d["grid"]
+    expected = np.exp(-((g**2 - 1) ** 2 + tilt * g) / T) / z
+    np.testing.assert_allclose(d["gibbs"], expected, rtol=1e-7)  # two trapezoidal rules, h = 1e-4 and 2e-4
+    for key in ("baoab", "sgd"):
+        assert stats.kstest(d[key], lambda s: np.interp(s, grid, cdf)).pvalue > 0.01, key  # 1% level, fixed seeds
+    # the deeper (left) well holds most of the mass, as the Gibbs law says
+    left = float(np.interp(0.0, grid, cdf))
+    for key in ("baoab", "sgd"):
+        assert abs(np.mean(d[key] < 0) - left) <= 4 * np.sqrt(left * (1 - left) / d[key].size)
+    # the SGD noise is the one whose small-lr temperature is T
+    assert 0.01 * float(d["sigma_g"]) ** 2 / (2 * (1 - 0.9)) == pytest.approx(T, rel=1e-12)
+
+
+def test_batch_size_study_shows_the_three_findings():
+    from heavyball.figures import batch_size_scaling as bss
+
+    d = fast_data("batch_size_scaling")
+    B = d["batch"]
+    sgd, hbm, pre = d["sgd_steps"], d["heavyball_steps"], d["preconditioned_steps"]
+    assert np.all(pre <= hbm)  # the preconditioned method never needs more steps
+    # 1. perfect scaling at small batches: steps ∝ 1/B (slope −1 over the first two points, ±5%)
+    slope = np.log(sgd[1] / sgd[0]) / np.log(B[1] / B[0])
+    assert slope == pytest.approx(-1.0, abs=0.05)
+    # 2. no gain from momentum at small batches (within 5%), a large one at large batches
+    assert hbm[0] == pytest.approx(sgd[0], rel=0.05)
+    assert hbm[-1] < sgd[-1] / 10
+    # 3. a larger critical batch size with momentum (here ≥ 10×)
+    assert float(d["heavyball_critical"]) > 10 * float(d["sgd_critical"])
+    # the exact loss curves behind it equal the moments of the noisy recurrence
+    h = 1.0 / np.arange(1, 6)
+    q = hb.Quadratic(np.diag(h))
+    bias, var = bss.loss_curves(h, np.full(5, 0.3), np.asarray(0.9), np.array([1, 7, 40]))
+    mo = hb.moments(hb.SGD(lr=0.3, momentum=0.9), q, np.ones(5), 40, noise=hb.GradientNoise.hessian(q, 0.25))
+    np.testing.assert_allclose(bias + var / 4, mo.expected_loss[[1, 7, 40]], rtol=1e-10)

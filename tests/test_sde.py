@@ -211,3 +211,22 @@ def test_bad_input_is_named():
         hb.HeavyBallSDE(m=1.0, c=1.0, sigma=-0.1)
     with pytest.raises(ValueError, match="`sigma`"):
         hb.HeavyBallSDE(m=1.0, c=1.0, sigma=np.ones(3))
+
+
+def test_analysis_noise_tables_agree_three_ways():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "analysis" / "noise_tables.py"
+    spec = importlib.util.spec_from_file_location("noise_tables_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    rows = script.stationary_rows(samples=2000)
+    for r in rows:
+        assert abs(r["mc"] - r["exact"]) <= 4 * r["mc_se"], r  # Monte Carlo within 4 standard errors
+        assert r["baoab"] == pytest.approx(r["sde"], rel=1e-12)  # BAOAB is exact on a quadratic
+        assert r["em"] > r["sde"]  # Euler–Maruyama overheats
+    gap = [r["ratio"] - r["predicted"] for r in rows]  # the O(Δt³) remainder of 1 + Δt²h/(4m)
+    assert 7.0 < gap[-2] / gap[-1] < 10.0  # halving Δt divides it by about 8
+    text = script.tables(samples=500)
+    assert "| 0.05 | 0.0025 | 0.975 |" in text and "| nesterov | 200 |" in text

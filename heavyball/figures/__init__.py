@@ -52,6 +52,9 @@ CATALOGUE = (
     "nesterov_ode",
     "scaling_limits",
     "rosenbrock",
+    "noisy_loss_curves",
+    "gibbs_double_well",
+    "batch_size_scaling",
 )
 
 

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from . import fastpath
+from . import fastpath, monte_carlo
 from ._run import (
     CYCLE_MAX_PERIOD,
     DIVERGENCE_FACTOR,
@@ -131,8 +131,9 @@ def iterate(
         Stochastic gradients: each step adds independent Gaussian noise
         :math:`\xi \sim N(0, \Sigma)` to the gradient the optimiser sees,
         ``g = ∇f(y) + ξ`` (before weight decay and ``maximize``, as a mini-batch gradient would
-        be). Such a run takes the general loop. Row ``i`` of the flat batch (configurations ×
-        starting points) is sample ``i``, with its own random stream
+        be). Such a run takes the general loop, or with ``record="final"`` the same loop chunk
+        by chunk (:mod:`heavyball.monte_carlo`, identical bits). Row ``i`` of the flat batch
+        (configurations × starting points) is sample ``i``, with its own random stream
         (:class:`heavyball.noise.NormalStream`).
     seed : int or numpy.random.SeedSequence
         Required with ``noise`` (a noisy run is always reproducible): the same seed gives the
@@ -166,7 +167,12 @@ def iterate(
     if noise is not None or seed is not None:
         if noise is None:
             raise ValueError("`seed` is for noisy runs: give `noise` too (a noiseless run needs no seed)")
-        return _run_general(spec, GradientSampler(noise, seed, spec.size, spec.dim, spec.dtype))
+        sampler = GradientSampler(noise, seed, spec.size, spec.dim, spec.dtype)  # validates noise and seed
+        if monte_carlo.applies(spec):  # record="final" from rest: the cache-resident chunked engine
+            tr = monte_carlo.run_final(spec, noise, seed)
+            if tr is not None:
+                return tr
+        return _run_general(spec, sampler)
     if spec.state is None and fastpath.supports(optimizer, problem):
         return fastpath.run_spec(spec)
     return _run_general(spec)

@@ -93,3 +93,39 @@ def test_noise_never_makes_a_run_silently_non_reproducible():
         hb.iterate(hb.SGD(lr=0.1), q, [1.0, 1.0], 3, noise=hb.GradientNoise(cov=np.eye(3)), seed=1)
     with pytest.raises(TypeError, match="`noise`"):
         hb.iterate(hb.SGD(lr=0.1), q, [1.0, 1.0], 3, noise=0.1, seed=1)
+
+
+@pytest.mark.parametrize(
+    "opt,noise,d",
+    [
+        (hb.SGD(lr=np.array([[[0.1]], [[0.05]]]), momentum=0.9, nesterov=True), hb.GradientNoise(cov=[[0.2, 0.05], [0.05, 0.1]]), 2),
+        (hb.NesterovLookahead(eta=0.1, mu=0.9, dt=0.5), hb.GradientNoise.isotropic(0.1), 3),
+        (hb.Adam(lr=0.01), hb.GradientNoise.isotropic(0.1), 2),
+    ],
+)  # fmt: skip
+def test_the_chunked_monte_carlo_engine_gives_the_general_loops_bits(opt, noise, d):
+    from heavyball._run import prepare
+    from heavyball.iterate import _run_general
+    from heavyball.noise import STREAM_BLOCK, GradientSampler
+
+    A = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 0.5]])[:d, :d]
+    q = hb.Quadratic(A, b=np.arange(1.0, d + 1))
+    theta0 = np.ones((STREAM_BLOCK + 300, d))  # two chunks, the second partial
+    fast = hb.iterate(opt, q, theta0, 60, record="final", noise=noise, seed=5)
+    spec = prepare(opt, q, theta0, 60, record="final")
+    slow = _run_general(spec, GradientSampler(noise, 5, spec.size, spec.dim, spec.dtype))
+    assert np.asarray(fast.theta).tobytes() == np.asarray(slow.theta).tobytes()
+    np.testing.assert_array_equal(fast.loss, slow.loss)
+    assert fast.status.tolist() == slow.status.tolist()
+    # a run that records everything (the general loop) of the first 50 rows ends on the same
+    # iterates (rows of the first configuration keep their flat index, hence their noise)
+    full = hb.iterate(opt, q, theta0[:50], 60, noise=noise, seed=5)
+    first = np.asarray(full.theta)[-1].reshape(-1, 50, d)[0]
+    np.testing.assert_array_equal(first, np.asarray(fast.theta)[-1].reshape(-1, len(theta0), d)[0, :50])
+
+
+def test_a_diverging_monte_carlo_run_is_handed_to_the_general_loop():
+    q, noise = hb.Quadratic.valley(kappa=10), hb.GradientNoise.isotropic(0.1)
+    lr = np.array([[[0.1]], [[5.0]]])  # the second configuration diverges
+    tr = hb.iterate(hb.SGD(lr=lr), q, np.ones((10, 2)), 80, record="final", noise=noise, seed=2)
+    assert set(tr.status[1].tolist()) == {"diverged"} and "diverged" not in tr.status[0].tolist()

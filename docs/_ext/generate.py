@@ -72,7 +72,8 @@ def _stub(name: str) -> str:
     full = f"heavyball.{name}"
     if inspect.isclass(obj):
         directive = (
-            f".. autoclass:: {full}\n   :members:\n   :show-inheritance:\n"  # as _templates/autosummary/class.rst
+            f".. autoclass:: {full}\n   :members:\n"  # as _templates/autosummary/class.rst
+            "   :inherited-members: tuple, str, int, float, dict, list, BaseException, object\n"
         )
     elif callable(obj):
         directive = f".. autofunction:: {full}\n"

@@ -274,9 +274,9 @@ class GradientSampler:
     """The noise a noisy run adds to its gradients, step after step.
 
     Row ``i`` of the run's flat batch is sample ``i`` of a :class:`NormalStream`; each call of
-    :meth:`draw` is one step. ``rows`` selects the rows still being stepped (a diverged row
-    stops drawing nothing: the stream of every sample advances with the step count, so the
-    noise of a row never depends on which other rows are still running).
+    :meth:`draw` is one step. ``rows`` selects the rows still being stepped; the streams of all
+    samples advance at every step, diverged rows included, so the noise of a row never depends
+    on which other rows are still running.
 
     Parameters
     ----------

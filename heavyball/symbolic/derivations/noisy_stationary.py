@@ -121,7 +121,8 @@ def noisy_stationary(*, gamma=None, mu=None, h=None, sigma=None) -> Derivation:
         "on curvature h: finite exactly where the noiseless method converges (0 < γh < 2(1+μ)).",
         "For small γ this is the Gibbs law at temperature T = γσ²/(2(1−μ)): momentum raises the temperature "
         "like the effective learning rate γ/(1−μ), and Nesterov has the same small-γ limit.",
-        "Nesterov's look-ahead points are cooler at finite γ: their variance has (1+2μ)γh where heavy ball has γh.",
+        "Nesterov's look-ahead points are cooler at finite γ: the stability factor 2(1+μ) − γh of heavy ball's "
+        "variance becomes 2(1+μ) − (1+2μ)γh, and 1 − μ becomes 1 − μ + γhμ.",
     )
     signatures = {"var_heavyball": (gamma, mu, h, sigma), "var_nesterov": (gamma, mu, h, sigma)}
     twin_box = ((1e-3, 0.3), (0.05, 0.95), (0.05, 3.0), (0.1, 3.0))

@@ -62,7 +62,13 @@ class _Exit(Exception):
 
 
 class UsageError(Exception):
-    """Bad usage detected after parsing (e.g. an unknown figure name): exit status 2."""
+    """Bad usage detected after parsing (e.g. an unknown figure name): exit status 2.
+
+    Parameters
+    ----------
+    message : str
+        One line that names the argument and what is allowed.
+    """
 
 
 class _Failure(Exception):
@@ -767,7 +773,21 @@ def _steps_text(steps: int | None) -> str:
 
 
 def rates_table(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol: float = DEFAULT_TOL) -> str:
-    """The plain-text table of :func:`rate_rows` (every number to :data:`DIGITS` significant digits)."""
+    """The plain-text table of :func:`rate_rows` (every number to :data:`DIGITS` significant digits).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        :func:`rate_rows`.
+    h_min, h_max : float
+        The curvature range.
+    tol : float, optional
+        The error reduction the step counts refer to.
+
+    Returns
+    -------
+    str
+    """
     lines = [
         f"curvatures h in [{_g(h_min)}, {_g(h_max)}], kappa = {_g(h_max / h_min)}",
         f"{'method':<28} {'lr':>12} {'momentum':>12} {'rate/step':>12} {'steps to ' + _short(tol):>14}",
@@ -805,7 +825,21 @@ def rates_latex(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol:
     r"""A LaTeX ``tabular`` of :func:`rate_rows`; needs ``\usepackage{booktabs}``.
 
     Every cell is text or inline maths (``$...$``), so the fragment compiles in any
-    document that loads booktabs (stated in its first line, a comment).
+    document that loads booktabs (stated in its first line, a comment); ``\small`` and narrow
+    column gaps keep it within the 345 pt text width of a 10 pt ``article``.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        :func:`rate_rows`.
+    h_min, h_max : float
+        The curvature range.
+    tol : float, optional
+        The error reduction the step counts refer to.
+
+    Returns
+    -------
+    str
     """
     exponent = math.log10(tol)
     tol_tex = f"10^{{{round(exponent)}}}" if abs(exponent - round(exponent)) < 1e-12 else _tex_number(tol, 2)

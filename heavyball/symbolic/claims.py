@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ import sympy as sp
 
 from .._validation import as_bool, as_int, as_real, describe
 from . import latex as _latex_mod
-from .twins import Twin, TwinResult, check_twin, lambdify_result
+from .twins import TWIN_POINTS, Twin, TwinResult, check_twin, lambdify_result
 
 __all__ = [
     "EXACT_METHODS",
@@ -83,8 +83,14 @@ class DerivationError(ValueError):
     """
 
     def __init__(
-        self, message: str, *, derivation: str | None = None, claim: str | None = None, failed=(), report=None
-    ):
+        self,
+        message: str,
+        *,
+        derivation: str | None = None,
+        claim: str | None = None,
+        failed: Iterable[str] = (),
+        report: CheckReport | None = None,
+    ) -> None:
         self.derivation = derivation
         self.claim = claim
         self.failed = tuple(failed) or ((claim,) if claim else ())
@@ -94,7 +100,7 @@ class DerivationError(ValueError):
     @classmethod
     def from_report(cls, report: CheckReport) -> DerivationError:
         """The error for a failed report: names its first failed claim (and lists the others)."""
-        bad: list[ClaimResult | TwinResult] = [c for c in (*report.claims, *report.twins) if not c.held]
+        bad = [c for c in report.items() if not c.held]
         first = bad[0]
         also = [c.name for c in bad[1:]]
         tail = f" (also failed: {', '.join(f'`{n}`' for n in also)})" if also else ""
@@ -117,9 +123,11 @@ class Claim:
         Box of admissible values for the numerical check (integers for integer symbols).
     where : sympy boolean or None
         Extra condition the sampled points must satisfy (rejection sampling).
-    region : tuple of (Symbol, expression)
-        Substitution parametrising the part of the space where the claim holds, applied
-        before the exact reduction (e.g. ``c -> sqrt(4*m*h - w)``, ``w > 0``).
+    region : tuple of (expression, expression)
+        Substitutions applied in order before the exact reduction only: a parametrisation
+        of the part of the space where the claim holds (e.g. ``c -> sqrt(4*m*h - w)``,
+        ``w > 0``), or an identity that sympy does not apply by itself (splitting the last
+        term off a ``Sum``). The numerical check evaluates the sides as they are.
     functions : tuple of (undefined function, Lambda)
         Concrete smooth functions that replace undefined ones in the numerical check.
     note : str
@@ -129,14 +137,14 @@ class Claim:
     name: str
     lhs: Any
     rhs: Any
-    domain: tuple
+    domain: tuple[tuple[Any, float, float], ...]
     where: Any = None
-    region: tuple = ()
-    functions: tuple = ()
+    region: tuple[tuple[Any, Any], ...] = ()
+    functions: tuple[tuple[Any, Any], ...] = ()
     note: str = ""
 
 
-def _entries(value) -> list:
+def _entries(value: Any) -> list[Any]:
     if isinstance(value, sp.MatrixBase):
         return list(value)
     if isinstance(value, (list, tuple, sp.Tuple)):
@@ -147,7 +155,7 @@ def _entries(value) -> list:
     return [sp.sympify(value)]
 
 
-def _replace_functions(expr, functions) -> Any:
+def _replace_functions(expr: Any, functions: tuple[tuple[Any, Any], ...]) -> Any:
     if not functions:
         return expr
     if isinstance(expr, sp.MatrixBase):
@@ -159,7 +167,17 @@ def _replace_functions(expr, functions) -> Any:
     return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
 
-def claim(name, lhs, rhs, domain, *, where=None, region=None, functions=None, note="") -> Claim:
+def claim(
+    name: str,
+    lhs: Any,
+    rhs: Any,
+    domain: Mapping[Any, tuple[float, float]],
+    *,
+    where: Any = None,
+    region: Mapping[Any, Any] | None = None,
+    functions: Mapping[Any, Any] | None = None,
+    note: str = "",
+) -> Claim:
     """Build a :class:`Claim`, checking that the sampling box covers every free symbol.
 
     Parameters
@@ -191,9 +209,9 @@ def claim(name, lhs, rhs, domain, *, where=None, region=None, functions=None, no
         if not float(low) < float(high) and not (sym.is_integer and float(low) <= float(high)):
             raise ValueError(f"`domain` of claim `{name}`: empty range {bounds!r} for {sym}")
         box.append((sym, float(low), float(high)))
-    functions = tuple((functions or {}).items())
-    lhs_n = _replace_functions(lhs, functions)
-    rhs_n = _replace_functions(rhs, functions)
+    pairs = tuple((functions or {}).items())
+    lhs_n = _replace_functions(lhs, pairs)
+    rhs_n = _replace_functions(rhs, pairs)
     free = set()
     for e in _entries(lhs_n) + _entries(rhs_n):
         free |= e.free_symbols
@@ -212,7 +230,7 @@ def claim(name, lhs, rhs, domain, *, where=None, region=None, functions=None, no
         domain=tuple(box),
         where=where,
         region=tuple((region or {}).items()),
-        functions=functions,
+        functions=pairs,
         note=note,
     )
 
@@ -250,15 +268,19 @@ class CheckReport:
     message: str
     twins: tuple[TwinResult, ...] = ()
 
+    def items(self) -> list[ClaimResult | TwinResult]:
+        """The claims' results, then the twins'."""
+        return [*self.claims, *self.twins]
+
     @property
     def held(self) -> tuple[str, ...]:
         """Names of the claims and twins that held."""
-        return tuple(c.name for c in (*self.claims, *self.twins) if c.held)
+        return tuple(c.name for c in self.items() if c.held)
 
     @property
     def failed(self) -> tuple[str, ...]:
         """Names of the claims and twins that did not hold."""
-        return tuple(c.name for c in (*self.claims, *self.twins) if not c.held)
+        return tuple(c.name for c in self.items() if not c.held)
 
     def methods(self) -> dict:
         """Claim name -> exact method that proved it."""
@@ -272,14 +294,19 @@ class CheckReport:
         return "\n".join(rows)
 
 
-def _exact_method(lhs, rhs, region) -> str | None:
-    """The first method that reduces every entry of ``lhs - rhs`` to 0, or None."""
+def _exact_method(lhs: Any, rhs: Any, region: Iterable[tuple[Any, Any]], *, cheap: bool = False) -> str | None:
+    """The first method that reduces every entry of ``lhs - rhs`` to 0, or None.
+
+    ``cheap=True`` leaves ``simplify`` out (for a claim already refuted numerically, where
+    it could only spend time).
+    """
     worst = 0
+    methods = EXACT_METHODS[:-1] if cheap else EXACT_METHODS
     for left, right in zip(_entries(lhs), _entries(rhs), strict=False):
         diff = left - right
         for old, new in region:  # in the given order: later entries may refine earlier ones
             diff = diff.subs(old, new)
-        for name, method in EXACT_METHODS:
+        for name, method in methods:
             try:
                 reduced = method(diff)
             except Exception:  # a method that cannot handle the expression: try the next
@@ -292,9 +319,15 @@ def _exact_method(lhs, rhs, region) -> str | None:
     return EXACT_METHODS[worst][0]
 
 
-def _sample(box, where_fn, rng, n, claim_name):
+def _sample(
+    box: tuple[tuple[Any, float, float], ...],
+    where_fn: Callable[..., Any] | None,
+    rng: np.random.Generator,
+    n: int,
+    claim_name: str,
+) -> list[list[Any]]:
     """``n`` admissible points (lists of mpf / int), rejection-sampled against ``where``."""
-    points = []
+    points: list[list[Any]] = []
     tries = 0
     while len(points) < n:
         tries += 1
@@ -312,7 +345,7 @@ def _sample(box, where_fn, rng, n, claim_name):
     return points
 
 
-def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
+def _numeric_error(c: Claim, rng: np.random.Generator, n: int) -> tuple[float, str]:
     """Largest relative error of ``lhs`` vs ``rhs`` at ``n`` random points (mpmath)."""
     # functions that are differentiated are substituted symbolically; the others are passed
     # to lambdify as numeric implementations (substituting them would blow up nested calls)
@@ -353,14 +386,14 @@ def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
         return float(worst), ""
 
 
-def _check_claim(c: Claim, rng, n: int, rtol: float) -> ClaimResult:
-    method = _exact_method(c.lhs, c.rhs, c.region)
+def _check_claim(c: Claim, rng: np.random.Generator, n: int, rtol: float) -> ClaimResult:
     try:
         error, detail = _numeric_error(c, rng, n)
     except RuntimeError as exc:
         error, detail = float("inf"), str(exc)
-    exact = method is not None
     numeric_ok = error <= rtol
+    method = _exact_method(c.lhs, c.rhs, c.region, cheap=not numeric_ok)
+    exact = method is not None
     if not exact and not detail:
         detail = "the difference did not reduce to 0 (cancel/expand/simplify)"
     if not numeric_ok and not detail:
@@ -378,6 +411,26 @@ def _check_claim(c: Claim, rng, n: int, rtol: float) -> ClaimResult:
         points=n,
         detail="" if (exact and numeric_ok) else detail,
     )
+
+
+def _key(expr: Any) -> Any:
+    """A hashable stand-in for structural equality (Matrices are not hashable)."""
+    if isinstance(expr, sp.MatrixBase):
+        return ("Matrix", expr.shape, tuple(expr))
+    if isinstance(expr, (tuple, list)):
+        return tuple(_key(e) for e in expr)
+    try:
+        return sp.sympify(expr)
+    except (sp.SympifyError, TypeError):
+        return repr(expr)
+
+
+def _is_label(expr: Any, sampled: set[Any]) -> bool:
+    """A number, or an expression of symbols that no claim samples (a name such as
+    ``theta_t - theta_{t-1}``): the side of an ``Eq`` that names, not derives."""
+    if not isinstance(expr, sp.Expr) or expr.atoms(sp.Function):
+        return False
+    return not (expr.free_symbols & sampled)
 
 
 @dataclass(frozen=True)
@@ -409,15 +462,43 @@ class Derivation:
 
     name: str
     title: str
-    assumptions: tuple
-    symbols: Mapping
-    result: Mapping
-    steps: tuple
-    claims: tuple
-    findings: tuple = ()
-    signatures: Mapping = field(default_factory=dict)
-    references: tuple = ()
+    assumptions: tuple[str, ...]
+    symbols: Mapping[str, Any]
+    result: Mapping[str, Any]
+    steps: tuple[tuple[str, Any], ...]
+    claims: tuple[Claim, ...]
+    findings: tuple[str, ...] = ()
+    signatures: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
     twins: Mapping[str, Twin] = field(default_factory=dict)
+
+    def ties(self) -> dict[str, str | None]:
+        """Each ``result`` key -> what checks it: ``"claim NAME"``, ``"twin FUNCTION"`` or ``None``.
+
+        An entry is tied to a claim when it is the ``lhs`` or ``rhs`` of one (sympy's
+        structural equality: the printed expression is the checked one). An ``Eq`` is tied
+        when each of its sides is a claim side, a number or a label (built from symbols that
+        no claim samples, e.g. ``M_inf``), and at least one is a claim side. An entry with a :class:`~heavyball.symbolic.twins.Twin`
+        is tied to the library function it is compared with. ``None`` marks an entry that
+        nothing checks; the test suite requires that there is none.
+        """
+        sides: dict[Any, str] = {}
+        sampled: set[Any] = set()
+        for c in self.claims:
+            sampled |= {s for s, _, _ in c.domain}
+            for side in (c.lhs, c.rhs):
+                sides.setdefault(_key(side), c.name)
+        out: dict[str, str | None] = {}
+        for key, value in self.result.items():
+            if key in self.twins:
+                out[key] = f"twin {self.twins[key].function}"
+                continue
+            parts = [value.lhs, value.rhs] if isinstance(value, sp.Eq) else [value]
+            names = [sides.get(_key(p)) for p in parts]
+            labels = all(n is not None or _is_label(p, sampled) for n, p in zip(names, parts, strict=True))
+            found = [n for n in names if n is not None]
+            out[key] = f"claim {found[0]}" if found and labels else None
+        return out
 
     def claim(self, name: str) -> Claim:
         """The claim called ``name`` (``ValueError`` listing the names otherwise)."""
@@ -428,7 +509,7 @@ class Derivation:
             f"`name` must be a claim of `{self.name}` ({', '.join(c.name for c in self.claims)}), got {name!r}"
         )
 
-    def with_claim(self, name: str, rhs) -> Derivation:
+    def with_claim(self, name: str, rhs: Any) -> Derivation:
         """A copy whose claim ``name`` states ``rhs`` instead (to test that errors are caught).
 
         Examples
@@ -476,9 +557,10 @@ class Derivation:
         start = time.perf_counter()
         rng = np.random.default_rng(seed)
         results = tuple(_check_claim(c, rng, n, rtol) for c in self.claims)
-        twins = tuple(check_twin(self, key, twin, rng, n) for key, twin in self.twins.items())
+        twins = tuple(check_twin(self, key, twin, rng, max(n, TWIN_POINTS)) for key, twin in self.twins.items())
         seconds = time.perf_counter() - start
-        failed = [(r.name, r.detail) for r in (*results, *twins) if not r.held]
+        items: list[ClaimResult | TwinResult] = [*results, *twins]
+        failed = [(r.name, r.detail) for r in items if not r.held]
         if failed:
             total = len(results) + len(twins)
             message = f"{len(failed)} of {total} claims and twins failed: " + "; ".join(

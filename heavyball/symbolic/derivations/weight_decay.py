@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -14,9 +15,18 @@ from ..rules import torch_sgd_step
 #: position in the catalogue of derivations
 ORDER = 50
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "$∇J_λ = ∇J + λθ$ and one plain SGD step is $θ ← (1 − γλ)θ − γg$, as the lecture states; "
+    "torch's weight decay adds $λθ$ to the gradient (coupled $L_2$).",
+    "With momentum the coupled $λθ$ term also enters the buffer: after two steps coupled decay "
+    "differs from decoupled decay $θ ← (1 − γλ)θ$ by $−γμλθ_0$ (they coincide only for $μ = 0$ or at "
+    "the first step).",
+)
+
 
 @functools.cache
-def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
+def weight_decay(*, lam: Any = None, lr: Any = None, mu: Any = None, dim: int = 3) -> Derivation:
     r"""Coupled L2: ``∇J_λ = ∇J + λθ`` and one SGD step ``θ ← (1 − γλ)θ − γg``.
 
     Also: with momentum, torch's coupled decay (``g ← g + λθ`` before the buffer) differs
@@ -78,25 +88,20 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
         ("one SGD step", step),
         ("two steps with momentum: coupled minus decoupled", coupled_minus_decoupled),
     )
-    findings = (
-        "∇J_λ = ∇J + λθ and one plain SGD step is θ ← (1 − γλ)θ − γg, as the lecture states; "
-        "torch's weight_decay adds λθ to the gradient (coupled L2).",
-        "With momentum the coupled λθ term also enters the buffer: after two steps coupled decay "
-        "differs from decoupled decay θ ← (1 − γλ)θ by −γμλθ_0 (they coincide only for μ = 0 or at "
-        "the first step).",
-    )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="weight_decay",
         title="Weight decay as coupled L2 regularisation",
         assumptions=assumption_texts(
             (lam, lr, mu, *xs[:1], *gs[:1]),
-            "J is an undefined (general) function of θ",
-            f"θ has {dim} components (the identity is coordinatewise)",
+            "$J$ is an undefined (general) function of $θ$",
+            f"$θ$ has {dim} components (the identity is coordinatewise)",
         ),
         symbols={"lambda": lam, "lr": lr, "mu": mu, "J": J, "theta": sp.Matrix(xs), "g": sp.Matrix(gs)},
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         references=("Loshchilov & Hutter (2019), decoupled weight decay", "the lecture, slide 'Regularizacion'"),
     )

@@ -40,7 +40,7 @@ def adam_heavy_ball(*, a=None, lr=None, beta1=None, p=None) -> Derivation:
     f_prime = sp.Function("f_prime")  # ∂f/∂θ of this coordinate (general)
     g = f_prime(theta)
     x, u, m_prev, v_prev, gk = real("x"), real("u"), real("m_prev"), real("v_prev"), real("g_k")
-    # θ' = −P m̂, m̂' = a(g − m̂): θ'' from the chain rule
+    # θ' = −P m_hat, m_hat' = a(g − m_hat): θ'' from the chain rule
     first = -P * mh
     second = sp.diff(first, t).subs(sp.Derivative(mh, t), a * (g - mh))
     residual = (second / a + first + P * g).subs(mh, -u / P)  # at a state with θ' = u
@@ -76,7 +76,7 @@ def adam_heavy_ball(*, a=None, lr=None, beta1=None, p=None) -> Derivation:
             sp.Integer(0),
             box,
             functions=functions,
-            note="(1/a)θ'' + θ' + P·∂f = 0 along θ' = −P m̂, m̂' = a(g − m̂)",
+            note="(1/a)θ'' + θ' + P·∂f = 0 along θ' = −P m_hat, m_hat' = a(g − m_hat)",
         ),
         claim(
             "mass_with_bias_correction",
@@ -107,7 +107,7 @@ def adam_heavy_ball(*, a=None, lr=None, beta1=None, p=None) -> Derivation:
     )
     findings = (
         "Adam with its second moment frozen is the heavy ball (1/a)θ'' + θ' + P∇f(θ) = 0, "
-        "P = diag(1/(√v̂ + ε)): mass lr/(1 − β₁), unit friction, force scaled per coordinate. "
+        "P = diag(1/(√v_hat + ε)): mass lr/(1 − β₁), unit friction, force scaled per coordinate. "
         "β₁ plays the momentum μ = 1 − cΔt/m of the lecture's discretisation with Δt = lr, and Adam's "
         "step is exactly the semi-implicit Euler scheme of that ODE (v = −P m).",
         "With the bias correction the mass is (1 − e^{−at})/a: Adam starts without inertia and gains "
@@ -132,7 +132,7 @@ def adam_heavy_ball(*, a=None, lr=None, beta1=None, p=None) -> Derivation:
     return Derivation(
         name="adam_heavy_ball",
         title="Adam as a heavy ball with friction",
-        assumptions=assumption_texts((a, lr, beta1, P, t), "v̂ frozen: P = 1/(√v̂ + ε) constant; one coordinate"),
+        assumptions=assumption_texts((a, lr, beta1, P, t), "v_hat frozen: P = 1/(√v_hat + ε) constant; one coordinate"),
         symbols={"a": a, "lr": lr, "beta1": beta1, "P": P, "t": t},
         result=result,
         steps=steps_,

@@ -48,7 +48,7 @@ def adam_ode_limit(*, a=None, b=None, s=None, eps=None) -> Derivation:
     log_power = (t / s) * sp.log(beta1)
     log_series = sp.series(log_power, s, 0, 2).removeO()
     power_limit = sp.limit(beta1 ** (t / s), s, 0)
-    # the hatted moment: m̂ = M/(1 − e^{−at}) with M' = a(g − M)
+    # the hatted moment: m_hat = M/(1 − e^{−at}) with M' = a(g − M)
     M = sp.Function("M")(t)
     corr = 1 - sp.exp(-a * t)
     m_hat_of_t = M / corr
@@ -81,7 +81,7 @@ def adam_ode_limit(*, a=None, b=None, s=None, eps=None) -> Derivation:
             box,
             note="log β₁^{t/s} = −at − a²ts/2 + O(s²): the correction is first order in s",
         ),
-        claim("m_hat_rate", m_hat_rate_derived, m_hat_rate, box, note="m̂ = m/(1 − e^{−at}) obeys the hatted equation"),
+        claim("m_hat_rate", m_hat_rate_derived, m_hat_rate, box, note="m_hat = m/(1 − e^{−at}) obeys the hatted equation"),
         claim(
             "bias_rate_series",
             rate_series,
@@ -89,7 +89,7 @@ def adam_ode_limit(*, a=None, b=None, s=None, eps=None) -> Derivation:
             box,
             note="a/(1 − e^{−at}) = 1/t + a/2 + a²t/12 + O(t²): singular like 1/t",
         ),
-        claim("series_start_slope", x1_solution, u1 / 2, box, note="a smooth solution starts with m̂₁ = g₁/2"),
+        claim("series_start_slope", x1_solution, u1 / 2, box, note="a smooth solution starts with m_hat₁ = g₁/2"),
     )
     result = {
         "first_moment_rate": m_rate,
@@ -111,9 +111,9 @@ def adam_ode_limit(*, a=None, b=None, s=None, eps=None) -> Derivation:
         "become 1 − e^{−at} with a relative error of order s (log β₁^{t/s} = −at − a²ts/2 + …): the "
         "iterates follow the Adam ODE to first order, which the measured order (≈ 1.00 on three "
         "problems) confirms.",
-        "The hatted moments obey m̂' = a(g − m̂)/(1 − e^{−at}), whose coefficient is 1/t + a/2 + O(t) "
-        "near 0: a regular singular point. The bounded solution starts at m̂(0) = g(0) with slope "
-        "g'(0)/2 (and v̂ likewise), which is how AdamODE starts its solver at a small t₀.",
+        "The hatted moments obey m_hat' = a(g − m_hat)/(1 − e^{−at}), whose coefficient is 1/t + a/2 + O(t) "
+        "near 0: a regular singular point. The bounded solution starts at m_hat(0) = g(0) with slope "
+        "g'(0)/2 (and v_hat likewise), which is how AdamODE starts its solver at a small t₀.",
     )
     twins = {
         "bias_rate": Twin(

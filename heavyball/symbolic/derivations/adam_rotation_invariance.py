@@ -102,7 +102,7 @@ def adam_rotation_invariance(*, m=None, c=None, alpha=None) -> Derivation:
     findings = (
         "The heavy-ball ODE (and gradient flow) commutes with every rotation for any f: the path on a "
         "rotated valley is the rotated path. The sign flow, Adam's fixed-β limit, does not: its "
-        "velocity has speed 1 along an axis and √2 on a diagonal (ε = 0), so rotating a valley by 45° "
+        "velocity has speed 1 along an axis and √2 on a diagonal (ε = 0), so rotating a valley by 45 degrees "
         "changes the path (the defect is √2 − 1 in norm) — the continuous reason behind the "
         "adam_rotation figure.",
     )

@@ -81,7 +81,9 @@ def adam_ode_limit(*, a=None, b=None, s=None, eps=None) -> Derivation:
             box,
             note="log β₁^{t/s} = −at − a²ts/2 + O(s²): the correction is first order in s",
         ),
-        claim("m_hat_rate", m_hat_rate_derived, m_hat_rate, box, note="m_hat = m/(1 − e^{−at}) obeys the hatted equation"),
+        claim(
+            "m_hat_rate", m_hat_rate_derived, m_hat_rate, box, note="m_hat = m/(1 − e^{−at}) obeys the hatted equation"
+        ),
         claim(
             "bias_rate_series",
             rate_series,

@@ -80,7 +80,7 @@ def plot(d: dict, *, fast: bool = False):
         shown = [i for i, b2 in enumerate(d["beta2"]) if float(b2) in PATH_BETA2S] or [0]
         for j, i in enumerate(shown):
             plotting.trajectory(ax, d[f"theta_{i}"], color=colors[j], marker=None, lw=1.6 - 0.7 * j, start=j == 0,
-                                label=f"Adam, β₂ = {float(d['beta2'][i]):g}")  # fmt: skip
+                                label=rf"Adam, $\beta_2 = {float(d['beta2'][i]):g}$")  # fmt: skip
         plotting.trajectory(ax, d["heavy_ball_theta"], method="ode", marker=None, lw=0.7, ls="--", start=False,
                             label=f"heavy ball, m = {float(d['mass']):g}")  # fmt: skip
         plotting.minimizer(ax)
@@ -93,7 +93,7 @@ def plot(d: dict, *, fast: bool = False):
             gap = d[f"gap_{i}"]
             keep = gap > 0
             ax.semilogy(d[f"t_{i}"][keep], gap[keep], color=colors[i % len(colors)], lw=0.9,
-                        label=f"β₂ = {float(beta2):g}")  # fmt: skip
+                        label=rf"$\beta_2 = {float(beta2):g}$")  # fmt: skip
         ax.set_xlabel(r"time $t = k\,\mathrm{lr}$")
         ax.set_ylabel(r"gap $\|\theta_k - \theta(k\,\mathrm{lr})\|$")
         ax.set_ylim(3e-6, 3.0)

@@ -115,16 +115,17 @@ def plot(d: dict, *, fast: bool = False):
         ax.legend(loc="upper right")
         ax = axes[2]
         ax.loglog(d["sweep_scaled_lr"], d["sweep_scaled_error"], marker="o", ms=2.5, color=colors[0],
-                  label=f"scaled β vs ODE (slope {float(d['order_scaled']):.2f})")  # fmt: skip
+                  label=rf"scaled $\beta$ vs ODE (slope {float(d['order_scaled']):.2f})")  # fmt: skip
         ax.loglog(d["sweep_fixed_lr"], d["sweep_fixed_error"], marker="s", ms=2.5, color=colors[1],
-                  label=f"β₂ = 0.999 vs sign flow ({float(d['order_fixed']):.2f})")  # fmt: skip
+                  label=rf"$\beta_2 = 0.999$ vs sign flow ({float(d['order_fixed']):.2f})")  # fmt: skip
         ax.loglog(d["sweep_099_lr"], d["sweep_099_error"], marker="^", ms=2.5, color=colors[2],
-                  label=f"β₂ = 0.99 vs sign flow ({float(d['order_099']):.2f})")  # fmt: skip
+                  label=rf"$\beta_2 = 0.99$ vs sign flow ({float(d['order_099']):.2f})")  # fmt: skip
         for beta2, color in ((0.999, colors[1]), (0.99, colors[2])):
             ax.axvline(1 - beta2, color=color, lw=0.6, ls=":")
+        ax.set_ylim(1.5e-4, 0.6)  # room below the data for the legend
         ax.set_xlabel("lr")
         ax.set_ylabel("error")
-        ax.set_title("(c) errors (dotted: lr = 1 − β₂)", loc="left")
+        ax.set_title(r"(c) errors (dotted: lr $= 1 - \beta_2$)", loc="left")
         ax.legend(loc="lower left", fontsize=5.5)
         plotting.align_titles(fig)
     return fig

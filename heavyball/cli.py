@@ -7,6 +7,7 @@
     heavyball rates (--kappa K | --h-min A --h-max B) [--tol TOL] [--format table|json|latex]
     heavyball compare --m M --c C --dt DT [--kappa K] [--t-final T] [--theta0 X Y]
     heavyball noise --lr LR --momentum MU --sigma S (--kappa K | --h-min A --h-max B) [--nesterov] [--format table|json]
+    heavyball compare --optimizer adam --lr LR [--betas B1,B2] [--eps EPS] [--kappa K] [--t-final T]
     heavyball --version | --help;  heavyball VERB --help;  python -m heavyball ...
 
 Exit status: 0 on success; 1 when something failed (a figure could not be written, a
@@ -193,6 +194,14 @@ def _coordinates(text: str) -> list[float]:
     return [_real(part.strip()) for part in text.split(",") if part.strip()] or [_real(text)]
 
 
+def _betas(text: str) -> tuple[float, float]:
+    """Adam's two averaging factors ``B1,B2``, each in ``[0, 1)``."""
+    parts = [_real(part.strip(), what="two numbers in [0, 1)") for part in text.split(",")]
+    if len(parts) != 2 or not all(0.0 <= b < 1.0 for b in parts):
+        raise argparse.ArgumentTypeError(f"expected two numbers B1,B2 in [0, 1), got {text!r}")
+    return parts[0], parts[1]
+
+
 def _formats(text: str) -> tuple[str, ...]:
     parts = [p.strip().lower() for p in text.split(",")]
     if not parts or any(p not in FIGURE_FORMATS for p in parts):
@@ -354,9 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run semi-implicit Euler (mu = 1 - c dt/m, eta = dt/m) on a 2-D valley and compare "
         "it with the exact solution of m theta'' + c theta' + grad f = 0 on [0, T], both from theta0 at rest.",
     )
-    cmp_.add_argument("--m", type=_positive, required=True, metavar="M", help="mass (> 0)")
-    cmp_.add_argument("--c", type=_nonnegative, required=True, metavar="C", help="friction (>= 0)")
-    cmp_.add_argument("--dt", type=_positive, required=True, metavar="DT", help="time step (> 0)")
+    cmp_.add_argument("--m", type=_positive, metavar="M", help="mass (> 0; required for the heavy ball)")
+    cmp_.add_argument("--c", type=_nonnegative, metavar="C", help="friction (>= 0; required for the heavy ball)")
+    cmp_.add_argument("--dt", type=_positive, metavar="DT", help="time step (> 0; required for the heavy ball)")
+    cmp_.add_argument("--optimizer", choices=("heavyball", "adam"), default="heavyball",
+                      help="the discrete method: the heavy ball (--m --c --dt, default) or torch's Adam "
+                      "(--lr --betas --eps) against its ODE, with beta = 1 - (a, b) lr")  # fmt: skip
+    cmp_.add_argument("--lr", type=_positive, metavar="LR", help="Adam's learning rate (> 0; required for Adam)")
+    cmp_.add_argument("--betas", type=_betas, default=(0.9, 0.999), metavar="B1,B2",
+                      help="Adam's betas in [0, 1) (default 0.9,0.999)")  # fmt: skip
+    cmp_.add_argument("--eps", type=_positive, default=1e-8, metavar="EPS", help="Adam's eps (> 0, default 1e-8)")
     cmp_.add_argument("--kappa", type=_kappa, default=100.0, metavar="K", help="valley condition number (default 100)")
     cmp_.add_argument(
         "--t-final", type=_positive, dest="t_final", default=20.0, metavar="T", help="final time (default 20)"
@@ -917,6 +933,13 @@ def rates_latex(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol:
 
 # -- compare -------------------------------------------------------------------------------------
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.optimizer == "adam":
+        return _compare_adam(args)
+    if args.lr is not None:
+        raise UsageError("--lr belongs to --optimizer adam; the heavy ball takes --m, --c and --dt")
+    missing = [f"--{k.replace('_', '-')}" for k in ("m", "c", "dt") if getattr(args, k) is None]
+    if missing:
+        raise UsageError(f"the heavy ball needs --m, --c and --dt; missing {', '.join(missing)}")
     if args.t_final < args.dt:
         raise UsageError(f"--t-final must be >= --dt, got --t-final {args.t_final!r} --dt {args.dt!r}")
     if args.t_final / args.dt > MAX_COMPARE_STEPS:
@@ -1025,6 +1048,53 @@ def _cmd_noise(args: argparse.Namespace) -> int:
     print(f"stationary E f - f* = {doc['expected_loss']:.6g}  (small-lr Gibbs value d*T/2 = {doc['gibbs_loss']:.6g})")
     sde = doc["sde"]
     print(f"heavy-ball SDE (m = 1, dt = sqrt(lr) = {sde['dt']:.6g}): c = {sde['c']:.6g}, sigma = {sde['sigma']:.6g}")
+    return EXIT_OK
+
+
+def _compare_adam(args: argparse.Namespace) -> int:
+    """``compare --optimizer adam``: torch's Adam against the Adam ODE on the valley."""
+    if args.lr is None:
+        raise UsageError("--optimizer adam needs --lr")
+    given = [f"--{k}" for k in ("m", "c", "dt") if getattr(args, k) is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: for the heavy ball only; Adam takes --lr, --betas and --eps")
+    if args.t_final < args.lr:
+        raise UsageError(f"--t-final must be >= --lr, got --t-final {args.t_final!r} --lr {args.lr!r}")
+    if args.t_final / args.lr > MAX_COMPARE_STEPS:
+        raise UsageError(
+            f"--t-final/--lr must be at most {MAX_COMPARE_STEPS:.0e} steps, got {args.t_final / args.lr:.3g}"
+        )
+    theta0_list = [x for group in (args.theta0 or [[1.0, 1.0]]) for x in group]
+    if len(theta0_list) != 2:
+        raise UsageError(f"--theta0 needs 2 numbers (the valley is 2-D), got {len(theta0_list)}: {theta0_list}")
+    import numpy as np
+
+    from .adam_ode import AdamODE
+    from .discretization import compare
+    from .problems import Quadratic
+    from .status import Status
+
+    q = Quadratic.valley(kappa=args.kappa)
+    beta1, beta2 = args.betas
+    if beta1 == 0.0 or beta2 == 0.0:
+        raise UsageError(f"--betas must be > 0 for an ODE limit (a = (1 - beta1)/lr), got {beta1:g},{beta2:g}")
+    try:
+        ode = AdamODE.from_adam(args.lr, (beta1, beta2), args.eps)
+        with Progress(args.progress).busy(f"compare: {round(args.t_final / args.lr)} Adam steps and the ODE ..."):
+            cmp = compare(ode, q, np.array(theta0_list), dt=args.lr, t_final=args.t_final)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    shown = ", ".join(f"{x:g}" for x in theta0_list)
+    print(f"Adam ODE a = (1 - beta1)/lr = {ode.a:.6g}, b = (1 - beta2)/lr = {ode.b:.6g}, eps = {ode.eps:g} on a "
+          f"kappa = {args.kappa:g} valley, theta0 = ({shown}), T = {args.t_final:g}")  # fmt: skip
+    print(f"torch's Adam, lr = {args.lr:g}, betas = ({beta1:g}, {beta2:g}): {cmp.steps} steps at t = k lr; "
+          f"as a heavy ball: mass lr/(1 - beta1) = {args.lr / (1 - beta1):.6g}, momentum beta1")  # fmt: skip
+    print(f"{'max error':<12} {cmp.max_error:.6e}")
+    print(f"{'final error':<12} {cmp.final_error:.6e}")
+    status, message = Status(cmp.status), cmp.message
+    print(f"status       {status}" + (f": {_one_line(message)}" if message and status.success else ""))
+    if not status.success:
+        raise _Failure(f"the Adam iterates were not compared with the ODE: {_one_line(message or status.message)}")
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ ISSUE_CATALOGUE = [
     "discretization_order", "rate_map", "characteristic_roots", "predicted_vs_measured",
     "nesterov_lookahead", "adam_rotation", "nesterov_ode", "scaling_limits", "rosenbrock",
     "noisy_loss_curves", "gibbs_double_well", "batch_size_scaling",
+    "adam_ode", "adam_limits", "adam_heavy_ball",
 ]  # fmt: skip
 
 _CACHE = {}
@@ -58,7 +59,7 @@ def sign_changes(x, visible):
 # -- the registry and the common contract ----------------------------------------------------
 def test_registry_is_the_catalogue_in_order():
     assert list(FIGURES) == ISSUE_CATALOGUE == list(CATALOGUE)
-    assert len(FIGURES) == 17
+    assert len(FIGURES) == len(ISSUE_CATALOGUE)
     assert "nope" not in FIGURES
     with pytest.raises(KeyError):
         FIGURES["nope"]

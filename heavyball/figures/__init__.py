@@ -57,6 +57,9 @@ CATALOGUE = (
     "noisy_loss_curves",
     "gibbs_double_well",
     "batch_size_scaling",
+    "adam_ode",
+    "adam_limits",
+    "adam_heavy_ball",
 )
 
 

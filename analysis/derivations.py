@@ -7,7 +7,7 @@ Usage::
 Builds each derivation of ``heavyball.symbolic.DERIVATIONS``, checks it (exactly and at
 random points; see ``heavyball.symbolic``), prints a Markdown table with the number of
 claims, the exact methods that were needed and the time, prints the findings, and writes a
-minimal, compilable LaTeX document (``amsmath`` only) to ``OUTPUT`` (default
+compilable LaTeX document (``amsmath``, ``amssymb``, ``breqn``) to ``OUTPUT`` (default
 ``derivations.tex``) through ``heavyball._io.write_text`` (atomic). Exits with status 1 if a
 claim fails (the file is not written then).
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 from heavyball import symbolic
 from heavyball._io import write_text
 from heavyball.symbolic.claims import EXACT_METHODS
+from heavyball.symbolic.latex import plain_text
 
 
 def main(argv=None) -> int:
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     print("\nFindings:")
     for name, factory in symbolic.DERIVATIONS.items():
         for finding in factory().findings:
-            print(f"- [{name}] {finding}")
+            print(f"- [{name}] {plain_text(finding)}")
     if failed:
         for report in failed:
             print(f"\n{report.derivation}: {report.message}", file=sys.stderr)

@@ -452,7 +452,7 @@ def test_derive_lists_and_passes(capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"PASS {name}") and "1 of 1 derivations pass" in out
     assert main(["derive", name, "--latex"]) == 0
-    assert r"\begin{align*}" in capsys.readouterr().out
+    assert r"\begin{dmath*}" in capsys.readouterr().out
 
 
 def test_derive_failure_exits_1(monkeypatch, capsys):

@@ -23,6 +23,7 @@ __all__ = [
     "pos",
     "real",
     "root_series",
+    "symbol_markup",
 ]
 
 
@@ -47,16 +48,48 @@ def given(value: Any, name: str, **assumptions: bool) -> sp.Symbol:
     return value
 
 
+_GREEK = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "eps": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "phi": "φ",
+    "sigma": "σ",
+    "tau": "τ",
+    "dt": "Δt",
+    "lr": "γ",
+}
+
+
+def symbol_markup(name: str) -> str:
+    """A symbol's name as Unicode mathematics: ``dt`` → ``Δt``, ``beta1`` → ``β_1``, ``theta_0`` → ``θ_0``."""
+    head, _, sub = name.partition("_")
+    sub = "k−1" if sub == "km1" else sub
+    stem = head.rstrip("0123456789")
+    digits = head[len(stem) :]
+    text = _GREEK.get(stem, stem)
+    if digits:
+        text += f"_{digits}" if not sub else digits
+    return f"{text}_{{{sub}}}" if len(sub) > 1 else (f"{text}_{sub}" if sub else text)
+
+
 def assumption_texts(symbols: Sequence[sp.Symbol], *texts: str) -> tuple[str, ...]:
-    """Texts, then each symbol with its sympy assumptions."""
-    out = list(texts)
-    keys = ("positive", "nonnegative", "real", "integer")
+    """Texts, then one line listing the symbols by their sympy assumptions (``$m$, $c$: positive``)."""
+    groups: dict[str, list[str]] = {}
     for s in symbols:
-        facts = [k for k in keys if s.assumptions0.get(k)]
-        if "positive" in facts:
-            facts = [k for k in facts if k not in ("real", "nonnegative")]
-        out.append(f"symbol {s.name}: {', '.join(facts) if facts else 'complex (no assumption)'}")
-    return tuple(out)
+        facts = s.assumptions0
+        sign = next((k for k in ("positive", "nonnegative") if facts.get(k)), "")
+        number = "integer" if facts.get("integer") else ("real" if facts.get("real") and not sign else "")
+        kind = " ".join(k for k in (sign, number) if k) or "complex (no assumption)"
+        groups.setdefault(kind, []).append(f"${symbol_markup(s.name)}$")
+    listed = "; ".join(f"{', '.join(names)}: {kind}" for kind, names in groups.items())
+    return (*texts, f"symbols: {listed}") if groups else tuple(texts)
 
 
 def root_series(poly: Any, z: sp.Symbol, eps: sp.Symbol, z0: Any, order: int) -> list[Any]:

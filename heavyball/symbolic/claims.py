@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ import sympy as sp
 
 from .._validation import as_bool, as_int, as_real, describe
 from . import latex as _latex_mod
-from .twins import Twin, TwinResult, check_twin, lambdify_result
+from .twins import TWIN_POINTS, Twin, TwinResult, check_twin, lambdify_result
 
 __all__ = [
     "EXACT_METHODS",
@@ -117,9 +117,11 @@ class Claim:
         Box of admissible values for the numerical check (integers for integer symbols).
     where : sympy boolean or None
         Extra condition the sampled points must satisfy (rejection sampling).
-    region : tuple of (Symbol, expression)
-        Substitution parametrising the part of the space where the claim holds, applied
-        before the exact reduction (e.g. ``c -> sqrt(4*m*h - w)``, ``w > 0``).
+    region : tuple of (expression, expression)
+        Substitutions applied in order before the exact reduction only: a parametrisation
+        of the part of the space where the claim holds (e.g. ``c -> sqrt(4*m*h - w)``,
+        ``w > 0``), or an identity that sympy does not apply by itself (splitting the last
+        term off a ``Sum``). The numerical check evaluates the sides as they are.
     functions : tuple of (undefined function, Lambda)
         Concrete smooth functions that replace undefined ones in the numerical check.
     note : str
@@ -272,14 +274,19 @@ class CheckReport:
         return "\n".join(rows)
 
 
-def _exact_method(lhs, rhs, region) -> str | None:
-    """The first method that reduces every entry of ``lhs - rhs`` to 0, or None."""
+def _exact_method(lhs: Any, rhs: Any, region: Iterable[tuple[Any, Any]], *, cheap: bool = False) -> str | None:
+    """The first method that reduces every entry of ``lhs - rhs`` to 0, or None.
+
+    ``cheap=True`` leaves ``simplify`` out (for a claim already refuted numerically, where
+    it could only spend time).
+    """
     worst = 0
+    methods = EXACT_METHODS[:-1] if cheap else EXACT_METHODS
     for left, right in zip(_entries(lhs), _entries(rhs), strict=False):
         diff = left - right
         for old, new in region:  # in the given order: later entries may refine earlier ones
             diff = diff.subs(old, new)
-        for name, method in EXACT_METHODS:
+        for name, method in methods:
             try:
                 reduced = method(diff)
             except Exception:  # a method that cannot handle the expression: try the next
@@ -354,13 +361,13 @@ def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
 
 
 def _check_claim(c: Claim, rng, n: int, rtol: float) -> ClaimResult:
-    method = _exact_method(c.lhs, c.rhs, c.region)
     try:
         error, detail = _numeric_error(c, rng, n)
     except RuntimeError as exc:
         error, detail = float("inf"), str(exc)
-    exact = method is not None
     numeric_ok = error <= rtol
+    method = _exact_method(c.lhs, c.rhs, c.region, cheap=not numeric_ok)
+    exact = method is not None
     if not exact and not detail:
         detail = "the difference did not reduce to 0 (cancel/expand/simplify)"
     if not numeric_ok and not detail:
@@ -378,6 +385,26 @@ def _check_claim(c: Claim, rng, n: int, rtol: float) -> ClaimResult:
         points=n,
         detail="" if (exact and numeric_ok) else detail,
     )
+
+
+def _key(expr: Any) -> Any:
+    """A hashable stand-in for structural equality (Matrices are not hashable)."""
+    if isinstance(expr, sp.MatrixBase):
+        return ("Matrix", expr.shape, tuple(expr))
+    if isinstance(expr, (tuple, list)):
+        return tuple(_key(e) for e in expr)
+    try:
+        return sp.sympify(expr)
+    except (sp.SympifyError, TypeError):
+        return repr(expr)
+
+
+def _is_label(expr: Any, sampled: set[Any]) -> bool:
+    """A number, or an expression of symbols that no claim samples (a name such as
+    ``theta_t - theta_{t-1}``): the side of an ``Eq`` that names, not derives."""
+    if not isinstance(expr, sp.Expr) or expr.atoms(sp.Function):
+        return False
+    return not (expr.free_symbols & sampled)
 
 
 @dataclass(frozen=True)
@@ -418,6 +445,34 @@ class Derivation:
     signatures: Mapping = field(default_factory=dict)
     references: tuple = ()
     twins: Mapping[str, Twin] = field(default_factory=dict)
+
+    def ties(self) -> dict[str, str | None]:
+        """Each ``result`` key -> what checks it: ``"claim NAME"``, ``"twin FUNCTION"`` or ``None``.
+
+        An entry is tied to a claim when it is the ``lhs`` or ``rhs`` of one (sympy's
+        structural equality: the printed expression is the checked one). An ``Eq`` is tied
+        when each of its sides is a claim side, a number or a label (built from symbols that
+        no claim samples, e.g. ``M_inf``), and at least one is a claim side. An entry with a :class:`~heavyball.symbolic.twins.Twin`
+        is tied to the library function it is compared with. ``None`` marks an entry that
+        nothing checks; the test suite requires that there is none.
+        """
+        sides: dict[Any, str] = {}
+        sampled: set[Any] = set()
+        for c in self.claims:
+            sampled |= {s for s, _, _ in c.domain}
+            for side in (c.lhs, c.rhs):
+                sides.setdefault(_key(side), c.name)
+        out: dict[str, str | None] = {}
+        for key, value in self.result.items():
+            if key in self.twins:
+                out[key] = f"twin {self.twins[key].function}"
+                continue
+            parts = [value.lhs, value.rhs] if isinstance(value, sp.Eq) else [value]
+            names = [sides.get(_key(p)) for p in parts]
+            labels = all(n is not None or _is_label(p, sampled) for n, p in zip(names, parts, strict=True))
+            found = [n for n in names if n is not None]
+            out[key] = f"claim {found[0]}" if found and labels else None
+        return out
 
     def claim(self, name: str) -> Claim:
         """The claim called ``name`` (``ValueError`` listing the names otherwise)."""
@@ -476,7 +531,7 @@ class Derivation:
         start = time.perf_counter()
         rng = np.random.default_rng(seed)
         results = tuple(_check_claim(c, rng, n, rtol) for c in self.claims)
-        twins = tuple(check_twin(self, key, twin, rng, n) for key, twin in self.twins.items())
+        twins = tuple(check_twin(self, key, twin, rng, max(n, TWIN_POINTS)) for key, twin in self.twins.items())
         seconds = time.perf_counter() - start
         failed = [(r.name, r.detail) for r in (*results, *twins) if not r.held]
         if failed:

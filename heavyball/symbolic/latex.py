@@ -1,7 +1,14 @@
-"""LaTeX rendering of derivations: text with inline mathematics, and display blocks.
+r"""LaTeX rendering of derivations: text with inline mathematics, and displays that break.
 
-:func:`derivation_block` renders one derivation (its steps and results);
-:func:`document` a compilable document of several. The output is pure ASCII.
+Texts (titles, assumptions, findings, claim notes, step labels) are written in Unicode with
+their mathematics between dollar signs: ``"the step $θ ← θ − γ(g + μb)$ of torch"``.
+:func:`tex_text` turns the mathematics into TeX (``μ`` → ``\mu``, ``Δt`` → ``\Delta t``,
+``√(mh)`` → ``\sqrt{mh}``, ``θ²`` → ``\theta^{2}``, ``v_{k+1}`` as written) and escapes the
+prose; :func:`plain_text` drops the dollar signs for the terminal. Expressions are printed by
+sympy with the terms in the order a person writes them (:class:`TermOrderPrinter`: constants
+first, ``1 - c\Delta t/m``; polynomials by descending degree) and set in ``dmath*``
+environments of ``breqn``, which break long equations across lines. The output is pure ASCII
+and needs ``amsmath`` and ``breqn`` (:data:`PACKAGES`).
 """
 
 from __future__ import annotations
@@ -11,223 +18,366 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 if TYPE_CHECKING:  # typing only: the claim engine imports this module
     from .claims import Derivation
 
-__all__ = ["derivation_block", "document", "tex_expr", "tex_text"]
+__all__ = [
+    "PACKAGES",
+    "TermOrderPrinter",
+    "derivation_block",
+    "displays",
+    "document",
+    "plain_text",
+    "tex_expr",
+    "tex_math",
+    "tex_text",
+]
 
+#: the LaTeX packages the rendered blocks need, in loading order (breqn after amsmath)
+PACKAGES = ("amsmath", "amssymb", "breqn")
+
+# -- text: Unicode mathematics between dollar signs --------------------------------------
+_MATH = {
+    "α": r"\alpha",
+    "β": r"\beta",
+    "γ": r"\gamma",
+    "δ": r"\delta",
+    "ε": r"\varepsilon",
+    "η": r"\eta",
+    "θ": r"\theta",
+    "κ": r"\kappa",
+    "λ": r"\lambda",
+    "μ": r"\mu",
+    "ξ": r"\xi",
+    "ρ": r"\rho",
+    "σ": r"\sigma",
+    "τ": r"\tau",
+    "φ": r"\varphi",
+    "ω": r"\omega",
+    "Δ": r"\Delta",
+    "Σ": r"\Sigma",
+    "∑": r"\sum",
+    "∇": r"\nabla",
+    "∂": r"\partial",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "≠": r"\ne",
+    "≈": r"\approx",
+    "≡": r"\equiv",
+    "≪": r"\ll",
+    "≫": r"\gg",
+    "∝": r"\propto",
+    "∈": r"\in",
+    "→": r"\to",
+    "←": r"\leftarrow",
+    "⇒": r"\Rightarrow",
+    "⇔": r"\Leftrightarrow",
+    "∞": r"\infty",
+    "·": r"\cdot",
+    "×": r"\times",
+    "∘": r"\circ",
+    "±": r"\pm",
+    "∓": r"\mp",
+    "‖": r"\|",
+    "½": r"\tfrac{1}{2}",
+    "…": r"\ldots",
+    "−": "-",
+    "′": "'",
+    "~": r"\sim",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+}
+_SUPERSCRIPT = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁻": "-", "ᵗ": "t", "ᵏ": "k", "ᵀ": "T", "ⁿ": "n"}
+_SUBSCRIPT = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "ₖ": "k", "ᵢ": "i"}
+_WORDS = {
+    "max": r"\max",
+    "min": r"\min",
+    "exp": r"\exp",
+    "log": r"\log",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "det": r"\det",
+    "lr": r"\mathrm{lr}",
+    "sign": r"\operatorname{sign}",
+    "diag": r"\operatorname{diag}",
+    "Var": r"\operatorname{Var}",
+    "Cov": r"\operatorname{Cov}",
+    "Re": r"\operatorname{Re}",
+    "Im": r"\operatorname{Im}",
+}
+_PROSE = {
+    "\\": r"$\backslash$",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"$\sim$",
+    "^": r"\^{}",
+    "<": "$<$",
+    ">": "$>$",
+    "|": "$|$",
+    "“": "``",
+    "”": "''",
+    "‘": "`",
+    "’": "'",
+    "—": "---",
+    "–": "--",
+    "…": r"\ldots{}",
+}
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _matching(text: str, start: int) -> int:
+    """Index of the parenthesis closing the one at ``start``."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    raise ValueError(f"unbalanced parentheses in {text!r}")
+
+
+def _atom_end(text: str, start: int) -> int:
+    """End of the operand of a ``√`` at ``start``: a group, a letter or a word (with its call)."""
+    if start >= len(text):
+        return start
+    if text[start] == "(":
+        return _matching(text, start) + 1
+    match = _WORD.match(text, start)
+    if match is None or len(match.group()) == 1:
+        end = start + 1
+        while end < len(text) and text[end].isdigit() and text[start].isdigit():
+            end += 1
+        return end
+    end = match.end()
+    return _matching(text, end) + 1 if end < len(text) and text[end] == "(" else end
+
+
+def tex_math(text: str) -> str:
+    r"""Unicode mathematics -> TeX math (without the dollar signs).
+
+    Examples
+    --------
+    >>> tex_math("μ = 1 − cΔt/m")
+    '\\mu = 1 - c\\Delta t/m'
+    >>> tex_math("c = 2√(mh), θ'' + θ² ≤ ½")
+    "c = 2\\sqrt{mh}, \\theta'' + \\theta^{2} \\le \\tfrac{1}{2}"
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "√":
+            end = _atom_end(text, i + 1)
+            inner = text[i + 2 : end - 1] if text[i + 1 : i + 2] == "(" else text[i + 1 : end]
+            out.append(rf"\sqrt{{{tex_math(inner)}}}")
+            i = end
+            continue
+        if ch in _SUPERSCRIPT or ch in _SUBSCRIPT:
+            table, mark = (_SUPERSCRIPT, "^") if ch in _SUPERSCRIPT else (_SUBSCRIPT, "_")
+            end = i
+            while end < len(text) and text[end] in table:
+                end += 1
+            out.append(mark + "{" + "".join(table[c] for c in text[i:end]) + "}")
+            i = end
+            continue
+        if ch == "\\":  # a TeX command written as such
+            match = _WORD.match(text, i + 1)
+            end = match.end() if match else i + 2
+            out.append(text[i:end])
+            i = end
+            continue
+        match = _WORD.match(text, i)
+        if match and match.group() in _WORDS:
+            out.append(_WORDS[match.group()])
+            i = match.end()
+            if i < len(text) and text[i].isascii() and text[i].isalpha():
+                out.append(" ")
+            continue
+        if match:
+            out.append(match.group())
+            i = match.end()
+            continue
+        if text.startswith("..", i):
+            out.append(r"\ldots ")
+            i += 2
+            continue
+        tex = _MATH.get(ch, ch)
+        if ord(tex[0]) > 127:
+            raise ValueError(f"no TeX for {ch!r} in {text!r}")
+        out.append(tex)
+        following = text[i + 1] if i + 1 < len(text) else ""
+        if tex[0] == "\\" and tex[-1].isalpha() and following.isascii() and following.isalpha():
+            out.append(" ")
+        i += 1
+    return "".join(out)
+
+
+def tex_text(text: str) -> str:
+    r"""A text with ``$...$`` mathematics -> TeX (prose escaped, mathematics converted).
+
+    Unicode symbols outside the dollar signs are set as inline mathematics too.
+
+    Examples
+    --------
+    >>> tex_text("momentum $μ = 1 − cΔt/m$ (the 'μ' of torch)")
+    "momentum $\\mu = 1 - c\\Delta t/m$ (the '$\\mu$' of torch)"
+    """
+    parts = text.split("$")
+    if len(parts) % 2 == 0:
+        raise ValueError(f"unbalanced dollar signs in {text!r}")
+    out = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            out.append(f"${tex_math(part)}$")
+            continue
+        for ch in part:
+            if ch in _PROSE:
+                out.append(_PROSE[ch])
+            elif ord(ch) < 128:
+                out.append(ch)
+            else:
+                out.append(f"${tex_math(ch)}$")
+    return "".join(out).replace("$$", "")
+
+
+def plain_text(text: str) -> str:
+    """A text with ``$...$`` mathematics for the terminal: the dollar signs dropped."""
+    return text.replace("$", "")
+
+
+# -- expressions --------------------------------------------------------------------------
 _SYMBOL_TEX = {
     "dt": r"\Delta t",
     "lr": r"\gamma",
     "h_min": r"h_{\min}",
     "h_max": r"h_{\max}",
-    "eta_p": r"\eta_{p}",
-    "kappa": r"\kappa",
     "eps": r"\varepsilon",
-    "theta_k": r"\theta_{k}",
-    "theta_0": r"\theta_{0}",
+    "M_inf": r"M_{\infty}",
 }
-
-_UNICODE_TEX = {
-    "μ": r"\mu",
-    "η": r"\eta",
-    "γ": r"\gamma",
-    "τ": r"\tau",
-    "λ": r"\lambda",
-    "Δ": r"\Delta",
-    "θ": r"\theta",
-    "∇": r"\nabla",
-    "ε": r"\varepsilon",
-    "β": r"\beta",
-    "κ": r"\kappa",
-    "ρ": r"\rho",
-    "σ": r"\sigma",
-    "φ": r"\varphi",
-    "δ": r"\delta",
-    "ω": r"\omega",
-    "ξ": r"\xi",
-    "≤": r"\le",
-    "≥": r"\ge",
-    "≠": r"\ne",
-    "→": r"\to",
-    "≈": r"\approx",
-    "∞": r"\infty",
-    "·": r"\cdot",
-    "−": "-",
-    "×": r"\times",
-    "√": r"\surd",
-    "‖": r"\|",
-    "∑": r"\sum",
-    "²": "^2",
-    "³": "^3",
-    "ᵗ": "^t",
-    "½": r"\tfrac12",
-    "′": "'",
-    "⇔": r"\Leftrightarrow",
-    "∈": r"\in",
-    "±": r"\pm",
-    "∂": r"\partial",
-    "∓": r"\mp",
-    "≡": r"\equiv",
-    "⁻": "^-",
-    "¹": "^1",
-    "ᵀ": "^T",
-    "ₖ": "_k",
-    "₀": "_0",
-    "₁": "_1",
-    "₂": "_2",
-    "ᵢ": "_i",
-    "←": r"\leftarrow",
-    "⇒": r"\Rightarrow",
-    "∝": r"\propto",
-    "∘": r"\circ",
-    "≪": r"\ll",
-    "≫": r"\gg",
-    "ᵏ": "^k",
-    "Σ": r"\Sigma",
-}
-_UNICODE_WORDS = {
-    "·": "*",
-    "←": "<-",
-    "→": "->",
-    "≤": "<=",
-    "≥": ">=",
-    "≠": "!=",
-    "√": "sqrt",
-    "‖": "||",
-    "×": "x",
-    "⇒": "=>",
-    "⇔": "<=>",
-    "≈": "~",
-    "½": "1/2",
-    "∞": "inf",
-    "±": "+-",
-}
-_TEXT_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-}
-_PLAIN = {"“": '"', "”": '"', "‘": "'", "’": "'", "—": "--", "–": "-", "…": "..."}
+_GREEK = frozenset(
+    "alpha beta gamma delta eta theta kappa lambda mu nu xi rho sigma tau phi varphi omega epsilon varepsilon".split()
+)
+#: the variables of characteristic polynomials, whose powers are written in descending order
+_POLYNOMIAL_VARIABLES = frozenset({"z", "s"})
+_IDENTIFIER = re.compile(r"^([A-Za-z]+)(\d*)(?:_(\{.+\}|\w+))?$")
 
 
-def tex_text(text: str, *, math: bool = True) -> str:
-    """Plain text -> ASCII: TeX text with inline math (``math=True``) or words (comments)."""
-    out = []
-    for i, ch in enumerate(text):
-        if ch in _PLAIN:
-            out.append(_PLAIN[ch])
-        elif ch in _UNICODE_TEX:
-            if math:
-                out.append(f"${_UNICODE_TEX[ch]}$")
-            else:
-                word = _UNICODE_WORDS.get(ch, _UNICODE_TEX[ch].lstrip("\\"))
-                following = text[i + 1] if i + 1 < len(text) else ""
-                out.append(word + " " if word[-1:].isalpha() and (following.isalnum() or following in "(∇") else word)
-        elif ch in _TEXT_ESCAPES and math:
-            out.append(_TEXT_ESCAPES[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
-        else:
-            out.append("?")
-    return "".join(out).replace("$$", "")
+def _symbol_tex(name: str) -> str | None:
+    """TeX for a symbol's name: a label such as ``p(1 + Δt σ)`` is Unicode mathematics."""
+    if name in _SYMBOL_TEX:
+        return _SYMBOL_TEX[name]
+    match = _IDENTIFIER.match(name)
+    if match is None:
+        return tex_math(name.replace("dt", "Δt"))
+    base, digits, sub = match.groups()
+    base_tex = rf"\{base}" if base in _GREEK else base
+    if sub is None:
+        return f"{base_tex}_{{{digits}}}" if digits else (None if base_tex == base else base_tex)
+    sub = sub[1:-1] if sub.startswith("{") else sub
+    sub = "k-1" if sub == "km1" else sub
+    return f"{base_tex}{digits}_{{{tex_math(sub.replace('dt', 'Δt'))}}}"
+
+
+class TermOrderPrinter(LatexPrinter):
+    r"""sympy's LaTeX printer with the terms of a sum in the order a person writes them.
+
+    A polynomial in the variable of a characteristic equation (``z`` or ``s``) is written by
+    descending degree; any other sum puts its positive terms first, a positive constant
+    leading: ``1 - c\Delta t/m``, not ``- c\Delta t/m + 1``, and ``\mu - 1``.
+    """
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
+        terms = list(expr.as_ordered_terms(order="rev-lex"))
+        main = [s for s in expr.free_symbols if s.name in _POLYNOMIAL_VARIABLES and expr.is_polynomial(s)]
+        if main:
+            return sorted(terms, key=lambda t: -sp.degree(t, main[0]))
+        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), not t.is_number))
 
 
 def tex_expr(expr: Any) -> str:
-    if isinstance(expr, str):
-        return rf"\text{{{tex_text(expr)}}}"
+    """A sympy expression (or a tuple of them) as TeX math, with the package's symbol names."""
     if isinstance(expr, (tuple, list)):
         return r",\ ".join(tex_expr(e) for e in expr)
-    names = {}
     try:
         free = expr.free_symbols if isinstance(expr, sp.MatrixBase) else sp.sympify(expr).free_symbols
     except (sp.SympifyError, AttributeError):
         free = set()
-    for s in free:
-        if s.name in _SYMBOL_TEX:
-            names[s] = _SYMBOL_TEX[s.name]
-        else:
-            match = _BRACED.match(s.name)
-            if match and match.group(1) in _GREEK:
-                names[s] = rf"\{match.group(1)}_{{{match.group(2)}}}"
-    return sp.latex(expr, symbol_names=names)
+    names = {s: tex for s in free if isinstance(s, sp.Symbol) and (tex := _symbol_tex(s.name)) is not None}
+    return TermOrderPrinter({"symbol_names": names}).doprint(expr)
 
 
-_BRACED = re.compile(r"^([A-Za-z]+)_\{(.+)\}$")
-_GREEK = {
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "eta",
-    "theta",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "rho",
-    "sigma",
-    "tau",
-    "phi",
-    "varphi",
-    "omega",
-    "epsilon",
-    "varepsilon",
-}
+def displays(expr: Any) -> list[str]:
+    r"""``expr`` as ``dmath*`` displays: one per element of a tuple, per entry of a long vector.
+
+    A column (or row) vector whose entries are long is split into its components
+    (``[i] = ...``), because ``breqn`` breaks lines but not matrix cells.
+    """
+    if isinstance(expr, (tuple, list, sp.Tuple)):
+        return [d for item in expr for d in displays(item)]
+    if isinstance(expr, sp.MatrixBase) and 1 in expr.shape and len(tex_expr(expr)) > 160:
+        return [rf"\begin{{dmath*}}{{[{i + 1}]}} = {tex_expr(e)}\end{{dmath*}}" for i, e in enumerate(expr)]
+    return [rf"\begin{{dmath*}}{tex_expr(expr)}\end{{dmath*}}"]
+
+
+# -- blocks and documents -----------------------------------------------------------------
+#: results whose TeX is at most this long are set inline, in a list
+_INLINE = 90
+
+
+def _items(texts: Iterable[str]) -> str:
+    return "\\begin{itemize}\n" + "\n".join(rf"\item {tex_text(t)}" for t in texts) + "\n\\end{itemize}"
 
 
 def derivation_block(d: Derivation) -> str:
-    r"""A self-contained ``align*`` block (needs ``amsmath``): title, steps, results.
-
-    The findings precede it as TeX comments. Non-ASCII text is translated to TeX.
-    """
-    lines = [f"% {d.name}: {tex_text(d.title, math=False)}"]
-    for finding in d.findings:
-        lines.append("% finding: " + tex_text(finding, math=False).replace("\n", " "))
-    lines.append(r"\begin{align*}")
-    body = [rf"&\text{{\textbf{{{tex_text(d.title)}}}}}"]
+    r"""One derivation as a LaTeX fragment: a section with its assumptions, steps, results and
+    findings (needs :data:`PACKAGES`)."""
+    parts = [
+        rf"\section{{{tex_text(d.title)}}}\label{{derivation:{d.name}}}",
+        rf"\noindent Registered as \texttt{{{tex_text(d.name)}}}.",
+        r"\paragraph{Assumptions}" + "\n" + _items(d.assumptions),
+        r"\paragraph{Derivation}",
+    ]
     for label, expr in d.steps:
-        body.append(rf"&\text{{{tex_text(label)}:}}\quad {tex_expr(expr)}")
+        parts.append(rf"\noindent {tex_text(label)}:" + "\n" + "\n".join(displays(expr)))
+    parts.append(r"\paragraph{Results}")
+    short = []
     for key, value in d.result.items():
-        body.append(rf"&\text{{result {tex_text(key)}:}}\quad {tex_expr(value)}")
-    lines.append(" \\\\\n".join(body))
-    lines.append(r"\end{align*}")
-    return "\n".join(lines) + "\n"
+        tex = tex_expr(value)
+        if len(tex) <= _INLINE and not isinstance(value, (tuple, list, sp.Tuple, sp.MatrixBase)):
+            short.append(rf"\item \texttt{{{tex_text(key)}}}: $\displaystyle {tex}$")
+            continue
+        if short:
+            parts.append("\\begin{itemize}\n" + "\n".join(short) + "\n\\end{itemize}")
+            short = []
+        parts.append(rf"\noindent\texttt{{{tex_text(key)}}}:" + "\n" + "\n".join(displays(value)))
+    if short:
+        parts.append("\\begin{itemize}\n" + "\n".join(short) + "\n\\end{itemize}")
+    if d.findings:
+        parts.append(r"\paragraph{Findings}" + "\n" + _items(d.findings))
+    return "\n\n".join(parts) + "\n"
 
 
 def document(derivations: Iterable[Derivation]) -> str:
-    r"""A minimal, compilable LaTeX document with the given derivations.
-
-    Each derivation is a section with its assumptions and findings (itemised) and its
-    :func:`derivation_block`. Needs only ``amsmath``. The text is pure ASCII.
-    """
+    r"""A compilable LaTeX document with the given derivations (pure ASCII)."""
     parts = [
-        r"\documentclass{article}",
-        r"\usepackage{amsmath}",
-        r"\allowdisplaybreaks",
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[margin=2.5cm]{geometry}",
+        *(rf"\usepackage{{{p}}}" for p in PACKAGES),
+        r"\setlength{\parindent}{0pt}",
         r"\begin{document}",
-        r"\section*{heavyball: derivations checked by sympy}",
+        r"\title{heavyball: derivations checked by sympy}",
+        r"\date{}",
+        r"\maketitle",
+        r"\noindent Each claim below was verified exactly (the difference of its sides reduces to 0) "
+        r"and numerically (at random admissible points, in 50-digit arithmetic); each result is a "
+        r"side of a verified claim or agrees with the library's numeric function.",
     ]
-    for d in derivations:
-        parts.append(rf"\section{{{tex_text(d.title)}}}")
-        parts.append(rf"\noindent\texttt{{{tex_text(d.name)}}}")
-        items = [rf"\item {tex_text(a)}" for a in d.assumptions]
-        parts.append(r"\paragraph{Assumptions}" + "\n\\begin{itemize}\n" + "\n".join(items) + "\n\\end{itemize}")
-        parts.append(derivation_block(d))
-        if d.findings:
-            items = [rf"\item {tex_text(f)}" for f in d.findings]
-            parts.append(r"\paragraph{Findings}" + "\n\\begin{itemize}\n" + "\n".join(items) + "\n\\end{itemize}")
+    parts.extend(derivation_block(d) for d in derivations)
     parts.append(r"\end{document}")
-    return "\n".join(parts) + "\n"
+    return "\n\n".join(parts) + "\n"

@@ -11,7 +11,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["heavyball_step", "iteration_matrix", "semi_implicit_euler", "torch_sgd_step"]
+__all__ = ["heavyball_step", "semi_implicit_euler", "torch_sgd_step", "torch_step_matrix"]
 
 
 def semi_implicit_euler(theta: Any, v: Any, grad: Any, *, m: Any, c: Any, dt: Any) -> tuple[Any, Any]:
@@ -51,14 +51,13 @@ def torch_sgd_step(
     return theta - lr * direction, buf_next
 
 
-def iteration_matrix(family: str, h: Any, lr: Any, mu: Any) -> sp.Matrix:
-    """The linear map of one step on ``f = ½hθ²``: state ``(θ, b)`` (``(θ,)`` for GD).
+def torch_step_matrix(h: Any, lr: Any, mu: Any, *, nesterov: bool = False) -> sp.Matrix:
+    """The Jacobian of one torch SGD step on ``f = ½hθ²``, state ``(θ, b)``.
 
-    ``family`` is ``"gd"``, ``"heavyball"`` or ``"nesterov"`` (torch's forms).
+    Derived from :func:`torch_sgd_step` (``momentum = μ``; ``μ = 0`` is gradient descent
+    with an idle buffer). Its characteristic polynomial is the family's ``z² − Tz + D`` of
+    :mod:`heavyball.recurrences`, which ``characteristic_polynomials`` checks.
     """
     theta, buf = sp.symbols("theta b", real=True)
-    if family == "gd":
-        new, _ = torch_sgd_step(theta, 0, h * theta, lr=lr, momentum=0)
-        return sp.Matrix([new]).jacobian([theta])
-    new_theta, new_buf = torch_sgd_step(theta, buf, h * theta, lr=lr, momentum=mu, nesterov=family == "nesterov")
+    new_theta, new_buf = torch_sgd_step(theta, buf, h * theta, lr=lr, momentum=mu, nesterov=nesterov)
     return sp.Matrix([new_theta, new_buf]).jacobian([theta, buf])

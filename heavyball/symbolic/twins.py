@@ -23,10 +23,12 @@ import sympy as sp
 if TYPE_CHECKING:  # typing only: the claim engine imports this module
     from .claims import Derivation
 
-__all__ = ["TWIN_RTOL", "Twin", "TwinResult", "check_twin", "lambdify_result", "resolve"]
+__all__ = ["TWIN_POINTS", "TWIN_RTOL", "Twin", "TwinResult", "check_twin", "lambdify_result", "resolve"]
 
 #: default relative tolerance of a twin comparison (float64 on both sides)
 TWIN_RTOL = 1e-12
+#: the fewest random points of a twin comparison (vectorised: cheap)
+TWIN_POINTS = 1000
 
 
 @dataclass(frozen=True)

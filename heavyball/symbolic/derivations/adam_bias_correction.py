@@ -96,24 +96,24 @@ def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Deriva
     }
     steps_ = (
         ("first moment recurrence", sp.Eq(M(t), beta1 * M(t - 1) + (1 - beta1) * g)),
-        ("solution (rsolve, m_0 = 0)", sp.Eq(M(t), m_t)),
+        ("solution ($m_0 = 0$)", sp.Eq(M(t), m_t)),
         ("second moment", sp.Eq(V(t), v_t)),
         ("torch's first step", sp.Eq(sp.Symbol("theta_1"), theta_torch)),
-        ("eps before the correction", sp.Eq(sp.Symbol("theta_1"), theta_before)),
+        ("$ε$ added before the correction", sp.Eq(sp.Symbol("theta_1"), theta_before)),
     )
     findings = (
-        "For a constant gradient m_t = (1 − β1ᵗ)g and v_t = (1 − β2ᵗ)g², so the bias-corrected moments "
-        "are exactly g and g² at every t (the lecture's formulas; torch's lerp form is the same recurrence).",
-        "torch adds ε after the bias correction: the first step is θ_1 = θ_0 − γg/(|g| + ε), a step of "
-        "length ≈ γ whatever the scale of g. Adding ε before the correction (Kingma & Ba's efficient "
-        "form) gives θ_0 − γg/(|g| + ε/√(1 − β2)): ε is effectively 1/√(1 − β2) ≈ 31.6 times larger "
-        "for β2 = 0.999, which matters when |g| is comparable to ε.",
+        "For a constant gradient $m_t = (1 − β_1^t)g$ and $v_t = (1 − β_2^t)g²$, so the bias-corrected moments "
+        "are exactly $g$ and $g²$ at every $t$ (the lecture's formulas; torch's lerp form is the same recurrence).",
+        "torch adds $ε$ after the bias correction: the first step is $θ_1 = θ_0 − γg/(|g| + ε)$, a step of "
+        "length $≈ γ$ whatever the scale of $g$. Adding $ε$ before the correction (Kingma & Ba's efficient "
+        "form) gives $θ_0 − γg/(|g| + ε/√(1 − β_2))$: $ε$ is effectively $1/√(1 − β_2) ≈ 31.6$ times larger "
+        "for $β_2 = 0.999$, which matters when $|g|$ is comparable to $ε$.",
     )
     return Derivation(
         name="adam_bias_correction",
-        title="Adam's bias correction and the placement of epsilon",
+        title="Adam's bias correction and the placement of $ε$",
         assumptions=assumption_texts(
-            (beta1, beta2, lr, eps, g, t), "0 < β1, β2 < 1; a constant gradient g; m_0 = v_0 = 0"
+            (beta1, beta2, lr, eps, g, t), "$0 < β_1, β_2 < 1$; a constant gradient $g$; $m_0 = v_0 = 0$"
         ),
         symbols={"beta1": beta1, "beta2": beta2, "lr": lr, "eps": eps, "g": g, "t": t, "theta_0": theta0},
         result=result,

@@ -74,7 +74,21 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
             note="p(1 + Δtσ)/Δt² → (mσ² + cσ + h)/m as Δt → 0",
         ),
         claim("remainder", remainder, h * sigma / m, box_sigma),
+        claim(
+            "scaled",
+            scaled,
+            leading * dt**2 + remainder * dt**3,
+            box_sigma,
+            note="p(1 + Δtσ) has no terms of order Δt⁰, Δt¹ or above Δt³",
+        ),
         claim("roots_zeroth_order", sp.Tuple(*zeroth), sp.Tuple(1, 1), box),
+        claim(
+            "root_first_order",
+            sp.Tuple(*first),
+            sp.Tuple(*[(-c + sign * sp.sqrt(c**2 - 4 * m * h)) / (2 * m) for sign in (-1, 1)]),
+            box,
+            note="the first-order coefficients are the roots s of m s² + c s + h = 0",
+        ),
         claim("roots_first_order_sum", sp.Add(*first), -c / m, box, note="first-order coefficients: their sum"),
         claim(
             "roots_first_order_product",
@@ -110,23 +124,24 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
         "discriminant_at_critical": at_critical,
     }
     steps = (
-        ("iteration matrix of (theta, v)", matrix),
+        ("iteration matrix of $(θ, v)$", matrix),
         ("characteristic polynomial", sp.Eq(sp.Symbol("p(z)"), poly)),
-        ("substitute z = 1 + dt sigma", sp.Eq(sp.Symbol("p(1 + dt sigma)"), leading * dt**2 + remainder * dt**3)),
+        ("substitute $z = 1 + Δt σ$", sp.Eq(sp.Symbol("p(1 + Δt σ)"), leading * dt**2 + remainder * dt**3)),
         ("roots", sp.Tuple(*roots)),
         ("first-order coefficients", sp.Tuple(*first)),
-        ("discriminant in powers of dt", sp.Eq(sp.Symbol("D"), disc)),
+        ("discriminant in powers of $Δt$", sp.Eq(sp.Symbol("D"), disc)),
     )
     findings = (
-        "The characteristic roots of the semi-implicit scheme are λ = 1 + sΔt + O(Δt²) with "
-        "m·s² + c·s + h = 0: the discrete iteration is a first-order consistent discretisation "
-        "(p(1 + Δtσ) = Δt²(mσ² + cσ + h)/m + Δt³hσ/m exactly).",
-        "The discrete discriminant is Δt²(c² − 4mh)/m² + O(Δt³): for small Δt its sign is the "
-        "sign of c² − 4mh, so complex/real discrete roots correspond to under/overdamped motion.",
-        "At continuous critical damping c = 2√(mh) the O(Δt³) term decides: the discriminant is "
-        "Δt³h(4√(mh) + Δt·h)/m² > 0, so the discrete scheme is slightly overdamped there.",
-        "This consistency needs the displacement coefficient Δt²/m (or the velocity form); with the "
-        "lecture's literal pairing θ ← θ + v, η = Δt/m the force is scaled by 1/Δt (see discretization).",
+        "The characteristic roots of the semi-implicit scheme are $λ = 1 + sΔt + O(Δt²)$ with "
+        "$ms² + cs + h = 0$: the discrete iteration is a first-order consistent discretisation "
+        "($p(1 + Δtσ) = Δt²(mσ² + cσ + h)/m + Δt³hσ/m$ exactly).",
+        "The discrete discriminant is $Δt²(c² − 4mh)/m² + O(Δt³)$: for small $Δt$ its sign is the "
+        "sign of $c² − 4mh$, so complex (real) discrete roots correspond to under- (over-) damped motion.",
+        "At continuous critical damping $c = 2√(mh)$ the $O(Δt³)$ term decides: the discriminant is "
+        "$Δt³h(4√(mh) + Δt h)/m² > 0$, so the discrete scheme is slightly overdamped there.",
+        "This consistency needs the displacement coefficient $Δt²/m$ (or the velocity form); with the "
+        "lecture's literal pairing $θ ← θ + v$, $η = Δt/m$ the force is scaled by $1/Δt$ (see the "
+        "derivation discretization).",
     )
     return Derivation(
         name="consistency",
@@ -134,7 +149,7 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
         assumptions=assumption_texts(
             (m, c, h, dt, sigma, z),
             "f(θ) = ½hθ² (one curvature h of a quadratic)",
-            "semi-implicit Euler step of the heavy-ball ODE, as in `discretization`",
+            "semi-implicit Euler step of the heavy-ball ODE, as in the derivation discretization",
         ),
         symbols={"m": m, "c": c, "h": h, "dt": dt, "z": z, "sigma": sigma},
         result=result,

@@ -8,6 +8,7 @@ import sympy as sp
 
 from ..algebra import BOX, assumption_texts, given, pos, real
 from ..claims import Derivation, claim
+from ..twins import Twin
 
 #: position in the catalogue of derivations
 ORDER = 100
@@ -55,6 +56,8 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
         claim("vieta_sum", s_plus + s_minus, -c / m, box),
         claim("vieta_product", s_plus * s_minus, h / m, box),
         claim("s_plus", s_plus, (-c + sp.sqrt(c**2 - 4 * m * h)) / (2 * m), box),
+        claim("s_minus", s_minus, (-c - sp.sqrt(c**2 - 4 * m * h)) / (2 * m), box),
+        claim("discriminant", disc, c**2 - 4 * m * h, box, note="c² − 4mh: its sign decides the regime"),
         claim("critical_damping", crit, 2 * sp.sqrt(m * h), box),
         claim("rate_underdamped", rate_under, c / (2 * m), {m: BOX["m"], c: BOX["c"], w: (0.01, 10.0)}),
         claim("rate_overdamped", rate_over, (c - sp.sqrt(c**2 - 4 * m * h)) / (2 * m), box, where=over_where),
@@ -96,31 +99,42 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
         "optimal_rate": rate_star,
     }
     steps_ = (
-        ("ansatz theta = exp(s t)", sp.Eq(ode.subs(theta(t), sp.exp(s * t)).doit(), 0)),
+        ("ansatz $θ = e^{st}$", sp.Eq(ode.subs(theta(t), sp.exp(s * t)).doit(), 0)),
         ("characteristic equation", sp.Eq(char, 0)),
         ("roots", sp.Tuple(s_plus, s_minus)),
         ("critical damping: discriminant = 0", sp.Eq(c, crit)),
-        ("underdamped, c^2 - 4 m h = -w", sp.Eq(sp.Symbol("s_+"), s_plus.subs(under))),
+        ("underdamped, $c² − 4mh = −w$", sp.Eq(sp.Symbol("s_+"), s_plus.subs(under))),
         ("decay rate", sp.Eq(sp.Symbol("r(m, c, h)"), rate)),
-        ("d rate / dh, d rate / dc (overdamped)", sp.Tuple(d_rate_dh, d_rate_dc)),
+        ("derivatives of the rate in $h$ and in $c$ (overdamped)", sp.Tuple(d_rate_dh, d_rate_dc)),
     )
     findings = (
-        "θ = e^{st} turns m·θ'' + c·θ' + h·θ = 0 into m·s² + c·s + h = 0; critical damping is c = 2√(mh).",
-        "Decay rate: c/(2m) when underdamped or critical (√(h/m) at c = 2√(mh)); "
-        "(c − √(c² − 4mh))/(2m) when overdamped, i.e. (c − √max(c² − 4mh, 0))/(2m) everywhere.",
-        "For fixed c the rate is non-decreasing in h, so the smallest curvature is the slowest; past "
-        "critical damping more friction slows it. The fastest uniform decay over [h_min, h_max] is "
-        "therefore critical damping of h_min: c* = 2√(m·h_min), rate √(h_min/m).",
+        "$θ = e^{st}$ turns $mθ'' + cθ' + hθ = 0$ into $ms² + cs + h = 0$; critical damping is $c = 2√(mh)$.",
+        "Decay rate: $c/(2m)$ when underdamped or critical ($√(h/m)$ at $c = 2√(mh)$); "
+        "$(c − √(c² − 4mh))/(2m)$ when overdamped, i.e. $(c − √max(c² − 4mh, 0))/(2m)$ everywhere.",
+        "For fixed $c$ the rate is non-decreasing in $h$, so the smallest curvature is the slowest; past "
+        "critical damping more friction slows it. The fastest uniform decay over $[h_min, h_max]$ is "
+        "therefore critical damping of $h_min$: $c^* = 2√(m h_min)$, rate $√(h_min/m)$.",
     )
     return Derivation(
         name="continuous_regimes",
         title="Damping regimes of the heavy-ball ODE on a quadratic",
-        assumptions=assumption_texts((m, c, h, h_min), "m·θ'' + c·θ' + h·θ = 0 for each curvature h of the quadratic"),
+        assumptions=assumption_texts((m, c, h, h_min), "$mθ'' + cθ' + hθ = 0$ for each curvature $h$ of the quadratic"),
         symbols={"m": m, "c": c, "h": h, "h_min": h_min, "s": s},
         result=result,
         steps=steps_,
         claims=claims,
         findings=findings,
+        twins={
+            "rate": Twin(
+                "heavyball.rates.continuous_rate",
+                lambda f, m, c, h: [f(mi, ci, [hi]) for mi, ci, hi in zip(m, c, h, strict=True)],
+                domain=(BOX["m"], BOX["c"], BOX["h"]),
+                note="the decay rate against the library's",
+            ),
+            "optimal_c": Twin(
+                "heavyball.rates.optimal_damping", lambda f, m, h_min: f(m, h_min), domain=(BOX["m"], BOX["h"])
+            ),
+        },
         signatures={
             "s_plus": (m, c, h),
             "s_minus": (m, c, h),

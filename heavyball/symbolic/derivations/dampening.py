@@ -55,18 +55,20 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
         claim("closed_form_base", B(1).doit(), G(1), zbox, functions=gfun),
         claim(
             "closed_form_induction",
-            mu * B(t) + (1 - tau) * G(t + 1),
-            peel(B(t + 1)),
-            gbox,
+            B(t),
+            mu * B(t - 1) + (1 - tau) * G(t),
+            {**gbox, t: (2, 15)},
+            region={s: peel(s) for s in B(t).atoms(sp.Sum)},
             functions=gfun,
-            note="the closed form satisfies b_{t+1} = μb_t + (1−τ)g_{t+1} for every t ≥ 1",
+            note="the closed form satisfies b_t = μb_{t−1} + (1−τ)g_t for every t ≥ 2",
         ),
         claim("lecture_minus_torch", difference, mu ** (t - 1) * (mu - tau) * G(1), gbox, functions=gfun),
         claim(
             "lecture_recurrence",
-            mu * L(t) + (1 - tau) * G(t + 1),
-            peel(L(t + 1)),
+            L(t),
+            mu * L(t - 1) + (1 - tau) * G(t),
             gbox,
+            region={s: peel(s) for s in L(t).atoms(sp.Sum)},
             functions=gfun,
             note="the lecture's formula satisfies the same recurrence",
         ),
@@ -81,26 +83,26 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
         f"b_{steps}": bufs[-1],
     }
     steps_ = (
-        ("torch, t = 3", sp.Eq(sp.Symbol("b_3"), bufs[min(3, steps) - 1])),
+        ("torch, $t = 3$", sp.Eq(sp.Symbol("b_3"), bufs[min(3, steps) - 1])),
         ("induction", sp.Eq(peel(B(t + 1)), mu * B(t) + (1 - tau) * G(t + 1))),
-        ("lecture minus torch (split k = 1 off the lecture's sum)", sp.Eq(L(t) - B(t), difference)),
+        ("lecture minus torch (split $k = 1$ off the lecture's sum)", sp.Eq(L(t) - B(t), difference)),
     )
     findings = (
-        "torch's buffer is b_t = μ^{t−1}g_1 + (1−τ)Σ_{k=2..t} μ^{t−k}g_k: the first gradient enters "
-        "undamped because torch sets b_1 = g_1 (dampening starts at the second step).",
-        "The lecture's v_t = μᵗg_1 + (1−τ)Σ_{k=1..t} μ^{t−k}g_k differs from it by μ^{t−1}(μ − τ)g_1. "
-        "It solves the same recurrence v_t = μv_{t−1} + (1−τ)g_t but started from v_0 = g_1, so at "
-        "t = 1 it gives (1 + μ − τ)g_1 instead of g_1; with τ = 0 it counts g_1 twice (μᵗg_1 extra). "
-        "The two agree only when τ = μ (or g_1 = 0). The lecture's recurrence "
-        "v_{t+1} = μv_t + (1−τ)g_t is also shifted by one index against its algorithm slide.",
+        "torch's buffer is $b_t = μ^{t−1}g_1 + (1 − τ)∑_{k=2}^{t} μ^{t−k}g_k$: the first gradient enters "
+        "undamped because torch sets $b_1 = g_1$ (dampening starts at the second step).",
+        "The lecture's $v_t = μ^t g_1 + (1 − τ)∑_{k=1}^{t} μ^{t−k}g_k$ differs from it by $μ^{t−1}(μ − τ)g_1$. "
+        "It solves the same recurrence $v_t = μv_{t−1} + (1 − τ)g_t$ but started from $v_0 = g_1$, so at "
+        "$t = 1$ it gives $(1 + μ − τ)g_1$ instead of $g_1$; with $τ = 0$ it counts $g_1$ twice "
+        "($μ^t g_1$ extra). The two agree only when $τ = μ$ (or $g_1 = 0$). The lecture's recurrence "
+        "$v_{t+1} = μv_t + (1 − τ)g_t$ is also shifted by one index against its algorithm slide.",
     )
     return Derivation(
         name="dampening",
         title="Momentum with dampening: torch's closed form against the lecture's",
         assumptions=assumption_texts(
             (mu, tau, t, *gs[:2]),
-            "weight decay 0, nesterov=False; b_1 = g_1 as in torch",
-            "g(k) is an undefined function in the general-t identities",
+            "weight decay 0, no Nesterov; $b_1 = g_1$ as in torch",
+            "$g(k)$ is an undefined function in the identities for general $t$",
         ),
         symbols={"mu": mu, "tau": tau, "t": t, "g": G, **{f"g{j}": gs[j - 1] for j in range(1, steps + 1)}},
         result=result,

@@ -116,26 +116,26 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
         ("semi-implicit Euler, velocity", sp.Eq(sp.Symbol("v_{k+1}"), v1)),
         ("semi-implicit Euler, position", sp.Eq(sp.Symbol("theta_{k+1}"), theta + dt * sp.Symbol("v_{k+1}"))),
         ("collected", sp.Eq(sp.Symbol("v_{k+1}"), mu * v - eta * g)),
-        ("displacement p = dt v", sp.Eq(sp.Symbol("p_{k+1}"), p1)),
-        ("torch step as a displacement p = -lr b", sp.Eq(sp.Symbol("p_{k+1}"), p_torch)),
+        ("displacement $p = Δt·v$", sp.Eq(sp.Symbol("p_{k+1}"), p1)),
+        ("torch's step as a displacement $p = −γb$", sp.Eq(sp.Symbol("p_{k+1}"), p_torch)),
         (
-            "theta <- theta + v, v <- mu v - kappa g, as differences D2 = second, D1 = first difference quotient",
+            "$θ ← θ + v$, $v ← μv − κg$ in difference quotients ($D_2$ the second, $D_1$ the first)",
             sp.Eq(m * sp.Symbol("D2") + c * sp.Symbol("D1"), residual),
         ),
         ("force coefficient", force),
     )
     findings = (
-        "Semi-implicit Euler gives μ = 1 − cΔt/m and η = Δt/m in the velocity form "
-        "v_{k+1} = μv_k − η∇f(θ_k), θ_{k+1} = θ_k + Δt·v_{k+1}.",
-        "In the displacement form θ_{k+1} = θ_k + p_{k+1} (p = Δt·v), which is the form of the "
-        "lecture's slide and of torch.optim.SGD, the gradient coefficient is Δt²/m: "
-        "SGD(lr = Δt²/m, momentum = 1 − cΔt/m) with buffer b = −p/lr.",
-        "The lecture pairs θ_{t+1} = θ_t + v_{t+1} with η = Δt/m. That pairing holds only in the "
-        "velocity form θ ← θ + Δt·v. Read literally, v ← μv − (Δt/m)∇f with θ ← θ + v "
-        "approximates m·θ'' + c·θ' + ∇f/Δt = 0 (the derived force coefficient is 1/Δt, not 1), "
+        "Semi-implicit Euler gives $μ = 1 − cΔt/m$ and $η = Δt/m$ in the velocity form "
+        "$v_{k+1} = μv_k − η∇f(θ_k)$, $θ_{k+1} = θ_k + Δt·v_{k+1}$.",
+        "In the displacement form $θ_{k+1} = θ_k + p_{k+1}$ ($p = Δt·v$), which is the form of the "
+        "lecture's slide and of torch.optim.SGD, the gradient coefficient is $Δt²/m$: "
+        "SGD with $γ = Δt²/m$ and momentum $1 − cΔt/m$, buffer $b = −p/γ$.",
+        "The lecture pairs $θ_{t+1} = θ_t + v_{t+1}$ with $η = Δt/m$. That pairing holds only in the "
+        "velocity form $θ ← θ + Δt·v$. Read literally, $v ← μv − (Δt/m)∇f$ with $θ ← θ + v$ "
+        "approximates $mθ'' + cθ' + ∇f/Δt = 0$ (the derived force coefficient is $1/Δt$, not 1), "
         "so it is not a consistent discretisation of the heavy-ball ODE.",
-        "The effective step η_p/(1−μ) = Δt/c is the gradient-flow step of the overdamped limit, "
-        "and the fixed point of the velocity update, −η∇f/(1−μ) = −∇f/c, is the ODE's terminal velocity.",
+        "The effective step $η_p/(1 − μ) = Δt/c$ is the gradient-flow step of the overdamped limit, "
+        "and the fixed point of the velocity update, $−η∇f/(1 − μ) = −∇f/c$, is the ODE's terminal velocity.",
     )
     sig_mcd = (m, c, dt)
     signatures = {
@@ -155,8 +155,8 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
         title="Semi-implicit Euler on the heavy-ball ODE and the map to SGD",
         assumptions=assumption_texts(
             (m, c, dt, mu_s, eta_s, lr, theta, v, g),
-            "m·v' = −∇f(θ) − c·v, θ' = v; one step of length Δt, velocity first (semi-implicit Euler)",
-            "g_k = ∇f(θ_k) is a number per coordinate (the update is coordinatewise)",
+            "$mv' = −∇f(θ) − cv$, $θ' = v$; one step of length $Δt$, velocity first (semi-implicit Euler)",
+            "$g_k = ∇f(θ_k)$ is a number per coordinate (the update is coordinatewise)",
         ),
         symbols={"m": m, "c": c, "dt": dt, "mu": mu_s, "eta": eta_s, "lr": lr, "g": g, "v": v, "p": p, "theta": theta},
         result=result,

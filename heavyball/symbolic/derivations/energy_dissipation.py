@@ -49,7 +49,7 @@ def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
     box = {m: BOX["m"], c: BOX["c"], **{x: (-2.0, 2.0) for x in (*xs, *vs)}}
     ffun = {f: sp.Lambda(xs, sum(sp.sin(x) * xs[(j + 1) % dim] + x**2 / (j + 2) for j, x in enumerate(xs)))}
     claims = (
-        claim("dE_dt", along_point, -c * sum(v**2 for v in vs), box, functions=ffun),
+        claim("dE_dt", dE_dt, -c * sum(v**2 for v in vs), box, functions=ffun),
         claim(
             "conservative_without_friction",
             along_point.subs(c, 0),
@@ -59,21 +59,21 @@ def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
             note="c = 0: energy is conserved",
         ),
     )
-    result = {"energy": energy.subs(point), "dE_dt": dE_dt}
+    result = {"dE_dt": dE_dt}
     steps_ = (
         ("energy", sp.Eq(sp.Symbol("E"), energy)),
         ("time derivative (chain rule)", sp.Eq(sp.Symbol("dE/dt"), dE)),
-        ("substitute theta' = v, m v' = -grad f - c v", sp.Eq(sp.Symbol("dE/dt"), along_point)),
+        ("substitute $θ' = v$, $mv' = −∇f − cv$", sp.Eq(sp.Symbol("dE/dt"), along_point)),
         ("expand", sp.Eq(sp.Symbol("dE/dt"), dE_dt)),
     )
     findings = (
-        "Along m·v' = −∇f − c·v, θ' = v the energy E = ½m‖v‖² + f(θ) satisfies dE/dt = −c‖v‖² ≤ 0 for "
-        "any f: friction is the only sink, and with c = 0 energy is conserved.",
+        "Along $mv' = −∇f − cv$, $θ' = v$ the energy $E = ½m‖v‖² + f(θ)$ satisfies $dE/dt = −c‖v‖² ≤ 0$ for "
+        "any $f$: friction is the only sink, and with $c = 0$ energy is conserved.",
     )
     return Derivation(
         name="energy_dissipation",
         title="Energy dissipation along the heavy-ball ODE",
-        assumptions=assumption_texts((m, c, t), f"f is an undefined (general) function of {dim} coordinates"),
+        assumptions=assumption_texts((m, c, t), f"$f$ is an undefined (general) function of {dim} coordinates"),
         symbols={"m": m, "c": c, "f": f, "x": sp.Matrix(xs), "v": sp.Matrix(vs)},
         result=result,
         steps=steps_,

@@ -6,9 +6,10 @@ import functools
 
 import sympy as sp
 
+from ...recurrences import iteration_matrix
 from ..algebra import assumption_texts, given, one_minus, root_series
 from ..claims import Derivation, claim
-from ..rules import iteration_matrix, torch_sgd_step
+from ..rules import torch_sgd_step
 
 #: position in the catalogue of derivations
 ORDER = 130
@@ -37,7 +38,7 @@ def _backward_error(residual, *, n: int, lr):
     Ansatz: the iterates are samples ``θ_k = x(k·lr)`` of a flow ``x' = F0(x) + lr·F1(x)``, so
     ``θ_{k±1} = Φ_{±lr}(x) = x ± lr F + (lr²/2)(DF)F + O(lr³)`` (Lie series). Every gradient in
     the recurrences is multiplied by ``lr``, so a first-order Taylor expansion
-    ``∇f(x + d) = ∇f(x) + ∇²f(x) d`` of the gradients is enough to match ``O(lr²)``. The
+    ``∇f(x + d) = ∇f(x) + ∇²f(x) d`` of the gradients is enough to match ``O(γ²)``. The
     ``lr¹`` terms determine ``F0``, the ``lr²`` terms ``F1``. ``f`` is an undefined function of
     ``n`` coordinates. Returns ``(F0, F1, grad, hessian, coordinates, f)``.
     """
@@ -75,7 +76,7 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     r"""Fixed momentum, ``lr → 0`` (Kovachki & Stuart 2021): the modified flow and ``C(μ)``.
 
     In the time ``t = k·lr`` the iterates of torch's SGD with momentum μ follow
-    ``θ' = −∇f/(1 − μ) − lr·C(μ)·∇²f·∇f + O(lr²)`` with
+    ``θ' = −∇f/(1 − μ) − lr·C(μ)·∇²f·∇f + O(γ²)`` with
 
     * heavy ball (``b ← μb + g``, ``θ ← θ − lr·b``): ``C = (1 + μ)/(2(1 − μ)³)``,
     * Nesterov (torch's ``nesterov=True``): ``C = (1 − μ + 2μ²)/(2(1 − μ)³)``,
@@ -98,7 +99,7 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     one_step = sp.expand(sp.series(sp.exp(lr * (s0 + lr * s1)), lr, 0, 3).removeO())
     linear = {}
     for method in ("heavyball", "nesterov"):
-        poly = sp.expand(iteration_matrix(method, h, lr, mu).charpoly(z).as_expr())
+        poly = sp.expand(sp.Matrix(iteration_matrix(method, lr * h, mu)).charpoly(z).as_expr())
         a1, a2 = root_series(poly, z, lr, 1, 2)  # slow root
         (f1,) = root_series(poly, z, lr, mu, 1)  # fast root
         match = sp.solve([sp.Eq(one_step.coeff(lr, 1), a1), sp.Eq(one_step.coeff(lr, 2), a2)], [s0, s1], dict=True)[0]
@@ -116,6 +117,7 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     for entry in linear.values():
         entry["C"], entry["shift"] = one_minus(entry["C"], mu), one_minus(entry["shift"], mu)
     C_hb, C_n = linear["heavyball"]["C"], linear["nesterov"]["C"]
+    flow_factor = one_minus(sp.cancel(-linear["heavyball"]["flow"] / h), mu)
 
     # backward error analysis, general f
     F0_hb, F1_hb, grad, hess, xs, f = _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=2, lr=lr)
@@ -143,14 +145,23 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     claims = (
         claim("flow_heavyball", linear["heavyball"]["flow"], -h / (1 - mu), box, note="rescaled gradient flow"),
         claim("flow_nesterov", linear["nesterov"]["flow"], -h / (1 - mu), box),
-        claim("C_heavyball", C_hb, (1 + mu) / (2 * (1 - mu) ** 3), mbox, note="the claimed value: confirmed"),
-        claim("C_nesterov", C_n, (1 - mu + 2 * mu**2) / (2 * (1 - mu) ** 3), mbox, note="the claimed value: confirmed"),
+        claim("flow_factor", flow_factor, 1 / (1 - mu), mbox, note="the time rescaling of the gradient flow"),
+        claim("C_heavyball", C_hb, (1 + mu) / (2 * (1 - mu) ** 3), mbox, note="(1 + μ)/(2(1 − μ)³)"),
+        claim("C_nesterov", C_n, (1 - mu + 2 * mu**2) / (2 * (1 - mu) ** 3), mbox, note="(1 − μ + 2μ²)/(2(1 − μ)³)"),
         claim("bea_F0_heavyball", F0_hb, -grad / (1 - mu), xbox, functions=ffun),
         claim("bea_F0_nesterov", F0_n, -grad / (1 - mu), xbox, functions=ffun),
         claim(
             "bea_heavyball", F1_hb, -C_hb * hg, xbox, functions=ffun, note="general f (2-D) agrees with the linear case"
         ),
         claim("bea_nesterov", F1_n, -C_n * hg, xbox, functions=ffun),
+        claim(
+            "modified_flow_nesterov",
+            F0_n + lr * F1_n,
+            -grad / (1 - mu) - lr * C_n * hg,
+            xbox,
+            functions=ffun,
+            note="θ' = −∇f/(1 − μ) − lr·C_N·∇²f∇f",
+        ),
         claim("bea_C_heavyball_1d", C_hb_bea, C_hb, mbox),
         claim(
             "bea_nesterov_lookahead_sequence",
@@ -183,7 +194,7 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         "C_heavyball": C_hb,
         "C_nesterov": C_n,
         "C_gd": C_gd,
-        "flow_factor": 1 / (1 - mu),
+        "flow_factor": flow_factor,
         "shift_heavyball": linear["heavyball"]["shift"],
         "shift_nesterov": linear["nesterov"]["shift"],
         "modified_flow_heavyball": F0_hb + lr * F1_hb,
@@ -191,47 +202,49 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     }
     a1, a2 = linear["heavyball"]["slow"]
     steps_ = (
-        ("heavy ball on f = h x^2/2: characteristic polynomial", sp.Eq(sp.Symbol("p(z)"), linear["heavyball"]["poly"])),
-        ("slow root z = 1 + a1 lr + a2 lr^2", sp.Tuple(sp.Eq(sp.Symbol("a1"), a1), sp.Eq(sp.Symbol("a2"), a2))),
-        ("one step of x' = (s0 + lr s1) x", sp.Eq(sp.Symbol("exp(lr s)"), one_step)),
-        ("C = -s1/h^2", sp.Eq(sp.Symbol("C_HB"), C_hb)),
-        ("Nesterov", sp.Eq(sp.Symbol("C_N"), C_n)),
-        ("backward error analysis, heavy ball, general f: F1", F1_hb),
         (
-            "initial shift D: theta_tilde_0 = theta_0 + lr D grad f",
+            "heavy ball on $f = ½hx²$: characteristic polynomial",
+            sp.Eq(sp.Symbol("p(z)"), sp.collect(linear["heavyball"]["poly"], z)),
+        ),
+        ("slow root $z = 1 + a_1 γ + a_2 γ²$", sp.Tuple(sp.Eq(sp.Symbol("a1"), a1), sp.Eq(sp.Symbol("a2"), a2))),
+        ("one step of $x' = (s_0 + γ s_1)x$", sp.Eq(sp.Symbol("e^{γs}"), one_step)),
+        ("$C = −s_1/h²$", sp.Eq(sp.Symbol("C_HB"), C_hb)),
+        ("Nesterov", sp.Eq(sp.Symbol("C_N"), C_n)),
+        ("backward error analysis, heavy ball, general $f$: $F_1$", F1_hb),
+        (
+            "initial shift $D$: the flow starts at $θ_0 + γ·D∇f(θ_0)$",
             sp.Tuple(linear["heavyball"]["shift"], linear["nesterov"]["shift"]),
         ),
     )
     findings = (
-        "CONFIRMED: C(μ) = (1 + μ)/(2(1 − μ)³) for heavy ball and (1 − μ + 2μ²)/(2(1 − μ)³) for "
-        "Nesterov (torch's forms), so θ' = −∇f/(1 − μ) − lr·C(μ)·∇²f·∇f. Derived two independent ways: "
-        "(i) matching the slow characteristic root on f = ½hx² with exp(lr·s) to O(lr²); (ii) backward "
-        "error analysis (Lie-series ansatz) of the buffer-free two-step recurrence for a general f in 2-D.",
-        "The modified flow is a rescaled gradient flow of the modified loss f + lr(1 − μ)C/2·‖∇f‖²; "
-        "C_HB is (1 + μ)/(1 − μ) times the coefficient 1/(2(1 − μ)²) of gradient descent with step "
-        "lr/(1 − μ) in the same time, the factor reported by Ghosh, Lyu, Zhang & Wang (ICLR 2023).",
-        "Sutskever's look-ahead sequence x_k (whose look-ahead points are torch's θ_k) has the same "
-        "O(lr) modified flow: the two sequences differ by a near-identity change of variables whose "
-        "O(lr) effect on the vector field cancels.",
-        "Initial layer: started torch's way (b = g at the first step), the iterates follow the modified "
-        "flow started from θ_0 + lr·D(μ)·∇f(θ_0) with D = μ/(1 − μ)² (heavy ball) or μ²/(1 − μ)² "
-        "(Nesterov), plus a fast mode decaying like μᵏ whose amplitude is O(lr). So the error against "
-        "the modified flow from θ_0 itself is O(lr), and O(lr²) only with the shifted start and away "
-        "from the initial layer (t ≫ lr/(1 − μ)); against the rescaled gradient flow it is O(lr).",
-        "Kovachki & Stuart (JMLR 22, 2021) write heavy ball as x_{k+1} = x_k − h∇f(x_k) + λ(x_k − x_{k−1}), "
-        "the same θ-recurrence as torch's with h = lr, λ = μ. The search tool only returned the paper's "
-        "abstract, so their modified-equation coefficients could not be quoted here; the values above are "
-        "derived, cross-checked two ways and against Ghosh et al.'s (1 + μ)/(1 − μ) factor.",
+        "$C(μ) = (1 + μ)/(2(1 − μ)³)$ for heavy ball and $(1 − μ + 2μ²)/(2(1 − μ)³)$ for "
+        "Nesterov (torch's forms), so $θ' = −∇f/(1 − μ) − γ·C(μ)∇²f∇f$. Derived two independent ways: "
+        "(i) matching the slow characteristic root on $f = ½hx²$ with $exp(γ·s)$ to $O(γ²)$; (ii) backward "
+        "error analysis (Lie-series ansatz) of the buffer-free two-step recurrence for a general $f$ in 2-D.",
+        "The modified flow is a rescaled gradient flow of the modified loss $f + γ(1 − μ)C/2·‖∇f‖²$; "
+        "$C_HB$ is $(1 + μ)/(1 − μ)$ times the coefficient $1/(2(1 − μ)²)$ of gradient descent with step "
+        "$γ/(1 − μ)$ in the same time, the factor reported by Ghosh, Lyu, Zhang & Wang (ICLR 2023).",
+        "Sutskever's look-ahead sequence $x_k$ (whose look-ahead points are torch's $θ_k$) has the same "
+        "$O(γ)$ modified flow: the two sequences differ by a near-identity change of variables whose "
+        "$O(γ)$ effect on the vector field cancels.",
+        "Initial layer: started torch's way ($b = g$ at the first step), the iterates follow the modified "
+        "flow started from $θ_0 + γ·D(μ)∇f(θ_0)$ with $D = μ/(1 − μ)²$ (heavy ball) or $μ²/(1 − μ)²$ "
+        "(Nesterov), plus a fast mode decaying like $μ^k$ whose amplitude is $O(γ)$. So the error against "
+        "the modified flow from $θ_0$ itself is $O(γ)$, and $O(γ²)$ only with the shifted start and away "
+        "from the initial layer ($t ≫ γ/(1 − μ)$); against the rescaled gradient flow it is $O(γ)$.",
+        "Kovachki & Stuart (JMLR 22, 2021) write heavy ball as $x_{k+1} = x_k − h∇f(x_k) + λ(x_k − x_{k−1})$, "
+        "the same recurrence for $θ$ as torch's with $h = γ$, $λ = μ$; the coefficients above are derived "
+        "here, two ways, and agree with the factor $(1 + μ)/(1 − μ)$ of Ghosh et al.",
     )
     sig = (mu,)
     return Derivation(
         name="modified_equation",
-        title="Fixed momentum, vanishing learning rate: the modified equation and C(mu)",
+        title="Fixed momentum, vanishing learning rate: the modified equation and $C(μ)$",
         assumptions=assumption_texts(
             (mu, lr, h),
-            "momentum μ ∈ (0, 1) fixed, lr → 0, time t = k·lr",
-            "heavy ball: b ← μb + g, θ ← θ − lr·b; Nesterov: θ ← θ − lr(g + μb) (torch)",
-            "f undefined (general) in the backward error analysis; f = ½hx² for the root matching",
+            "momentum $μ ∈ (0, 1)$ fixed, learning rate $γ → 0$, time $t = kγ$",
+            "heavy ball: $b ← μb + g$, $θ ← θ − γ·b$; Nesterov: $θ ← θ − γ(g + μb)$ (torch)",
+            "$f$ undefined (general) in the backward error analysis; $f = ½hx²$ for the root matching",
         ),
         symbols={"mu": mu, "lr": lr, "h": h, "f": f, "x": sp.Matrix(xs)},
         result=result,

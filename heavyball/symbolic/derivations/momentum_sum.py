@@ -53,6 +53,7 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
     weights = generic_branch(sp.summation(mu ** (t - i), (i, 1, t)))
     weights_c = sp.factor(sp.cancel(sp.powsimp(sp.expand(weights))))
     memory = sp.limit(weights.subs(mu, sp.exp(-r)), t, sp.oo)
+    memory_mu = memory.subs(r, -sp.log(mu))  # back to μ = e^{−r}
     memory_example = sp.limit(weights.subs(mu, sp.Rational(9, 10)), t, sp.oo)
     gbox = {mu: BOX["mu"], t: (1, 15)}
     gfun = {G: sp.Lambda(LAMBDA_X, sp.sin(LAMBDA_X) + LAMBDA_X / 7)}
@@ -66,30 +67,46 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
             note="Σ_{i≤t+1} μ^{t+1−i}g_i = μ·Σ_{i≤t} μ^{t−i}g_i + g_{t+1}: the recurrence b_{t+1} = μb_t + g_{t+1}",
         ),
         claim("base_case", S(1).doit(), G(1), gbox, functions=gfun),
-        claim("weight_sum", weights, (1 - mu**t) / (1 - mu), gbox, note="Σ_{i=1..t} μ^{t−i} = (1 − μᵗ)/(1 − μ)"),
+        claim(
+            "step",
+            -lr * S(t),
+            -lr * (mu * S(t - 1) + G(t)),
+            {**gbox, lr: BOX["lr"]},
+            region={S(t): peel(S(t))},
+            functions=gfun,
+            note="θ_t − θ_{t−1} = −γb_t with b_t = μb_{t−1} + g_t: the closed form solves torch's recurrence",
+        ),
+        claim(
+            f"theta_{steps}",
+            thetas[-1],
+            theta0 - lr * sum(mu ** (k - j) * gs[j - 1] for k in range(1, steps + 1) for j in range(1, k + 1)),
+            box,
+        ),
+        claim("weight_sum", weights_c, (1 - mu**t) / (1 - mu), gbox, note="Σ_{i=1..t} μ^{t−i} = (1 − μᵗ)/(1 − μ)"),
         claim("memory", memory, 1 / (1 - sp.exp(-r)), {r: (0.01, 3.0)}, note="t → ∞ with μ = e^{−r} < 1"),
+        claim("memory_in_mu", memory_mu, 1 / (1 - mu), {mu: BOX["mu"]}, note="the same limit, 1/(1 − μ)"),
         claim("memory_example", memory_example, sp.Integer(10), {}, note="μ = 0.9 → 10 steps of memory"),
     ]
     result = {
         f"theta_{steps}": thetas[-1],
         "step": sp.Eq(sp.Symbol("theta_t") - sp.Symbol("theta_{t-1}"), -lr * S(t)),
         "weight_sum": weights_c,
-        "memory": sp.Eq(sp.Symbol("M_inf"), 1 / (1 - mu)),
+        "memory": sp.Eq(sp.Symbol("M_inf"), memory_mu),
         "memory_example": memory_example,
     }
     steps_ = (
-        ("unrolled, t = 3", sp.Eq(sp.Symbol("theta_3"), thetas[min(3, steps)])),
+        ("unrolled, $t = 3$", sp.Eq(sp.Symbol("theta_3"), thetas[min(3, steps)])),
         ("induction", sp.Eq(peel(S(t + 1)), mu * S(t) + G(t + 1))),
         ("weights", sp.Eq(sp.Sum(mu ** (t - i), (i, 1, t)), weights_c)),
-        ("limit, mu = 9/10", sp.Eq(sp.Symbol("M_inf"), memory_example)),
+        ("limit, $μ = 9/10$", sp.Eq(sp.Symbol("M_inf"), memory_example)),
     )
     findings = (
-        "With torch's indexing (g_t = ∇J(θ_{t−1}), b_1 = g_1) the unrolled step is "
-        "θ_t = θ_{t−1} − γΣ_{i=1..t} μ^{t−i}g_i. The lecture writes θ_{t+1} = θ_t − γΣ_{i=1..t} μ^{t−i}g_i, "
-        "which is the same statement if g_i denotes the gradient at θ_i with θ indexed from 1; "
-        "against the lecture's own algorithm (g_t = ∇J(θ_{t−1})) it is shifted by one index. "
-        "The weights are right either way.",
-        "The weights sum to (1 − μᵗ)/(1 − μ) → 1/(1 − μ): 10 steps of effective memory for μ = 0.9, "
+        "With torch's indexing ($g_t = ∇J(θ_{t−1})$, $b_1 = g_1$) the unrolled step is "
+        "$θ_t = θ_{t−1} − γ∑_{i=1}^{t} μ^{t−i}g_i$. The lecture writes "
+        "$θ_{t+1} = θ_t − γ∑_{i=1}^{t} μ^{t−i}g_i$, which is the same statement if $g_i$ denotes the "
+        "gradient at $θ_i$ with $θ$ indexed from 1; against the lecture's own algorithm "
+        "($g_t = ∇J(θ_{t−1})$) it is shifted by one index. The weights are right either way.",
+        "The weights sum to $(1 − μ^t)/(1 − μ) → 1/(1 − μ)$: 10 steps of effective memory for $μ = 0.9$, "
         "as the lecture says.",
     )
     return Derivation(
@@ -97,8 +114,8 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
         title="Unrolling torch's momentum buffer",
         assumptions=assumption_texts(
             (mu, lr, t, *gs[:2]),
-            "weight decay λ = 0, dampening τ = 0, nesterov=False",
-            "g_1, g_2, ... are arbitrary (symbolic) gradients; g(i) an undefined function in the induction",
+            "weight decay $λ = 0$, dampening $τ = 0$, no Nesterov",
+            "$g_1, g_2, …$ are arbitrary (symbolic) gradients; $g(i)$ an undefined function in the induction",
         ),
         symbols={"mu": mu, "lr": lr, "t": t, "g": G, **{f"g{k}": gs[k - 1] for k in range(1, steps + 1)}},
         result=result,

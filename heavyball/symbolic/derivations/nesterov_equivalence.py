@@ -105,7 +105,6 @@ def nesterov_equivalence(*, mu=None, lr=None, eta=None, steps: int = 4) -> Deriv
     result = {
         "shift": shift,
         "buffer_scale": scale,
-        "change_of_variables": sp.Tuple(sp.Eq(sp.Symbol("theta"), phi + shift * v), sp.Eq(sp.Symbol("b"), scale * v)),
         "lecture_velocity_offset": offset,
     }
     steps_ = (
@@ -128,28 +127,28 @@ def nesterov_equivalence(*, mu=None, lr=None, eta=None, steps: int = 4) -> Deriv
         ),
         ("gradient points agree", sp.Eq(phi + a * v, phi + mu * v)),
         ("buffer equation", sp.Eq(buffer_eq, 0)),
-        ("change of variables", result["change_of_variables"]),
+        ("change of variables", sp.Tuple(sp.Eq(sp.Symbol("theta"), phi + shift * v), sp.Eq(sp.Symbol("b"), scale * v))),
         (
-            "lecture, velocity convention: y minus look-ahead point",
+            "lecture, velocity convention: $y$ minus the look-ahead point",
             sp.Eq(sp.Symbol("y") - (phi + mu * v), offset.subs({phi0: phi, v0: v})),
         ),
     )
     findings = (
-        "torch's Nesterov (d = g + μb) is Sutskever's look-ahead method in shifted variables: "
-        f"θ = φ + μv and b = −v/γ (verified for {steps} steps with a general gradient). torch's "
+        "torch's Nesterov ($d = g + μb$) is Sutskever's look-ahead method in shifted variables: "
+        f"$θ = φ + μv$ and $b = −v/γ$ (verified for {steps} steps with a general gradient). torch's "
         "parameters are the look-ahead point of the textbook method.",
-        "The lecture's look-ahead y_t = θ_t − ημv_t is consistent in the buffer convention "
-        "v ← μv + ∇f(y), θ ← θ − ηv (there −ηv is the velocity and y = θ + μ·(−ηv)); verified to "
+        "The lecture's look-ahead $y_t = θ_t − ημv_t$ is consistent in the buffer convention "
+        "$v ← μv + ∇f(y)$, $θ ← θ − ηv$ (there $−ηv$ is the velocity and $y = θ + μ(−ηv)$); verified to "
         "equal the look-ahead method step by step.",
-        "With the slide's own update lines (v ← μv − η∇f(y), θ ← θ + v) v is a velocity and the "
-        "look-ahead point must be θ + μv: y = θ − ημv then lies μ(1 + η)v behind it (against the "
-        "motion); it would agree only for η = −1. Consistent versions: y = θ + μv with those "
-        "updates, or keep y = θ − ημv with the buffer updates.",
+        "With the slide's own update lines ($v ← μv − η∇f(y)$, $θ ← θ + v$) $v$ is a velocity and the "
+        "look-ahead point must be $θ + μv$: $y = θ − ημv$ then lies $μ(1 + η)v$ behind it (against the "
+        "motion); it would agree only for $η = −1$. Consistent versions: $y = θ + μv$ with those "
+        "updates, or keep $y = θ − ημv$ with the buffer updates.",
     )
     return Derivation(
         name="nesterov_equivalence",
         title="torch's Nesterov as the look-ahead method, and the lecture's look-ahead point",
-        assumptions=assumption_texts((mu, lr, eta, phi0, v0), "g is an undefined function (a general gradient)"),
+        assumptions=assumption_texts((mu, lr, eta, phi0, v0), "$g$ is an undefined function (a general gradient)"),
         symbols={"mu": mu, "lr": lr, "eta": eta, "g": G, "phi_0": phi0, "v_0": v0},
         result=result,
         steps=steps_,

@@ -8,9 +8,22 @@ import sympy as sp
 
 from ..algebra import assumption_texts, given, pos
 from ..claims import Derivation, claim
+from ..twins import Twin
 
 #: position in the catalogue of derivations
 ORDER = 90
+
+
+def _twin(key: str) -> Twin:
+    """``result[key]`` against the same field of :func:`heavyball.rates.optimal_parameters`."""
+    tuning, _, field = key.partition("_")
+    tuning = {"polyak": "heavyball"}.get(tuning, tuning)
+    return Twin(
+        "heavyball.rates.optimal_parameters",
+        lambda f, h_min, h_max: getattr(f(h_min, h_max, tuning=tuning), field),
+        domain=((0.01, 1.0), (1.0, 100.0)),
+        note=f"the library's {tuning} tuning, field {field}",
+    )
 
 
 @functools.cache
@@ -96,6 +109,7 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
         claim("polyak_lr_in_h", in_h(p_lr), 4 / (sp.sqrt(h_max) + sp.sqrt(h_min)) ** 2, hbox),
         claim("polyak_momentum_in_h", in_h(p_mu), ((sp.sqrt(K) - 1) / (sp.sqrt(K) + 1)) ** 2, hbox),
         claim("polyak_rate_in_h", in_h(p_r), (sp.sqrt(K) - 1) / (sp.sqrt(K) + 1), hbox),
+        claim("gd_lr_in_h", in_h(g_lr), 2 / (h_min + h_max), hbox),
         claim("gd_rate_in_h", in_h(g_rate), (K - 1) / (K + 1), hbox),
         claim("nesterov_rate_in_h", in_h(n_rate), 1 - 1 / sp.sqrt(K), hbox),
     )
@@ -110,29 +124,29 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
         "nesterov_rate": in_h(n_rate),
     }
     steps_ = (
-        ("equal-ripple conditions (r = sqrt(mu), h_max = h_min (1 + delta)^2)", sp.Tuple(*eqs)),
+        ("equal-ripple conditions ($r = √μ$, $h_max = h_min(1 + δ)²$)", sp.Tuple(*eqs)),
         ("solutions", sp.Tuple(*[sp.Tuple(s[r], s[gamma]) for s in sols])),
         ("discriminant at the optimum", sp.Eq(sp.Symbol("D(h)"), disc_at)),
         ("GD equal ripple", sp.Eq(1 - gamma * h_min, -(1 - gamma * hmax_d))),
-        ("Nesterov discriminant, x = 1 - lr h", sp.Eq(sp.Symbol("D_N"), disc_n)),
+        ("Nesterov discriminant, $x = 1 − γh$", sp.Eq(sp.Symbol("D_N"), disc_n)),
     )
     findings = (
-        "Polyak's tuning follows from the equal-ripple conditions: γ* = 4/(√h_max + √h_min)², "
-        "μ* = ((√κ − 1)/(√κ + 1))², and every curvature in [h_min, h_max] then has complex or "
-        "double roots of modulus √μ* = (√κ − 1)/(√κ + 1) (9/11 for κ = 100, h_max = 1).",
-        "Gradient descent: γ = 2/(h_min + h_max), rate (κ − 1)/(κ + 1) (99/101 for κ = 100).",
-        "Nesterov at γ = 1/h_max, μ = (√κ − 1)/(√κ + 1): h_min sits exactly at critical damping "
-        "(double root 1 − 1/√κ), larger curvatures have complex roots of smaller modulus, so the "
-        "rate is 1 − 1/√κ (0.9 for κ = 100).",
+        "Polyak's tuning follows from the equal-ripple conditions: $γ^* = 4/(√h_max + √h_min)²$, "
+        "$μ^* = ((√κ − 1)/(√κ + 1))²$, and every curvature in $[h_min, h_max]$ then has complex or "
+        "double roots of modulus $√(μ^*) = (√κ − 1)/(√κ + 1)$ (9/11 for $κ = 100$, $h_max = 1$).",
+        "Gradient descent: $γ = 2/(h_min + h_max)$, rate $(κ − 1)/(κ + 1)$ (99/101 for $κ = 100$).",
+        "Nesterov at $γ = 1/h_max$, $μ = (√κ − 1)/(√κ + 1)$: $h_min$ sits exactly at critical damping "
+        "(double root $1 − 1/√κ$), larger curvatures have complex roots of smaller modulus, so the "
+        "rate is $1 − 1/√κ$ (0.9 for $κ = 100$).",
     )
     sig = (h_min, h_max)
     return Derivation(
         name="optimal_parameters",
-        title="Optimal parameters on a spectrum [h_min, h_max]: Polyak, GD, Nesterov",
+        title="Optimal parameters on a spectrum $[h_min, h_max]$: Polyak, GD, Nesterov",
         assumptions=assumption_texts(
             (h_min, h_max, delta),
-            "0 < h_min < h_max; κ = h_max/h_min; δ = √κ − 1 > 0",
-            "heavy-ball / Nesterov / GD characteristic polynomials of `characteristic_polynomials`",
+            "$0 < h_min < h_max$; $κ = h_max/h_min$; $δ = √κ − 1 > 0$",
+            "the heavy-ball, Nesterov and GD characteristic polynomials (see the derivation characteristic polynomials)",
         ),
         symbols={"h_min": h_min, "h_max": h_max, "delta": delta, "h": h},
         result=result,
@@ -140,5 +154,6 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
         claims=claims,
         findings=findings,
         signatures={key: sig for key in result},
+        twins={key: _twin(key) for key in result},
         references=("Polyak (1964)", "Nesterov (1983)", "Lessard, Recht & Packard (2016)"),
     )

@@ -65,23 +65,23 @@ def sgd_equals_heavyball(*, mu=None, eta=None, dt=None, steps: int = 4) -> Deriv
     result = {"alpha": sol[alpha], "lr": sol[gamma], "theta_2": sp.Eq(sp.Symbol("theta_2"), claims[4].lhs)}
     steps_ = (
         ("torch", sp.Tuple(sp.Eq(sp.Symbol("b_{k+1}"), b_t), sp.Eq(sp.Symbol("theta_{k+1}"), th_t))),
-        ("physical, v = alpha b", sp.Tuple(sp.Eq(sp.Symbol("v_{k+1}"), v_h), sp.Eq(sp.Symbol("theta_{k+1}"), th_h))),
+        ("physical, $v = αb$", sp.Tuple(sp.Eq(sp.Symbol("v_{k+1}"), v_h), sp.Eq(sp.Symbol("theta_{k+1}"), th_h))),
         ("match coefficients", sp.Tuple(*[sp.Eq(e, 0) for e in equations if e != 0])),
         ("solution", sp.Tuple(sp.Eq(alpha, sol[alpha]), sp.Eq(gamma, sol[gamma]))),
     )
     findings = (
-        "torch.optim.SGD(lr = ηΔt, momentum = μ) and the physical heavy ball v ← μv − η∇f, θ ← θ + Δt·v "
-        f"produce the same θ_k (verified for {steps} steps with a general gradient) when v = −ηb; "
-        "torch's first step b = g is the case b_0 = 0, i.e. v_0 = 0.",
-        "With Δt = 1 this is the usual statement lr = η; with the semi-implicit map η = Δt/m it "
-        "gives lr = Δt²/m, the displacement-form coefficient of `discretization`.",
+        "torch's SGD with $γ = ηΔt$ and momentum $μ$ and the physical heavy ball $v ← μv − η∇f$, "
+        f"$θ ← θ + Δt·v$ produce the same $θ_k$ (verified for {steps} steps with a general gradient) "
+        "when $v = −ηb$; torch's first step $b = g$ is the case $b_0 = 0$, i.e. $v_0 = 0$.",
+        "With $Δt = 1$ this is the usual statement $γ = η$; with the semi-implicit map $η = Δt/m$ it "
+        "gives $γ = Δt²/m$, the displacement-form coefficient of the derivation discretization.",
     )
     return Derivation(
         name="sgd_equals_heavyball",
         title="torch's SGD with momentum is the physical heavy ball",
         assumptions=assumption_texts(
             (mu, eta, dt, theta0, b0),
-            "g is an undefined function (a general gradient; "
+            "$g$ is an undefined function (a general gradient; "
             "the maps are linear with scalar coefficients, so one coordinate suffices)",
         ),
         symbols={"mu": mu, "eta": eta, "dt": dt, "g": G, "theta_0": theta0, "b_0": b0},

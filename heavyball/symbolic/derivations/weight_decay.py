@@ -79,10 +79,10 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
         ("two steps with momentum: coupled minus decoupled", coupled_minus_decoupled),
     )
     findings = (
-        "∇J_λ = ∇J + λθ and one plain SGD step is θ ← (1 − γλ)θ − γg, as the lecture states; "
-        "torch's weight_decay adds λθ to the gradient (coupled L2).",
-        "With momentum the coupled λθ term also enters the buffer: after two steps coupled decay "
-        "differs from decoupled decay θ ← (1 − γλ)θ by −γμλθ_0 (they coincide only for μ = 0 or at "
+        "$∇J_λ = ∇J + λθ$ and one plain SGD step is $θ ← (1 − γλ)θ − γg$, as the lecture states; "
+        "torch's weight decay adds $λθ$ to the gradient (coupled $L_2$).",
+        "With momentum the coupled $λθ$ term also enters the buffer: after two steps coupled decay "
+        "differs from decoupled decay $θ ← (1 − γλ)θ$ by $−γμλθ_0$ (they coincide only for $μ = 0$ or at "
         "the first step).",
     )
     return Derivation(
@@ -90,8 +90,8 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
         title="Weight decay as coupled L2 regularisation",
         assumptions=assumption_texts(
             (lam, lr, mu, *xs[:1], *gs[:1]),
-            "J is an undefined (general) function of θ",
-            f"θ has {dim} components (the identity is coordinatewise)",
+            "$J$ is an undefined (general) function of $θ$",
+            f"$θ$ has {dim} components (the identity is coordinatewise)",
         ),
         symbols={"lambda": lam, "lr": lr, "mu": mu, "J": J, "theta": sp.Matrix(xs), "g": sp.Matrix(gs)},
         result=result,

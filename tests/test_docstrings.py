@@ -43,7 +43,6 @@ KNOWN_MISSING: frozenset[str] = frozenset(
         "Rosenbrock.minimizer",
         "Rosenbrock.minimum",
         "Rosenbrock.value",
-        "tex_expr",
         *(
             f"figures.{name}.plot"
             for name in (

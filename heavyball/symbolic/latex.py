@@ -29,6 +29,8 @@ __all__ = [
     "derivation_block",
     "displays",
     "document",
+    "math_segments",
+    "mathjax_block",
     "plain_text",
     "tex_expr",
     "tex_math",
@@ -246,6 +248,22 @@ def tex_text(text: str) -> str:
     return "".join(out).replace("$$", "")
 
 
+def math_segments(text: str) -> list[tuple[bool, str]]:
+    r"""A text with ``$...$`` mathematics as ``(is_math, part)`` pairs, the mathematics in TeX.
+
+    For renderers with their own inline-math markup (reStructuredText's ``:math:`` role, say).
+
+    Examples
+    --------
+    >>> math_segments("gives $μ = 1 − cΔt/m$.")
+    [(False, 'gives '), (True, '\\mu = 1 - c\\Delta t/m'), (False, '.')]
+    """
+    parts = text.split("$")
+    if len(parts) % 2 == 0:
+        raise ValueError(f"unbalanced dollar signs in {text!r}")
+    return [(bool(k % 2), tex_math(part) if k % 2 else part) for k, part in enumerate(parts) if part]
+
+
 def plain_text(text: str) -> str:
     """A text with ``$...$`` mathematics for the terminal: the dollar signs dropped."""
     return text.replace("$", "")
@@ -361,6 +379,19 @@ def derivation_block(d: Derivation) -> str:
     if d.findings:
         parts.append(r"\paragraph{Findings}" + "\n" + _items(d.findings))
     return "\n\n".join(parts) + "\n"
+
+
+def mathjax_block(d: Derivation) -> str:
+    r"""The steps and results of ``d`` as one ``align*`` block of plain amsmath (for MathJax).
+
+    Labels are ``\text{...}`` with their mathematics set outside it; no ``breqn`` (MathJax
+    wraps long lines itself).
+    """
+    rows = []
+    for label, expr in [*d.steps, *((f"result {key.replace('_', ' ')}", value) for key, value in d.result.items())]:
+        head = "".join(part if is_math else rf"\text{{{part}}}" for is_math, part in math_segments(label))
+        rows.append(rf"&{head}:\quad {tex_expr(expr)}")
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
 
 def document(derivations: Iterable[Derivation]) -> str:

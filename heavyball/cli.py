@@ -3,7 +3,7 @@
 ::
 
     heavyball figures [NAME ...] [--out DIR] [--format pdf,png,svg] [--fast] [--data] [--list]
-    heavyball derive [NAME ...] [--latex] [--list]
+    heavyball derive [NAME ...] [--latex] [--summary] [--list]
     heavyball rates (--kappa K | --h-min A --h-max B) [--tol TOL] [--format table|json|latex]
     heavyball compare --m M --c C --dt DT [--kappa K] [--t-final T] [--theta0 X Y]
     heavyball noise --lr LR --momentum MU --sigma S (--kappa K | --h-min A --h-max B) [--nesterov] [--format table|json]
@@ -317,11 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     der = verbs.add_parser(
         "derive",
         help="check the sympy derivations",
-        description="Run each derivation's exact and numerical checks; print PASS/FAIL with its "
-        "claims (or the LaTeX); exit 1 if any fails.",
+        description="Run each derivation's exact and numerical checks and its numeric twins; print "
+        "PASS/FAIL with its claims and findings (--summary: one line each; --latex: the LaTeX alone on "
+        "stdout); exit 1 if any fails.",
     )
     der.add_argument("names", nargs="*", metavar="NAME", help="derivations to check (default: all)")
-    der.add_argument("--latex", action="store_true", help="print each derivation as a LaTeX align* block")
+    der.add_argument("--latex", action="store_true",
+                     help="print the derivations as LaTeX on stdout (status lines go to stderr)")  # fmt: skip
+    der.add_argument("--summary", action="store_true", help="one line per derivation")
     der.add_argument("--list", action="store_true", help="list the derivations and exit")
     der.set_defaults(handler=_cmd_derive)
 
@@ -480,20 +483,32 @@ def _derivation(entry):
 
 def _cmd_derive(args) -> int:
     from . import symbolic
+    from .symbolic.latex import PACKAGES, plain_text
 
     registry = symbolic.DERIVATIONS
     names = list(dict.fromkeys(args.names)) or list(registry)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise _unknown("derivation", unknown, list(registry))
+        raise UsageError(f"unknown derivation {', '.join(map(repr, unknown))}; choose from {', '.join(registry)}")
     if args.list:
         for name in names:
-            print(f"{name:<28} {_one_line(getattr(_derivation(registry[name]), 'title', ''))}")
+            print(f"{name:<28} {_one_line(plain_text(getattr(_derivation(registry[name]), 'title', '')))}")
         return EXIT_OK
+    # --latex: the LaTeX alone on stdout (a clean fragment); every status line on stderr
+    status = sys.stderr if args.latex else sys.stdout
+    if args.latex:
+        print(f"% heavyball derivations; needs \\usepackage{{{','.join(PACKAGES)}}}")
+    elif not args.summary:
+        print(
+            f"Each claim is checked exactly (its sides' difference reduces to 0) and numerically "
+            f"(mpmath, {symbolic.MP_DPS} digits, {symbolic.MIN_POINTS} random points, relative error "
+            f"<= {symbolic.RTOL:.0e}); each numeric twin against the library at {symbolic.twins.TWIN_POINTS} points."
+        )
     failed = []
     for name in names:
         t0 = time.perf_counter()
         d = report = None
+        reason = ""
         try:
             d = _derivation(registry[name])
             report = d.check()
@@ -503,41 +518,66 @@ def _cmd_derive(args) -> int:
                 raise
             ok = False
             report = getattr(exc, "report", None)
-            reason = f"{type(exc).__name__}: {_one_line(exc)}"
-        title = _one_line(getattr(d, "title", "")) if d is not None else ""
+            # with a report the failed claims say why, below; otherwise the error does, here
+            reason = "" if report is not None else f"{type(exc).__name__}: {_one_line(exc)}"
+        title = _one_line(plain_text(getattr(d, "title", ""))) if d is not None else ""
+        counts = _derive_counts(report)
+        seconds = f"{time.perf_counter() - t0:.2f} s"
         if ok:
-            print(f"PASS {name} ({time.perf_counter() - t0:.2f} s): {title}", flush=True)
+            print(f"PASS {name} ({counts}{seconds}): {title}", file=status, flush=True)
         else:
             failed.append(name)
-            print(f"FAIL {name}: {title} -- {reason}", flush=True)
-        if args.latex and ok:
-            print(d.latex().rstrip())
-        else:
-            for line in _claim_lines(d, report):
-                print(f"     {line}")
-    print(f"{len(names) - len(failed)} of {len(names)} derivations pass", flush=True)
+            print(
+                f"FAIL {name} ({counts}{seconds}): {title}" + (f" -- {reason}" if reason else ""),
+                file=status,
+                flush=True,
+            )
+        if args.latex:
+            if ok:
+                print(d.latex().rstrip() + "\n", flush=True)
+        elif not args.summary or not ok:
+            for line in _claim_lines(d, report, findings=not args.summary):
+                print(f"     {line}", file=status)
+    print(f"{len(names) - len(failed)} of {len(names)} derivations pass", file=status, flush=True)
     if failed:
         raise _Failure(f"{len(failed)} derivation(s) failed: {', '.join(failed)}")
     return EXIT_OK
 
 
-def _claim_lines(derivation, report) -> list[str]:
-    """One line per checked claim (how it was verified, and what it says), then the findings."""
+def _derive_counts(report) -> str:
+    """``"16 claims, 2 twins, "`` from a check report (empty without one)."""
+    if report is None or not hasattr(report, "claims"):
+        return ""
+    twins = len(getattr(report, "twins", ()) or ())
+    return f"{len(report.claims)} claims, " + (f"{twins} twins, " if twins else "")
+
+
+def _claim_lines(derivation, report, *, findings: bool = True) -> list[str]:
+    """One line per claim (how it was proved, what it says) and twin, then the findings.
+
+    A failed claim or twin says why; the numeric tolerance is said once, at the top.
+    """
+    from .symbolic.latex import plain_text
+
     lines = []
     for c in getattr(report, "claims", None) or ():
-        note = ""
         try:
             note = derivation.claim(c.name).note
         except Exception:  # a registry entry without claim lookup: no note
             note = ""
-        status = "ok  " if c.held else "FAIL"
         how = f"exact ({c.method})" if c.exact else "not exact"
-        line = f"{status} {c.name}: {how}, numeric max rel. error {c.max_rel_error:.1e} at {c.points} points"
-        if not c.held and getattr(c, "detail", ""):
-            line += f" -- {_one_line(c.detail)}"
-        lines.append(line + (f" -- {_one_line(note)}" if note else ""))
-    for finding in getattr(derivation, "findings", ()) or ():
-        lines.append(f"finding: {_one_line(finding)}")
+        line = f"{'ok  ' if c.held else 'FAIL'} {c.name}: {how}"
+        if not c.held:
+            line += f", numeric max rel. error {c.max_rel_error:.1e}" + (
+                f" -- {_one_line(c.detail)}" if c.detail else ""
+            )
+        lines.append(line + (f" -- {_one_line(plain_text(note))}" if note else ""))
+    for t in getattr(report, "twins", None) or ():
+        line = f"{'ok  ' if t.held else 'FAIL'} twin {t.name}"
+        lines.append(line + (f" -- {_one_line(t.detail)}" if not t.held and t.detail else ""))
+    if findings:
+        for finding in getattr(derivation, "findings", ()) or ():
+            lines.append(f"finding: {_one_line(plain_text(finding))}")
     return lines
 
 

@@ -83,8 +83,14 @@ class DerivationError(ValueError):
     """
 
     def __init__(
-        self, message: str, *, derivation: str | None = None, claim: str | None = None, failed=(), report=None
-    ):
+        self,
+        message: str,
+        *,
+        derivation: str | None = None,
+        claim: str | None = None,
+        failed: Iterable[str] = (),
+        report: CheckReport | None = None,
+    ) -> None:
         self.derivation = derivation
         self.claim = claim
         self.failed = tuple(failed) or ((claim,) if claim else ())
@@ -94,7 +100,7 @@ class DerivationError(ValueError):
     @classmethod
     def from_report(cls, report: CheckReport) -> DerivationError:
         """The error for a failed report: names its first failed claim (and lists the others)."""
-        bad: list[ClaimResult | TwinResult] = [c for c in (*report.claims, *report.twins) if not c.held]
+        bad = [c for c in report.items() if not c.held]
         first = bad[0]
         also = [c.name for c in bad[1:]]
         tail = f" (also failed: {', '.join(f'`{n}`' for n in also)})" if also else ""
@@ -131,14 +137,14 @@ class Claim:
     name: str
     lhs: Any
     rhs: Any
-    domain: tuple
+    domain: tuple[tuple[Any, float, float], ...]
     where: Any = None
-    region: tuple = ()
-    functions: tuple = ()
+    region: tuple[tuple[Any, Any], ...] = ()
+    functions: tuple[tuple[Any, Any], ...] = ()
     note: str = ""
 
 
-def _entries(value) -> list:
+def _entries(value: Any) -> list[Any]:
     if isinstance(value, sp.MatrixBase):
         return list(value)
     if isinstance(value, (list, tuple, sp.Tuple)):
@@ -149,7 +155,7 @@ def _entries(value) -> list:
     return [sp.sympify(value)]
 
 
-def _replace_functions(expr, functions) -> Any:
+def _replace_functions(expr: Any, functions: tuple[tuple[Any, Any], ...]) -> Any:
     if not functions:
         return expr
     if isinstance(expr, sp.MatrixBase):
@@ -161,7 +167,17 @@ def _replace_functions(expr, functions) -> Any:
     return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
 
-def claim(name, lhs, rhs, domain, *, where=None, region=None, functions=None, note="") -> Claim:
+def claim(
+    name: str,
+    lhs: Any,
+    rhs: Any,
+    domain: Mapping[Any, tuple[float, float]],
+    *,
+    where: Any = None,
+    region: Mapping[Any, Any] | None = None,
+    functions: Mapping[Any, Any] | None = None,
+    note: str = "",
+) -> Claim:
     """Build a :class:`Claim`, checking that the sampling box covers every free symbol.
 
     Parameters
@@ -193,9 +209,9 @@ def claim(name, lhs, rhs, domain, *, where=None, region=None, functions=None, no
         if not float(low) < float(high) and not (sym.is_integer and float(low) <= float(high)):
             raise ValueError(f"`domain` of claim `{name}`: empty range {bounds!r} for {sym}")
         box.append((sym, float(low), float(high)))
-    functions = tuple((functions or {}).items())
-    lhs_n = _replace_functions(lhs, functions)
-    rhs_n = _replace_functions(rhs, functions)
+    pairs = tuple((functions or {}).items())
+    lhs_n = _replace_functions(lhs, pairs)
+    rhs_n = _replace_functions(rhs, pairs)
     free = set()
     for e in _entries(lhs_n) + _entries(rhs_n):
         free |= e.free_symbols
@@ -214,7 +230,7 @@ def claim(name, lhs, rhs, domain, *, where=None, region=None, functions=None, no
         domain=tuple(box),
         where=where,
         region=tuple((region or {}).items()),
-        functions=functions,
+        functions=pairs,
         note=note,
     )
 
@@ -252,15 +268,19 @@ class CheckReport:
     message: str
     twins: tuple[TwinResult, ...] = ()
 
+    def items(self) -> list[ClaimResult | TwinResult]:
+        """The claims' results, then the twins'."""
+        return [*self.claims, *self.twins]
+
     @property
     def held(self) -> tuple[str, ...]:
         """Names of the claims and twins that held."""
-        return tuple(c.name for c in (*self.claims, *self.twins) if c.held)
+        return tuple(c.name for c in self.items() if c.held)
 
     @property
     def failed(self) -> tuple[str, ...]:
         """Names of the claims and twins that did not hold."""
-        return tuple(c.name for c in (*self.claims, *self.twins) if not c.held)
+        return tuple(c.name for c in self.items() if not c.held)
 
     def methods(self) -> dict:
         """Claim name -> exact method that proved it."""
@@ -299,9 +319,15 @@ def _exact_method(lhs: Any, rhs: Any, region: Iterable[tuple[Any, Any]], *, chea
     return EXACT_METHODS[worst][0]
 
 
-def _sample(box, where_fn, rng, n, claim_name):
+def _sample(
+    box: tuple[tuple[Any, float, float], ...],
+    where_fn: Callable[..., Any] | None,
+    rng: np.random.Generator,
+    n: int,
+    claim_name: str,
+) -> list[list[Any]]:
     """``n`` admissible points (lists of mpf / int), rejection-sampled against ``where``."""
-    points = []
+    points: list[list[Any]] = []
     tries = 0
     while len(points) < n:
         tries += 1
@@ -319,7 +345,7 @@ def _sample(box, where_fn, rng, n, claim_name):
     return points
 
 
-def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
+def _numeric_error(c: Claim, rng: np.random.Generator, n: int) -> tuple[float, str]:
     """Largest relative error of ``lhs`` vs ``rhs`` at ``n`` random points (mpmath)."""
     # functions that are differentiated are substituted symbolically; the others are passed
     # to lambdify as numeric implementations (substituting them would blow up nested calls)
@@ -360,7 +386,7 @@ def _numeric_error(c: Claim, rng, n: int) -> tuple[float, str]:
         return float(worst), ""
 
 
-def _check_claim(c: Claim, rng, n: int, rtol: float) -> ClaimResult:
+def _check_claim(c: Claim, rng: np.random.Generator, n: int, rtol: float) -> ClaimResult:
     try:
         error, detail = _numeric_error(c, rng, n)
     except RuntimeError as exc:
@@ -436,14 +462,14 @@ class Derivation:
 
     name: str
     title: str
-    assumptions: tuple
-    symbols: Mapping
-    result: Mapping
-    steps: tuple
-    claims: tuple
-    findings: tuple = ()
-    signatures: Mapping = field(default_factory=dict)
-    references: tuple = ()
+    assumptions: tuple[str, ...]
+    symbols: Mapping[str, Any]
+    result: Mapping[str, Any]
+    steps: tuple[tuple[str, Any], ...]
+    claims: tuple[Claim, ...]
+    findings: tuple[str, ...] = ()
+    signatures: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
     twins: Mapping[str, Twin] = field(default_factory=dict)
 
     def ties(self) -> dict[str, str | None]:
@@ -483,7 +509,7 @@ class Derivation:
             f"`name` must be a claim of `{self.name}` ({', '.join(c.name for c in self.claims)}), got {name!r}"
         )
 
-    def with_claim(self, name: str, rhs) -> Derivation:
+    def with_claim(self, name: str, rhs: Any) -> Derivation:
         """A copy whose claim ``name`` states ``rhs`` instead (to test that errors are caught).
 
         Examples
@@ -533,7 +559,8 @@ class Derivation:
         results = tuple(_check_claim(c, rng, n, rtol) for c in self.claims)
         twins = tuple(check_twin(self, key, twin, rng, max(n, TWIN_POINTS)) for key, twin in self.twins.items())
         seconds = time.perf_counter() - start
-        failed = [(r.name, r.detail) for r in (*results, *twins) if not r.held]
+        items: list[ClaimResult | TwinResult] = [*results, *twins]
+        failed = [(r.name, r.detail) for r in items if not r.held]
         if failed:
             total = len(results) + len(twins)
             message = f"{len(failed)} of {total} claims and twins failed: " + "; ".join(

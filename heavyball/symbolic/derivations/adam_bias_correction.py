@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -12,9 +13,19 @@ from ..claims import Derivation, claim
 #: position in the catalogue of derivations
 ORDER = 120
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "For a constant gradient $m_t = (1 − β_1^t)g$ and $v_t = (1 − β_2^t)g²$, so the bias-corrected moments "
+    "are exactly $g$ and $g²$ at every $t$ (the lecture's formulas; torch's lerp form is the same recurrence).",
+    "torch adds $ε$ after the bias correction: the first step is $θ_1 = θ_0 − γg/(|g| + ε)$, a step of "
+    "length $≈ γ$ whatever the scale of $g$. Adding $ε$ before the correction (Kingma & Ba's efficient "
+    "form) gives $θ_0 − γg/(|g| + ε/√(1 − β_2))$: $ε$ is effectively $1/√(1 − β_2) ≈ 31.6$ times larger "
+    "for $β_2 = 0.999$, which matters when $|g|$ is comparable to $ε$.",
+)
+
 
 @functools.cache
-def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Derivation:
+def adam_bias_correction(*, beta1: Any = None, beta2: Any = None, lr: Any = None, eps: Any = None) -> Derivation:
     r"""Adam with a constant gradient: ``m_t = (1 − β1ᵗ)g``, ``v_t = (1 − β2ᵗ)g²``; the
     corrected moments are ``g`` and ``g²``; torch's first step is ``θ₁ = θ₀ − γg/(|g| + ε)``.
 
@@ -101,14 +112,6 @@ def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Deriva
         ("torch's first step", sp.Eq(sp.Symbol("theta_1"), theta_torch)),
         ("$ε$ added before the correction", sp.Eq(sp.Symbol("theta_1"), theta_before)),
     )
-    findings = (
-        "For a constant gradient $m_t = (1 − β_1^t)g$ and $v_t = (1 − β_2^t)g²$, so the bias-corrected moments "
-        "are exactly $g$ and $g²$ at every $t$ (the lecture's formulas; torch's lerp form is the same recurrence).",
-        "torch adds $ε$ after the bias correction: the first step is $θ_1 = θ_0 − γg/(|g| + ε)$, a step of "
-        "length $≈ γ$ whatever the scale of $g$. Adding $ε$ before the correction (Kingma & Ba's efficient "
-        "form) gives $θ_0 − γg/(|g| + ε/√(1 − β_2))$: $ε$ is effectively $1/√(1 − β_2) ≈ 31.6$ times larger "
-        "for $β_2 = 0.999$, which matters when $|g|$ is comparable to $ε$.",
-    )
     return Derivation(
         name="adam_bias_correction",
         title="Adam's bias correction and the placement of $ε$",
@@ -119,6 +122,6 @@ def adam_bias_correction(*, beta1=None, beta2=None, lr=None, eps=None) -> Deriva
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         references=("Kingma & Ba (2015)", "torch.optim.Adam source (torch/optim/adam.py)"),
     )

@@ -57,6 +57,63 @@ def _table_claims(polys: dict[str, Any], z: sp.Symbol, h: Any, lr: Any, mu: Any,
     return out
 
 
+def _complex_modulus(root: Any, h: Any, lr: Any, mu: Any) -> tuple[Any, tuple[tuple[Any, Any], ...]]:
+    """``|root|`` derived in the complex regime, and the parametrisation used there.
+
+    With the trace ``A = 1 + μ − γh`` and ``4μ = A² + w`` (``w > 0``) the root is
+    ``(A ± i√w)/2``; its modulus is then written back in ``(h, γ, μ)``.
+    """
+    A, w = real("A"), pos("w")
+    region = ((h, (1 + mu - A) / lr), (mu, (A**2 + w) / 4))
+    for old, new in region:
+        root = root.subs(old, new)
+    re_c, im_c = root.as_real_imag()
+    return sp.sqrt(sp.expand(re_c**2 + im_c**2)).subs(w, 4 * mu - A**2), region
+
+
+def _jury_claims(p_hb: Any, p_n: Any, z: sp.Symbol, h: Any, lr: Any, mu: Any, box: dict) -> list[Claim]:
+    """Jury's conditions: the polynomials at ``z = 1, −1, 0``."""
+    return [
+        claim("jury_p1_heavyball", p_hb.subs(z, 1), lr * h, box, note="p(1) > 0 ⇔ γh > 0"),
+        claim("jury_pm1_heavyball", p_hb.subs(z, -1), 2 * (1 + mu) - lr * h, box, note="p(−1) > 0 ⇔ γh < 2(1+μ)"),
+        claim("jury_p0_heavyball", p_hb.subs(z, 0), mu, box, note="|p(0)| < 1 ⇔ |μ| < 1"),
+        claim("jury_p1_nesterov", p_n.subs(z, 1), lr * h, box),
+        claim(
+            "jury_pm1_nesterov",
+            p_n.subs(z, -1),
+            1 + (1 + 2 * mu) * (1 - lr * h),
+            box,
+            note="Nesterov: γh < 2(1+μ)/(1+2μ)",
+        ),
+    ]
+
+
+def _signatures(h: Any, lr: Any, mu: Any, z: Any, table: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """The argument order of each numeric result."""
+    sig = (h, lr, mu)
+    signatures: dict[str, tuple[Any, ...]] = {key: (z, *sig) for key in ("heavyball", "nesterov", "gd")}
+    signatures.update(
+        {key: sig for key in (*table, "discriminant_heavyball", "modulus_complex", "stability_heavyball")}
+    )
+    signatures.update({"critical_momentum": (h, lr), "critical_rate": (h, lr)})
+    return signatures
+
+
+def _twins() -> dict[str, Twin]:
+    """The results that the library computes too."""
+    return {
+        "stability_heavyball": Twin(
+            "heavyball.rates.is_stable",
+            lambda f, h, lr, mu: f(h, lr=lr, momentum=mu, family="heavyball"),
+            domain=((0.05, 10.0), (0.01, 1.0), (0.0, 0.99)),
+            note="Jury's region against the library's stability test (both sides of γh = 2(1 + μ))",
+        ),
+        "critical_momentum": Twin(
+            "heavyball.rates.critical_momentum", lambda f, h, lr: f(h, lr), domain=((0.05, 1.0), (0.001, 0.5))
+        ),
+    }
+
+
 @functools.cache
 def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None) -> Derivation:
     r"""Per-curvature characteristic polynomials of heavy ball, Nesterov and GD (torch forms).
@@ -75,19 +132,12 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
     """
     h, lr, mu = given(h, "h", positive=True), given(lr, "lr", positive=True), given(mu, "mu", positive=True)
     z = sp.Symbol("z")
-    A, w = real("A"), pos("w")  # A = trace, w = 4μ − A² > 0 in the complex regime
     mats, polys = _polynomials(h, lr, mu, z)
     p_hb, p_n = polys["heavyball"], polys["nesterov"]
     disc_hb = sp.discriminant(p_hb, z)
     roots = sp.solve(p_hb, z)
     vieta = sp.expand(roots[0] * roots[1])
-    # complex regime: parametrise h by the trace A, then μ = (A² + w)/4 (w > 0)
-    region = ((h, (1 + mu - A) / lr), (mu, (A**2 + w) / 4))
-    root_c = roots[1]
-    for old, new in region:
-        root_c = root_c.subs(old, new)
-    re_c, im_c = root_c.as_real_imag()
-    modulus_derived = sp.sqrt(sp.expand(re_c**2 + im_c**2)).subs(w, 4 * mu - A**2)
+    modulus_derived, region = _complex_modulus(roots[1], h, lr, mu)
     crit = sorted(sp.solve(disc_hb, mu), key=lambda e: float(e.subs({lr: 1, h: sp.Rational(1, 4)})))
     crit_mu = crit[0]
     crit_rate = sp.factor(sp.expand(-p_hb.coeff(z, 1)).subs(mu, crit_mu) / 2)
@@ -102,17 +152,7 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
         claim("nesterov", p_n, z**2 - (1 + mu) * (1 - lr * h) * z + mu * (1 - lr * h), zbox),
         claim("gd", polys["gd"], z - (1 - lr * h), zbox),
         *_table_claims(polys, z, h, lr, mu, box),
-        claim("jury_p1_heavyball", p_hb.subs(z, 1), lr * h, box, note="p(1) > 0 ⇔ γh > 0"),
-        claim("jury_pm1_heavyball", p_hb.subs(z, -1), 2 * (1 + mu) - lr * h, box, note="p(−1) > 0 ⇔ γh < 2(1+μ)"),
-        claim("jury_p0_heavyball", p_hb.subs(z, 0), mu, box, note="|p(0)| < 1 ⇔ |μ| < 1"),
-        claim("jury_p1_nesterov", p_n.subs(z, 1), lr * h, box),
-        claim(
-            "jury_pm1_nesterov",
-            p_n.subs(z, -1),
-            1 + (1 + 2 * mu) * (1 - lr * h),
-            box,
-            note="Nesterov: γh < 2(1+μ)/(1+2μ)",
-        ),
+        *_jury_claims(p_hb, p_n, z, h, lr, mu, box),
         claim("discriminant_heavyball", disc_hb, trace**2 - 4 * mu, box),
         claim(
             "heavyball_roots",
@@ -163,23 +203,7 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
         ("complex roots: $|z|² = (Re z)² + (Im z)²$", modulus_derived),
         ("critical damping: discriminant = 0", sp.Eq(mu, crit_mu)),
     )
-    sig = (h, lr, mu)
-    signatures = {key: (z, *sig) for key in ("heavyball", "nesterov", "gd")}
-    signatures.update(
-        {key: sig for key in (*table, "discriminant_heavyball", "modulus_complex", "stability_heavyball")}
-    )
-    signatures.update({"critical_momentum": (h, lr), "critical_rate": (h, lr)})
-    twins = {
-        "stability_heavyball": Twin(
-            "heavyball.rates.is_stable",
-            lambda f, h, lr, mu: f(h, lr=lr, momentum=mu, family="heavyball"),
-            domain=((0.05, 10.0), (0.01, 1.0), (0.0, 0.99)),
-            note="Jury's region against the library's stability test (both sides of γh = 2(1 + μ))",
-        ),
-        "critical_momentum": Twin(
-            "heavyball.rates.critical_momentum", lambda f, h, lr: f(h, lr), domain=((0.05, 1.0), (0.001, 0.5))
-        ),
-    }
+    signatures = _signatures(h, lr, mu, z, table)
     return Derivation(
         name="characteristic_polynomials",
         title="Characteristic polynomials, stability and the complex-root modulus",
@@ -195,5 +219,5 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
         findings=FINDINGS,
         signatures=signatures,
         references=("Goh (2017), Why Momentum Really Works, Distill", "Jury stability criterion"),
-        twins=twins,
+        twins=_twins(),
     )

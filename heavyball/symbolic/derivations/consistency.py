@@ -3,20 +3,63 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
 from ..algebra import assumption_texts, box_of, given, real
-from ..claims import Derivation, claim
+from ..claims import Claim, Derivation, claim
 from ..rules import semi_implicit_euler
 from .discretization import discretization
 
 #: position in the catalogue of derivations
 ORDER = 20
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "The characteristic roots of the semi-implicit scheme are $λ = 1 + sΔt + O(Δt²)$ with "
+    "$ms² + cs + h = 0$: the discrete iteration is a first-order consistent discretisation "
+    "($p(1 + Δtσ) = Δt²(mσ² + cσ + h)/m + Δt³hσ/m$ exactly).",
+    "The discrete discriminant is $Δt²(c² − 4mh)/m² + O(Δt³)$: for small $Δt$ its sign is the "
+    "sign of $c² − 4mh$, so complex (real) discrete roots correspond to under- (over-) damped motion.",
+    "At continuous critical damping $c = 2√(mh)$ the $O(Δt³)$ term decides: the discriminant is "
+    "$Δt³h(4√(mh) + Δt h)/m² > 0$, so the discrete scheme is slightly overdamped there.",
+    "This consistency needs the displacement coefficient $Δt²/m$ (or the velocity form); with the "
+    "lecture's literal pairing $θ ← θ + v$, $η = Δt/m$ the force is scaled by $1/Δt$ (see the "
+    "derivation discretization).",
+)
+
+
+def _discriminant(poly: Any, z: Any, m: Any, c: Any, h: Any, dt: Any, box: dict) -> tuple[Any, Any, Any, list[Claim]]:
+    """The discrete discriminant in powers of ``Δt``: its leading term and its value at critical damping."""
+    disc = sp.expand(sp.discriminant(poly, z))
+    dpoly = sp.Poly(disc, dt)
+    d_leading = sp.factor(dpoly.coeff_monomial(dt**2))
+    at_critical = sp.factor(disc.subs(c, 2 * sp.sqrt(m * h)))
+    claims = [
+        claim(
+            "discriminant",
+            disc,
+            dt**2 * (c**2 - 4 * m * h) / m**2 + 2 * c * h * dt**3 / m**2 + h**2 * dt**4 / m**2,
+            box,
+        ),
+        claim(
+            "discriminant_low_orders", sp.Tuple(dpoly.coeff_monomial(1), dpoly.coeff_monomial(dt)), sp.Tuple(0, 0), box
+        ),
+        claim("discriminant_leading", d_leading, (c**2 - 4 * m * h) / m**2, box),
+        claim(
+            "discriminant_at_critical",
+            at_critical,
+            dt**3 * h * (4 * sp.sqrt(m * h) + dt * h) / m**2,
+            box,
+            note="at c = 2√(mh) the discrete roots are real and distinct",
+        ),
+    ]
+    return disc, d_leading, at_critical, claims
+
 
 @functools.cache
-def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
+def consistency(*, m: Any = None, c: Any = None, h: Any = None, dt: Any = None) -> Derivation:
     r"""The discrete roots tend to ``1 + sΔt`` with ``m s² + c s + h = 0``: first-order consistency.
 
     On ``f = ½hθ²`` the semi-implicit step is linear; its characteristic polynomial is the
@@ -49,13 +92,10 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
     roots = sp.solve(poly, z)
     first = [sp.expand(sp.series(r, dt, 0, 2).removeO()).coeff(dt, 1) for r in roots]
     zeroth = [sp.expand(sp.series(r, dt, 0, 2).removeO()).coeff(dt, 0) for r in roots]
-    disc = sp.expand(sp.discriminant(poly, z))
-    dpoly = sp.Poly(disc, dt)
-    d_leading = sp.factor(dpoly.coeff_monomial(dt**2))
-    at_critical = sp.factor(disc.subs(c, 2 * sp.sqrt(m * h)))
 
     box = box_of(m=m, c=c, h=h, dt=dt, value=sigma)
     box_sigma = {**box, sigma: (-3.0, 3.0)}
+    disc, d_leading, at_critical, disc_claims = _discriminant(poly, z, m, c, h, dt, box)
     claims = (
         claim(
             "charpoly",
@@ -97,23 +137,7 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
             box,
             note="and product: they are the roots of m s² + c s + h",
         ),
-        claim(
-            "discriminant",
-            disc,
-            dt**2 * (c**2 - 4 * m * h) / m**2 + 2 * c * h * dt**3 / m**2 + h**2 * dt**4 / m**2,
-            box,
-        ),
-        claim(
-            "discriminant_low_orders", sp.Tuple(dpoly.coeff_monomial(1), dpoly.coeff_monomial(dt)), sp.Tuple(0, 0), box
-        ),
-        claim("discriminant_leading", d_leading, (c**2 - 4 * m * h) / m**2, box),
-        claim(
-            "discriminant_at_critical",
-            at_critical,
-            dt**3 * h * (4 * sp.sqrt(m * h) + dt * h) / m**2,
-            box,
-            note="at c = 2√(mh) the discrete roots are real and distinct",
-        ),
+        *disc_claims,
     )
     result = {
         "charpoly": poly,
@@ -131,18 +155,6 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
         ("first-order coefficients", sp.Tuple(*first)),
         ("discriminant in powers of $Δt$", sp.Eq(sp.Symbol("D"), disc)),
     )
-    findings = (
-        "The characteristic roots of the semi-implicit scheme are $λ = 1 + sΔt + O(Δt²)$ with "
-        "$ms² + cs + h = 0$: the discrete iteration is a first-order consistent discretisation "
-        "($p(1 + Δtσ) = Δt²(mσ² + cσ + h)/m + Δt³hσ/m$ exactly).",
-        "The discrete discriminant is $Δt²(c² − 4mh)/m² + O(Δt³)$: for small $Δt$ its sign is the "
-        "sign of $c² − 4mh$, so complex (real) discrete roots correspond to under- (over-) damped motion.",
-        "At continuous critical damping $c = 2√(mh)$ the $O(Δt³)$ term decides: the discriminant is "
-        "$Δt³h(4√(mh) + Δt h)/m² > 0$, so the discrete scheme is slightly overdamped there.",
-        "This consistency needs the displacement coefficient $Δt²/m$ (or the velocity form); with the "
-        "lecture's literal pairing $θ ← θ + v$, $η = Δt/m$ the force is scaled by $1/Δt$ (see the "
-        "derivation discretization).",
-    )
     return Derivation(
         name="consistency",
         title="First-order consistency of the discrete characteristic roots",
@@ -155,7 +167,7 @@ def consistency(*, m=None, c=None, h=None, dt=None) -> Derivation:
         result=result,
         steps=steps,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         signatures={"discriminant": (m, c, h, dt)},
         references=("Hairer, Lubich & Wanner, Geometric Numerical Integration (consistency of one-step maps)",),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -13,9 +14,34 @@ from ..twins import Twin
 #: position in the catalogue of derivations
 ORDER = 100
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "$θ = e^{st}$ turns $mθ'' + cθ' + hθ = 0$ into $ms² + cs + h = 0$; critical damping is $c = 2√(mh)$.",
+    "Decay rate: $c/(2m)$ when underdamped or critical ($√(h/m)$ at $c = 2√(mh)$); "
+    "$(c − √(c² − 4mh))/(2m)$ when overdamped, i.e. $(c − √max(c² − 4mh, 0))/(2m)$ everywhere.",
+    "For fixed $c$ the rate is non-decreasing in $h$, so the smallest curvature is the slowest; past "
+    "critical damping more friction slows it. The fastest uniform decay over $[h_min, h_max]$ is "
+    "therefore critical damping of $h_min$: $c^* = 2√(m h_min)$, rate $√(h_min/m)$.",
+)
+
+
+def _twins() -> dict[str, Twin]:
+    """The results that the library computes too."""
+    return {
+        "rate": Twin(
+            "heavyball.rates.continuous_rate",
+            lambda f, m, c, h: [f(mi, ci, [hi]) for mi, ci, hi in zip(m, c, h, strict=True)],
+            domain=(BOX["m"], BOX["c"], BOX["h"]),
+            note="the decay rate against the library's",
+        ),
+        "optimal_c": Twin(
+            "heavyball.rates.optimal_damping", lambda f, m, h_min: f(m, h_min), domain=(BOX["m"], BOX["h"])
+        ),
+    }
+
 
 @functools.cache
-def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
+def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Derivation:
     r"""Roots of ``m s² + c s + h = 0``, critical damping ``c = 2√(mh)``, decay rates, and the
     fastest uniform decay over ``[h_min, h_max]``: ``c* = 2√(m h_min)``, rate ``√(h_min/m)``.
 
@@ -107,14 +133,6 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
         ("decay rate", sp.Eq(sp.Symbol("r(m, c, h)"), rate)),
         ("derivatives of the rate in $h$ and in $c$ (overdamped)", sp.Tuple(d_rate_dh, d_rate_dc)),
     )
-    findings = (
-        "$θ = e^{st}$ turns $mθ'' + cθ' + hθ = 0$ into $ms² + cs + h = 0$; critical damping is $c = 2√(mh)$.",
-        "Decay rate: $c/(2m)$ when underdamped or critical ($√(h/m)$ at $c = 2√(mh)$); "
-        "$(c − √(c² − 4mh))/(2m)$ when overdamped, i.e. $(c − √max(c² − 4mh, 0))/(2m)$ everywhere.",
-        "For fixed $c$ the rate is non-decreasing in $h$, so the smallest curvature is the slowest; past "
-        "critical damping more friction slows it. The fastest uniform decay over $[h_min, h_max]$ is "
-        "therefore critical damping of $h_min$: $c^* = 2√(m h_min)$, rate $√(h_min/m)$.",
-    )
     return Derivation(
         name="continuous_regimes",
         title="Damping regimes of the heavy-ball ODE on a quadratic",
@@ -123,18 +141,8 @@ def continuous_regimes(*, m=None, c=None, h=None) -> Derivation:
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
-        twins={
-            "rate": Twin(
-                "heavyball.rates.continuous_rate",
-                lambda f, m, c, h: [f(mi, ci, [hi]) for mi, ci, hi in zip(m, c, h, strict=True)],
-                domain=(BOX["m"], BOX["c"], BOX["h"]),
-                note="the decay rate against the library's",
-            ),
-            "optimal_c": Twin(
-                "heavyball.rates.optimal_damping", lambda f, m, h_min: f(m, h_min), domain=(BOX["m"], BOX["h"])
-            ),
-        },
+        findings=FINDINGS,
+        twins=_twins(),
         signatures={
             "s_plus": (m, c, h),
             "s_minus": (m, c, h),

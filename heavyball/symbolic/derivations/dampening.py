@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -14,9 +15,20 @@ from ..rules import torch_sgd_step
 #: position in the catalogue of derivations
 ORDER = 40
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "torch's buffer is $b_t = μ^{t−1}g_1 + (1 − τ)∑_{k=2}^{t} μ^{t−k}g_k$: the first gradient enters "
+    "undamped because torch sets $b_1 = g_1$ (dampening starts at the second step).",
+    "The lecture's $v_t = μ^t g_1 + (1 − τ)∑_{k=1}^{t} μ^{t−k}g_k$ differs from it by $μ^{t−1}(μ − τ)g_1$. "
+    "It solves the same recurrence $v_t = μv_{t−1} + (1 − τ)g_t$ but started from $v_0 = g_1$, so at "
+    "$t = 1$ it gives $(1 + μ − τ)g_1$ instead of $g_1$; with $τ = 0$ it counts $g_1$ twice "
+    "($μ^t g_1$ extra). The two agree only when $τ = μ$ (or $g_1 = 0$). The lecture's recurrence "
+    "$v_{t+1} = μv_t + (1 − τ)g_t$ is also shifted by one index against its algorithm slide.",
+)
+
 
 @functools.cache
-def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
+def dampening(*, mu: Any = None, tau: Any = None, steps: int = 8) -> Derivation:
     r"""torch's buffer with dampening τ: ``b_t = μ^{t−1}g₁ + (1−τ)Σ_{k=2..t} μ^{t−k}g_k``.
 
     torch sets ``b_1 = g_1`` (no dampening at the first step) and then
@@ -87,15 +99,6 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
         ("induction", sp.Eq(peel(B(t + 1)), mu * B(t) + (1 - tau) * G(t + 1))),
         ("lecture minus torch (split $k = 1$ off the lecture's sum)", sp.Eq(L(t) - B(t), difference)),
     )
-    findings = (
-        "torch's buffer is $b_t = μ^{t−1}g_1 + (1 − τ)∑_{k=2}^{t} μ^{t−k}g_k$: the first gradient enters "
-        "undamped because torch sets $b_1 = g_1$ (dampening starts at the second step).",
-        "The lecture's $v_t = μ^t g_1 + (1 − τ)∑_{k=1}^{t} μ^{t−k}g_k$ differs from it by $μ^{t−1}(μ − τ)g_1$. "
-        "It solves the same recurrence $v_t = μv_{t−1} + (1 − τ)g_t$ but started from $v_0 = g_1$, so at "
-        "$t = 1$ it gives $(1 + μ − τ)g_1$ instead of $g_1$; with $τ = 0$ it counts $g_1$ twice "
-        "($μ^t g_1$ extra). The two agree only when $τ = μ$ (or $g_1 = 0$). The lecture's recurrence "
-        "$v_{t+1} = μv_t + (1 − τ)g_t$ is also shifted by one index against its algorithm slide.",
-    )
     return Derivation(
         name="dampening",
         title="Momentum with dampening: torch's closed form against the lecture's",
@@ -108,6 +111,6 @@ def dampening(*, mu=None, tau=None, steps: int = 8) -> Derivation:
         result=result,
         steps=steps_,
         claims=tuple(claims),
-        findings=findings,
+        findings=FINDINGS,
         references=("torch.optim.SGD source (torch/optim/sgd.py)", "the lecture, slide 'Interpretacion geometrica'"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -13,9 +14,55 @@ from ..rules import semi_implicit_euler, torch_sgd_step
 #: position in the catalogue of derivations
 ORDER = 10
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "Semi-implicit Euler gives $μ = 1 − cΔt/m$ and $η = Δt/m$ in the velocity form "
+    "$v_{k+1} = μv_k − η∇f(θ_k)$, $θ_{k+1} = θ_k + Δt·v_{k+1}$.",
+    "In the displacement form $θ_{k+1} = θ_k + p_{k+1}$ ($p = Δt·v$), which is the form of the "
+    "lecture's slide and of torch.optim.SGD, the gradient coefficient is $Δt²/m$: "
+    "SGD with $γ = Δt²/m$ and momentum $1 − cΔt/m$, buffer $b = −p/γ$.",
+    "The lecture pairs $θ_{t+1} = θ_t + v_{t+1}$ with $η = Δt/m$. That pairing holds only in the "
+    "velocity form $θ ← θ + Δt·v$. Read literally, $v ← μv − (Δt/m)∇f$ with $θ ← θ + v$ "
+    "approximates $mθ'' + cθ' + ∇f/Δt = 0$ (the derived force coefficient is $1/Δt$, not 1), "
+    "so it is not a consistent discretisation of the heavy-ball ODE.",
+    "The effective step $η_p/(1 − μ) = Δt/c$ is the gradient-flow step of the overdamped limit, "
+    "and the fixed point of the velocity update, $−η∇f/(1 − μ) = −∇f/c$, is the ODE's terminal velocity.",
+)
+
+
+def _force_coefficient(theta: Any, g: Any, mu: Any, *, m: Any, c: Any, dt: Any) -> tuple[Any, Any, Any, Any]:
+    """Which ODE does ``v ← μv − κg``, ``θ ← θ + v`` approximate?
+
+    Eliminating ``v`` with the second difference gives
+    ``m(θ_{k+1} − 2θ_k + θ_{k−1})/Δt² + c(θ_k − θ_{k−1})/Δt = −(mκ/Δt²) g_k``: the coefficient
+    of ``∇f`` in ``mθ'' + cθ' + force·∇f = 0``. Returns ``(θ_{k−1}, κ, residual, force)``.
+    """
+    theta_prev = real("theta_km1")
+    kappa = sp.Symbol("kappa", positive=True)  # a generic gradient coefficient
+    theta_next = theta + mu * (theta - theta_prev) - kappa * g
+    residual = sp.expand(m * (theta_next - 2 * theta + theta_prev) / dt**2 + c * (theta - theta_prev) / dt)
+    return theta_prev, kappa, residual, sp.factor(-residual.coeff(g))
+
+
+def _signatures(m: Any, c: Any, dt: Any, mu: Any, eta: Any, lr: Any) -> dict[str, tuple[Any, ...]]:
+    """The argument order of each numeric result."""
+    sig_mcd = (m, c, dt)
+    return {
+        "mu": sig_mcd,
+        "eta": sig_mcd,
+        "eta_displacement": sig_mcd,
+        "lr": sig_mcd,
+        "momentum": sig_mcd,
+        "effective_step": sig_mcd,
+        "m_from_velocity": (mu, eta, dt),
+        "c_from_velocity": (mu, eta, dt),
+        "m_from_torch": (lr, mu, dt),
+        "c_from_torch": (lr, mu, dt),
+    }
+
 
 @functools.cache
-def discretization(*, m=None, c=None, dt=None) -> Derivation:
+def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivation:
     r"""Semi-implicit Euler on the heavy-ball ODE, its two position forms, and the map to SGD.
 
     From ``m·v' = −∇f − c·v``, ``θ' = v`` with step Δt (velocity first, then position):
@@ -56,13 +103,7 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
     vinf = sp.Symbol("v_inf")
     terminal_discrete = sp.solve(sp.Eq(vinf, mu * vinf - eta * g), vinf)[0]
     terminal_ode = sp.solve(sp.Eq(0, -g - c * vinf), vinf)[0]
-    # which ODE does "v ← μv − κ g, θ ← θ + v" approximate?  Eliminate v with the second
-    # difference: m(θ_{k+1} − 2θ_k + θ_{k−1})/Δt² + c(θ_k − θ_{k−1})/Δt = −(mκ/Δt²) g_k
-    theta_prev = real("theta_km1")
-    kappa = sp.Symbol("kappa", positive=True)  # a generic gradient coefficient
-    theta_next = theta + mu * (theta - theta_prev) - kappa * g
-    residual = sp.expand(m * (theta_next - 2 * theta + theta_prev) / dt**2 + c * (theta - theta_prev) / dt)
-    force = sp.factor(-residual.coeff(g))  # coefficient of ∇f in  m θ'' + c θ' + force·∇f = 0
+    theta_prev, kappa, residual, force = _force_coefficient(theta, g, mu, m=m, c=c, dt=dt)
     force_disp, force_lecture = sp.factor(force.subs(kappa, eta_p)), sp.factor(force.subs(kappa, eta))
 
     box = box_of(m=m, c=c, dt=dt, value=[theta, v, g, p, b, theta_prev], mu=mu_s, eta=[eta_s, kappa], lr=lr)
@@ -124,32 +165,7 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
         ),
         ("force coefficient", force),
     )
-    findings = (
-        "Semi-implicit Euler gives $μ = 1 − cΔt/m$ and $η = Δt/m$ in the velocity form "
-        "$v_{k+1} = μv_k − η∇f(θ_k)$, $θ_{k+1} = θ_k + Δt·v_{k+1}$.",
-        "In the displacement form $θ_{k+1} = θ_k + p_{k+1}$ ($p = Δt·v$), which is the form of the "
-        "lecture's slide and of torch.optim.SGD, the gradient coefficient is $Δt²/m$: "
-        "SGD with $γ = Δt²/m$ and momentum $1 − cΔt/m$, buffer $b = −p/γ$.",
-        "The lecture pairs $θ_{t+1} = θ_t + v_{t+1}$ with $η = Δt/m$. That pairing holds only in the "
-        "velocity form $θ ← θ + Δt·v$. Read literally, $v ← μv − (Δt/m)∇f$ with $θ ← θ + v$ "
-        "approximates $mθ'' + cθ' + ∇f/Δt = 0$ (the derived force coefficient is $1/Δt$, not 1), "
-        "so it is not a consistent discretisation of the heavy-ball ODE.",
-        "The effective step $η_p/(1 − μ) = Δt/c$ is the gradient-flow step of the overdamped limit, "
-        "and the fixed point of the velocity update, $−η∇f/(1 − μ) = −∇f/c$, is the ODE's terminal velocity.",
-    )
-    sig_mcd = (m, c, dt)
-    signatures = {
-        "mu": sig_mcd,
-        "eta": sig_mcd,
-        "eta_displacement": sig_mcd,
-        "lr": sig_mcd,
-        "momentum": sig_mcd,
-        "effective_step": sig_mcd,
-        "m_from_velocity": (mu_s, eta_s, dt),
-        "c_from_velocity": (mu_s, eta_s, dt),
-        "m_from_torch": (lr, mu_s, dt),
-        "c_from_torch": (lr, mu_s, dt),
-    }
+    signatures = _signatures(m, c, dt, mu_s, eta_s, lr)
     return Derivation(
         name="discretization",
         title="Semi-implicit Euler on the heavy-ball ODE and the map to SGD",
@@ -162,7 +178,7 @@ def discretization(*, m=None, c=None, dt=None) -> Derivation:
         result=result,
         steps=steps,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         signatures=signatures,
         references=("Qian (1999)", "the lecture, slide 'Momento y amortiguamiento: modelo fisico'"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -13,9 +14,15 @@ from ..claims import Derivation, claim
 #: position in the catalogue of derivations
 ORDER = 110
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "Along $mv' = −∇f − cv$, $θ' = v$ the energy $E = ½m‖v‖² + f(θ)$ satisfies $dE/dt = −c‖v‖² ≤ 0$ for "
+    "any $f$: friction is the only sink, and with $c = 0$ energy is conserved.",
+)
+
 
 @functools.cache
-def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
+def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivation:
     r"""``E = ½m‖v‖² + f(θ)`` decreases along the heavy-ball ODE: ``dE/dt = −c‖v‖²``.
 
     Differentiated along a trajectory ``θ(t), v(t)`` of a general (undefined) ``f`` in
@@ -66,10 +73,6 @@ def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
         ("substitute $θ' = v$, $mv' = −∇f − cv$", sp.Eq(sp.Symbol("dE/dt"), along_point)),
         ("expand", sp.Eq(sp.Symbol("dE/dt"), dE_dt)),
     )
-    findings = (
-        "Along $mv' = −∇f − cv$, $θ' = v$ the energy $E = ½m‖v‖² + f(θ)$ satisfies $dE/dt = −c‖v‖² ≤ 0$ for "
-        "any $f$: friction is the only sink, and with $c = 0$ energy is conserved.",
-    )
     return Derivation(
         name="energy_dissipation",
         title="Energy dissipation along the heavy-ball ODE",
@@ -78,6 +81,6 @@ def energy_dissipation(*, m=None, c=None, dim: int = 3) -> Derivation:
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         references=("any mechanics text; Qian (1999)",),
     )

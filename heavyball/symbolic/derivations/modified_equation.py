@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import sympy as sp
 
@@ -13,13 +15,37 @@ from ..rules import torch_sgd_step
 
 #: position in the catalogue of derivations
 ORDER = 130
+#: the results that `numeric` lambdifies, all functions of μ alone
+_NUMERIC = ("C_heavyball", "C_nesterov", "C_gd", "flow_factor", "shift_heavyball", "shift_nesterov")
+
+#: what the derivation shows, in words
+FINDINGS = (
+    "$C(μ) = (1 + μ)/(2(1 − μ)³)$ for heavy ball and $(1 − μ + 2μ²)/(2(1 − μ)³)$ for "
+    "Nesterov (torch's forms), so $θ' = −∇f/(1 − μ) − γ·C(μ)∇²f∇f$. Derived two independent ways: "
+    "(i) matching the slow characteristic root on $f = ½hx²$ with $exp(γ·s)$ to $O(γ²)$; (ii) backward "
+    "error analysis (Lie-series ansatz) of the buffer-free two-step recurrence for a general $f$ in 2-D.",
+    "The modified flow is a rescaled gradient flow of the modified loss $f + γ(1 − μ)C/2·‖∇f‖²$; "
+    "$C_HB$ is $(1 + μ)/(1 − μ)$ times the coefficient $1/(2(1 − μ)²)$ of gradient descent with step "
+    "$γ/(1 − μ)$ in the same time, the factor reported by Ghosh, Lyu, Zhang & Wang (ICLR 2023).",
+    "Sutskever's look-ahead sequence $x_k$ (whose look-ahead points are torch's $θ_k$) has the same "
+    "$O(γ)$ modified flow: the two sequences differ by a near-identity change of variables whose "
+    "$O(γ)$ effect on the vector field cancels.",
+    "Initial layer: started torch's way ($b = g$ at the first step), the iterates follow the modified "
+    "flow started from $θ_0 + γ·D(μ)∇f(θ_0)$ with $D = μ/(1 − μ)²$ (heavy ball) or $μ²/(1 − μ)²$ "
+    "(Nesterov), plus a fast mode decaying like $μ^k$ whose amplitude is $O(γ)$. So the error against "
+    "the modified flow from $θ_0$ itself is $O(γ)$, and $O(γ²)$ only with the shifted start and away "
+    "from the initial layer ($t ≫ γ/(1 − μ)$); against the rescaled gradient flow it is $O(γ)$.",
+    "Kovachki & Stuart (JMLR 22, 2021) write heavy ball as $x_{k+1} = x_k − h∇f(x_k) + λ(x_k − x_{k−1})$, "
+    "the same recurrence for $θ$ as torch's with $h = γ$, $λ = μ$; the coefficients above are derived "
+    "here, two ways, and agree with the factor $(1 + μ)/(1 − μ)$ of Ghosh et al.",
+)
 
 
-def _torch_residual(*, lr, mu, nesterov: bool):
+def _torch_residual(*, lr: Any, mu: Any, nesterov: bool) -> Callable[..., Any]:
     """The two-step θ-recurrence of torch's SGD (momentum μ, optionally Nesterov), obtained
     by eliminating the buffer: returns ``residual(θ_{k+1}, θ_k, θ_{k−1}, grad_at)``."""
 
-    def residual(nxt, x, prv, grad_at):
+    def residual(nxt: Any, x: Any, prv: Any, grad_at: Callable[[Any], Any]) -> Any:
         n = x.shape[0]
         buf_k = sp.Matrix(sp.symbols(f"B1:{n + 1}"))
         g_prev = grad_at(prv)
@@ -32,7 +58,7 @@ def _torch_residual(*, lr, mu, nesterov: bool):
     return residual
 
 
-def _backward_error(residual, *, n: int, lr):
+def _backward_error(residual: Callable[..., Any], *, n: int, lr: Any) -> tuple[Any, ...]:
     r"""Backward error analysis of a two-step recurrence ``residual(θ_{k+1}, θ_k, θ_{k−1}) = 0``.
 
     Ansatz: the iterates are samples ``θ_k = x(k·lr)`` of a flow ``x' = F0(x) + lr·F1(x)``, so
@@ -54,7 +80,7 @@ def _backward_error(residual, *, n: int, lr):
     nxt = X + lr * F0 + lr**2 * (F1 + DFF / 2)
     prv = X - lr * F0 + lr**2 * (-F1 + DFF / 2)
 
-    def grad_at(point):
+    def grad_at(point: Any) -> Any:
         first_order = (point - X).applyfunc(lambda e: sp.expand(e).coeff(lr, 1)) * lr
         return grad + hess * first_order
 
@@ -71,8 +97,82 @@ def _backward_error(residual, *, n: int, lr):
     return F0e, F1e, grad, hess, xs, f
 
 
+def _root_matching(mu: Any, lr: Any, h: Any, z: sp.Symbol) -> tuple[dict[str, dict[str, Any]], Any]:
+    """On ``f = ½hx²``: the slow root ``z = 1 + a_1 lr + a_2 lr²`` of each family matched with
+    ``exp(lr·(s_0 + lr s_1))``, and the initial shift of the slow manifold.
+
+    Returns, per family, the polynomial, ``(a_1, a_2)``, the flow ``s_0``, ``C = −s_1/h²`` and the
+    shift ``D``; and the expansion of one step of the flow.
+    """
+    s0, s1 = sp.symbols("s0 s1")
+    one_step = sp.expand(sp.series(sp.exp(lr * (s0 + lr * s1)), lr, 0, 3).removeO())
+    linear: dict[str, dict[str, Any]] = {}
+    for method in ("heavyball", "nesterov"):
+        poly = sp.expand(sp.Matrix(iteration_matrix(method, lr * h, mu)).charpoly(z).as_expr())
+        a1, a2 = root_series(poly, z, lr, 1, 2)  # slow root
+        (f1,) = root_series(poly, z, lr, mu, 1)  # fast root
+        match = sp.solve([sp.Eq(one_step.coeff(lr, 1), a1), sp.Eq(one_step.coeff(lr, 2), a2)], [s0, s1], dict=True)[0]
+        theta1, _ = torch_sgd_step(sp.Integer(1), 0, h, lr=lr, momentum=mu, nesterov=method == "nesterov", first=True)
+        z_slow, z_fast = 1 + a1 * lr + a2 * lr**2, mu + f1 * lr
+        amplitude = (theta1 - z_fast) / (z_slow - z_fast)  # θ_k = A z_slow^k + (1 − A) z_fast^k, θ_0 = 1
+        shift = sp.factor(sp.series(amplitude, lr, 0, 2).removeO().coeff(lr, 1) / h)
+        linear[method] = {
+            "poly": poly,
+            "slow": (a1, a2),
+            "flow": sp.factor(match[s0]),
+            "C": sp.factor(-match[s1] / h**2),
+            "shift": shift,
+        }
+    for entry in linear.values():
+        entry["C"], entry["shift"] = one_minus(entry["C"], mu), one_minus(entry["shift"], mu)
+    return linear, one_step
+
+
+def _bea_flows(mu: Any, lr: Any) -> dict[str, tuple[Any, ...]]:
+    """Backward error analysis, general ``f``: torch's heavy ball and Nesterov (2-D), Sutskever's
+    look-ahead sequence, GD with step ``lr/(1 − μ)``, and torch's heavy ball in 1-D."""
+
+    def sutskever(nxt: Any, x: Any, prv: Any, grad_at: Callable[[Any], Any]) -> Any:
+        # x_{k+1} = x_k + μ(x_k − x_{k−1}) − lr ∇f(x_k + μ(x_k − x_{k−1}))
+        return nxt - (x + mu * (x - prv) - lr * grad_at(x + mu * (x - prv)))
+
+    def gd_scaled(nxt: Any, x: Any, prv: Any, grad_at: Callable[[Any], Any]) -> Any:
+        # GD with step lr/(1 − μ), same time t = k·lr
+        return nxt - (x - lr / (1 - mu) * grad_at(x))
+
+    return {
+        "heavyball": _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=2, lr=lr),
+        "nesterov": _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=True), n=2, lr=lr),
+        "sutskever": _backward_error(sutskever, n=2, lr=lr),
+        "gd_scaled": _backward_error(gd_scaled, n=2, lr=lr),
+        "heavyball_1d": _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=1, lr=lr),
+    }
+
+
+def _steps(
+    linear: dict[str, dict[str, Any]], one_step: Any, C_hb: Any, C_n: Any, F1_hb: Any, z: Any
+) -> tuple[tuple[str, Any], ...]:
+    """The displayed steps of the derivation."""
+    a1, a2 = linear["heavyball"]["slow"]
+    return (
+        (
+            "heavy ball on $f = ½hx²$: characteristic polynomial",
+            sp.Eq(sp.Symbol("p(z)"), sp.collect(linear["heavyball"]["poly"], z)),
+        ),
+        ("slow root $z = 1 + a_1 γ + a_2 γ²$", sp.Tuple(sp.Eq(sp.Symbol("a1"), a1), sp.Eq(sp.Symbol("a2"), a2))),
+        ("one step of $x' = (s_0 + γ s_1)x$", sp.Eq(sp.Symbol("e^{γs}"), one_step)),
+        ("$C = −s_1/h²$", sp.Eq(sp.Symbol("C_HB"), C_hb)),
+        ("Nesterov", sp.Eq(sp.Symbol("C_N"), C_n)),
+        ("backward error analysis, heavy ball, general $f$: $F_1$", F1_hb),
+        (
+            "initial shift $D$: the flow starts at $θ_0 + γ·D∇f(θ_0)$",
+            sp.Tuple(linear["heavyball"]["shift"], linear["nesterov"]["shift"]),
+        ),
+    )
+
+
 @functools.cache
-def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
+def modified_equation(*, mu: Any = None, lr: Any = None, h: Any = None) -> Derivation:
     r"""Fixed momentum, ``lr → 0`` (Kovachki & Stuart 2021): the modified flow and ``C(μ)``.
 
     In the time ``t = k·lr`` the iterates of torch's SGD with momentum μ follow
@@ -95,43 +195,15 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
     """
     mu, lr, h = given(mu, "mu", positive=True), given(lr, "lr", positive=True), given(h, "h", positive=True)
     z = sp.Symbol("z")
-    s0, s1 = sp.symbols("s0 s1")
-    one_step = sp.expand(sp.series(sp.exp(lr * (s0 + lr * s1)), lr, 0, 3).removeO())
-    linear = {}
-    for method in ("heavyball", "nesterov"):
-        poly = sp.expand(sp.Matrix(iteration_matrix(method, lr * h, mu)).charpoly(z).as_expr())
-        a1, a2 = root_series(poly, z, lr, 1, 2)  # slow root
-        (f1,) = root_series(poly, z, lr, mu, 1)  # fast root
-        match = sp.solve([sp.Eq(one_step.coeff(lr, 1), a1), sp.Eq(one_step.coeff(lr, 2), a2)], [s0, s1], dict=True)[0]
-        theta1, _ = torch_sgd_step(sp.Integer(1), 0, h, lr=lr, momentum=mu, nesterov=method == "nesterov", first=True)
-        z_slow, z_fast = 1 + a1 * lr + a2 * lr**2, mu + f1 * lr
-        amplitude = (theta1 - z_fast) / (z_slow - z_fast)  # θ_k = A z_slow^k + (1 − A) z_fast^k, θ_0 = 1
-        shift = sp.factor(sp.series(amplitude, lr, 0, 2).removeO().coeff(lr, 1) / h)
-        linear[method] = {
-            "poly": poly,
-            "slow": (a1, a2),
-            "flow": sp.factor(match[s0]),
-            "C": sp.factor(-match[s1] / h**2),
-            "shift": shift,
-        }
-    for entry in linear.values():
-        entry["C"], entry["shift"] = one_minus(entry["C"], mu), one_minus(entry["shift"], mu)
+    linear, one_step = _root_matching(mu, lr, h, z)
     C_hb, C_n = linear["heavyball"]["C"], linear["nesterov"]["C"]
     flow_factor = one_minus(sp.cancel(-linear["heavyball"]["flow"] / h), mu)
 
-    # backward error analysis, general f
-    F0_hb, F1_hb, grad, hess, xs, f = _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=2, lr=lr)
-    F0_n, F1_n, *_ = _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=True), n=2, lr=lr)
-
-    def sutskever(nxt, x, prv, grad_at):  # x_{k+1} = x_k + μ(x_k − x_{k−1}) − lr ∇f(x_k + μ(x_k − x_{k−1}))
-        return nxt - (x + mu * (x - prv) - lr * grad_at(x + mu * (x - prv)))
-
-    def gd_scaled(nxt, x, prv, grad_at):  # GD with step lr/(1 − μ), same time t = k·lr
-        return nxt - (x - lr / (1 - mu) * grad_at(x))
-
-    _, F1_s, *_ = _backward_error(sutskever, n=2, lr=lr)
-    _F0_gd, F1_gd, *_ = _backward_error(gd_scaled, n=2, lr=lr)
-    _F0_1d, F1_1d, grad1, hess1, *_ = _backward_error(_torch_residual(lr=lr, mu=mu, nesterov=False), n=1, lr=lr)
+    bea = _bea_flows(mu, lr)
+    F0_hb, F1_hb, grad, hess, xs, f = bea["heavyball"]
+    F0_n, F1_n = bea["nesterov"][:2]
+    F1_s, F1_gd = bea["sutskever"][1], bea["gd_scaled"][1]
+    _, F1_1d, grad1, hess1 = bea["heavyball_1d"][:4]
     C_hb_bea = sp.factor(-F1_1d[0] / (hess1[0, 0] * grad1[0]))
     C_gd = one_minus(-F1_gd[0] / (hess * grad)[0], mu)
     hg = hess * grad
@@ -200,43 +272,7 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         "modified_flow_heavyball": F0_hb + lr * F1_hb,
         "modified_flow_nesterov": F0_n + lr * F1_n,
     }
-    a1, a2 = linear["heavyball"]["slow"]
-    steps_ = (
-        (
-            "heavy ball on $f = ½hx²$: characteristic polynomial",
-            sp.Eq(sp.Symbol("p(z)"), sp.collect(linear["heavyball"]["poly"], z)),
-        ),
-        ("slow root $z = 1 + a_1 γ + a_2 γ²$", sp.Tuple(sp.Eq(sp.Symbol("a1"), a1), sp.Eq(sp.Symbol("a2"), a2))),
-        ("one step of $x' = (s_0 + γ s_1)x$", sp.Eq(sp.Symbol("e^{γs}"), one_step)),
-        ("$C = −s_1/h²$", sp.Eq(sp.Symbol("C_HB"), C_hb)),
-        ("Nesterov", sp.Eq(sp.Symbol("C_N"), C_n)),
-        ("backward error analysis, heavy ball, general $f$: $F_1$", F1_hb),
-        (
-            "initial shift $D$: the flow starts at $θ_0 + γ·D∇f(θ_0)$",
-            sp.Tuple(linear["heavyball"]["shift"], linear["nesterov"]["shift"]),
-        ),
-    )
-    findings = (
-        "$C(μ) = (1 + μ)/(2(1 − μ)³)$ for heavy ball and $(1 − μ + 2μ²)/(2(1 − μ)³)$ for "
-        "Nesterov (torch's forms), so $θ' = −∇f/(1 − μ) − γ·C(μ)∇²f∇f$. Derived two independent ways: "
-        "(i) matching the slow characteristic root on $f = ½hx²$ with $exp(γ·s)$ to $O(γ²)$; (ii) backward "
-        "error analysis (Lie-series ansatz) of the buffer-free two-step recurrence for a general $f$ in 2-D.",
-        "The modified flow is a rescaled gradient flow of the modified loss $f + γ(1 − μ)C/2·‖∇f‖²$; "
-        "$C_HB$ is $(1 + μ)/(1 − μ)$ times the coefficient $1/(2(1 − μ)²)$ of gradient descent with step "
-        "$γ/(1 − μ)$ in the same time, the factor reported by Ghosh, Lyu, Zhang & Wang (ICLR 2023).",
-        "Sutskever's look-ahead sequence $x_k$ (whose look-ahead points are torch's $θ_k$) has the same "
-        "$O(γ)$ modified flow: the two sequences differ by a near-identity change of variables whose "
-        "$O(γ)$ effect on the vector field cancels.",
-        "Initial layer: started torch's way ($b = g$ at the first step), the iterates follow the modified "
-        "flow started from $θ_0 + γ·D(μ)∇f(θ_0)$ with $D = μ/(1 − μ)²$ (heavy ball) or $μ²/(1 − μ)²$ "
-        "(Nesterov), plus a fast mode decaying like $μ^k$ whose amplitude is $O(γ)$. So the error against "
-        "the modified flow from $θ_0$ itself is $O(γ)$, and $O(γ²)$ only with the shifted start and away "
-        "from the initial layer ($t ≫ γ/(1 − μ)$); against the rescaled gradient flow it is $O(γ)$.",
-        "Kovachki & Stuart (JMLR 22, 2021) write heavy ball as $x_{k+1} = x_k − h∇f(x_k) + λ(x_k − x_{k−1})$, "
-        "the same recurrence for $θ$ as torch's with $h = γ$, $λ = μ$; the coefficients above are derived "
-        "here, two ways, and agree with the factor $(1 + μ)/(1 − μ)$ of Ghosh et al.",
-    )
-    sig = (mu,)
+    steps_ = _steps(linear, one_step, C_hb, C_n, F1_hb, z)
     return Derivation(
         name="modified_equation",
         title="Fixed momentum, vanishing learning rate: the modified equation and $C(μ)$",
@@ -250,11 +286,8 @@ def modified_equation(*, mu=None, lr=None, h=None) -> Derivation:
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
-        signatures={
-            key: sig
-            for key in ("C_heavyball", "C_nesterov", "C_gd", "flow_factor", "shift_heavyball", "shift_nesterov")
-        },
+        findings=FINDINGS,
+        signatures=dict.fromkeys(_NUMERIC, (mu,)),
         references=(
             "Kovachki & Stuart (2021), JMLR 22(17)",
             "Ghosh, Lyu, Zhang & Wang (2023), ICLR",

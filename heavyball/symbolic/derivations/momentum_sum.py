@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -14,9 +15,20 @@ from ..rules import torch_sgd_step
 #: position in the catalogue of derivations
 ORDER = 30
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "With torch's indexing ($g_t = ∇J(θ_{t−1})$, $b_1 = g_1$) the unrolled step is "
+    "$θ_t = θ_{t−1} − γ∑_{i=1}^{t} μ^{t−i}g_i$. The lecture writes "
+    "$θ_{t+1} = θ_t − γ∑_{i=1}^{t} μ^{t−i}g_i$, which is the same statement if $g_i$ denotes the "
+    "gradient at $θ_i$ with $θ$ indexed from 1; against the lecture's own algorithm "
+    "($g_t = ∇J(θ_{t−1})$) it is shifted by one index. The weights are right either way.",
+    "The weights sum to $(1 − μ^t)/(1 − μ) → 1/(1 − μ)$: 10 steps of effective memory for $μ = 0.9$, "
+    "as the lecture says.",
+)
+
 
 @functools.cache
-def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
+def momentum_sum(*, mu: Any = None, lr: Any = None, steps: int = 8) -> Derivation:
     r"""Unrolling torch's momentum (λ = τ = 0, no Nesterov): weights ``μ^{t−i}`` summing to
     ``(1 − μᵗ)/(1 − μ) → 1/(1 − μ)``.
 
@@ -100,15 +112,6 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
         ("weights", sp.Eq(sp.Sum(mu ** (t - i), (i, 1, t)), weights_c)),
         ("limit, $μ = 9/10$", sp.Eq(sp.Symbol("M_inf"), memory_example)),
     )
-    findings = (
-        "With torch's indexing ($g_t = ∇J(θ_{t−1})$, $b_1 = g_1$) the unrolled step is "
-        "$θ_t = θ_{t−1} − γ∑_{i=1}^{t} μ^{t−i}g_i$. The lecture writes "
-        "$θ_{t+1} = θ_t − γ∑_{i=1}^{t} μ^{t−i}g_i$, which is the same statement if $g_i$ denotes the "
-        "gradient at $θ_i$ with $θ$ indexed from 1; against the lecture's own algorithm "
-        "($g_t = ∇J(θ_{t−1})$) it is shifted by one index. The weights are right either way.",
-        "The weights sum to $(1 − μ^t)/(1 − μ) → 1/(1 − μ)$: 10 steps of effective memory for $μ = 0.9$, "
-        "as the lecture says.",
-    )
     return Derivation(
         name="momentum_sum",
         title="Unrolling torch's momentum buffer",
@@ -121,6 +124,6 @@ def momentum_sum(*, mu=None, lr=None, steps: int = 8) -> Derivation:
         result=result,
         steps=steps_,
         claims=tuple(claims),
-        findings=findings,
+        findings=FINDINGS,
         references=("torch.optim.SGD documentation", "the lecture, slide 'Interpretacion del momento'"),
     )

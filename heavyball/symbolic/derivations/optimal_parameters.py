@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -12,6 +13,17 @@ from ..twins import Twin
 
 #: position in the catalogue of derivations
 ORDER = 90
+
+#: what the derivation shows, in words
+FINDINGS = (
+    "Polyak's tuning follows from the equal-ripple conditions: $γ^* = 4/(√h_max + √h_min)²$, "
+    "$μ^* = ((√κ − 1)/(√κ + 1))²$, and every curvature in $[h_min, h_max]$ then has complex or "
+    "double roots of modulus $√(μ^*) = (√κ − 1)/(√κ + 1)$ (9/11 for $κ = 100$, $h_max = 1$).",
+    "Gradient descent: $γ = 2/(h_min + h_max)$, rate $(κ − 1)/(κ + 1)$ (99/101 for $κ = 100$).",
+    "Nesterov at $γ = 1/h_max$, $μ = (√κ − 1)/(√κ + 1)$: $h_min$ sits exactly at critical damping "
+    "(double root $1 − 1/√κ$), larger curvatures have complex roots of smaller modulus, so the "
+    "rate is $1 − 1/√κ$ (0.9 for $κ = 100$).",
+)
 
 
 def _twin(key: str) -> Twin:
@@ -27,7 +39,7 @@ def _twin(key: str) -> Twin:
 
 
 @functools.cache
-def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
+def optimal_parameters(*, h_min: Any = None, h_max: Any = None) -> Derivation:
     r"""Polyak's optimal heavy ball, optimal GD and tuned Nesterov on ``[h_min, h_max]``.
 
     Heavy ball: the equal-ripple conditions ``1 + μ − γh_min = 2√μ`` and
@@ -130,15 +142,6 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
         ("GD equal ripple", sp.Eq(1 - gamma * h_min, -(1 - gamma * hmax_d))),
         ("Nesterov discriminant, $x = 1 − γh$", sp.Eq(sp.Symbol("D_N"), disc_n)),
     )
-    findings = (
-        "Polyak's tuning follows from the equal-ripple conditions: $γ^* = 4/(√h_max + √h_min)²$, "
-        "$μ^* = ((√κ − 1)/(√κ + 1))²$, and every curvature in $[h_min, h_max]$ then has complex or "
-        "double roots of modulus $√(μ^*) = (√κ − 1)/(√κ + 1)$ (9/11 for $κ = 100$, $h_max = 1$).",
-        "Gradient descent: $γ = 2/(h_min + h_max)$, rate $(κ − 1)/(κ + 1)$ (99/101 for $κ = 100$).",
-        "Nesterov at $γ = 1/h_max$, $μ = (√κ − 1)/(√κ + 1)$: $h_min$ sits exactly at critical damping "
-        "(double root $1 − 1/√κ$), larger curvatures have complex roots of smaller modulus, so the "
-        "rate is $1 − 1/√κ$ (0.9 for $κ = 100$).",
-    )
     sig = (h_min, h_max)
     return Derivation(
         name="optimal_parameters",
@@ -152,7 +155,7 @@ def optimal_parameters(*, h_min=None, h_max=None) -> Derivation:
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         signatures={key: sig for key in result},
         twins={key: _twin(key) for key in result},
         references=("Polyak (1964)", "Nesterov (1983)", "Lessard, Recht & Packard (2016)"),

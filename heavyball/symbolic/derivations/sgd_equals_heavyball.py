@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -16,7 +17,7 @@ ORDER = 60
 
 
 @functools.cache
-def sgd_equals_heavyball(*, mu=None, eta=None, dt=None, steps: int = 4) -> Derivation:
+def sgd_equals_heavyball(*, mu: Any = None, eta: Any = None, dt: Any = None, steps: int = 4) -> Derivation:
     r"""torch's ``(b, θ)`` recurrence and the physical ``(v, θ)`` one give the same ``θ_k``
     under ``v = −ηb``, ``γ = ηΔt``.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -14,9 +15,18 @@ from ..rules import torch_sgd_step
 #: position in the catalogue of derivations
 ORDER = 50
 
+#: what the derivation shows, in words
+FINDINGS = (
+    "$∇J_λ = ∇J + λθ$ and one plain SGD step is $θ ← (1 − γλ)θ − γg$, as the lecture states; "
+    "torch's weight decay adds $λθ$ to the gradient (coupled $L_2$).",
+    "With momentum the coupled $λθ$ term also enters the buffer: after two steps coupled decay "
+    "differs from decoupled decay $θ ← (1 − γλ)θ$ by $−γμλθ_0$ (they coincide only for $μ = 0$ or at "
+    "the first step).",
+)
+
 
 @functools.cache
-def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
+def weight_decay(*, lam: Any = None, lr: Any = None, mu: Any = None, dim: int = 3) -> Derivation:
     r"""Coupled L2: ``∇J_λ = ∇J + λθ`` and one SGD step ``θ ← (1 − γλ)θ − γg``.
 
     Also: with momentum, torch's coupled decay (``g ← g + λθ`` before the buffer) differs
@@ -78,13 +88,6 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
         ("one SGD step", step),
         ("two steps with momentum: coupled minus decoupled", coupled_minus_decoupled),
     )
-    findings = (
-        "$∇J_λ = ∇J + λθ$ and one plain SGD step is $θ ← (1 − γλ)θ − γg$, as the lecture states; "
-        "torch's weight decay adds $λθ$ to the gradient (coupled $L_2$).",
-        "With momentum the coupled $λθ$ term also enters the buffer: after two steps coupled decay "
-        "differs from decoupled decay $θ ← (1 − γλ)θ$ by $−γμλθ_0$ (they coincide only for $μ = 0$ or at "
-        "the first step).",
-    )
     return Derivation(
         name="weight_decay",
         title="Weight decay as coupled L2 regularisation",
@@ -97,6 +100,6 @@ def weight_decay(*, lam=None, lr=None, mu=None, dim: int = 3) -> Derivation:
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         references=("Loshchilov & Hutter (2019), decoupled weight decay", "the lecture, slide 'Regularizacion'"),
     )

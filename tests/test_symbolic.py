@@ -10,14 +10,14 @@ import doctest
 import importlib
 import importlib.util
 import pkgutil
-import re
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from _latex import MAX_OVERFULL_PT, PDFLATEX, assert_compiles_and_fits, compile_latex, needs_pdflatex
 
 from heavyball import symbolic
 from heavyball.symbolic import DERIVATIONS, DerivationError, latex
@@ -300,41 +300,27 @@ def test_text_conversion_examples():
         latex.tex_text("unbalanced $x")
 
 
-def _compile(tmp_path, doc: str, stem: str = "d") -> str:
-    """Run pdflatex on ``doc``; return its log (the test fails on a TeX error)."""
-    tex = shutil.which("pdflatex")
-    if tex is None:
-        pytest.skip("pdflatex is not on PATH (.ci/run installs TeX Live; the structural checks ran)")
-    (tmp_path / f"{stem}.tex").write_text(doc)
-    run = subprocess.run(
-        [tex, "-interaction=nonstopmode", "-halt-on-error", f"{stem}.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    log = (tmp_path / f"{stem}.log").read_text(errors="replace")
-    assert run.returncode == 0, run.stdout[-3000:]
-    return log
-
-
-def _overfull(log: str, limit: float = 10.0) -> list[str]:
-    """The overfull horizontal boxes wider than ``limit`` points in a TeX log."""
-    found = re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)[^\n]*", log)
-    return [w for w in found if float(w) > limit]
-
-
-def test_overfull_parser_reads_a_log():
-    log = "Overfull \\hbox (25.05649pt too wide) in paragraph at lines 1--2\nOverfull \\hbox (7.4pt too wide) in x"
-    assert _overfull(log) == ["25.05649"]
-
-
+@needs_pdflatex
 def test_latex_document_compiles_and_fits(tmp_path):
+    """``latex_document()`` compiles with no error and no overfull box over 10 pt."""
     doc = symbolic.latex_document()
     assert doc.isascii() and _balanced(doc) and doc.count(r"\section{") == len(NAMES)
-    log = _compile(tmp_path, doc)
-    assert not _overfull(log), _overfull(log)
-    assert "Output written" in log
+    result = compile_latex(doc, tmp_path)
+    assert result.returncode == 0 and not result.errors, result.errors
+    assert result.worst_overfull <= MAX_OVERFULL_PT, result.overfull
+
+
+@needs_pdflatex
+def test_derive_latex_is_a_clean_fragment_that_compiles(tmp_path):
+    """``heavyball derive --latex`` prints LaTeX alone on stdout (the PASS lines go to stderr);
+    the fragment names its packages and compiles in a plain article, fitting the page."""
+    run = subprocess.run(
+        [sys.executable, "-m", "heavyball", "derive", "--latex"], capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "PASS" not in run.stdout and run.stdout.lstrip().startswith("% heavyball derivations")
+    assert run.stderr.count("PASS ") == len(NAMES) and f"{len(NAMES)} of {len(NAMES)} derivations pass" in run.stderr
+    assert_compiles_and_fits(run.stdout, tmp_path)
 
 
 def test_analysis_script_writes_the_tex_file(tmp_path, capsys):
@@ -351,8 +337,10 @@ def test_analysis_script_writes_the_tex_file(tmp_path, capsys):
     assert "all derivations built and checked in" in printed and "C(μ) = (1 + μ)/(2(1 − μ)³)" in printed
     assert "CONFIRMED" not in printed and "$" not in printed
     assert not list(tmp_path.glob(".*.tmp*"))  # atomic write left nothing behind
-    log = _compile(tmp_path, text, stem="all")
-    assert not _overfull(log), _overfull(log)
+    if PDFLATEX is not None:  # the written file compiles and fits too
+        result = compile_latex(text, tmp_path, "all")
+        assert result.returncode == 0 and not result.errors, result.errors
+        assert result.worst_overfull <= MAX_OVERFULL_PT, result.overfull
 
 
 # --------------------------------------------------------------------------------------

@@ -292,14 +292,14 @@ def _symbol_tex(name: str) -> str | None:
         return _SYMBOL_TEX[name]
     match = _IDENTIFIER.match(name)
     if match is None:
-        return tex_math(name.replace("dt", "Δt"))
+        return tex_math(name)
     base, digits, sub = match.groups()
     base_tex = rf"\{base}" if base in _GREEK else base
     if sub is None:
         return f"{base_tex}_{{{digits}}}" if digits else (None if base_tex == base else base_tex)
     sub = sub[1:-1] if sub.startswith("{") else sub
     sub = "k-1" if sub == "km1" else sub
-    return f"{base_tex}{digits}_{{{tex_math(sub.replace('dt', 'Δt'))}}}"
+    return f"{base_tex}{digits}_{{{tex_math(sub)}}}"
 
 
 class TermOrderPrinter(LatexPrinter):
@@ -356,6 +356,7 @@ def derivation_block(d: Derivation) -> str:
     r"""One derivation as a LaTeX fragment: a section with its assumptions, steps, results and
     findings (needs :data:`PACKAGES`)."""
     parts = [
+        r"\begingroup\sloppy  % a long inline formula moves to the next line rather than overflowing",
         rf"\section{{{tex_text(d.title)}}}\label{{derivation:{d.name}}}",
         rf"\noindent Registered as \texttt{{{tex_text(d.name)}}}.",
         r"\paragraph{Assumptions}" + "\n" + _items(d.assumptions),
@@ -378,6 +379,7 @@ def derivation_block(d: Derivation) -> str:
         parts.append("\\begin{itemize}\n" + "\n".join(short) + "\n\\end{itemize}")
     if d.findings:
         parts.append(r"\paragraph{Findings}" + "\n" + _items(d.findings))
+    parts.append(r"\par\endgroup")
     return "\n\n".join(parts) + "\n"
 
 

@@ -101,7 +101,7 @@ def dampening(*, mu: Any = None, tau: Any = None, steps: int = 8) -> Derivation:
     )
     return Derivation(
         name="dampening",
-        title="Momentum with dampening: torch's closed form against the lecture's",
+        title="Dampening: torch's closed form against the lecture's",
         assumptions=assumption_texts(
             (mu, tau, t, *gs[:2]),
             "weight decay 0, no Nesterov; $b_1 = g_1$ as in torch",

@@ -21,6 +21,14 @@ FINDINGS = (
 )
 
 
+def _distributed(expr: Any) -> Any:
+    """``expr`` with each term expanded but the terms kept apart (for display: cancellations
+    between the terms stay visible)."""
+    return sp.Add(
+        *[part for term in sp.Add.make_args(expr) for part in sp.Add.make_args(sp.expand(term))], evaluate=False
+    )
+
+
 @functools.cache
 def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivation:
     r"""``E = ½m‖v‖² + f(θ)`` decreases along the heavy-ball ODE: ``dE/dt = −c‖v‖²``.
@@ -69,8 +77,8 @@ def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivat
     result = {"dE_dt": dE_dt}
     steps_ = (
         ("energy", sp.Eq(sp.Symbol("E"), energy)),
-        ("time derivative (chain rule)", sp.Eq(sp.Symbol("dE/dt"), dE)),
-        ("substitute $θ' = v$, $mv' = −∇f − cv$", sp.Eq(sp.Symbol("dE/dt"), along_point)),
+        ("time derivative (chain rule)", sp.Eq(sp.Symbol("dE/dt"), sp.expand(dE))),
+        ("substitute $θ' = v$, $mv' = −∇f − cv$", sp.Eq(sp.Symbol("dE/dt"), _distributed(along_point))),
         ("expand", sp.Eq(sp.Symbol("dE/dt"), dE_dt)),
     )
     return Derivation(

@@ -489,7 +489,7 @@ def _cmd_derive(args) -> int:
     names = list(dict.fromkeys(args.names)) or list(registry)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise UsageError(f"unknown derivation {', '.join(map(repr, unknown))}; choose from {', '.join(registry)}")
+        raise _unknown("derivation", unknown, list(registry))
     if args.list:
         for name in names:
             print(f"{name:<28} {_one_line(plain_text(getattr(_derivation(registry[name]), 'title', '')))}")

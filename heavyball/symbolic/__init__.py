@@ -86,6 +86,8 @@ from .twins import Twin, TwinResult
 
 globals().update(FUNCTIONS)  # each derivation as heavyball.symbolic.NAME
 
+# the package re-exports the public names of claims.py (the same list as its __all__), of
+# registry.py and twins.py, and each derivation by name: a literal list so that linters see it
 __all__ = [
     "DERIVATIONS",
     "MIN_POINTS",

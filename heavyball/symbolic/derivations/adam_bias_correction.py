@@ -112,6 +112,8 @@ def adam_bias_correction(*, beta1: Any = None, beta2: Any = None, lr: Any = None
         ("torch's first step", sp.Eq(sp.Symbol("theta_1"), theta_torch)),
         ("$ε$ added before the correction", sp.Eq(sp.Symbol("theta_1"), theta_before)),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_bias_correction",
         title="Adam's bias correction and the placement of $ε$",

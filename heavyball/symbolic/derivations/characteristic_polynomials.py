@@ -204,6 +204,8 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
         ("critical damping: discriminant = 0", sp.Eq(mu, crit_mu)),
     )
     signatures = _signatures(h, lr, mu, z, table)
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="characteristic_polynomials",
         title="Characteristic polynomials, stability and the complex-root modulus",

@@ -155,6 +155,8 @@ def consistency(*, m: Any = None, c: Any = None, h: Any = None, dt: Any = None) 
         ("first-order coefficients", sp.Tuple(*first)),
         ("discriminant in powers of $Δt$", sp.Eq(sp.Symbol("D"), disc)),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="consistency",
         title="First-order consistency of the discrete characteristic roots",

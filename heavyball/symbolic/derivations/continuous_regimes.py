@@ -133,6 +133,8 @@ def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Deriva
         ("decay rate", sp.Eq(sp.Symbol("r(m, c, h)"), rate)),
         ("derivatives of the rate in $h$ and in $c$ (overdamped)", sp.Tuple(d_rate_dh, d_rate_dc)),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="continuous_regimes",
         title="Damping regimes of the heavy-ball ODE on a quadratic",

@@ -99,6 +99,8 @@ def dampening(*, mu: Any = None, tau: Any = None, steps: int = 8) -> Derivation:
         ("induction", sp.Eq(peel(B(t + 1)), mu * B(t) + (1 - tau) * G(t + 1))),
         ("lecture minus torch (split $k = 1$ off the lecture's sum)", sp.Eq(L(t) - B(t), difference)),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="dampening",
         title="Dampening: torch's closed form against the lecture's",

@@ -166,6 +166,8 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
         ("force coefficient", force),
     )
     signatures = _signatures(m, c, dt, mu_s, eta_s, lr)
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="discretization",
         title="Semi-implicit Euler on the heavy-ball ODE and the map to SGD",

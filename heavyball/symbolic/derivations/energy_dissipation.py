@@ -81,6 +81,8 @@ def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivat
         ("substitute $θ' = v$, $mv' = −∇f − cv$", sp.Eq(sp.Symbol("dE/dt"), _distributed(along_point))),
         ("expand", sp.Eq(sp.Symbol("dE/dt"), dE_dt)),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="energy_dissipation",
         title="Energy dissipation along the heavy-ball ODE",

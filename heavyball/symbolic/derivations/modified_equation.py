@@ -273,6 +273,8 @@ def modified_equation(*, mu: Any = None, lr: Any = None, h: Any = None) -> Deriv
         "modified_flow_nesterov": F0_n + lr * F1_n,
     }
     steps_ = _steps(linear, one_step, C_hb, C_n, F1_hb, z)
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="modified_equation",
         title="Fixed momentum, vanishing learning rate: the modified equation and $C(μ)$",

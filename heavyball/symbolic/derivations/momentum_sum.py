@@ -112,6 +112,8 @@ def momentum_sum(*, mu: Any = None, lr: Any = None, steps: int = 8) -> Derivatio
         ("weights", sp.Eq(sp.Sum(mu ** (t - i), (i, 1, t)), weights_c)),
         ("limit, $μ = 9/10$", sp.Eq(sp.Symbol("M_inf"), memory_example)),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="momentum_sum",
         title="Unrolling torch's momentum buffer",

@@ -164,6 +164,8 @@ def nesterov_equivalence(*, mu: Any = None, lr: Any = None, eta: Any = None, ste
             sp.Eq(sp.Symbol("y") - (phi + mu * v), offset.subs({phi0: phi, v0: v})),
         ),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="nesterov_equivalence",
         title="torch's Nesterov as the look-ahead method, and the lecture's look-ahead point",

@@ -143,6 +143,8 @@ def optimal_parameters(*, h_min: Any = None, h_max: Any = None) -> Derivation:
         ("Nesterov discriminant, $x = 1 − γh$", sp.Eq(sp.Symbol("D_N"), disc_n)),
     )
     sig = (h_min, h_max)
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="optimal_parameters",
         title="Optimal parameters on a spectrum $[h_min, h_max]$: Polyak, GD, Nesterov",

@@ -77,6 +77,8 @@ def sgd_equals_heavyball(*, mu: Any = None, eta: Any = None, dt: Any = None, ste
         "With $Δt = 1$ this is the usual statement $γ = η$; with the semi-implicit map $η = Δt/m$ it "
         "gives $γ = Δt²/m$, the displacement-form coefficient of the derivation discretization.",
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="sgd_equals_heavyball",
         title="torch's SGD with momentum is the physical heavy ball",

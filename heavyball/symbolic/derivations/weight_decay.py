@@ -88,6 +88,8 @@ def weight_decay(*, lam: Any = None, lr: Any = None, mu: Any = None, dim: int = 
         ("one SGD step", step),
         ("two steps with momentum: coupled minus decoupled", coupled_minus_decoupled),
     )
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="weight_decay",
         title="Weight decay as coupled L2 regularisation",

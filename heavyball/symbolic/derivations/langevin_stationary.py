@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -16,7 +17,7 @@ from .noisy_stationary import noisy_stationary
 ORDER = 150
 
 
-def _library_sde_variance(stationary, m, c, h, sigma):
+def _library_sde_variance(stationary: Any, m: Any, c: Any, h: Any, sigma: Any) -> np.ndarray:
     import heavyball as hb
 
     out = []
@@ -27,7 +28,9 @@ def _library_sde_variance(stationary, m, c, h, sigma):
 
 
 @functools.cache
-def langevin_stationary(*, m=None, c=None, h=None, sigma=None, dt=None) -> Derivation:
+def langevin_stationary(
+    *, m: Any = None, c: Any = None, h: Any = None, sigma: Any = None, dt: Any = None
+) -> Derivation:
     r"""The heavy-ball SDE's stationary law, and how close the noisy heavy ball comes to it.
 
     ``m·dv = −h·θ dt − c·v dt + σ dW``: the continuous Lyapunov equation

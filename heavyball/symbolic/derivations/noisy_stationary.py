@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -15,7 +17,7 @@ from ..twins import Twin
 ORDER = 140
 
 
-def _ar2_variance(T, D, out, gamma, sigma):
+def _ar2_variance(T: Any, D: Any, out: tuple[Any, Any], gamma: Any, sigma: Any) -> tuple[Any, dict[Any, Any]]:
     """Stationary variance of ``o₀x_k + o₁x_{k−1}`` for ``x_{k+1} = Tx_k − Dx_{k−1} − γξ_k``,
     ``Var ξ = σ²``: the 2×2 discrete Lyapunov equation in the unknowns ``P₀ = Var x``,
     ``P₁ = Cov(x_k, x_{k−1})``."""
@@ -29,8 +31,8 @@ def _ar2_variance(T, D, out, gamma, sigma):
     return sp.factor((a * a + b * b) * sol[P0] + 2 * a * b * sol[P1]), sol
 
 
-def _library_variance(nesterov):
-    def call(stationary, gamma, mu, h, sigma):
+def _library_variance(nesterov: bool) -> Callable[..., Any]:
+    def call(stationary: Callable[..., Any], gamma: Any, mu: Any, h: Any, sigma: Any) -> np.ndarray:
         import heavyball as hb
 
         out = []
@@ -44,7 +46,7 @@ def _library_variance(nesterov):
 
 
 @functools.cache
-def noisy_stationary(*, gamma=None, mu=None, h=None, sigma=None) -> Derivation:
+def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma: Any = None) -> Derivation:
     r"""Stationary variance of torch's SGD with momentum (and Nesterov) under gradient noise.
 
     On one curvature ``h`` with gradient noise of variance ``σ²``, torch's heavy ball is the
@@ -146,7 +148,7 @@ def noisy_stationary(*, gamma=None, mu=None, h=None, sigma=None) -> Derivation:
         title="Stationary variance of SGD with momentum under gradient noise",
         assumptions=assumption_texts(
             (gamma, mu, h, sigma),
-            "gradient noise ξ_k independent, mean 0, variance σ²; dampening and weight decay 0",
+            "gradient noise $ξ_k$ independent, mean 0, variance $σ²$; dampening and weight decay 0",
             "torch's form: b ← μb + g, θ ← θ − γb (heavy ball), θ ← θ − γ(g + μb) (Nesterov)",
         ),
         symbols={"gamma": gamma, "mu": mu, "h": h, "sigma": sigma},

@@ -147,8 +147,9 @@ def _figure_gallery(out: Path) -> None:
         The figure catalogue
         ====================
 
-        Every figure of the catalogue, drawn at build time from the library by
-        ``heavyball.figures.<name>.make()``, with its caption. ``heavyball figures``
+        Every figure of the catalogue, drawn at build time from the library in its fast mode
+        (``heavyball.figures.<name>.data(fast=True)``: coarser grids and fewer samples, so that
+        the whole catalogue is drawn in seconds), with its caption. ``heavyball figures``
         writes them as PDF and PNG files for a paper; ``heavyball figures --data`` also writes
         the numbers behind each one.
         """
@@ -165,12 +166,12 @@ def _figure_gallery(out: Path) -> None:
             f"from heavyball.figures import {name}\n\n"
             "# %%\n"
             f"# The numbers behind the figure (``heavyball figures {name} --data`` writes them to a CSV file):\n\n"
-            f"data = {name}.data()\n"
+            f"data = {name}.data(fast=True)\n"
             "for key, value in data.items():\n"
             '    print(f"{key:28s} shape {value.shape}")\n\n'
             "# %%\n"
             "# The figure, drawn from those numbers:\n\n"
-            f"fig = {name}.plot(data)\n"
+            f"fig = {name}.plot(data, fast=True)\n"
         )
         filename = f"f{i:02d}_{name}.py"
         wanted.add(filename)

@@ -64,7 +64,7 @@ from ._run import (
 )
 from ._validation import renamed_keyword
 from .noise import GradientSampler
-from .optimizers import _STATE_ARRAYS, _restrict, _Scratch
+from .optimizers import _STATE_ARRAYS, _Scratch, restrict_batch
 
 __all__ = [
     "CYCLE_MAX_PERIOD",
@@ -214,7 +214,7 @@ class _Working:
     def __init__(self, spec: RunSpec):
         self.dtype, self.d = spec.dtype, spec.dim
         self.theta = spec.theta0_flat.copy()
-        self.method = _restrict(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
+        self.method = restrict_batch(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
         self.state = self.method._init(self.theta.shape, self.dtype) if spec.state is None else spec.state
         self.scratch = _Scratch(self.theta.shape, self.dtype)
         self.bound2 = spec.bound2
@@ -237,7 +237,7 @@ class _Working:
     def drop(self, bad: np.ndarray) -> None:
         """Stop stepping the rows ``bad`` (local indices): their state is frozen."""
         keep = np.setdiff1d(np.arange(len(self.theta)), bad, assume_unique=True)
-        self.method = _restrict(self.method, (len(self.theta),), keep)
+        self.method = restrict_batch(self.method, (len(self.theta),), keep)
         self.theta = self.theta[keep]
         arrays = _STATE_ARRAYS[type(self.state)]
         self.state = self.state._replace(

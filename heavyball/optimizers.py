@@ -65,6 +65,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor
+from ._adamkernel import cast as _cast
+from ._adamkernel import is_nonzero as _is_nonzero
 from ._validation import as_bool, as_float_array, as_real, broadcast_shapes, describe
 
 __all__ = [
@@ -130,19 +133,6 @@ def _hyper(name: str, value, *, callable_ok: bool = False, **bounds) -> Hyper | 
     arr = np.array(arr, dtype=np.float64, copy=True)
     arr.flags.writeable = False
     return arr
-
-
-def _cast(x, dtype):
-    """A hyperparameter as the kernel uses it: torch casts a Python scalar to the tensor's
-    dtype; a float is left to numpy (it is cast to ``dtype`` the same way), arrays are cast."""
-    if isinstance(x, np.ndarray):
-        return x if x.dtype == dtype else x.astype(dtype)
-    return x if dtype == np.float64 else dtype.type(x)
-
-
-def _is_nonzero(x) -> bool:
-    """torch's ``if weight_decay != 0`` / ``if momentum != 0`` for a scalar or an array."""
-    return isinstance(x, np.ndarray) or x != 0
 
 
 def _fmt(value, *, short: bool) -> str:
@@ -515,17 +505,6 @@ class SGD(_Optimizer):
 # ---------------------------------------------------------------------------------------
 # Adam / AdamW
 # ---------------------------------------------------------------------------------------
-class _AdamConsts(NamedTuple):
-    weight_decay: Any
-    lerp_coeff: Any  # w = 1-β1 where w < 0.5, else w - 1 (torch's two lerp branches)
-    lerp_small: Any  # True / False, or a boolean array for an array β1
-    beta1: Any  # float64 (for the bias correction)
-    beta2: Any  # float64
-    beta2_cast: Any
-    one_minus_beta2: Any
-    eps: Any
-
-
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Adam(_Optimizer):
     r"""Adam, exactly as ``torch.optim.Adam`` (2.13, single-tensor path).
@@ -599,20 +578,7 @@ class Adam(_Optimizer):
         self._finish()
 
     def _make_consts(self, dtype):
-        beta1, beta2 = self.betas
-        w = _cast(1.0 - beta1, dtype)  # the lerp weight, cast as torch casts it
-        small = np.abs(w) < 0.5
-        one = dtype.type(1)
-        coeff = np.where(small, w, w - one) if isinstance(w, np.ndarray) else (w if small else w - one)
-        if isinstance(small, np.ndarray) and (small.all() or not small.any()):
-            small = bool(small.all())
-        elif isinstance(small, np.bool_):
-            small = bool(small)
-        return _AdamConsts(
-            _cast(self.weight_decay, dtype), coeff, small,
-            np.asarray(beta1, np.float64), np.asarray(beta2, np.float64),
-            _cast(beta2, dtype), _cast(1.0 - beta2, dtype), _cast(self.eps, dtype),
-        )  # fmt: skip
+        return adam_constants(self.betas, self.eps, self.weight_decay, dtype)
 
     def _init(self, shape, dtype):
         vmax = np.zeros(shape, dtype) if self.amsgrad else None
@@ -622,56 +588,19 @@ class Adam(_Optimizer):
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if self.amsgrad else ("exp_avg", "exp_avg_sq")
 
     def _apply(self, theta, grad, state, lr, scratch):
+        """Adam's elementwise update (``heavyball._adamkernel.adam_update``, shared with the
+        blocked kernel of the fast path), in place."""
         dtype = theta.dtype
         c = self._consts(dtype)
-        t = float(state.step + 1)  # step_t += 1
-        g = grad
-        if _is_nonzero(self.weight_decay):
-            if self._decoupled:  # param.mul_(1 - lr * weight_decay)
-                np.multiply(theta, _cast(1.0 - lr * self.weight_decay, dtype), out=theta)
-                if self.maximize:
-                    g = np.negative(grad, out=scratch[0])
-            else:  # grad.add(param, alpha=weight_decay)
-                g = np.multiply(theta, c.weight_decay, out=scratch[0])
-                if self.maximize:
-                    np.subtract(g, grad, out=g)
-                else:
-                    np.add(g, grad, out=g)
-        elif self.maximize:
-            g = np.negative(grad, out=scratch[0])
-        m, v, vmax = state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq
-        # exp_avg.lerp_(grad, 1 - beta1)
-        diff = np.subtract(g, m, out=scratch[1])
-        np.multiply(diff, c.lerp_coeff, out=diff)
-        if c.lerp_small is True:
-            np.add(m, diff, out=m)
-        elif c.lerp_small is False:
-            np.add(g, diff, out=m)
-        else:
-            np.add(np.where(c.lerp_small, m, g), diff, out=m)
-        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        np.multiply(v, c.beta2_cast, out=v)
-        sq = np.multiply(g, c.one_minus_beta2, out=scratch[1])
-        np.multiply(sq, g, out=sq)
-        np.add(v, sq, out=v)
-        bias_correction1 = 1.0 - np.power(c.beta1, t)
-        bias_correction2 = 1.0 - np.power(c.beta2, t)
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = np.power(bias_correction2, 0.5)
-        if vmax is not None:  # torch.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=...)
-            np.maximum(vmax, v, out=vmax)
-            source = vmax
-        else:
-            source = v
-        # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-        denom = np.sqrt(source, out=scratch[1])
-        np.divide(denom, _cast(bias_correction2_sqrt, dtype), out=denom)
-        np.add(denom, c.eps, out=denom)
-        # param.addcdiv_(exp_avg, denom, value=-step_size): param + (value·m)/denom
-        upd = np.multiply(m, _cast(-step_size, dtype), out=scratch[2])
-        np.divide(upd, denom, out=upd)
-        np.add(theta, upd, out=theta)
-        return AdamState(state.step + 1, m, v, vmax)
+        neg_step_size, bc2_sqrt = adam_scalars(c, lr, float(state.step + 1), dtype)  # step_t += 1
+        wd_on = _is_nonzero(self.weight_decay)
+        adam_update(
+            theta, grad, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq, c=c, neg_step_size=neg_step_size,
+            bc2_sqrt=bc2_sqrt, decay=decay_factor(lr, self.weight_decay, dtype) if wd_on and self._decoupled else None,
+            coupled_decay=wd_on and not self._decoupled, maximize=self.maximize,
+            scratch=(scratch[0], scratch[1], scratch[2]),
+        )  # fmt: skip
+        return AdamState(state.step + 1, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -883,8 +812,8 @@ def _flatten(arr: np.ndarray, batch: tuple) -> np.ndarray:
     return full.reshape(-1, last)
 
 
-def _restrict(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
-    """``method`` with its array hyperparameters (and schedules) flattened to the rows of a
+def restrict_batch(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
+    """(Package-internal.) ``method`` with its array hyperparameters (and schedules) flattened to the rows of a
     ``(B, d)`` working array; ``rows`` (an index array, or ``None`` for all) selects a subset.
 
     A method that is already flat (``batch`` = its own flat length) is restricted again by

@@ -22,7 +22,9 @@ shaped ``(B, d)`` runs ``B`` configurations at once; ``init`` returns state arra
 broadcast shape. ``lr`` (``eta`` for the physical forms) may also be a callable
 ``k -> lr_k``, where ``k`` is the number of steps already taken (0 at the first step); it is
 read at every step, exactly as torch reads ``param_group["lr"]``, and what it returns is
-validated then (a negative or NaN value raises a ``ValueError`` naming ``lr``). Flags
+validated then (a negative or NaN value raises a ``ValueError`` naming ``lr``). A schedule is
+checked at construction too: it must take the step count and return a number (it is called
+once with ``k = 0``); anything else callable, a class for instance, is refused by name. Flags
 (``nesterov``, ``maximize``, ``amsgrad``) are plain booleans and are not batched.
 
 Rounding
@@ -60,6 +62,7 @@ F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -126,13 +129,51 @@ def _hyper(name: str, value, *, callable_ok: bool = False, **bounds) -> Hyper | 
     """Validate a real hyperparameter: a Python float, a read-only float64 array, or (where
     allowed) a callable schedule."""
     if callable_ok and callable(value) and not isinstance(value, np.ndarray):
-        return value
+        return _schedule(name, value, bounds)
     arr = as_real(name, value, array=True, **bounds)
     if arr.ndim == 0:
         return float(arr)
     arr = np.array(arr, dtype=np.float64, copy=True)
     arr.flags.writeable = False
     return arr
+
+
+def _schedule(name: str, fn: Callable, bounds: dict) -> Callable:
+    """Check a schedule at construction: it must take the step count ``k`` and return a
+    number (or an array of numbers) within ``bounds``; it is called once, at ``k = 0``.
+
+    A class is refused although it is callable (``SGD(lr=object)``): calling it with the step
+    count does not give a rate. Raises ``TypeError``/``ValueError`` naming the argument.
+    """
+    if isinstance(fn, _FlatSchedule):  # a checked schedule, restricted to a batch's rows by iterate
+        return fn
+    allowed = f"a number, an array or a schedule `k -> {name}_k` (a function of the step count)"
+    if isinstance(fn, type):
+        raise TypeError(f"`{name}` must be {allowed}, got the class {fn.__name__!r}")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # no signature to read (some builtins): the call decides
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(0)
+        except TypeError:
+            raise TypeError(
+                f"`{name}` must be {allowed}; the callable {describe(fn)} cannot take the step count as "
+                f"its one argument (signature {signature})"
+            ) from None
+    try:
+        raw = fn(0)
+    except Exception as exc:
+        raise TypeError(
+            f"`{name}` must be {allowed}; calling {describe(fn)} with the step count 0 raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        as_real(name, raw, array=True, **bounds)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc} (returned by the `{name}` schedule at k=0)") from None
+    return fn
 
 
 def _fmt(value, *, short: bool) -> str:

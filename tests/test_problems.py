@@ -248,3 +248,11 @@ def test_formula_injection_is_rejected_and_nothing_runs(text, monkeypatch):
     with pytest.raises(ValueError, match="`expr`"):
         hb.Objective.from_sympy(text, ["x", "y"])
     assert called == []
+
+
+@pytest.mark.parametrize("rotation", [[[1e300]], [[1e300, 0.0], [0.0, 1.0]], [[np.inf]]])
+def test_a_huge_rotation_is_refused_without_an_overflow_warning(rotation):
+    # QᵀQ overflows: the check reports a non-orthogonal rotation, and no RuntimeWarning escapes
+    # (warnings are errors here, whatever ran before)
+    with pytest.raises(ValueError, match="`rotation`"):
+        hb.Quadratic.from_eigenvalues(np.ones(len(rotation)), rotation=rotation)

@@ -41,6 +41,7 @@ Kumar (2018); Loshchilov & Hutter (2019).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ CHUNK = 64
 BLOCK_BYTES = 256 * 1024
 
 
-def supports(method, problem) -> bool:
+def supports(method: Any, problem: Any) -> bool:
     """``Adam``/``AdamW`` with a constant ``lr`` on a :class:`Quadratic` of dimension
     ``≤ SMALL_DIM`` (whose ``grad``/``value`` are not overridden)."""
     return (
@@ -72,9 +73,9 @@ def supports(method, problem) -> bool:
 
 def _transposed(method: Adam, batch: tuple) -> Adam:
     """``method`` with its array hyperparameters as ``(last, B)`` rows (the kernel's layout)."""
-    flat = restrict_batch(method, batch)  # arrays as (B, last)
+    flat: Any = restrict_batch(method, batch)  # arrays as (B, last)
 
-    def t(v):
+    def t(v: Any) -> Any:
         return np.ascontiguousarray(v.T) if isinstance(v, np.ndarray) else v
 
     return dataclasses.replace(
@@ -83,11 +84,11 @@ def _transposed(method: Adam, batch: tuple) -> Adam:
     )  # fmt: skip
 
 
-def _cols(x, sl):
+def _cols(x: Any, sl: Any) -> Any:
     return x[:, sl] if isinstance(x, np.ndarray) and x.ndim == 2 else x
 
 
-def _step_factor(beta1, beta2, t):
+def _step_factor(beta1: Any, beta2: Any, t: Any) -> Any:
     """``√(1−β₂ᵗ)/(1−β₁ᵗ) · (1−β₁)/√(1−β₂) · (Σ_{j<t} (β₁²/β₂)^j)^{1/2}`` (float64, ``inf`` when
     ``β₂ = 0``): ``|Δθ_t| ≤ γ·factor`` per coordinate (see the module notes)."""
     with np.errstate(all="ignore"):
@@ -102,7 +103,7 @@ def _step_factor(beta1, beta2, t):
 class _Kernel:
     """Constants of one run shared by all blocks (and threads)."""
 
-    def __init__(self, spec):
+    def __init__(self, spec: Any) -> None:
         q, dtype, d = spec.problem, spec.dtype, spec.dim
         self.spec, self.dtype, self.d, self.steps = spec, dtype, d, spec.steps
         self.method = mt = _transposed(spec.method, tuple(spec.batch))
@@ -136,7 +137,7 @@ class _Kernel:
         self.sqrt_d = float(np.sqrt(d))
 
 
-def _block_consts(K: _Kernel, sl):
+def _block_consts(K: _Kernel, sl: Any) -> Any:
     """Per-block constants: ``(c, lr, wd_factor)`` sliced to the block's columns."""
     c = K.c._replace(**{name: _cols(getattr(K.c, name), sl) for name in K.c._fields})
     lr = _cols(K.lr, sl)
@@ -146,13 +147,15 @@ def _block_consts(K: _Kernel, sl):
     return c, lr, wdf
 
 
-def _colmax(x):
+def _colmax(x: Any) -> Any:
     """The largest value per configuration (over the coordinate rows) as float64."""
     arr = np.asarray(x, np.float64)
     return arr if arr.ndim < 2 else np.max(arr, axis=0)
 
 
-def _certify(K: _Kernel, x, chunk, k0, n, lr, wdf, c, bound2, alive, s):
+def _certify(
+    K: _Kernel, x: Any, chunk: Any, k0: Any, n: Any, lr: Any, wdf: Any, c: Any, bound2: Any, alive: Any, s: Any
+) -> Any:
     """True when no alive configuration of the block can pass its bound (or overflow)
     during steps ``k0+1 … k0+n``: ``|θ_i| ≤ grow·(|θ_i,k0| + Σ_t γ·factor_t)`` per coordinate."""
     lr_max = _colmax(lr)  # per configuration (over coordinates)
@@ -182,7 +185,7 @@ def _certify(K: _Kernel, x, chunk, k0, n, lr, wdf, c, bound2, alive, s):
     return bool(np.all(ok))
 
 
-def _check(x, s, k, bound2, alive, dat):
+def _check(x: Any, s: Any, k: Any, bound2: Any, alive: Any, dat: Any) -> Any:
     """The general path's rule after step ``k``: ``~(‖θ‖² ≤ bound²)`` marks a divergence."""
     np.multiply(x, x, out=s)
     n2 = s[0].copy()
@@ -202,7 +205,7 @@ def _gradient(K: _Kernel, x: np.ndarray, g: np.ndarray, s: np.ndarray) -> None:
         np.subtract(g, K.b_col, out=g)
 
 
-def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
+def _run_block(K: _Kernel, Z: Any, sl: Any, dat: Any, bound2: Any, rec: Any) -> Any:
     d, dtype, steps = K.d, K.dtype, K.steps
     w = sl.stop - sl.start
     x = Z[:, sl]  # updated in place (a view into the (d, B) state)
@@ -239,7 +242,7 @@ def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
         chunk += 1
 
 
-def run_spec(spec, threads: int):
+def run_spec(spec: Any, threads: int) -> Any:
     """The kernel on a validated ``RunSpec``: flat records as ``fastpath._run_spec`` returns them."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -260,7 +263,7 @@ def run_spec(spec, threads: int):
     tail = np.full((TAIL, B, d), np.nan, dtype)  # the last iterates, for the cycle test
     tail_first = spec.steps - TAIL + 1
 
-    def rec(x, k, sl):
+    def rec(x: Any, k: Any, sl: Any) -> Any:
         if k >= tail_first:
             tail[k - tail_first, sl] = x.T
         j = l_index.get(k)
@@ -278,7 +281,7 @@ def run_spec(spec, threads: int):
     width = max(1, BLOCK_BYTES // (np.dtype(dtype).itemsize * d))
     blocks = [slice(b0, min(B, b0 + width)) for b0 in range(0, B, width)]
 
-    def work(part):
+    def work(part: Any) -> Any:
         with np.errstate(all="ignore"):
             for sl in part:
                 _run_block(K, Z, sl, dat, bound2, rec)

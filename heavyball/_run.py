@@ -501,7 +501,15 @@ def make_trajectory(
     )  # fmt: skip
 
 
-def _message(spec: RunSpec, diverged_at: np.ndarray, codes: np.ndarray, period: np.ndarray, r0, rk, what) -> str:
+def _message(
+    spec: RunSpec,
+    diverged_at: np.ndarray,
+    codes: np.ndarray,
+    period: np.ndarray,
+    r0: np.ndarray,
+    rk: np.ndarray,
+    what: str,
+) -> str:
     B, steps, tol = spec.size, spec.steps, spec.tol
     if spec.batch == ():
         k = int(diverged_at[0])

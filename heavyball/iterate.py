@@ -178,11 +178,9 @@ def iterate(
     return _run_general(spec)
 
 
-def _iterate_general(method, problem, theta0, steps, *, record="all", every=1, tol=None,
-                     threads=None) -> DiscreteTrajectory:  # fmt: skip
+def _iterate_general(method: Any, problem: Any, theta0: Any, steps: int, **options: Any) -> DiscreteTrajectory:
     """The general stepping loop, whatever the method and problem (no fast path)."""
-    return _run_general(prepare(method, problem, theta0, steps, record=record, every=every, tol=tol,
-                                threads=threads))  # fmt: skip
+    return _run_general(prepare(method, problem, theta0, steps, **options))
 
 
 def _gradient(problem: Any, point: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -194,7 +192,7 @@ def _gradient(problem: Any, point: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return grad
 
 
-def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit) -> np.ndarray | None:
+def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit: Any) -> np.ndarray | None:
     """Rows with ``‖θ_i‖² > bound2_i`` or a non-finite entry; ``None`` when there are none.
 
     For large arrays a cheap sufficient test runs first: if ``d·max|θ|² <= min_i bound2_i`` no

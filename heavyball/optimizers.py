@@ -64,9 +64,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor
 from ._adamkernel import cast as _cast
@@ -115,7 +116,10 @@ class HeavyBallState(NamedTuple):
     v: np.ndarray
 
 
-_STATE_ARRAYS = {
+#: the state of any optimiser here
+OptimizerState = SGDState | AdamState | HeavyBallState
+
+_STATE_ARRAYS: dict[type, tuple[str, ...]] = {
     SGDState: ("momentum_buffer",),
     AdamState: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
     HeavyBallState: ("v",),
@@ -125,7 +129,7 @@ _STATE_ARRAYS = {
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-def _hyper(name: str, value, *, callable_ok: bool = False, **bounds) -> Hyper | Callable:
+def _hyper(name: str, value: Any, *, callable_ok: bool = False, **bounds: Any) -> Hyper | Callable:
     """Validate a real hyperparameter: a Python float, a read-only float64 array, or (where
     allowed) a callable schedule."""
     if callable_ok and callable(value) and not isinstance(value, np.ndarray):
@@ -176,7 +180,12 @@ def _schedule(name: str, fn: Callable, bounds: dict) -> Callable:
     return fn
 
 
-def _fmt(value, *, short: bool) -> str:
+def _fields(obj: Any) -> tuple[dataclasses.Field, ...]:
+    """The dataclass fields of an optimiser."""
+    return dataclasses.fields(obj)
+
+
+def _fmt(value: Any, *, short: bool) -> str:
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, float):
@@ -198,7 +207,7 @@ def _fmt(value, *, short: bool) -> str:
     return repr(value)
 
 
-def _key(value):
+def _key(value: Any) -> Any:
     """A hashable stand-in consistent with ``_equal``."""
     if isinstance(value, np.ndarray):
         return ("array", value.shape, value.tobytes())
@@ -207,7 +216,7 @@ def _key(value):
     return value
 
 
-def _equal(a, b) -> bool:
+def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
     if isinstance(a, tuple) or isinstance(b, tuple):
@@ -222,8 +231,9 @@ class _Scratch:
 
     __slots__ = ("_arrays", "dtype", "shape")
 
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype, self._arrays = tuple(shape), np.dtype(dtype), {}
+    def __init__(self, shape: Any, dtype: Any) -> None:
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self._arrays: dict[int, np.ndarray] = {}
 
     def __getitem__(self, i: int) -> np.ndarray:
         arr = self._arrays.get(i)
@@ -232,7 +242,7 @@ class _Scratch:
         return arr
 
 
-def _as_theta(theta, *, finite: bool) -> np.ndarray:
+def _as_theta(theta: Any, *, finite: bool) -> np.ndarray:
     """``theta`` as a float array shaped ``(..., d)`` (a scalar is refused, naming it)."""
     theta = as_float_array("theta", theta, finite=finite)
     if theta.ndim == 0:
@@ -240,7 +250,7 @@ def _as_theta(theta, *, finite: bool) -> np.ndarray:
     return theta
 
 
-def _owned(arr, shape, dtype) -> np.ndarray:
+def _owned(arr: Any, shape: Any, dtype: Any) -> np.ndarray:
     """A fresh, writable, C-contiguous copy of ``arr`` broadcast to ``shape``."""
     out = np.empty(shape, dtype)
     out[...] = arr
@@ -257,13 +267,24 @@ class _Optimizer:
     calls ``_apply`` directly on arrays it owns, so both give bit-identical results.
     """
 
-    _RATE = "lr"
+    _RATE: ClassVar[str] = "lr"
+    _state_type: ClassVar[type]
+    _cache: dict[str, Any]
+
+    def _init(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def _apply(self, theta: np.ndarray, grad: np.ndarray, state: Any, rate: Any, scratch: Any) -> Any:
+        raise NotImplementedError
+
+    def _make_consts(self, dtype: np.dtype) -> Any:
+        raise NotImplementedError
 
     # -- construction ------------------------------------------------------------------
-    def _set(self, name, value):
+    def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
-    def _finish(self):
+    def _finish(self) -> None:
         """Check that array hyperparameters broadcast together; set up the cast cache."""
         shapes = self._array_shapes()
         if len(shapes) > 1:
@@ -272,7 +293,7 @@ class _Optimizer:
 
     def _array_shapes(self) -> dict:
         shapes = {}
-        for f in dataclasses.fields(self):
+        for f in _fields(self):
             v = getattr(self, f.name)
             if isinstance(v, np.ndarray):
                 shapes[f.name] = v.shape
@@ -283,23 +304,23 @@ class _Optimizer:
         return shapes
 
     # -- equality, hashing, printing -----------------------------------------------------
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self))
+        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in _fields(self))
 
-    def __hash__(self):
-        return hash((type(self).__name__,) + tuple(_key(getattr(self, f.name)) for f in dataclasses.fields(self)))
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + tuple(_key(getattr(self, f.name)) for f in _fields(self)))
 
-    def __repr__(self):
-        parts = [f"{f.name}={_fmt(getattr(self, f.name), short=False)}" for f in dataclasses.fields(self)]
+    def __repr__(self) -> str:
+        parts = [f"{f.name}={_fmt(getattr(self, f.name), short=False)}" for f in _fields(self)]
         return f"{type(self).__name__}({', '.join(parts)})"
 
     @property
     def label(self) -> str:
         """A short text for legends: the rate and every field that differs from its default."""
         parts = []
-        for f in dataclasses.fields(self):
+        for f in _fields(self):
             v = getattr(self, f.name)
             if f.name != self._RATE and f.default is not dataclasses.MISSING and _equal(v, f.default):
                 continue
@@ -307,7 +328,7 @@ class _Optimizer:
         return f"{type(self).__name__}({', '.join(parts)})"
 
     # -- the rate (lr or eta), read at each step ---------------------------------------
-    def _rate(self, k: int, shape=None):
+    def _rate(self, k: int, shape: Any = None) -> Any:
         """The validated rate for the step after ``k`` steps (float64 float or array)."""
         value = getattr(self, self._RATE)
         if not callable(value) or isinstance(value, np.ndarray):
@@ -331,7 +352,7 @@ class _Optimizer:
                 )
         return out
 
-    def _consts(self, dtype):
+    def _consts(self, dtype: Any) -> Any:
         key = dtype.char  # hashing a numpy dtype object is slow; its type code is not
         c = self._cache.get(key)
         if c is None:
@@ -339,18 +360,18 @@ class _Optimizer:
         return c
 
     # -- the public pure pair -------------------------------------------------------------
-    def init(self, theta):
+    def init(self, theta: ArrayLike) -> OptimizerState:
         """The initial state for ``theta`` shaped ``(..., d)``; arrays are zeros shaped like
         ``theta`` broadcast with the array hyperparameters, in ``theta``'s dtype."""
         theta = _as_theta(theta, finite=True)
         shape = broadcast_shapes(theta=theta.shape, **self._array_shapes())
         return self._init(shape, theta.dtype)
 
-    def grad_point(self, theta, state):
+    def grad_point(self, theta: np.ndarray, state: OptimizerState) -> np.ndarray:
         """Where the next gradient is evaluated: ``theta`` itself."""
         return theta
 
-    def step(self, theta, grad, state):
+    def step(self, theta: ArrayLike, grad: ArrayLike, state: OptimizerState) -> tuple[np.ndarray, OptimizerState]:
         """One step: returns ``(new_theta, new_state)``; the arguments are not modified.
 
         ``grad`` is the gradient at ``grad_point(theta, state)``; it is cast to ``theta``'s
@@ -372,13 +393,13 @@ class _Optimizer:
         theta = _owned(theta, shape, dtype)
         fresh = {name: _owned(getattr(state, name), shape, dtype)
                  for name in _STATE_ARRAYS[type(state)] if getattr(state, name) is not None}  # fmt: skip
-        state = state._replace(**fresh)
+        state = state._replace(**fresh)  # type: ignore[arg-type]
         with np.errstate(all="ignore"):  # a diverging run overflows quietly, as torch does
             state = self._apply(theta, grad, state, rate, _Scratch(shape, dtype))
         return theta, state
 
-    def _check_state(self, state):
-        expected = self._state_type
+    def _check_state(self, state: Any) -> Any:
+        expected: Any = self._state_type
         if not isinstance(state, expected):
             raise TypeError(
                 f"`state` must be a {expected.__name__} from `{type(self).__name__}.init`, got {describe(state)}"
@@ -475,7 +496,7 @@ class SGD(_Optimizer):
 
     _state_type = SGDState
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._set("lr", _hyper("lr", self.lr, callable_ok=True, lower=0.0))
         self._set("momentum", _hyper("momentum", self.momentum, lower=0.0, upper=1.0, upper_inclusive=False))
         self._set("dampening", _hyper("dampening", self.dampening, lower=0.0, upper=1.0))
@@ -493,7 +514,7 @@ class SGD(_Optimizer):
                 )
         self._finish()
 
-    def _make_consts(self, dtype):
+    def _make_consts(self, dtype: Any) -> Any:
         zero = None
         if isinstance(self.momentum, np.ndarray) and np.any(self.momentum == 0):
             zero = self.momentum == 0
@@ -501,14 +522,14 @@ class SGD(_Optimizer):
         neg_lr = None if callable(self.lr) and not isinstance(self.lr, np.ndarray) else _cast(-self.lr, dtype)
         return _SGDConsts(_cast(self.weight_decay, dtype), _cast(self.momentum, dtype), alpha, zero, neg_lr)
 
-    def _init(self, shape, dtype):
+    def _init(self, shape: Any, dtype: Any) -> Any:
         buf = np.zeros(shape, dtype) if _is_nonzero(self.momentum) else None
         return SGDState(0, buf)
 
-    def _needed_arrays(self):
+    def _needed_arrays(self) -> Any:
         return ("momentum_buffer",) if _is_nonzero(self.momentum) else ()
 
-    def _apply(self, theta, grad, state, lr, scratch):
+    def _apply(self, theta: Any, grad: Any, state: Any, lr: Any, scratch: Any) -> Any:
         c = self._consts(theta.dtype)
         g = grad
         if _is_nonzero(self.weight_decay):  # grad.add(param, alpha=weight_decay)
@@ -604,7 +625,7 @@ class Adam(_Optimizer):
     _state_type = AdamState
     _decoupled = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._set("lr", _hyper("lr", self.lr, callable_ok=True, lower=0.0))
         betas = self.betas
         if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -618,17 +639,17 @@ class Adam(_Optimizer):
         self._set("maximize", as_bool("maximize", self.maximize))
         self._finish()
 
-    def _make_consts(self, dtype):
+    def _make_consts(self, dtype: Any) -> Any:
         return adam_constants(self.betas, self.eps, self.weight_decay, dtype)
 
-    def _init(self, shape, dtype):
+    def _init(self, shape: Any, dtype: Any) -> Any:
         vmax = np.zeros(shape, dtype) if self.amsgrad else None
         return AdamState(0, np.zeros(shape, dtype), np.zeros(shape, dtype), vmax)
 
-    def _needed_arrays(self):
+    def _needed_arrays(self) -> Any:
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if self.amsgrad else ("exp_avg", "exp_avg_sq")
 
-    def _apply(self, theta, grad, state, lr, scratch):
+    def _apply(self, theta: Any, grad: Any, state: Any, lr: Any, scratch: Any) -> Any:
         """Adam's elementwise update (``heavyball._adamkernel.adam_update``, shared with the
         blocked kernel of the fast path), in place."""
         dtype = theta.dtype
@@ -699,21 +720,21 @@ class _PhysicalForm(_Optimizer):
     _state_type = HeavyBallState
     _RATE = "eta"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._set("eta", _hyper("eta", self.eta, callable_ok=True, lower=0.0))
         self._set("mu", _hyper("mu", self.mu))
         self._set("dt", _hyper("dt", self.dt, lower=0.0, lower_inclusive=False))
         self._finish()
 
-    def _make_consts(self, dtype):
+    def _make_consts(self, dtype: Any) -> Any:
         eta = None if callable(self.eta) and not isinstance(self.eta, np.ndarray) else _cast(self.eta, dtype)
         dt = None if (not isinstance(self.dt, np.ndarray) and self.dt == 1.0) else _cast(self.dt, dtype)
         return _HBConsts(_cast(self.mu, dtype), eta, dt, _cast(self.dt * self.mu, dtype))
 
-    def _init(self, shape, dtype):
+    def _init(self, shape: Any, dtype: Any) -> Any:
         return HeavyBallState(0, np.zeros(shape, dtype))
 
-    def _apply(self, theta, grad, state, eta, scratch):
+    def _apply(self, theta: Any, grad: Any, state: Any, eta: Any, scratch: Any) -> Any:
         c = self._consts(theta.dtype)
         v = state.v
         eta = c.eta if c.eta is not None else _cast(eta, theta.dtype)
@@ -806,11 +827,11 @@ class NesterovLookahead(_PhysicalForm):
     Y. Nesterov (1983); Sutskever, Martens, Dahl & Hinton (2013).
     """
 
-    def grad_point(self, theta, state):
+    def grad_point(self, theta: np.ndarray, state: OptimizerState) -> np.ndarray:
         """The look-ahead point ``y = θ + (Δt·μ)·v`` (``Δt·μ`` formed in float64, then cast)."""
         theta = np.asarray(theta)
         dt_mu = self._consts(theta.dtype).dt_mu
-        return theta + dt_mu * np.asarray(state.v)
+        return theta + dt_mu * np.asarray(state.v)  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------------------------
@@ -823,11 +844,11 @@ class _FlatSchedule:
     ``B`` rows (of which ``rows`` are still being stepped); scalar values pass through.
     """
 
-    def __init__(self, fn, name, batch, rows):
+    def __init__(self, fn: Any, name: Any, batch: Any, rows: Any) -> None:
         self.fn, self.name, self.batch, self.rows = fn, name, tuple(batch), rows
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
-    def __call__(self, k):
+    def __call__(self, k: Any) -> Any:
         value = self.fn(k)
         arr = np.asarray(value) if isinstance(value, (np.ndarray, list, tuple)) else None
         if arr is None or arr.ndim == 0:
@@ -853,7 +874,7 @@ def _flatten(arr: np.ndarray, batch: tuple) -> np.ndarray:
     return full.reshape(-1, last)
 
 
-def restrict_batch(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
+def restrict_batch(method: _Optimizer, batch: tuple, rows: Any = None) -> _Optimizer:
     """(Package-internal.) ``method`` with its array hyperparameters (and schedules) flattened to the rows of a
     ``(B, d)`` working array; ``rows`` (an index array, or ``None`` for all) selects a subset.
 
@@ -861,7 +882,7 @@ def restrict_batch(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
     passing the flat ``batch=(B,)``. Used by ``iterate`` to drop diverged configurations.
     """
 
-    def one(name, v):
+    def one(name: Any, v: Any) -> Any:
         if isinstance(v, np.ndarray):
             flat = _flatten(v, batch)
             return flat if rows is None else flat[rows]
@@ -875,7 +896,7 @@ def restrict_batch(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
         return v
 
     changes = {}
-    for f in dataclasses.fields(method):
+    for f in _fields(method):
         v = getattr(method, f.name)
         if isinstance(v, tuple):
             new = tuple(one(f"{f.name}[{i}]", vi) for i, vi in enumerate(v))
@@ -885,4 +906,4 @@ def restrict_batch(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
             new = one(f.name, v)
             if new is not v:
                 changes[f.name] = new
-    return dataclasses.replace(method, **changes) if changes else method
+    return dataclasses.replace(method, **changes) if changes else method  # type: ignore[type-var]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_float_array, as_int, as_real, describe
 
@@ -21,21 +22,21 @@ __all__ = ["RateFit", "fit_rate"]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _quiet(fn):
+def _quiet(fn: _F) -> _F:
     """Run ``fn`` with numpy's floating-point warnings off. Extreme but valid inputs (e.g.
     ``lr·h = 1e300``) give results that overflow float64: they come out as ``inf`` (an
     unstable rate) without a ``RuntimeWarning``; the functions never return NaN for finite
     input."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             return fn(*args, **kwargs)
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]
 
 
-def _out(x):
+def _out(x: Any) -> Any:
     """A 0-d result becomes a plain Python scalar (``float``, ``int``, ``bool``, ``str``), so
     that scalar inputs give results that print cleanly; anything else stays an array."""
     x = np.asarray(x)
@@ -65,7 +66,7 @@ _PEAK_SPAN = 0.5
 
 
 @_quiet
-def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
+def fit_rate(errors: ArrayLike, *, floor: float = 1e-12, skip: int | None = None, multiplicity: int = 1) -> RateFit:
     r"""The empirical per-step rate ``ρ`` of a decaying error sequence, ``e_k ≈ C·ρᵏ``.
 
     A least-squares line through ``log ê_k`` against ``k`` over a window ``[start, stop)``;
@@ -148,7 +149,7 @@ def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
     e2 = e.reshape(n, -1)
     k = np.arange(n, dtype=np.float64)[:, None]
 
-    def first(mask, default):
+    def first(mask: np.ndarray, default: Any) -> np.ndarray:
         """First row index where ``mask`` holds, per column (``default`` if never)."""
         hit = mask.any(axis=0)
         return np.where(hit, mask.argmax(axis=0), default)
@@ -202,7 +203,7 @@ def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
     return RateFit(_out(rate.reshape(batch)), _out(start.reshape(batch)), _out(stop.reshape(batch)))
 
 
-def _ls_slope(k, y, w):
+def _ls_slope(k: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted least-squares slope of ``y`` on ``k`` per column (weights 0/1), and ``count ≥ 3``."""
     count = w.sum(axis=0)
     enough = count >= 3

@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from . import recurrences
 from ._validation import (
@@ -68,6 +67,9 @@ from .ratefit import RateFit, _out, _quiet, fit_rate
 from .recurrences import FAMILIES
 from .status import Status
 from .tunings import MIN_CURVATURE, TUNINGS, Tuned, critical_momentum, critical_rate, optimal_parameters
+
+#: an array_like of reals (validated into a float64 array at the boundary)
+RealLike = Any
 
 __all__ = [
     "FAMILIES",
@@ -111,22 +113,24 @@ def _check_family(family: str) -> str:
     return as_choice("family", family, FAMILIES)
 
 
-def _check_lr(lr) -> np.ndarray:
+def _check_lr(lr: RealLike) -> np.ndarray:
     return as_real("lr", lr, lower=0.0, upper=MAX_MAGNITUDE, array=True)
 
 
-def _check_spectrum(eigenvalues) -> np.ndarray:
+def _check_spectrum(eigenvalues: RealLike) -> np.ndarray:
     h = as_real("eigenvalues", eigenvalues, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     if h.ndim > 1 or h.size == 0:
         raise ValueError(f"`eigenvalues` must be a scalar or a non-empty 1-D spectrum, got shape {h.shape}")
     return h.reshape(-1)
 
 
-def _check_mass(m) -> np.ndarray:
+def _check_mass(m: RealLike) -> np.ndarray:
     return as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
 
 
-def _elementwise_args(h, lr, momentum, family):
+def _elementwise_args(
+    h: RealLike, lr: RealLike, momentum: RealLike, family: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, tuple[int, ...]]:
     family = _check_family(family)
     h = as_real("h", h, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     lr = _check_lr(lr)
@@ -138,7 +142,7 @@ def _elementwise_args(h, lr, momentum, family):
 # -------------------------------------------------------------------------------------------
 # the quadratic z² − T z + D of one curvature
 # -------------------------------------------------------------------------------------------
-def _trace_det_disc(h, lr, mu, family):
+def _trace_det_disc(h: Any, lr: Any, mu: Any, family: str) -> tuple[Any, Any, Any]:
     """``T``, ``D`` (:func:`heavyball.recurrences.trace_det`, broadcast to one shape) and the
     discriminant ``T² − 4D`` (:func:`heavyball.recurrences.discriminant`, factored where that
     is more accurate).
@@ -158,13 +162,13 @@ def _trace_det_disc(h, lr, mu, family):
     return T, D, recurrences.discriminant(family, g, mu)
 
 
-def _heavyball_parts(mu):
+def _heavyball_parts(mu: Any) -> tuple[Any, Any, Any]:
     """The momentum-only pieces of the heavy-ball discriminant: ``√|μ|``, ``(1−√μ)²``, ``(1+√μ)²``."""
     s = np.sqrt(np.abs(mu))
     return s, ((1.0 - mu) / (1.0 + s)) ** 2, (1.0 + s) ** 2
 
 
-def _heavyball_disc(g, mu, T, parts):
+def _heavyball_disc(g: Any, mu: Any, T: Any, parts: tuple[Any, Any, Any]) -> Any:
     """``T² − 4μ`` as ``((1−√μ)² − γh)((1+√μ)² − γh)`` for ``μ ≥ 0`` (directly for ``μ < 0``,
     where it is a sum of positive terms); ``g = γh``, ``T = 1 + μ − γh`` (or ``|T|``)."""
     _, lo, hi = parts
@@ -172,7 +176,7 @@ def _heavyball_disc(g, mu, T, parts):
     return factored if np.all(mu >= 0) else np.where(mu >= 0, factored, T * T - 4.0 * mu)
 
 
-def _radius(h, lr, mu, family, parts=None):
+def _radius(h: Any, lr: Any, mu: Any, family: str, parts: tuple[Any, Any, Any] | None = None) -> Any:
     """Largest root modulus of ``z² − Tz + D`` per element, in real arithmetic.
 
     ``disc < 0`` (complex pair): ``√D``. ``disc ≥ 0`` (real roots): ``½(|T| + √disc)``, the
@@ -194,7 +198,7 @@ def _radius(h, lr, mu, family, parts=None):
     return np.where(disc < 0, parts[0], real)  # √μ: μ > 0 wherever disc < 0
 
 
-def _radius_map(points, lr, mu, family, shape):
+def _radius_map(points: tuple[float, ...], lr: Any, mu: Any, family: str, shape: tuple[int, ...]) -> np.ndarray:
     """``max over h in points of _radius(h, lr, mu)`` on the broadcast ``shape``.
 
     Large maps are evaluated in blocks of rows along the first axis so that the dozen
@@ -229,7 +233,7 @@ def _radius_map(points, lr, mu, family, shape):
 # -------------------------------------------------------------------------------------------
 @renamed_keyword("method", "family")
 @_quiet
-def iteration_matrix(h, *, lr, momentum=0.0, family="heavyball"):
+def iteration_matrix(h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball") -> np.ndarray:
     r"""The 2×2 iteration matrix of one curvature, acting on the state ``(x_k, x_{k−1})``.
 
     .. math:: \begin{pmatrix}x_{k+1}\\ x_k\end{pmatrix} = M\begin{pmatrix}x_k\\ x_{k-1}\end{pmatrix},
@@ -271,7 +275,9 @@ def iteration_matrix(h, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def characteristic_roots(h, *, lr, momentum=0.0, family="heavyball"):
+def characteristic_roots(
+    h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball"
+) -> np.ndarray:
     r"""Both roots of the characteristic polynomial ``z² − Tz + D`` of one curvature.
 
     Closed form, numerically stable (the "citardauq" form of the quadratic formula): for a
@@ -323,7 +329,9 @@ def characteristic_roots(h, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def spectral_radius(eigenvalues, *, lr, momentum=0.0, family="heavyball"):
+def spectral_radius(
+    eigenvalues: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball"
+) -> float | np.ndarray:
     r"""The asymptotic rate: the largest root modulus over a spectrum of curvatures.
 
     .. math:: \rho(\gamma, \mu) = \max_{h \in \mathrm{spec}}\ \max\{|z| : z^2 - T(h)z + D(h) = 0\}
@@ -391,7 +399,7 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def is_stable(h, *, lr, momentum=0.0, family="heavyball"):
+def is_stable(h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball") -> bool | np.ndarray:
     r"""Whether both roots of one curvature lie strictly inside the unit circle.
 
     Jury's (Schur–Cohn) criterion for ``z² − Tz + D``: ``|D| < 1`` and ``|T| < 1 + D`` —
@@ -423,7 +431,9 @@ def is_stable(h, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def root_regime(h, *, lr, momentum=0.0, family="heavyball", rtol=REPEATED_RTOL):
+def root_regime(
+    h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball", rtol: float = REPEATED_RTOL
+) -> str | np.ndarray:
     r"""``"complex"``, ``"real"`` or ``"repeated"``: the discrete damping regime per curvature.
 
     The discrete counterparts of under-, over- and critically damped. With ``Δ = T² − 4D``
@@ -463,7 +473,7 @@ def root_regime(h, *, lr, momentum=0.0, family="heavyball", rtol=REPEATED_RTOL):
 # -------------------------------------------------------------------------------------------
 # continuous time
 # -------------------------------------------------------------------------------------------
-def _ode_rate(m, c, h):
+def _ode_rate(m: Any, c: Any, h: Any) -> Any:
     """``−max Re s`` over ``m s² + c s + h = 0``, elementwise (stable form when overdamped)."""
     disc = c * c - 4.0 * m * h
     # within its own rounding (each term carries a relative error ε) the discriminant is 0:
@@ -477,7 +487,7 @@ def _ode_rate(m, c, h):
 
 
 @_quiet
-def continuous_rate(m, c, eigenvalues):
+def continuous_rate(m: RealLike, c: RealLike, eigenvalues: RealLike) -> float | np.ndarray:
     r"""The exponential decay rate of the heavy-ball ODE ``m·θ'' + c·θ' + ∇f(θ) = 0``.
 
     Per curvature the modes are ``e^{st}`` with ``m s² + c s + h = 0``; the rate is
@@ -516,7 +526,7 @@ def continuous_rate(m, c, eigenvalues):
 
 
 @_quiet
-def optimal_damping(m, h_min):
+def optimal_damping(m: RealLike, h_min: RealLike) -> float | np.ndarray:
     r"""The friction with the fastest uniform decay over curvatures ``[h_min, h_max]``: ``2√(m·h_min)``.
 
     Derivation: by :func:`continuous_rate` the decay over the spectrum is the rate of
@@ -607,7 +617,7 @@ class RateComparison:
 def predicted_vs_measured(
     optimizer: Any,
     q: Quadratic,
-    theta0: ArrayLike,
+    theta0: RealLike,
     steps: int | None,
     *,
     floor: float = 1e-12,

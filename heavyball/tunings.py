@@ -11,12 +11,15 @@ Goh (2017), "Why Momentum Really Works", Distill.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._validation import MAX_MOMENTUM, as_choice, as_real, broadcast_shapes, describe, renamed_keyword
 from .ratefit import _out, _quiet
+
+#: an array_like of reals (validated into a float64 array at the boundary)
+RealLike = Any
 
 __all__ = ["MIN_CURVATURE", "TUNINGS", "Tuned", "critical_momentum", "critical_rate", "optimal_parameters"]
 
@@ -28,7 +31,7 @@ MIN_CURVATURE = 1e-300
 MAX_MAGNITUDE = MAX_MOMENTUM
 
 
-def _check_lr_h(h, lr) -> np.ndarray:
+def _check_lr_h(h: RealLike, lr: RealLike) -> np.ndarray:
     """The product ``γh`` of a validated curvature ``h >= 0`` and learning rate (Goh's ``αλ``)."""
     h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
     lr = as_real("lr", lr, lower=0.0, upper=MAX_MAGNITUDE, array=True)
@@ -50,7 +53,7 @@ class Tuned(NamedTuple):
 
 @renamed_keyword("method", "tuning")
 @_quiet
-def optimal_parameters(h_min, h_max, tuning="heavyball") -> Tuned:
+def optimal_parameters(h_min: RealLike, h_max: RealLike, tuning: str = "heavyball") -> Tuned:
     r"""Closed-form tunings for a spectrum in ``[h_min, h_max]``, ``κ = h_max/h_min``.
 
     =================================  ========================  ===========================  =================
@@ -125,7 +128,7 @@ def optimal_parameters(h_min, h_max, tuning="heavyball") -> Tuned:
 
 
 @_quiet
-def critical_momentum(h, lr):
+def critical_momentum(h: RealLike, lr: RealLike) -> float | np.ndarray:
     r"""The momentum that puts a repeated root at curvature ``h``: ``μ = (1 − √(γh))²``.
 
     It is the smallest momentum at which the heavy-ball roots of ``h`` turn complex, and it
@@ -154,7 +157,7 @@ def critical_momentum(h, lr):
 
 
 @_quiet
-def critical_rate(h, lr):
+def critical_rate(h: RealLike, lr: RealLike) -> float | np.ndarray:
     r"""The heavy-ball rate at :func:`critical_momentum`: ``|1 − √(γh)|`` (Goh 2017).
 
     Parameters and result shape as in :func:`critical_momentum`.

@@ -262,18 +262,8 @@ def _check_budget(record: str, every: int, n_theta: int, n_loss: int, size: int,
         )
 
 
-def prepare(
-    method: Any,
-    problem: Any,
-    theta0: Any,
-    steps: Any,
-    *,
-    record: str = "all",
-    every: int = 1,
-    tol: float | None = None,
-    threads: int | None = None,
-    state: Any = None,
-) -> RunSpec:
+def prepare(method: Any, problem: Any, theta0: Any, steps: Any, *, record: str = "all", every: int = 1,
+            tol: float | None = None, threads: int | None = None, state: Any = None) -> RunSpec:  # fmt: skip
     """Validate the arguments of :func:`heavyball.iterate` once and describe the run.
 
     Parameters

@@ -647,17 +647,7 @@ def _nan_after(rec: Any, steps_rec: Any, dat: Any) -> Any:
             rec[j, order[:cnt]] = np.nan
 
 
-def run(
-    method: Any,
-    problem: Any,
-    theta0: Any,
-    steps: int,
-    *,
-    record: str = "all",
-    every: int = 1,
-    tol: float | None = None,
-    threads: int | None = None,
-) -> DiscreteTrajectory:
+def run(method: Any, problem: Any, theta0: Any, steps: int, **options: Any) -> DiscreteTrajectory:
     """The fast path of :func:`heavyball.iterate` (same arguments, same result).
 
     Runs a linear method (see :func:`supports`) on a :class:`~heavyball.problems.Quadratic`
@@ -669,8 +659,11 @@ def run(
 
     Parameters
     ----------
-    method, problem, theta0, steps, record, every, tol, threads
+    method, problem, theta0, steps
         As in :func:`heavyball.iterate`.
+    **options
+        ``record``, ``every``, ``tol``, ``threads`` as in :func:`heavyball.iterate` (not ``state``:
+        the fast path starts at rest).
 
     Returns
     -------
@@ -685,7 +678,9 @@ def run(
     >>> tr.status.tolist(), tr.diverged_at.tolist()
     (['converged', 'diverged'], [-1, 36])
     """
-    spec = prepare(method, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads)
+    if "state" in options:
+        raise TypeError("fastpath.run() starts at rest: pass `state` to heavyball.iterate instead")
+    spec = prepare(method, problem, theta0, steps, **options)
     if not supports(method, problem):
         raise TypeError(f"the fast path does not apply to {type(method).__name__} on {type(problem).__name__}")
     return run_spec(spec)

@@ -52,7 +52,6 @@ from ._run import (
     CYCLE_MAX_PERIOD,
     DIVERGENCE_FACTOR,
     LOSS_MEMORY_BUDGET,
-    MAX_STEPS,
     MEMORY_BUDGET,
     TAIL,
     DiscreteTrajectory,
@@ -62,19 +61,13 @@ from ._run import (
     prepare,
     row_norm_sq,
 )
+from ._run import MAX_STEPS as MAX_STEPS
 from ._validation import renamed_keyword
 from .noise import GradientSampler
 from .optimizers import _STATE_ARRAYS, _Scratch, restrict_batch
 
-__all__ = [
-    "CYCLE_MAX_PERIOD",
-    "DIVERGENCE_FACTOR",
-    "LOSS_MEMORY_BUDGET",
-    "MAX_STEPS",
-    "MEMORY_BUDGET",
-    "DiscreteTrajectory",
-    "iterate",
-]
+__all__ = ["DiscreteTrajectory", "iterate"]
+__all__ += ["CYCLE_MAX_PERIOD", "DIVERGENCE_FACTOR", "LOSS_MEMORY_BUDGET", "MEMORY_BUDGET"]  # from the run layer
 
 
 @renamed_keyword("method", "optimizer")

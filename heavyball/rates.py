@@ -231,6 +231,9 @@ def _radius_map(points: tuple[float, ...], lr: Any, mu: Any, family: str, shape:
 # -------------------------------------------------------------------------------------------
 # public: matrices, roots, radius, stability, regimes
 # -------------------------------------------------------------------------------------------
+# The elementwise functions below (iteration_matrix … root_regime) share their parameters, and
+# each docstring lists them in full (numpydoc: a function's help stands alone); that repeated
+# text is the only repetition among them.
 @renamed_keyword("method", "family")
 @_quiet
 def iteration_matrix(h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball") -> np.ndarray:

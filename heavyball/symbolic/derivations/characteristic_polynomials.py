@@ -6,6 +6,7 @@ import functools
 
 import sympy as sp
 
+from ... import recurrences
 from ..algebra import assumption_texts, box_of, given, pos, real
 from ..claims import Derivation, claim
 from ..rules import iteration_matrix
@@ -51,13 +52,19 @@ def characteristic_polynomials(*, h=None, lr=None, mu=None) -> Derivation:
     crit_mu = crit[0]
     crit_rate = sp.factor(trace_hb.subs(mu, crit_mu) / 2)
 
+    def table_poly(family: str) -> sp.Expr:
+        T, D = recurrences.trace_det(family, lr * h, mu)
+        return z**2 - T * z + D
+
     box = box_of(h=h, lr=lr, mu=mu)
     zbox = {**box, z: (-2.0, 2.0)}
     complex_where = (1 + mu - lr * h) ** 2 < 4 * mu
     box_c = {h: (0.05, 4.0), lr: (0.05, 1.0), mu: (0.05, 0.95)}
     claims = (
-        claim("heavyball", p_hb, z**2 - (1 + mu - lr * h) * z + mu, zbox),
-        claim("nesterov", p_n, z**2 - (1 + mu) * (1 - lr * h) * z + mu * (1 - lr * h), zbox),
+        # the table of linear recurrences (heavyball.recurrences) checked against torch's update; GD's
+        # map here is 1×1 (the table's second root 0 is left out)
+        claim("heavyball", p_hb, table_poly("heavyball"), zbox),
+        claim("nesterov", p_n, table_poly("nesterov"), zbox),
         claim("gd", p_gd, z - (1 - lr * h), zbox),
         claim("jury_p1_heavyball", p_hb.subs(z, 1), lr * h, box, note="p(1) > 0 ⇔ γh > 0"),
         claim("jury_pm1_heavyball", p_hb.subs(z, -1), 2 * (1 + mu) - lr * h, box, note="p(−1) > 0 ⇔ γh < 2(1+μ)"),

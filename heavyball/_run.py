@@ -392,15 +392,26 @@ def cycle_periods(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     if n < 4 or B == 0:
         return period
     eps = float(np.finfo(dtype).eps)
+
+    def norm2(x: np.ndarray) -> np.ndarray:  # squared norms over the last axis (einsum: fast for small d)
+        return np.einsum("...i,...i->...", x, x)
+
     with np.errstate(all="ignore"):
-        scale = np.sqrt(np.max(np.sum(tail * tail, axis=-1), axis=0))
-        spread = np.sqrt(np.max(np.sum((tail - tail[-1]) ** 2, axis=-1), axis=0))
-        moving = spread > np.sqrt(eps) * scale  # False for NaN
+        last = tail[-1]
+        # a period p <= P needs θ_K ≈ θ_{K−p}: rows where no p comes close are settled at once
+        near = np.stack([norm2(last - tail[n - 1 - p]) for p in range(2, min(CYCLE_MAX_PERIOD, n // 2) + 1)])
+        scale2 = np.max(norm2(tail), axis=0)
+        rows = np.flatnonzero(np.min(near, axis=0) <= eps ** (4.0 / 3.0) * scale2)  # False for NaN
+        if rows.size == 0:
+            return period
+        t, scale2 = tail[:, rows], scale2[rows]
+        moving = np.max(norm2(t - t[-1]), axis=0) > eps * scale2  # spread > √ε·S
+        found = np.zeros(rows.size, np.int64)
         for p in range(2, min(CYCLE_MAX_PERIOD, n // 2) + 1):
-            diff = tail[n - p :] - tail[n - 2 * p : n - p]
-            mismatch = np.sqrt(np.max(np.sum(diff * diff, axis=-1), axis=0))
-            hit = moving & (period == 0) & (mismatch <= eps ** (2.0 / 3.0) * scale)
-            period[hit] = p
+            mismatch2 = np.max(norm2(t[n - p :] - t[n - 2 * p : n - p]), axis=0)
+            hit = moving & (found == 0) & (mismatch2 <= eps ** (4.0 / 3.0) * scale2)
+            found[hit] = p
+        period[rows] = found
     return period
 
 

@@ -708,16 +708,26 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
 
 
 def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndarray:
-    """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows``, by the
-    closed form (float64, NaN before step 0), for the cycle test."""
+    """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows`` (float64,
+    NaN before step 0), for the cycle test: the closed form at the first two of those steps,
+    then the three-term recurrence."""
     out = np.full((TAIL, rows.size, spec.dim), np.nan)
     start = spec.theta0_flat[rows].astype(np.float64).T  # (d, n)
     z0 = start if modes.V is None else modes.V.T @ start
+    first = max(0, spec.steps - TAIL + 1)
+    _f1, _e1, a, m, e = modes.coefficients(rows)
     with np.errstate(all="ignore"):
-        for j in range(TAIL):
-            k = spec.steps - TAIL + 1 + j
-            if k >= 0:
-                out[j] = modes.from_modes(_closed_form_modes(modes, z0, k, rows))
+        prev = _closed_form_modes(modes, z0, first, rows)
+        cur = _closed_form_modes(modes, z0, first + 1, rows) if first + 1 <= spec.steps else prev
+        for k in range(first, spec.steps + 1):
+            out[k - (spec.steps - TAIL + 1)] = modes.from_modes(prev)
+            if k + 1 < spec.steps:  # z_{k+2} = a·z_{k+1} + m·z_k + e (k + 1 >= 1)
+                nxt = a * cur + m * prev
+                if e is not None:
+                    nxt += e
+                prev, cur = cur, nxt
+            else:
+                prev = cur
     return out
 
 

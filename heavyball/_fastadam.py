@@ -46,8 +46,9 @@ from typing import Any
 import numpy as np
 
 from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor, is_nonzero
+from ._batch import restrict_batch
 from ._run import TAIL, row_norm_sq
-from .optimizers import Adam, AdamW, restrict_batch
+from .optimizers import Adam, AdamW
 from .problems import SMALL_DIM, Quadratic, small_matvec
 
 __all__ = ["run_spec", "supports"]

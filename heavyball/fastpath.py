@@ -156,7 +156,7 @@ class _Modes:
         self.per_config = any(x.ndim for x in self._rows.values())
         self._cache = None
 
-    def coefficients(self, sl: slice | None = None) -> Any:
+    def coefficients(self, sl: slice | np.ndarray | None = None) -> Any:
         """``(f1, e1, a, m, e)`` as float64 arrays broadcasting against ``(d, B_block)``
         (``e``, ``e1`` are ``None`` when ``b = 0``)."""
         if not self.per_config:

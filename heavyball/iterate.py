@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 
 from . import fastpath, monte_carlo
+from ._batch import Scratch as _Scratch
+from ._batch import restrict_batch
 from ._run import (
     CYCLE_MAX_PERIOD,
     DIVERGENCE_FACTOR,
@@ -64,7 +66,7 @@ from ._run import (
 from ._run import MAX_STEPS as MAX_STEPS
 from ._validation import renamed_keyword
 from .noise import GradientSampler
-from .optimizers import _STATE_ARRAYS, _Scratch, restrict_batch
+from .optimizers import _STATE_ARRAYS
 
 __all__ = ["DiscreteTrajectory", "iterate"]
 __all__ += ["CYCLE_MAX_PERIOD", "DIVERGENCE_FACTOR", "LOSS_MEMORY_BUDGET", "MEMORY_BUDGET"]  # from the run layer

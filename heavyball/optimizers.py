@@ -62,8 +62,6 @@ F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
 from __future__ import annotations
 
 import dataclasses
-import inspect
-from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -72,7 +70,9 @@ from numpy.typing import ArrayLike
 from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor
 from ._adamkernel import cast as _cast
 from ._adamkernel import is_nonzero as _is_nonzero
-from ._validation import as_bool, as_float_array, as_real, broadcast_shapes, describe
+from ._batch import Scratch as _Scratch
+from ._hyper import hyperparameter as _hyper
+from ._validation import as_bool, as_float_array, broadcast_shapes, describe
 
 __all__ = [
     "SGD",
@@ -84,8 +84,6 @@ __all__ = [
     "NesterovLookahead",
     "SGDState",
 ]
-
-Hyper = float | np.ndarray
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,57 +127,6 @@ _STATE_ARRAYS: dict[type, tuple[str, ...]] = {
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-def _hyper(name: str, value: Any, *, callable_ok: bool = False, **bounds: Any) -> Hyper | Callable:
-    """Validate a real hyperparameter: a Python float, a read-only float64 array, or (where
-    allowed) a callable schedule."""
-    if callable_ok and callable(value) and not isinstance(value, np.ndarray):
-        return _schedule(name, value, bounds)
-    arr = as_real(name, value, array=True, **bounds)
-    if arr.ndim == 0:
-        return float(arr)
-    arr = np.array(arr, dtype=np.float64, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
-def _schedule(name: str, fn: Callable, bounds: dict) -> Callable:
-    """Check a schedule at construction: it must take the step count ``k`` and return a
-    number (or an array of numbers) within ``bounds``; it is called once, at ``k = 0``.
-
-    A class is refused although it is callable (``SGD(lr=object)``): calling it with the step
-    count does not give a rate. Raises ``TypeError``/``ValueError`` naming the argument.
-    """
-    if isinstance(fn, _FlatSchedule):  # a checked schedule, restricted to a batch's rows by iterate
-        return fn
-    allowed = f"a number, an array or a schedule `k -> {name}_k` (a function of the step count)"
-    if isinstance(fn, type):
-        raise TypeError(f"`{name}` must be {allowed}, got the class {fn.__name__!r}")
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # no signature to read (some builtins): the call decides
-        signature = None
-    if signature is not None:
-        try:
-            signature.bind(0)
-        except TypeError:
-            raise TypeError(
-                f"`{name}` must be {allowed}; the callable {describe(fn)} cannot take the step count as "
-                f"its one argument (signature {signature})"
-            ) from None
-    try:
-        raw = fn(0)
-    except Exception as exc:
-        raise TypeError(
-            f"`{name}` must be {allowed}; calling {describe(fn)} with the step count 0 raised "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
-    try:
-        as_real(name, raw, array=True, **bounds)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{exc} (returned by the `{name}` schedule at k=0)") from None
-    return fn
-
-
 def _fields(obj: Any) -> tuple[dataclasses.Field, ...]:
     """The dataclass fields of an optimiser."""
     return dataclasses.fields(obj)
@@ -224,22 +171,6 @@ def _equal(a: Any, b: Any) -> bool:
     if callable(a) or callable(b):
         return a is b
     return a == b
-
-
-class _Scratch:
-    """Work arrays of one shape and dtype, allocated on first use and reused."""
-
-    __slots__ = ("_arrays", "dtype", "shape")
-
-    def __init__(self, shape: Any, dtype: Any) -> None:
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
-        self._arrays: dict[int, np.ndarray] = {}
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        arr = self._arrays.get(i)
-        if arr is None:
-            arr = self._arrays[i] = np.empty(self.shape, self.dtype)
-        return arr
 
 
 def _as_theta(theta: Any, *, finite: bool) -> np.ndarray:
@@ -832,78 +763,3 @@ class NesterovLookahead(_PhysicalForm):
         theta = np.asarray(theta)
         dt_mu = self._consts(theta.dtype).dt_mu
         return theta + dt_mu * np.asarray(state.v)  # type: ignore[union-attr]
-
-
-# ---------------------------------------------------------------------------------------
-# used by heavyball.iterate: restrict array hyperparameters to a flat batch / a subset
-# ---------------------------------------------------------------------------------------
-class _FlatSchedule:
-    """A schedule's values flattened to ``(B, last)`` rows and restricted to ``rows``.
-
-    Wraps a user schedule ``k -> value`` for a run whose batch ``batch`` has been flattened to
-    ``B`` rows (of which ``rows`` are still being stepped); scalar values pass through.
-    """
-
-    def __init__(self, fn: Any, name: Any, batch: Any, rows: Any) -> None:
-        self.fn, self.name, self.batch, self.rows = fn, name, tuple(batch), rows
-        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
-
-    def __call__(self, k: Any) -> Any:
-        value = self.fn(k)
-        arr = np.asarray(value) if isinstance(value, (np.ndarray, list, tuple)) else None
-        if arr is None or arr.ndim == 0:
-            return value
-        try:
-            flat = _flatten(arr, self.batch)
-        except ValueError:
-            raise ValueError(
-                f"`{self.name}` schedule returned shape {arr.shape} at k={k}, which does not broadcast "
-                f"into the batch shape {self.batch} + (d,)"
-            ) from None
-        return flat if self.rows is None else flat[self.rows]
-
-
-def _flatten(arr: np.ndarray, batch: tuple) -> np.ndarray:
-    """Broadcast an array hyperparameter against ``(*batch, last)`` and reshape to ``(B, last)``."""
-    nb = len(batch)
-    if arr.ndim > nb + 1:
-        raise ValueError("too many axes")
-    shape = (1,) * (nb + 1 - arr.ndim) + arr.shape
-    last = shape[-1]
-    full = np.broadcast_to(arr.reshape(shape), batch + (last,))
-    return full.reshape(-1, last)
-
-
-def restrict_batch(method: _Optimizer, batch: tuple, rows: Any = None) -> _Optimizer:
-    """(Package-internal.) ``method`` with its array hyperparameters (and schedules) flattened to the rows of a
-    ``(B, d)`` working array; ``rows`` (an index array, or ``None`` for all) selects a subset.
-
-    A method that is already flat (``batch`` = its own flat length) is restricted again by
-    passing the flat ``batch=(B,)``. Used by ``iterate`` to drop diverged configurations.
-    """
-
-    def one(name: Any, v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            flat = _flatten(v, batch)
-            return flat if rows is None else flat[rows]
-        if callable(v):
-            if isinstance(v, _FlatSchedule):
-                inner_rows = v.rows
-                if rows is not None:
-                    inner_rows = rows if inner_rows is None else inner_rows[rows]
-                return _FlatSchedule(v.fn, v.name, v.batch, inner_rows)
-            return _FlatSchedule(v, name, batch, rows)
-        return v
-
-    changes = {}
-    for f in _fields(method):
-        v = getattr(method, f.name)
-        if isinstance(v, tuple):
-            new = tuple(one(f"{f.name}[{i}]", vi) for i, vi in enumerate(v))
-            if any(a is not b for a, b in zip(new, v, strict=False)):
-                changes[f.name] = new
-        else:
-            new = one(f.name, v)
-            if new is not v:
-                changes[f.name] = new
-    return dataclasses.replace(method, **changes) if changes else method  # type: ignore[type-var]

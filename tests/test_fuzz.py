@@ -528,7 +528,7 @@ def test_optimizer_construction_init_step(name, data, batch):
 # -------------------------------------------------------------------------------------------
 # iterate and the closed form
 # -------------------------------------------------------------------------------------------
-STATUSES = {"converged", "diverged", "max_steps"}
+STATUSES = {"converged", "diverged", "max_steps", "cycle"}
 ITERATE_NAMES = {
     "optimizer",  # iterate's first argument (the optimiser; `method` is solve_ivp's word)
     "method",

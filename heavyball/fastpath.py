@@ -128,13 +128,7 @@ class _Modes:
     memory of a run stays a small multiple of its state.
     """
 
-    def __init__(self, method: Any, q: Quadratic, theta_shape: Any) -> None:
-        rec = _recurrence(method, q)
-        if rec is None:
-            raise TypeError(
-                f"the fast path runs SGD, HeavyBall and NesterovLookahead with constant "
-                f"hyperparameters on a Quadratic; got {type(method).__name__} on {type(q).__name__}"
-            )
+    def __init__(self, rec: recurrences.Recurrence, q: Quadratic, theta_shape: Any) -> None:
         d = q.dim
         rows = {"lr": rec.lr, "momentum": rec.momentum, "first_lr": rec.first_lr, "shift": rec.shift}
         batch = np.broadcast_shapes(tuple(theta_shape[:-1]), *(np.shape(a) for a in rows.values()))
@@ -315,14 +309,15 @@ def closed_form_iterate(method: Any, q: Any, theta0: Any, k: Any) -> Any:
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"`q` must be a Quadratic, got {type(q).__name__}")
-    if not _linear(method, q):
+    rec = _recurrence(method, q)
+    if rec is None:
         raise TypeError(
             f"`method` must be SGD, HeavyBall or NesterovLookahead with constant hyperparameters "
             f"(one value per configuration), got {method!r}"
         )
     theta0 = check_theta("theta0", theta0, q.dim, finite=True)
     k = as_int("k", k, minimum=0)
-    modes = _Modes(method, q, theta0.shape)
+    modes = _Modes(rec, q, theta0.shape)
     dtype = theta0.dtype
     if k == 0:  # θ₀ itself, not rotated into the eigenbasis and back (an ulp off)
         return np.array(np.broadcast_to(theta0, modes.batch_shape + (modes.d,)), dtype=dtype)
@@ -698,8 +693,9 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     -------
     DiscreteTrajectory
     """
-    if _linear(spec.method, spec.problem):
-        theta, loss, distance, dat, tail = _run_spec(spec)
+    recurrence = _recurrence(spec.method, spec.problem)
+    if recurrence is not None:
+        theta, loss, distance, dat, tail = _run_spec(spec, recurrence)
     else:
         theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
         for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
@@ -731,11 +727,11 @@ def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndar
     return out
 
 
-def _run_spec(spec: RunSpec) -> Any:
+def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
     and ``distance`` ``(n_loss, B)``, and ``diverged_at (B,)``."""
     q, dtype, steps, B, d = spec.problem, spec.dtype, spec.steps, spec.size, spec.dim
-    modes = _Modes(spec.method, q, tuple(spec.batch) + (d,))
+    modes = _Modes(rec, q, tuple(spec.batch) + (d,))
     Z = modes.to_modes(spec.theta0_flat, dtype)
     n_theta, n_loss = len(spec.theta_steps), len(spec.loss_steps)
     loss = np.empty((n_loss, B), dtype)
@@ -778,6 +774,6 @@ def _run_spec(spec: RunSpec) -> Any:
             theta[0] = spec.theta0_flat  # θ₀ itself, not rotated there and back (an ulp off)
         else:
             theta[0] = spec.theta0_flat if steps == 0 else modes.from_modes(Z)
-    for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
-        _nan_after(rec, steps_rec, dat)
+    for record, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
+        _nan_after(record, steps_rec, dat)
     return theta, loss, distance, dat, lambda rows: _closed_form_tail(spec, modes, rows)

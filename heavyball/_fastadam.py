@@ -41,12 +41,15 @@ Kumar (2018); Loshchilov & Hutter (2019).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
+from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor, is_nonzero
+from ._batch import restrict_batch
 from ._run import TAIL, row_norm_sq
-from .optimizers import Adam, _cast, _is_nonzero, _restrict
-from .problems import SMALL_DIM, Quadratic
+from .optimizers import Adam, AdamW
+from .problems import SMALL_DIM, Quadratic, small_matvec
 
 __all__ = ["run_spec", "supports"]
 
@@ -56,7 +59,7 @@ CHUNK = 64
 BLOCK_BYTES = 256 * 1024
 
 
-def supports(method, problem) -> bool:
+def supports(method: Any, problem: Any) -> bool:
     """``Adam``/``AdamW`` with a constant ``lr`` on a :class:`Quadratic` of dimension
     ``≤ SMALL_DIM`` (whose ``grad``/``value`` are not overridden)."""
     return (
@@ -71,9 +74,9 @@ def supports(method, problem) -> bool:
 
 def _transposed(method: Adam, batch: tuple) -> Adam:
     """``method`` with its array hyperparameters as ``(last, B)`` rows (the kernel's layout)."""
-    flat = _restrict(method, batch)  # arrays as (B, last)
+    flat: Any = restrict_batch(method, batch)  # arrays as (B, last)
 
-    def t(v):
+    def t(v: Any) -> Any:
         return np.ascontiguousarray(v.T) if isinstance(v, np.ndarray) else v
 
     return dataclasses.replace(
@@ -82,11 +85,11 @@ def _transposed(method: Adam, batch: tuple) -> Adam:
     )  # fmt: skip
 
 
-def _cols(x, sl):
+def _cols(x: Any, sl: Any) -> Any:
     return x[:, sl] if isinstance(x, np.ndarray) and x.ndim == 2 else x
 
 
-def _step_factor(beta1, beta2, t):
+def _step_factor(beta1: Any, beta2: Any, t: Any) -> Any:
     """``√(1−β₂ᵗ)/(1−β₁ᵗ) · (1−β₁)/√(1−β₂) · (Σ_{j<t} (β₁²/β₂)^j)^{1/2}`` (float64, ``inf`` when
     ``β₂ = 0``): ``|Δθ_t| ≤ γ·factor`` per coordinate (see the module notes)."""
     with np.errstate(all="ignore"):
@@ -101,32 +104,27 @@ def _step_factor(beta1, beta2, t):
 class _Kernel:
     """Constants of one run shared by all blocks (and threads)."""
 
-    def __init__(self, spec):
+    def __init__(self, spec: Any) -> None:
         q, dtype, d = spec.problem, spec.dtype, spec.dim
         self.spec, self.dtype, self.d, self.steps = spec, dtype, d, spec.steps
         self.method = mt = _transposed(spec.method, tuple(spec.batch))
-        self.c = mt._consts(dtype)
-        A, b = q._A_b(dtype)
+        self.c = adam_constants(mt.betas, mt.eps, mt.weight_decay, dtype)
+        A, b = q.coefficients(dtype)
         self.A_rows = [np.ascontiguousarray(A[j][:, None]) for j in range(d)]  # A[j] as a column
         self.b_col = np.ascontiguousarray(b[:, None]) if np.any(b != 0) else None  # x − 0 == x
         self.lr = mt.lr
-        self.wd_on = _is_nonzero(mt.weight_decay)
-        self.decoupled = type(mt)._decoupled
+        self.wd_on = is_nonzero(mt.weight_decay)
+        self.decoupled = isinstance(mt, AdamW)
         self.maximize = mt.maximize
         self.amsgrad = mt.amsgrad
         beta1, beta2 = mt.betas
         self.scalar_betas = not (isinstance(beta1, np.ndarray) or isinstance(beta2, np.ndarray))
         self.scalar_lr = not isinstance(mt.lr, np.ndarray)
         steps = self.steps
-        # per-step scalars exactly as Adam._apply computes them (t = step + 1)
-        self.per_step = None
-        if self.scalar_betas:
-            bc1 = [1.0 - np.power(self.c.beta1, float(t)) for t in range(1, steps + 1)]
-            bc2s = [np.power(1.0 - np.power(self.c.beta2, float(t)), 0.5) for t in range(1, steps + 1)]
-            self.bc1 = bc1
-            self.bc2s_c = [_cast(x, dtype) for x in bc2s]
-            if self.scalar_lr:
-                self.neg_ss = [_cast(-(self.lr / x), dtype) for x in bc1]
+        # per-step scalars of Adam._apply (the same function; t = step + 1), once for all blocks
+        self.scalars = None
+        if self.scalar_betas and self.scalar_lr:
+            self.scalars = [adam_scalars(self.c, self.lr, float(t), dtype) for t in range(1, steps + 1)]
         # the certificate: Φ[j] = Σ over chunk j of the step factor (scalar betas), float64
         self.Arow = float(np.max(np.sum(np.abs(np.asarray(q.A, np.float64)), axis=1)))
         self.bmax = float(np.max(np.abs(np.asarray(q.b, np.float64)), initial=0.0))
@@ -140,23 +138,25 @@ class _Kernel:
         self.sqrt_d = float(np.sqrt(d))
 
 
-def _block_consts(K: _Kernel, sl):
+def _block_consts(K: _Kernel, sl: Any) -> Any:
     """Per-block constants: ``(c, lr, wd_factor)`` sliced to the block's columns."""
     c = K.c._replace(**{name: _cols(getattr(K.c, name), sl) for name in K.c._fields})
     lr = _cols(K.lr, sl)
     wdf = None
     if K.wd_on and K.decoupled:
-        wdf = _cast(1.0 - lr * _cols(K.method.weight_decay, sl), K.dtype)  # param.mul_(1 - lr*wd)
+        wdf = decay_factor(lr, _cols(K.method.weight_decay, sl), K.dtype)  # param.mul_(1 - lr*wd)
     return c, lr, wdf
 
 
-def _colmax(x):
+def _colmax(x: Any) -> Any:
     """The largest value per configuration (over the coordinate rows) as float64."""
     arr = np.asarray(x, np.float64)
     return arr if arr.ndim < 2 else np.max(arr, axis=0)
 
 
-def _certify(K: _Kernel, x, chunk, k0, n, lr, wdf, c, bound2, alive, s):
+def _certify(
+    K: _Kernel, x: Any, chunk: Any, k0: Any, n: Any, lr: Any, wdf: Any, c: Any, bound2: Any, alive: Any, s: Any
+) -> Any:
     """True when no alive configuration of the block can pass its bound (or overflow)
     during steps ``k0+1 … k0+n``: ``|θ_i| ≤ grow·(|θ_i,k0| + Σ_t γ·factor_t)`` per coordinate."""
     lr_max = _colmax(lr)  # per configuration (over coordinates)
@@ -186,7 +186,7 @@ def _certify(K: _Kernel, x, chunk, k0, n, lr, wdf, c, bound2, alive, s):
     return bool(np.all(ok))
 
 
-def _check(x, s, k, bound2, alive, dat):
+def _check(x: Any, s: Any, k: Any, bound2: Any, alive: Any, dat: Any) -> Any:
     """The general path's rule after step ``k``: ``~(‖θ‖² ≤ bound²)`` marks a divergence."""
     np.multiply(x, x, out=s)
     n2 = s[0].copy()
@@ -198,7 +198,15 @@ def _check(x, s, k, bound2, alive, dat):
         alive &= ~bad
 
 
-def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
+def _gradient(K: _Kernel, x: np.ndarray, g: np.ndarray, s: np.ndarray) -> None:
+    """``g = Aθ − b`` for the columns ``x`` (``(d, w)``): the one place the kernel evaluates
+    the gradient of a step (``problems.small_matvec``, as ``Quadratic.grad`` does it row-wise)."""
+    small_matvec(x, K.A_rows, g, s)
+    if K.b_col is not None:
+        np.subtract(g, K.b_col, out=g)
+
+
+def _run_block(K: _Kernel, Z: Any, sl: Any, dat: Any, bound2: Any, rec: Any) -> Any:
     d, dtype, steps = K.d, K.dtype, K.steps
     w = sl.stop - sl.start
     x = Z[:, sl]  # updated in place (a view into the (d, B) state)
@@ -211,10 +219,7 @@ def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
     s2 = np.empty((d, w), dtype)
     alive = np.ones(w, dtype=bool)
     c, lr, wdf = _block_consts(K, sl)
-    A_rows, b_col = K.A_rows, K.b_col
-    small = c.lerp_small
-    coeff, beta2c, omb2, eps, wd = c.lerp_coeff, c.beta2_cast, c.one_minus_beta2, c.eps, c.weight_decay
-    wd_on, decoupled, maximize = K.wd_on, K.decoupled, K.maximize
+    coupled, maximize = K.wd_on and not K.decoupled, K.maximize
     dat_b, bound2_b = dat[sl], bound2[sl]
     rec(x, 0, sl)
     k = 0
@@ -224,62 +229,13 @@ def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
         careful = not _certify(K, x, chunk, k, n, lr, wdf, c, bound2_b, alive, s0)
         for _ in range(n):
             t = k + 1
-            # grad = θA − b (problems._rowwise_matvec, one row per coordinate here)
-            np.multiply(A_rows[0], x[0], out=g)
-            for j in range(1, d):
-                np.multiply(A_rows[j], x[j], out=s0)
-                np.add(g, s0, out=g)
-            if b_col is not None:
-                np.subtract(g, b_col, out=g)
-            gg = g
-            if wd_on:
-                if decoupled:
-                    np.multiply(x, wdf, out=x)
-                    if maximize:
-                        np.negative(g, out=g)
-                else:
-                    gg = np.multiply(x, wd, out=s0)
-                    if maximize:
-                        np.subtract(gg, g, out=gg)
-                    else:
-                        np.add(gg, g, out=gg)
-            elif maximize:
-                np.negative(g, out=g)
-            # exp_avg.lerp_(grad, 1 - beta1)
-            np.subtract(gg, m, out=s1)
-            np.multiply(s1, coeff, out=s1)
-            if small is True:
-                np.add(m, s1, out=m)
-            elif small is False:
-                np.add(gg, s1, out=m)
+            _gradient(K, x, g, s0)
+            if K.scalars is not None:
+                neg_ss, bc2s_c = K.scalars[k]
             else:
-                np.add(np.where(small, m, gg), s1, out=m)
-            # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            np.multiply(v, beta2c, out=v)
-            np.multiply(gg, omb2, out=s1)
-            np.multiply(s1, gg, out=s1)
-            np.add(v, s1, out=v)
-            if K.scalar_betas:
-                bc2s_c = K.bc2s_c[k]
-                neg_ss = K.neg_ss[k] if K.scalar_lr else _cast(-(lr / K.bc1[k]), dtype)
-            else:
-                ft = float(t)
-                bc1 = 1.0 - np.power(c.beta1, ft)
-                bc2 = 1.0 - np.power(c.beta2, ft)
-                neg_ss = _cast(-(lr / bc1), dtype)
-                bc2s_c = _cast(np.power(bc2, 0.5), dtype)
-            if vmax is not None:
-                np.maximum(vmax, v, out=vmax)
-                src = vmax
-            else:
-                src = v
-            # denom = (sqrt(v̂) / bias_correction2_sqrt) + eps; θ += (−step_size·m) / denom
-            np.sqrt(src, out=s1)
-            np.divide(s1, bc2s_c, out=s1)
-            np.add(s1, eps, out=s1)
-            np.multiply(m, neg_ss, out=s2)
-            np.divide(s2, s1, out=s2)
-            np.add(x, s2, out=x)
+                neg_ss, bc2s_c = adam_scalars(c, lr, float(t), dtype)
+            adam_update(x, g, m, v, vmax, c=c, neg_step_size=neg_ss, bc2_sqrt=bc2s_c, decay=wdf,
+                        coupled_decay=coupled, maximize=maximize, scratch=(s0, s1, s2))  # fmt: skip
             k = t
             if careful:
                 _check(x, s0, k, bound2_b, alive, dat_b)
@@ -287,7 +243,7 @@ def _run_block(K: _Kernel, Z, sl, dat, bound2, rec):
         chunk += 1
 
 
-def run_spec(spec, threads: int):
+def run_spec(spec: Any, threads: int) -> Any:
     """The kernel on a validated ``RunSpec``: flat records as ``fastpath._run_spec`` returns them."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -308,7 +264,7 @@ def run_spec(spec, threads: int):
     tail = np.full((TAIL, B, d), np.nan, dtype)  # the last iterates, for the cycle test
     tail_first = spec.steps - TAIL + 1
 
-    def rec(x, k, sl):
+    def rec(x: Any, k: Any, sl: Any) -> Any:
         if k >= tail_first:
             tail[k - tail_first, sl] = x.T
         j = l_index.get(k)
@@ -326,7 +282,7 @@ def run_spec(spec, threads: int):
     width = max(1, BLOCK_BYTES // (np.dtype(dtype).itemsize * d))
     blocks = [slice(b0, min(B, b0 + width)) for b0 in range(0, B, width)]
 
-    def work(part):
+    def work(part: Any) -> Any:
         with np.errstate(all="ignore"):
             for sl in part:
                 _run_block(K, Z, sl, dat, bound2, rec)

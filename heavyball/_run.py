@@ -41,7 +41,7 @@ import numpy as np
 
 from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .optimizers import _STATE_ARRAYS, _Optimizer
-from .status import Status, succeeded
+from .status import Status
 
 __all__ = [
     "CYCLE_MAX_PERIOD",
@@ -75,6 +75,8 @@ TAIL = 2 * CYCLE_MAX_PERIOD
 _RECORDS = ("all", "loss", "final")
 _STATUS_WORDS = np.array([s.value for s in (Status.CONVERGED, Status.DIVERGED, Status.MAX_STEPS, Status.CYCLE)])
 _CONVERGED, _DIVERGED, _MAX_STEPS, _CYCLE = range(4)
+#: ``success`` of each code, from the vocabulary's one rule (a gather instead of string matching)
+_SUCCESS = np.array([Status(word).success for word in _STATUS_WORDS])
 
 #: ``tail(rows)``: the iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows``,
 #: shaped ``(TAIL, len(rows), d)`` (NaN for steps before 0)
@@ -262,18 +264,8 @@ def _check_budget(record: str, every: int, n_theta: int, n_loss: int, size: int,
         )
 
 
-def prepare(
-    method: Any,
-    problem: Any,
-    theta0: Any,
-    steps: Any,
-    *,
-    record: str = "all",
-    every: int = 1,
-    tol: float | None = None,
-    threads: int | None = None,
-    state: Any = None,
-) -> RunSpec:
+def prepare(method: Any, problem: Any, theta0: Any, steps: Any, *, record: str = "all", every: int = 1,
+            tol: float | None = None, threads: int | None = None, state: Any = None) -> RunSpec:  # fmt: skip
     """Validate the arguments of :func:`heavyball.iterate` once and describe the run.
 
     Parameters
@@ -402,15 +394,26 @@ def cycle_periods(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     if n < 4 or B == 0:
         return period
     eps = float(np.finfo(dtype).eps)
+
+    def norm2(x: np.ndarray) -> np.ndarray:  # squared norms over the last axis (einsum: fast for small d)
+        return np.einsum("...i,...i->...", x, x)
+
     with np.errstate(all="ignore"):
-        scale = np.sqrt(np.max(np.sum(tail * tail, axis=-1), axis=0))
-        spread = np.sqrt(np.max(np.sum((tail - tail[-1]) ** 2, axis=-1), axis=0))
-        moving = spread > np.sqrt(eps) * scale  # False for NaN
+        last = tail[-1]
+        # a period p <= P needs θ_K ≈ θ_{K−p}: rows where no p comes close are settled at once
+        near = np.stack([norm2(last - tail[n - 1 - p]) for p in range(2, min(CYCLE_MAX_PERIOD, n // 2) + 1)])
+        scale2 = np.max(norm2(tail), axis=0)
+        rows = np.flatnonzero(np.min(near, axis=0) <= eps ** (4.0 / 3.0) * scale2)  # False for NaN
+        if rows.size == 0:
+            return period
+        t, scale2 = tail[:, rows], scale2[rows]
+        moving = np.max(norm2(t - t[-1]), axis=0) > eps * scale2  # spread > √ε·S
+        found = np.zeros(rows.size, np.int64)
         for p in range(2, min(CYCLE_MAX_PERIOD, n // 2) + 1):
-            diff = tail[n - p :] - tail[n - 2 * p : n - p]
-            mismatch = np.sqrt(np.max(np.sum(diff * diff, axis=-1), axis=0))
-            hit = moving & (period == 0) & (mismatch <= eps ** (2.0 / 3.0) * scale)
-            period[hit] = p
+            mismatch2 = np.max(norm2(t[n - p :] - t[n - 2 * p : n - p]), axis=0)
+            hit = moving & (found == 0) & (mismatch2 <= eps ** (4.0 / 3.0) * scale2)
+            found[hit] = p
+        period[rows] = found
     return period
 
 
@@ -476,7 +479,7 @@ def make_trajectory(
         period[undecided] = cycle_periods(tail(undecided), spec.dtype)
         codes[period > 0] = _CYCLE
     status = _STATUS_WORDS[codes]
-    success = succeeded(status)
+    success = _SUCCESS[codes]
     message = _message(spec, diverged_at, codes, period, r0, rk, what)
     theta = theta.reshape((theta.shape[0], *batch, d))
     loss = loss.reshape((loss.shape[0], *batch))
@@ -501,7 +504,15 @@ def make_trajectory(
     )  # fmt: skip
 
 
-def _message(spec: RunSpec, diverged_at: np.ndarray, codes: np.ndarray, period: np.ndarray, r0, rk, what) -> str:
+def _message(
+    spec: RunSpec,
+    diverged_at: np.ndarray,
+    codes: np.ndarray,
+    period: np.ndarray,
+    r0: np.ndarray,
+    rk: np.ndarray,
+    what: str,
+) -> str:
     B, steps, tol = spec.size, spec.steps, spec.tol
     if spec.batch == ():
         k = int(diverged_at[0])

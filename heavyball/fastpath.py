@@ -92,7 +92,7 @@ THREAD_MIN_CONFIGS = 16384
 # ---------------------------------------------------------------------------------------
 # the per-mode recurrence
 # ---------------------------------------------------------------------------------------
-def _recurrence(method, problem) -> recurrences.Recurrence | None:
+def _recurrence(method: Any, problem: Any) -> recurrences.Recurrence | None:
     """The per-mode recurrence of ``method`` on ``problem``, or ``None`` when the eigenbasis
     engine does not apply (not a Quadratic, not linear, a schedule, a per-coordinate value)."""
     if not isinstance(problem, Quadratic):
@@ -103,12 +103,12 @@ def _recurrence(method, problem) -> recurrences.Recurrence | None:
         return None
 
 
-def _linear(method, problem) -> bool:
+def _linear(method: Any, problem: Any) -> bool:
     """Whether the eigenbasis engine (and :func:`closed_form_iterate`) handles ``method``."""
     return _recurrence(method, problem) is not None
 
 
-def supports(method, problem) -> bool:
+def supports(method: Any, problem: Any) -> bool:
     """Whether :func:`run` handles ``method`` on ``problem``.
 
     True for ``SGD`` (every flag), ``HeavyBall`` and ``NesterovLookahead`` with constant
@@ -128,13 +128,7 @@ class _Modes:
     memory of a run stays a small multiple of its state.
     """
 
-    def __init__(self, method, q: Quadratic, theta_shape):
-        rec = _recurrence(method, q)
-        if rec is None:
-            raise TypeError(
-                f"the fast path runs SGD, HeavyBall and NesterovLookahead with constant "
-                f"hyperparameters on a Quadratic; got {type(method).__name__} on {type(q).__name__}"
-            )
+    def __init__(self, rec: recurrences.Recurrence, q: Quadratic, theta_shape: Any) -> None:
         d = q.dim
         rows = {"lr": rec.lr, "momentum": rec.momentum, "first_lr": rec.first_lr, "shift": rec.shift}
         batch = np.broadcast_shapes(tuple(theta_shape[:-1]), *(np.shape(a) for a in rows.values()))
@@ -156,7 +150,7 @@ class _Modes:
         self.per_config = any(x.ndim for x in self._rows.values())
         self._cache = None
 
-    def coefficients(self, sl: slice | None = None):
+    def coefficients(self, sl: slice | np.ndarray | None = None) -> Any:
         """``(f1, e1, a, m, e)`` as float64 arrays broadcasting against ``(d, B_block)``
         (``e``, ``e1`` are ``None`` when ``b = 0``)."""
         if not self.per_config:
@@ -165,12 +159,12 @@ class _Modes:
             return self._cache
         return self._coefficients(sl)
 
-    def _coefficients(self, sl):
+    def _coefficients(self, sl: Any) -> Any:
         """The table's coefficients (:mod:`heavyball.recurrences`) on the modes: the effective
         curvature ``ĥ = sign·h + λ`` and linear term ``ĉ = sign·(Vᵀb)``, then
         ``a, m = three_term(family, γĥ, μ)``, ``f₁ = 1 − γ₁ĥ``, ``e = γĉ``, ``e₁ = γ₁ĉ``."""
 
-        def row(x):
+        def row(x: Any) -> Any:
             return x[sl][None, :] if x.ndim else x
 
         gamma, mu, first, lam = (row(self._rows[k]) for k in ("lr", "momentum", "first_lr", "shift"))
@@ -184,7 +178,7 @@ class _Modes:
         return tuple(x if x is None or x.ndim == 2 else np.reshape(x, (1, 1)) for x in out)
 
     # -- rotations ----------------------------------------------------------------------
-    def to_modes(self, theta, dtype):
+    def to_modes(self, theta: Any, dtype: Any) -> Any:
         """``z = Vᵀθ`` as a C-contiguous ``(d, B)`` array (one row per mode)."""
         theta = np.asarray(theta)
         if theta.shape != (self.n, self.d):
@@ -194,7 +188,7 @@ class _Modes:
         # itself contiguous (ascontiguousarray would alias the caller's theta0)
         return np.array(z, dtype=dtype, order="C")
 
-    def from_modes(self, z):
+    def from_modes(self, z: Any) -> Any:
         """``θ = Vz`` for modes ``z`` shaped ``(d, B)``; returns ``(B, d)`` (a transposed view)."""
         return z.T if self.V is None else np.matmul(self.V, z).T  # V·z: one fast gemm
 
@@ -202,7 +196,7 @@ class _Modes:
 # ---------------------------------------------------------------------------------------
 # the Lucas-sequence closed form
 # ---------------------------------------------------------------------------------------
-def _lucas(a, m, e, n: int):
+def _lucas(a: Any, m: Any, e: Any, n: int) -> Any:
     """``(U_{n+1}, m·U_n, G_n)`` for the recurrence ``x_{j+1} = a x_j + m x_{j−1} + e``.
 
     ``U`` is the Lucas sequence ``U_0 = 0, U_1 = 1, U_{j+1} = aU_j + mU_{j−1}`` (so that
@@ -250,7 +244,7 @@ def _lucas(a, m, e, n: int):
     return u2, u1 * m, g
 
 
-def _closed_form_modes(modes: _Modes, z0, k: int, sl=slice(None)):
+def _closed_form_modes(modes: _Modes, z0: Any, k: int, sl: Any = slice(None)) -> Any:
     """The modes after ``k`` steps from ``z0`` (float64, shape ``(d, B_block)``)."""
     f1, e1, a, m, e = modes.coefficients(sl)
     z0 = np.asarray(z0, dtype=np.float64)
@@ -269,7 +263,7 @@ def _closed_form_modes(modes: _Modes, z0, k: int, sl=slice(None)):
     return out
 
 
-def closed_form_iterate(method, q, theta0, k):
+def closed_form_iterate(method: Any, q: Any, theta0: Any, k: Any) -> Any:
     r"""The iterate after ``k`` steps of a linear method on a quadratic, without stepping.
 
     In the eigenbasis every mode follows ``z_{j+1} = a z_j + m z_{j−1} + e`` after the first
@@ -315,14 +309,15 @@ def closed_form_iterate(method, q, theta0, k):
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"`q` must be a Quadratic, got {type(q).__name__}")
-    if not _linear(method, q):
+    rec = _recurrence(method, q)
+    if rec is None:
         raise TypeError(
             f"`method` must be SGD, HeavyBall or NesterovLookahead with constant hyperparameters "
             f"(one value per configuration), got {method!r}"
         )
     theta0 = check_theta("theta0", theta0, q.dim, finite=True)
     k = as_int("k", k, minimum=0)
-    modes = _Modes(method, q, theta0.shape)
+    modes = _Modes(rec, q, theta0.shape)
     dtype = theta0.dtype
     if k == 0:  # θ₀ itself, not rotated into the eigenbasis and back (an ulp off)
         return np.array(np.broadcast_to(theta0, modes.batch_shape + (modes.d,)), dtype=dtype)
@@ -344,7 +339,7 @@ def _block_width(d: int, itemsize: int) -> int:
 # ---------------------------------------------------------------------------------------
 # the stepping engine
 # ---------------------------------------------------------------------------------------
-def _growth(a, m, n: int):
+def _growth(a: Any, m: Any, n: int) -> Any:
     """``2·(n+1)·max(ρ, 1)ⁿ`` per mode, ``ρ`` the spectral radius of ``[[a, m], [1, 0]]``.
 
     Bounds ``max_{1≤j≤n} |U_{j+1}|`` and ``max |U_j|`` (``|U_j| ≤ j·ρ^{j−1}``), with a factor 2
@@ -375,7 +370,7 @@ class _Block:
     dtype: np.dtype
 
 
-def _rowsum(a, out):
+def _rowsum(a: Any, out: Any) -> Any:
     """``Σᵢ a[i]`` over the mode axis, sequentially (the same for any block width)."""
     if a.shape[0] == 1:
         np.copyto(out, a[0])
@@ -386,7 +381,7 @@ def _rowsum(a, out):
     return out
 
 
-def _check(blk: _Block, k: int):
+def _check(blk: _Block, k: int) -> Any:
     """Mark the alive configurations whose ``‖z_k‖₂`` passes the bound (or is not finite)."""
     np.multiply(blk.x, blk.x, out=blk.t)
     _rowsum(blk.t, blk.n2)
@@ -398,7 +393,7 @@ def _check(blk: _Block, k: int):
         blk.alive &= ~blk.bad
 
 
-def _certified(blk: _Block, K, halfe) -> bool:
+def _certified(blk: _Block, K: Any, halfe: Any) -> bool:
     """True when no alive configuration can pass the bound within the next ``K``'s horizon:
     ``Σᵢ (Kᵢ(|xᵢ| + |m||pᵢ| + n/2·|eᵢ|))² ≤ bound²``."""
     np.abs(blk.p, out=blk.t)
@@ -416,7 +411,7 @@ def _certified(blk: _Block, K, halfe) -> bool:
     return not blk.bad.any()
 
 
-def _step_block(blk: _Block, k_from: int, k_to: int, recorder=None, rec_steps=(), r: int = 0):
+def _step_block(blk: _Block, k_from: int, k_to: int, recorder: Any = None, rec_steps: Any = (), r: int = 0) -> Any:
     """Advance ``blk`` from step ``k_from`` (≥ 1) to ``k_to``, certificates every ``CHUNK`` steps."""
     _f1, _e1, a, m, e = blk.coef
     _absm, Kc, halfe = blk.cert
@@ -428,7 +423,7 @@ def _step_block(blk: _Block, k_from: int, k_to: int, recorder=None, rec_steps=()
         blk.x, blk.p = x, p
         careful = not _certified(blk, Kc, halfe)
         for _ in range(n):
-            np.multiply(x, a, out=t)
+            np.multiply(x, a, out=t)  # type: ignore[arg-type]
             p *= m
             p += t
             if e is not None:
@@ -445,7 +440,9 @@ def _step_block(blk: _Block, k_from: int, k_to: int, recorder=None, rec_steps=()
     return r
 
 
-def _make_block(*, coef64, x, p, t, s, n2, bad, dat, bound2, dtype) -> _Block:
+def _make_block(
+    *, coef64: Any, x: Any, p: Any, t: Any, s: Any, n2: Any, bad: Any, dat: Any, bound2: Any, dtype: Any
+) -> _Block:
     """A block over the state ``x = z_0`` (and scratch arrays), with its coefficients cast to
     ``dtype`` and the divergence certificate's constants."""
     _f1, _e1, a, m, e = coef64
@@ -461,14 +458,16 @@ def _make_block(*, coef64, x, p, t, s, n2, bad, dat, bound2, dtype) -> _Block:
     )  # fmt: skip
 
 
-def _take(c, idx):
+def _take(c: Any, idx: Any) -> Any:
     return None if c is None else (c if c.shape[1] == 1 else c[:, idx])
 
 
 class _Targets:
     """Where and what to record: flat records and the loss/distance constants in the eigenbasis."""
 
-    def __init__(self, modes: _Modes, q: Quadratic, dtype, minimizer, theta, loss, distance):
+    def __init__(
+        self, modes: _Modes, q: Quadratic, dtype: Any, minimizer: Any, theta: Any, loss: Any, distance: Any
+    ) -> None:
         self.theta, self.loss, self.distance = theta, loss, distance
         self.h2 = (0.5 * modes.h)[:, None].astype(dtype)
         self.bt = modes.bt[:, None].astype(dtype)
@@ -484,7 +483,7 @@ class _Targets:
             self.zstar = self.fstar = None
             self.known = False
 
-    def loss_distance(self, x, s, loss_row, dist_row):
+    def loss_distance(self, x: Any, s: Any, loss_row: Any, dist_row: Any) -> Any:
         """``f`` and ``‖θ − θ*‖`` of the modes ``x`` (``(d, w)``) into the given rows; ``s`` scratch."""
         if self.known:
             if self.zstar is not None:
@@ -542,7 +541,7 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
             zv = Z[:, sl]
             s = S[:, :w]
 
-            def recorder(x, r, sl=sl, s=s):
+            def recorder(x: Any, r: Any, sl: Any = sl, s: Any = s) -> Any:
                 if tg.theta is not None:
                     np.copyto(tg.theta[r, sl].T, x)
                 tg.loss_distance(x, s, tg.loss[r, sl], None if tg.distance is None else tg.distance[r, sl])
@@ -558,7 +557,7 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 r += 1
             if steps == 0:
                 continue
-            np.multiply(blk.x, f1, out=blk.p)
+            np.multiply(blk.x, f1, out=blk.p)  # type: ignore[arg-type]
             if e1 is not None:
                 blk.p += e1
             blk.x, blk.p = blk.p, blk.x  # x = z_1 (scratch), p = z_0 (in Z)
@@ -574,7 +573,7 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 zv[...] = blk.x
 
 
-def _final_closed_form(blk: _Block, coef64, zv, steps: int, dtype) -> None:
+def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any) -> None:
     """``z_steps`` into ``zv`` by the closed form where a certificate over the whole run rules
     divergence out; configurations it cannot clear are stepped exactly (gathered)."""
     _f1, _e1, a, m, e = coef64
@@ -614,7 +613,7 @@ def _final_closed_form(blk: _Block, coef64, zv, steps: int, dtype) -> None:
     blk.dat[idx] = sub.dat
 
 
-def _split(n: int, width: int, threads: int):
+def _split(n: int, width: int, threads: int) -> Any:
     """Contiguous config ranges aligned to blocks, one per thread."""
     nblocks = -(-n // width)
     threads = max(1, min(threads, nblocks))
@@ -622,7 +621,7 @@ def _split(n: int, width: int, threads: int):
     return [(edges[i], edges[i + 1]) for i in range(threads) if edges[i + 1] > edges[i]]
 
 
-def auto_threads(n_configs: int, threads=None) -> int:
+def auto_threads(n_configs: int, threads: Any = None) -> int:
     """Threads used for ``n_configs`` configurations: ``threads`` if given, else one per
     ``THREAD_MIN_CONFIGS`` configurations, at most ``os.cpu_count()``."""
     if threads is not None:
@@ -630,7 +629,7 @@ def auto_threads(n_configs: int, threads=None) -> int:
     return max(1, min(os.cpu_count() or 1, n_configs // THREAD_MIN_CONFIGS))
 
 
-def _nan_after(rec, steps_rec, dat):
+def _nan_after(rec: Any, steps_rec: Any, dat: Any) -> Any:
     """NaN in ``rec[j, i]`` wherever ``steps_rec[j] >= dat[i] >= 0`` (the general path's rule)."""
     dead = np.flatnonzero(dat >= 0)
     if rec is None or dead.size == 0:
@@ -643,17 +642,7 @@ def _nan_after(rec, steps_rec, dat):
             rec[j, order[:cnt]] = np.nan
 
 
-def run(
-    method: Any,
-    problem: Any,
-    theta0: Any,
-    steps: int,
-    *,
-    record: str = "all",
-    every: int = 1,
-    tol: float | None = None,
-    threads: int | None = None,
-) -> DiscreteTrajectory:
+def run(method: Any, problem: Any, theta0: Any, steps: int, **options: Any) -> DiscreteTrajectory:
     """The fast path of :func:`heavyball.iterate` (same arguments, same result).
 
     Runs a linear method (see :func:`supports`) on a :class:`~heavyball.problems.Quadratic`
@@ -665,8 +654,11 @@ def run(
 
     Parameters
     ----------
-    method, problem, theta0, steps, record, every, tol, threads
+    method, problem, theta0, steps
         As in :func:`heavyball.iterate`.
+    **options
+        ``record``, ``every``, ``tol``, ``threads`` as in :func:`heavyball.iterate` (not ``state``:
+        the fast path starts at rest).
 
     Returns
     -------
@@ -681,7 +673,9 @@ def run(
     >>> tr.status.tolist(), tr.diverged_at.tolist()
     (['converged', 'diverged'], [-1, 36])
     """
-    spec = prepare(method, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads)
+    if "state" in options:
+        raise TypeError("fastpath.run() starts at rest: pass `state` to heavyball.iterate instead")
+    spec = prepare(method, problem, theta0, steps, **options)
     if not supports(method, problem):
         raise TypeError(f"the fast path does not apply to {type(method).__name__} on {type(problem).__name__}")
     return run_spec(spec)
@@ -699,8 +693,9 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     -------
     DiscreteTrajectory
     """
-    if _linear(spec.method, spec.problem):
-        theta, loss, distance, dat, tail = _run_spec(spec)
+    recurrence = _recurrence(spec.method, spec.problem)
+    if recurrence is not None:
+        theta, loss, distance, dat, tail = _run_spec(spec, recurrence)
     else:
         theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
         for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
@@ -709,24 +704,34 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
 
 
 def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndarray:
-    """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows``, by the
-    closed form (float64, NaN before step 0), for the cycle test."""
+    """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows`` (float64,
+    NaN before step 0), for the cycle test: the closed form at the first two of those steps,
+    then the three-term recurrence."""
     out = np.full((TAIL, rows.size, spec.dim), np.nan)
     start = spec.theta0_flat[rows].astype(np.float64).T  # (d, n)
     z0 = start if modes.V is None else modes.V.T @ start
+    first = max(0, spec.steps - TAIL + 1)
+    _f1, _e1, a, m, e = modes.coefficients(rows)
     with np.errstate(all="ignore"):
-        for j in range(TAIL):
-            k = spec.steps - TAIL + 1 + j
-            if k >= 0:
-                out[j] = modes.from_modes(_closed_form_modes(modes, z0, k, rows))
+        prev = _closed_form_modes(modes, z0, first, rows)
+        cur = _closed_form_modes(modes, z0, first + 1, rows) if first + 1 <= spec.steps else prev
+        for k in range(first, spec.steps + 1):
+            out[k - (spec.steps - TAIL + 1)] = modes.from_modes(prev)
+            if k + 1 < spec.steps:  # z_{k+2} = a·z_{k+1} + m·z_k + e (k + 1 >= 1)
+                nxt = a * cur + m * prev
+                if e is not None:
+                    nxt += e
+                prev, cur = cur, nxt
+            else:
+                prev = cur
     return out
 
 
-def _run_spec(spec: RunSpec):
+def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
     and ``distance`` ``(n_loss, B)``, and ``diverged_at (B,)``."""
     q, dtype, steps, B, d = spec.problem, spec.dtype, spec.steps, spec.size, spec.dim
-    modes = _Modes(spec.method, q, tuple(spec.batch) + (d,))
+    modes = _Modes(rec, q, tuple(spec.batch) + (d,))
     Z = modes.to_modes(spec.theta0_flat, dtype)
     n_theta, n_loss = len(spec.theta_steps), len(spec.loss_steps)
     loss = np.empty((n_loss, B), dtype)
@@ -744,7 +749,7 @@ def _run_spec(spec: RunSpec):
     eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,
                   targets=tg, closed_final=not in_loop)  # fmt: skip
 
-    def work(rng):
+    def work(rng: Any) -> Any:
         _run_range(eng, rng[0], rng[1])
 
     if len(ranges) <= 1:
@@ -769,6 +774,6 @@ def _run_spec(spec: RunSpec):
             theta[0] = spec.theta0_flat  # θ₀ itself, not rotated there and back (an ulp off)
         else:
             theta[0] = spec.theta0_flat if steps == 0 else modes.from_modes(Z)
-    for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
-        _nan_after(rec, steps_rec, dat)
+    for record, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
+        _nan_after(record, steps_rec, dat)
     return theta, loss, distance, dat, lambda rows: _closed_form_tail(spec, modes, rows)

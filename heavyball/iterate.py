@@ -48,11 +48,12 @@ from typing import Any
 import numpy as np
 
 from . import fastpath, monte_carlo
+from ._batch import Scratch as _Scratch
+from ._batch import restrict_batch
 from ._run import (
     CYCLE_MAX_PERIOD,
     DIVERGENCE_FACTOR,
     LOSS_MEMORY_BUDGET,
-    MAX_STEPS,
     MEMORY_BUDGET,
     TAIL,
     DiscreteTrajectory,
@@ -62,19 +63,13 @@ from ._run import (
     prepare,
     row_norm_sq,
 )
+from ._run import MAX_STEPS as MAX_STEPS
 from ._validation import renamed_keyword
 from .noise import GradientSampler
-from .optimizers import _STATE_ARRAYS, _restrict, _Scratch
+from .optimizers import _STATE_ARRAYS
 
-__all__ = [
-    "CYCLE_MAX_PERIOD",
-    "DIVERGENCE_FACTOR",
-    "LOSS_MEMORY_BUDGET",
-    "MAX_STEPS",
-    "MEMORY_BUDGET",
-    "DiscreteTrajectory",
-    "iterate",
-]
+__all__ = ["DiscreteTrajectory", "iterate"]
+__all__ += ["CYCLE_MAX_PERIOD", "DIVERGENCE_FACTOR", "LOSS_MEMORY_BUDGET", "MEMORY_BUDGET"]  # from the run layer
 
 
 @renamed_keyword("method", "optimizer")
@@ -178,11 +173,9 @@ def iterate(
     return _run_general(spec)
 
 
-def _iterate_general(method, problem, theta0, steps, *, record="all", every=1, tol=None,
-                     threads=None) -> DiscreteTrajectory:  # fmt: skip
+def _iterate_general(method: Any, problem: Any, theta0: Any, steps: int, **options: Any) -> DiscreteTrajectory:
     """The general stepping loop, whatever the method and problem (no fast path)."""
-    return _run_general(prepare(method, problem, theta0, steps, record=record, every=every, tol=tol,
-                                threads=threads))  # fmt: skip
+    return _run_general(prepare(method, problem, theta0, steps, **options))
 
 
 def _gradient(problem: Any, point: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -194,7 +187,7 @@ def _gradient(problem: Any, point: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return grad
 
 
-def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit) -> np.ndarray | None:
+def _diverging_rows(theta: np.ndarray, bound2: np.ndarray, cheap_limit: Any) -> np.ndarray | None:
     """Rows with ``‖θ_i‖² > bound2_i`` or a non-finite entry; ``None`` when there are none.
 
     For large arrays a cheap sufficient test runs first: if ``d·max|θ|² <= min_i bound2_i`` no
@@ -214,7 +207,7 @@ class _Working:
     def __init__(self, spec: RunSpec):
         self.dtype, self.d = spec.dtype, spec.dim
         self.theta = spec.theta0_flat.copy()
-        self.method = _restrict(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
+        self.method = restrict_batch(spec.method, spec.batch)  # array hyperparameters as (B, last) rows
         self.state = self.method._init(self.theta.shape, self.dtype) if spec.state is None else spec.state
         self.scratch = _Scratch(self.theta.shape, self.dtype)
         self.bound2 = spec.bound2
@@ -237,7 +230,7 @@ class _Working:
     def drop(self, bad: np.ndarray) -> None:
         """Stop stepping the rows ``bad`` (local indices): their state is frozen."""
         keep = np.setdiff1d(np.arange(len(self.theta)), bad, assume_unique=True)
-        self.method = _restrict(self.method, (len(self.theta),), keep)
+        self.method = restrict_batch(self.method, (len(self.theta),), keep)
         self.theta = self.theta[keep]
         arrays = _STATE_ARRAYS[type(self.state)]
         self.state = self.state._replace(

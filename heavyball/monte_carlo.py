@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ._batch import Scratch as _Scratch
+from ._batch import restrict_batch as _restrict
 from ._run import TAIL, RunSpec, allocate, make_trajectory, row_norm_sq
 from .noise import STREAM_BLOCK, GradientNoise, NormalStream
-from .optimizers import _restrict, _Scratch
 from .problems import SMALL_DIM, Quadratic
 
 __all__ = ["CHUNK", "run_final"]

@@ -22,7 +22,9 @@ shaped ``(B, d)`` runs ``B`` configurations at once; ``init`` returns state arra
 broadcast shape. ``lr`` (``eta`` for the physical forms) may also be a callable
 ``k -> lr_k``, where ``k`` is the number of steps already taken (0 at the first step); it is
 read at every step, exactly as torch reads ``param_group["lr"]``, and what it returns is
-validated then (a negative or NaN value raises a ``ValueError`` naming ``lr``). Flags
+validated then (a negative or NaN value raises a ``ValueError`` naming ``lr``). A schedule is
+checked at construction too: it must take the step count and return a number (it is called
+once with ``k = 0``); anything else callable, a class for instance, is refused by name. Flags
 (``nesterov``, ``maximize``, ``amsgrad``) are plain booleans and are not batched.
 
 Rounding
@@ -60,12 +62,17 @@ F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validation import as_bool, as_float_array, as_real, broadcast_shapes, describe
+from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor
+from ._adamkernel import cast as _cast
+from ._adamkernel import is_nonzero as _is_nonzero
+from ._batch import Scratch as _Scratch
+from ._hyper import hyperparameter as _hyper
+from ._validation import as_bool, as_float_array, broadcast_shapes, describe
 
 __all__ = [
     "SGD",
@@ -77,8 +84,6 @@ __all__ = [
     "NesterovLookahead",
     "SGDState",
 ]
-
-Hyper = float | np.ndarray
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,7 +114,10 @@ class HeavyBallState(NamedTuple):
     v: np.ndarray
 
 
-_STATE_ARRAYS = {
+#: the state of any optimiser here
+OptimizerState = SGDState | AdamState | HeavyBallState
+
+_STATE_ARRAYS: dict[type, tuple[str, ...]] = {
     SGDState: ("momentum_buffer",),
     AdamState: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
     HeavyBallState: ("v",),
@@ -119,33 +127,12 @@ _STATE_ARRAYS = {
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-def _hyper(name: str, value, *, callable_ok: bool = False, **bounds) -> Hyper | Callable:
-    """Validate a real hyperparameter: a Python float, a read-only float64 array, or (where
-    allowed) a callable schedule."""
-    if callable_ok and callable(value) and not isinstance(value, np.ndarray):
-        return value
-    arr = as_real(name, value, array=True, **bounds)
-    if arr.ndim == 0:
-        return float(arr)
-    arr = np.array(arr, dtype=np.float64, copy=True)
-    arr.flags.writeable = False
-    return arr
+def _fields(obj: Any) -> tuple[dataclasses.Field, ...]:
+    """The dataclass fields of an optimiser."""
+    return dataclasses.fields(obj)
 
 
-def _cast(x, dtype):
-    """A hyperparameter as the kernel uses it: torch casts a Python scalar to the tensor's
-    dtype; a float is left to numpy (it is cast to ``dtype`` the same way), arrays are cast."""
-    if isinstance(x, np.ndarray):
-        return x if x.dtype == dtype else x.astype(dtype)
-    return x if dtype == np.float64 else dtype.type(x)
-
-
-def _is_nonzero(x) -> bool:
-    """torch's ``if weight_decay != 0`` / ``if momentum != 0`` for a scalar or an array."""
-    return isinstance(x, np.ndarray) or x != 0
-
-
-def _fmt(value, *, short: bool) -> str:
+def _fmt(value: Any, *, short: bool) -> str:
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, float):
@@ -167,7 +154,7 @@ def _fmt(value, *, short: bool) -> str:
     return repr(value)
 
 
-def _key(value):
+def _key(value: Any) -> Any:
     """A hashable stand-in consistent with ``_equal``."""
     if isinstance(value, np.ndarray):
         return ("array", value.shape, value.tobytes())
@@ -176,7 +163,7 @@ def _key(value):
     return value
 
 
-def _equal(a, b) -> bool:
+def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
     if isinstance(a, tuple) or isinstance(b, tuple):
@@ -186,22 +173,7 @@ def _equal(a, b) -> bool:
     return a == b
 
 
-class _Scratch:
-    """Work arrays of one shape and dtype, allocated on first use and reused."""
-
-    __slots__ = ("_arrays", "dtype", "shape")
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype, self._arrays = tuple(shape), np.dtype(dtype), {}
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        arr = self._arrays.get(i)
-        if arr is None:
-            arr = self._arrays[i] = np.empty(self.shape, self.dtype)
-        return arr
-
-
-def _as_theta(theta, *, finite: bool) -> np.ndarray:
+def _as_theta(theta: Any, *, finite: bool) -> np.ndarray:
     """``theta`` as a float array shaped ``(..., d)`` (a scalar is refused, naming it)."""
     theta = as_float_array("theta", theta, finite=finite)
     if theta.ndim == 0:
@@ -209,7 +181,7 @@ def _as_theta(theta, *, finite: bool) -> np.ndarray:
     return theta
 
 
-def _owned(arr, shape, dtype) -> np.ndarray:
+def _owned(arr: Any, shape: Any, dtype: Any) -> np.ndarray:
     """A fresh, writable, C-contiguous copy of ``arr`` broadcast to ``shape``."""
     out = np.empty(shape, dtype)
     out[...] = arr
@@ -226,13 +198,24 @@ class _Optimizer:
     calls ``_apply`` directly on arrays it owns, so both give bit-identical results.
     """
 
-    _RATE = "lr"
+    _RATE: ClassVar[str] = "lr"
+    _state_type: ClassVar[type]
+    _cache: dict[str, Any]
+
+    def _init(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def _apply(self, theta: np.ndarray, grad: np.ndarray, state: Any, rate: Any, scratch: Any) -> Any:
+        raise NotImplementedError
+
+    def _make_consts(self, dtype: np.dtype) -> Any:
+        raise NotImplementedError
 
     # -- construction ------------------------------------------------------------------
-    def _set(self, name, value):
+    def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
-    def _finish(self):
+    def _finish(self) -> None:
         """Check that array hyperparameters broadcast together; set up the cast cache."""
         shapes = self._array_shapes()
         if len(shapes) > 1:
@@ -241,7 +224,7 @@ class _Optimizer:
 
     def _array_shapes(self) -> dict:
         shapes = {}
-        for f in dataclasses.fields(self):
+        for f in _fields(self):
             v = getattr(self, f.name)
             if isinstance(v, np.ndarray):
                 shapes[f.name] = v.shape
@@ -252,23 +235,23 @@ class _Optimizer:
         return shapes
 
     # -- equality, hashing, printing -----------------------------------------------------
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self))
+        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in _fields(self))
 
-    def __hash__(self):
-        return hash((type(self).__name__,) + tuple(_key(getattr(self, f.name)) for f in dataclasses.fields(self)))
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + tuple(_key(getattr(self, f.name)) for f in _fields(self)))
 
-    def __repr__(self):
-        parts = [f"{f.name}={_fmt(getattr(self, f.name), short=False)}" for f in dataclasses.fields(self)]
+    def __repr__(self) -> str:
+        parts = [f"{f.name}={_fmt(getattr(self, f.name), short=False)}" for f in _fields(self)]
         return f"{type(self).__name__}({', '.join(parts)})"
 
     @property
     def label(self) -> str:
         """A short text for legends: the rate and every field that differs from its default."""
         parts = []
-        for f in dataclasses.fields(self):
+        for f in _fields(self):
             v = getattr(self, f.name)
             if f.name != self._RATE and f.default is not dataclasses.MISSING and _equal(v, f.default):
                 continue
@@ -276,7 +259,7 @@ class _Optimizer:
         return f"{type(self).__name__}({', '.join(parts)})"
 
     # -- the rate (lr or eta), read at each step ---------------------------------------
-    def _rate(self, k: int, shape=None):
+    def _rate(self, k: int, shape: Any = None) -> Any:
         """The validated rate for the step after ``k`` steps (float64 float or array)."""
         value = getattr(self, self._RATE)
         if not callable(value) or isinstance(value, np.ndarray):
@@ -300,7 +283,7 @@ class _Optimizer:
                 )
         return out
 
-    def _consts(self, dtype):
+    def _consts(self, dtype: Any) -> Any:
         key = dtype.char  # hashing a numpy dtype object is slow; its type code is not
         c = self._cache.get(key)
         if c is None:
@@ -308,18 +291,18 @@ class _Optimizer:
         return c
 
     # -- the public pure pair -------------------------------------------------------------
-    def init(self, theta):
+    def init(self, theta: ArrayLike) -> OptimizerState:
         """The initial state for ``theta`` shaped ``(..., d)``; arrays are zeros shaped like
         ``theta`` broadcast with the array hyperparameters, in ``theta``'s dtype."""
         theta = _as_theta(theta, finite=True)
         shape = broadcast_shapes(theta=theta.shape, **self._array_shapes())
         return self._init(shape, theta.dtype)
 
-    def grad_point(self, theta, state):
+    def grad_point(self, theta: np.ndarray, state: OptimizerState) -> np.ndarray:
         """Where the next gradient is evaluated: ``theta`` itself."""
         return theta
 
-    def step(self, theta, grad, state):
+    def step(self, theta: ArrayLike, grad: ArrayLike, state: OptimizerState) -> tuple[np.ndarray, OptimizerState]:
         """One step: returns ``(new_theta, new_state)``; the arguments are not modified.
 
         ``grad`` is the gradient at ``grad_point(theta, state)``; it is cast to ``theta``'s
@@ -341,13 +324,13 @@ class _Optimizer:
         theta = _owned(theta, shape, dtype)
         fresh = {name: _owned(getattr(state, name), shape, dtype)
                  for name in _STATE_ARRAYS[type(state)] if getattr(state, name) is not None}  # fmt: skip
-        state = state._replace(**fresh)
+        state = state._replace(**fresh)  # type: ignore[arg-type]
         with np.errstate(all="ignore"):  # a diverging run overflows quietly, as torch does
             state = self._apply(theta, grad, state, rate, _Scratch(shape, dtype))
         return theta, state
 
-    def _check_state(self, state):
-        expected = self._state_type
+    def _check_state(self, state: Any) -> Any:
+        expected: Any = self._state_type
         if not isinstance(state, expected):
             raise TypeError(
                 f"`state` must be a {expected.__name__} from `{type(self).__name__}.init`, got {describe(state)}"
@@ -444,7 +427,7 @@ class SGD(_Optimizer):
 
     _state_type = SGDState
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._set("lr", _hyper("lr", self.lr, callable_ok=True, lower=0.0))
         self._set("momentum", _hyper("momentum", self.momentum, lower=0.0, upper=1.0, upper_inclusive=False))
         self._set("dampening", _hyper("dampening", self.dampening, lower=0.0, upper=1.0))
@@ -462,7 +445,7 @@ class SGD(_Optimizer):
                 )
         self._finish()
 
-    def _make_consts(self, dtype):
+    def _make_consts(self, dtype: Any) -> Any:
         zero = None
         if isinstance(self.momentum, np.ndarray) and np.any(self.momentum == 0):
             zero = self.momentum == 0
@@ -470,14 +453,14 @@ class SGD(_Optimizer):
         neg_lr = None if callable(self.lr) and not isinstance(self.lr, np.ndarray) else _cast(-self.lr, dtype)
         return _SGDConsts(_cast(self.weight_decay, dtype), _cast(self.momentum, dtype), alpha, zero, neg_lr)
 
-    def _init(self, shape, dtype):
+    def _init(self, shape: Any, dtype: Any) -> Any:
         buf = np.zeros(shape, dtype) if _is_nonzero(self.momentum) else None
         return SGDState(0, buf)
 
-    def _needed_arrays(self):
+    def _needed_arrays(self) -> Any:
         return ("momentum_buffer",) if _is_nonzero(self.momentum) else ()
 
-    def _apply(self, theta, grad, state, lr, scratch):
+    def _apply(self, theta: Any, grad: Any, state: Any, lr: Any, scratch: Any) -> Any:
         c = self._consts(theta.dtype)
         g = grad
         if _is_nonzero(self.weight_decay):  # grad.add(param, alpha=weight_decay)
@@ -515,17 +498,6 @@ class SGD(_Optimizer):
 # ---------------------------------------------------------------------------------------
 # Adam / AdamW
 # ---------------------------------------------------------------------------------------
-class _AdamConsts(NamedTuple):
-    weight_decay: Any
-    lerp_coeff: Any  # w = 1-β1 where w < 0.5, else w - 1 (torch's two lerp branches)
-    lerp_small: Any  # True / False, or a boolean array for an array β1
-    beta1: Any  # float64 (for the bias correction)
-    beta2: Any  # float64
-    beta2_cast: Any
-    one_minus_beta2: Any
-    eps: Any
-
-
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Adam(_Optimizer):
     r"""Adam, exactly as ``torch.optim.Adam`` (2.13, single-tensor path).
@@ -584,7 +556,7 @@ class Adam(_Optimizer):
     _state_type = AdamState
     _decoupled = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._set("lr", _hyper("lr", self.lr, callable_ok=True, lower=0.0))
         betas = self.betas
         if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -598,80 +570,30 @@ class Adam(_Optimizer):
         self._set("maximize", as_bool("maximize", self.maximize))
         self._finish()
 
-    def _make_consts(self, dtype):
-        beta1, beta2 = self.betas
-        w = _cast(1.0 - beta1, dtype)  # the lerp weight, cast as torch casts it
-        small = np.abs(w) < 0.5
-        one = dtype.type(1)
-        coeff = np.where(small, w, w - one) if isinstance(w, np.ndarray) else (w if small else w - one)
-        if isinstance(small, np.ndarray) and (small.all() or not small.any()):
-            small = bool(small.all())
-        elif isinstance(small, np.bool_):
-            small = bool(small)
-        return _AdamConsts(
-            _cast(self.weight_decay, dtype), coeff, small,
-            np.asarray(beta1, np.float64), np.asarray(beta2, np.float64),
-            _cast(beta2, dtype), _cast(1.0 - beta2, dtype), _cast(self.eps, dtype),
-        )  # fmt: skip
+    def _make_consts(self, dtype: Any) -> Any:
+        return adam_constants(self.betas, self.eps, self.weight_decay, dtype)
 
-    def _init(self, shape, dtype):
+    def _init(self, shape: Any, dtype: Any) -> Any:
         vmax = np.zeros(shape, dtype) if self.amsgrad else None
         return AdamState(0, np.zeros(shape, dtype), np.zeros(shape, dtype), vmax)
 
-    def _needed_arrays(self):
+    def _needed_arrays(self) -> Any:
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if self.amsgrad else ("exp_avg", "exp_avg_sq")
 
-    def _apply(self, theta, grad, state, lr, scratch):
+    def _apply(self, theta: Any, grad: Any, state: Any, lr: Any, scratch: Any) -> Any:
+        """Adam's elementwise update (``heavyball._adamkernel.adam_update``, shared with the
+        blocked kernel of the fast path), in place."""
         dtype = theta.dtype
         c = self._consts(dtype)
-        t = float(state.step + 1)  # step_t += 1
-        g = grad
-        if _is_nonzero(self.weight_decay):
-            if self._decoupled:  # param.mul_(1 - lr * weight_decay)
-                np.multiply(theta, _cast(1.0 - lr * self.weight_decay, dtype), out=theta)
-                if self.maximize:
-                    g = np.negative(grad, out=scratch[0])
-            else:  # grad.add(param, alpha=weight_decay)
-                g = np.multiply(theta, c.weight_decay, out=scratch[0])
-                if self.maximize:
-                    np.subtract(g, grad, out=g)
-                else:
-                    np.add(g, grad, out=g)
-        elif self.maximize:
-            g = np.negative(grad, out=scratch[0])
-        m, v, vmax = state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq
-        # exp_avg.lerp_(grad, 1 - beta1)
-        diff = np.subtract(g, m, out=scratch[1])
-        np.multiply(diff, c.lerp_coeff, out=diff)
-        if c.lerp_small is True:
-            np.add(m, diff, out=m)
-        elif c.lerp_small is False:
-            np.add(g, diff, out=m)
-        else:
-            np.add(np.where(c.lerp_small, m, g), diff, out=m)
-        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        np.multiply(v, c.beta2_cast, out=v)
-        sq = np.multiply(g, c.one_minus_beta2, out=scratch[1])
-        np.multiply(sq, g, out=sq)
-        np.add(v, sq, out=v)
-        bias_correction1 = 1.0 - np.power(c.beta1, t)
-        bias_correction2 = 1.0 - np.power(c.beta2, t)
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = np.power(bias_correction2, 0.5)
-        if vmax is not None:  # torch.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=...)
-            np.maximum(vmax, v, out=vmax)
-            source = vmax
-        else:
-            source = v
-        # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-        denom = np.sqrt(source, out=scratch[1])
-        np.divide(denom, _cast(bias_correction2_sqrt, dtype), out=denom)
-        np.add(denom, c.eps, out=denom)
-        # param.addcdiv_(exp_avg, denom, value=-step_size): param + (value·m)/denom
-        upd = np.multiply(m, _cast(-step_size, dtype), out=scratch[2])
-        np.divide(upd, denom, out=upd)
-        np.add(theta, upd, out=theta)
-        return AdamState(state.step + 1, m, v, vmax)
+        neg_step_size, bc2_sqrt = adam_scalars(c, lr, float(state.step + 1), dtype)  # step_t += 1
+        wd_on = _is_nonzero(self.weight_decay)
+        adam_update(
+            theta, grad, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq, c=c, neg_step_size=neg_step_size,
+            bc2_sqrt=bc2_sqrt, decay=decay_factor(lr, self.weight_decay, dtype) if wd_on and self._decoupled else None,
+            coupled_decay=wd_on and not self._decoupled, maximize=self.maximize,
+            scratch=(scratch[0], scratch[1], scratch[2]),
+        )  # fmt: skip
+        return AdamState(state.step + 1, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -729,21 +651,21 @@ class _PhysicalForm(_Optimizer):
     _state_type = HeavyBallState
     _RATE = "eta"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._set("eta", _hyper("eta", self.eta, callable_ok=True, lower=0.0))
         self._set("mu", _hyper("mu", self.mu))
         self._set("dt", _hyper("dt", self.dt, lower=0.0, lower_inclusive=False))
         self._finish()
 
-    def _make_consts(self, dtype):
+    def _make_consts(self, dtype: Any) -> Any:
         eta = None if callable(self.eta) and not isinstance(self.eta, np.ndarray) else _cast(self.eta, dtype)
         dt = None if (not isinstance(self.dt, np.ndarray) and self.dt == 1.0) else _cast(self.dt, dtype)
         return _HBConsts(_cast(self.mu, dtype), eta, dt, _cast(self.dt * self.mu, dtype))
 
-    def _init(self, shape, dtype):
+    def _init(self, shape: Any, dtype: Any) -> Any:
         return HeavyBallState(0, np.zeros(shape, dtype))
 
-    def _apply(self, theta, grad, state, eta, scratch):
+    def _apply(self, theta: Any, grad: Any, state: Any, eta: Any, scratch: Any) -> Any:
         c = self._consts(theta.dtype)
         v = state.v
         eta = c.eta if c.eta is not None else _cast(eta, theta.dtype)
@@ -836,83 +758,8 @@ class NesterovLookahead(_PhysicalForm):
     Y. Nesterov (1983); Sutskever, Martens, Dahl & Hinton (2013).
     """
 
-    def grad_point(self, theta, state):
+    def grad_point(self, theta: np.ndarray, state: OptimizerState) -> np.ndarray:
         """The look-ahead point ``y = θ + (Δt·μ)·v`` (``Δt·μ`` formed in float64, then cast)."""
         theta = np.asarray(theta)
         dt_mu = self._consts(theta.dtype).dt_mu
-        return theta + dt_mu * np.asarray(state.v)
-
-
-# ---------------------------------------------------------------------------------------
-# used by heavyball.iterate: restrict array hyperparameters to a flat batch / a subset
-# ---------------------------------------------------------------------------------------
-class _FlatSchedule:
-    """A schedule's values flattened to ``(B, last)`` rows and restricted to ``rows``.
-
-    Wraps a user schedule ``k -> value`` for a run whose batch ``batch`` has been flattened to
-    ``B`` rows (of which ``rows`` are still being stepped); scalar values pass through.
-    """
-
-    def __init__(self, fn, name, batch, rows):
-        self.fn, self.name, self.batch, self.rows = fn, name, tuple(batch), rows
-        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
-
-    def __call__(self, k):
-        value = self.fn(k)
-        arr = np.asarray(value) if isinstance(value, (np.ndarray, list, tuple)) else None
-        if arr is None or arr.ndim == 0:
-            return value
-        try:
-            flat = _flatten(arr, self.batch)
-        except ValueError:
-            raise ValueError(
-                f"`{self.name}` schedule returned shape {arr.shape} at k={k}, which does not broadcast "
-                f"into the batch shape {self.batch} + (d,)"
-            ) from None
-        return flat if self.rows is None else flat[self.rows]
-
-
-def _flatten(arr: np.ndarray, batch: tuple) -> np.ndarray:
-    """Broadcast an array hyperparameter against ``(*batch, last)`` and reshape to ``(B, last)``."""
-    nb = len(batch)
-    if arr.ndim > nb + 1:
-        raise ValueError("too many axes")
-    shape = (1,) * (nb + 1 - arr.ndim) + arr.shape
-    last = shape[-1]
-    full = np.broadcast_to(arr.reshape(shape), batch + (last,))
-    return full.reshape(-1, last)
-
-
-def _restrict(method: _Optimizer, batch: tuple, rows=None) -> _Optimizer:
-    """``method`` with its array hyperparameters (and schedules) flattened to the rows of a
-    ``(B, d)`` working array; ``rows`` (an index array, or ``None`` for all) selects a subset.
-
-    A method that is already flat (``batch`` = its own flat length) is restricted again by
-    passing the flat ``batch=(B,)``. Used by ``iterate`` to drop diverged configurations.
-    """
-
-    def one(name, v):
-        if isinstance(v, np.ndarray):
-            flat = _flatten(v, batch)
-            return flat if rows is None else flat[rows]
-        if callable(v):
-            if isinstance(v, _FlatSchedule):
-                inner_rows = v.rows
-                if rows is not None:
-                    inner_rows = rows if inner_rows is None else inner_rows[rows]
-                return _FlatSchedule(v.fn, v.name, v.batch, inner_rows)
-            return _FlatSchedule(v, name, batch, rows)
-        return v
-
-    changes = {}
-    for f in dataclasses.fields(method):
-        v = getattr(method, f.name)
-        if isinstance(v, tuple):
-            new = tuple(one(f"{f.name}[{i}]", vi) for i, vi in enumerate(v))
-            if any(a is not b for a, b in zip(new, v, strict=False)):
-                changes[f.name] = new
-        else:
-            new = one(f.name, v)
-            if new is not v:
-                changes[f.name] = new
-    return dataclasses.replace(method, **changes) if changes else method
+        return theta + dt_mu * np.asarray(state.v)  # type: ignore[union-attr]

@@ -323,6 +323,21 @@ class Quadratic:
         with np.errstate(over="ignore"):  # entries beyond float32's range become ±inf
             return self._A.astype(dtype), self._b.astype(dtype)
 
+    def coefficients(self, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """``(A, b)`` in ``dtype`` (entries beyond float32's range become ±inf), as the
+        quadratic's own ``value`` and ``grad`` use them; do not modify them.
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+
+        Returns
+        -------
+        A : ndarray, shape (d, d)
+        b : ndarray, shape (d,)
+        """
+        return self._A_b(np.dtype(dtype))
+
     def value(self, theta: Any) -> Any:
         """``f(θ) = ½θᵀAθ − bᵀθ`` over ``theta`` shaped ``(..., d)``; returns shape ``(...)``.
 
@@ -377,9 +392,34 @@ def _rowwise_matvec(theta: np.ndarray, A: np.ndarray) -> np.ndarray:
     d = A.shape[0]
     if d > SMALL_DIM:
         return theta @ A
-    out = theta[..., 0, None] * A[0]
-    for j in range(1, d):  # a loop over coordinates (≤ SMALL_DIM), never over configurations
-        out += theta[..., j, None] * A[j]
+    out = np.empty(np.broadcast_shapes(theta.shape, A.shape[1:]), np.result_type(theta, A))
+    return small_matvec([theta[..., j, None] for j in range(d)], A, out, np.empty_like(out))
+
+
+def small_matvec(coords, rows, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """``out = Σⱼ coords[j]·rows[j]``, accumulated in the order ``j = 0, 1, …`` (in place).
+
+    The product ``θA`` of a small dimension as ``d`` elementwise multiply-adds, in whatever
+    layout the caller keeps its iterates: rows ``θ[..., j, None]`` against ``A[j]``
+    (:meth:`Quadratic.grad`), or columns ``z[j]`` against ``A[j][:, None]`` (the blocked Adam
+    kernel), with identical rounding per configuration.
+
+    Parameters
+    ----------
+    coords, rows : sequences of arrays
+        The coordinates ``θ_j`` and the rows ``A[j]``, broadcasting against ``out``.
+    out, tmp : ndarray
+        The result and a scratch array of the same shape.
+
+    Returns
+    -------
+    ndarray
+        ``out``.
+    """
+    np.multiply(coords[0], rows[0], out=out)
+    for j in range(1, len(coords)):  # a loop over coordinates (≤ SMALL_DIM), never over configurations
+        np.multiply(coords[j], rows[j], out=tmp)
+        out += tmp
     return out
 
 

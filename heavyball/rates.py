@@ -44,18 +44,16 @@ optimization algorithms via integral quadratic constraints", SIAM J. Optim.; Goh
 
 from __future__ import annotations
 
-import functools
 import warnings
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from . import recurrences
 from ._validation import (
+    MAX_MOMENTUM,
     as_choice,
-    as_float_array,
     as_int,
     as_real,
     broadcast_shapes,
@@ -65,12 +63,19 @@ from ._validation import (
 )
 from .iterate import iterate
 from .problems import Quadratic
+from .ratefit import RateFit, _out, _quiet, fit_rate
 from .recurrences import FAMILIES
+from .status import Status
+from .tunings import MIN_CURVATURE, TUNINGS, Tuned, critical_momentum, critical_rate, optimal_parameters
+
+#: an array_like of reals (validated into a float64 array at the boundary)
+RealLike = Any
 
 __all__ = [
     "FAMILIES",
     "MAX_MAGNITUDE",
     "METHODS",
+    "MIN_CURVATURE",
     "REPEATED_RTOL",
     "TUNINGS",
     "RateComparison",
@@ -92,15 +97,11 @@ __all__ = [
 
 #: the former name of :data:`FAMILIES` (the recurrence families this module knows), kept for this release
 METHODS = FAMILIES
-#: the closed-form tunings of :func:`optimal_parameters` -> the family each one tunes
-TUNINGS = {"gd": "gd", "heavyball": "heavyball", "nesterov": "nesterov", "nesterov-quadratic": "nesterov"}
 #: default relative tolerance of :func:`root_regime` for "repeated": |T² − 4D| <= rtol·(T² + 4|D|)
 REPEATED_RTOL = 1e-10
 #: largest magnitude of every real input (curvatures, lr, momentum, m, c): products and squares
 #: of such numbers in the closed forms stay far inside float64's range, so no result is NaN
-MAX_MAGNITUDE = 1e50
-#: smallest curvature :func:`optimal_parameters` accepts (its learning rates are about 1/h)
-MIN_CURVATURE = 1e-300
+MAX_MAGNITUDE = MAX_MOMENTUM
 #: elements per block when a radius map is evaluated blockwise (keeps temporaries in cache)
 _BLOCK = 1 << 14
 
@@ -112,30 +113,24 @@ def _check_family(family: str) -> str:
     return as_choice("family", family, FAMILIES)
 
 
-def _check_lr(lr) -> np.ndarray:
+def _check_lr(lr: RealLike) -> np.ndarray:
     return as_real("lr", lr, lower=0.0, upper=MAX_MAGNITUDE, array=True)
 
 
-def _check_spectrum(eigenvalues) -> np.ndarray:
+def _check_spectrum(eigenvalues: RealLike) -> np.ndarray:
     h = as_real("eigenvalues", eigenvalues, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     if h.ndim > 1 or h.size == 0:
         raise ValueError(f"`eigenvalues` must be a scalar or a non-empty 1-D spectrum, got shape {h.shape}")
     return h.reshape(-1)
 
 
-def _check_lr_h(h, lr) -> np.ndarray:
-    """The product ``γh`` of a validated curvature ``h >= 0`` and learning rate (Goh's ``αλ``)."""
-    h = as_real("h", h, lower=0.0, upper=MAX_MAGNITUDE, array=True)
-    lr = _check_lr(lr)
-    broadcast_shapes(h=h.shape, lr=lr.shape)
-    return lr * h
-
-
-def _check_mass(m) -> np.ndarray:
+def _check_mass(m: RealLike) -> np.ndarray:
     return as_real("m", m, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
 
 
-def _elementwise_args(h, lr, momentum, family):
+def _elementwise_args(
+    h: RealLike, lr: RealLike, momentum: RealLike, family: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, tuple[int, ...]]:
     family = _check_family(family)
     h = as_real("h", h, lower=-MAX_MAGNITUDE, upper=MAX_MAGNITUDE, array=True)
     lr = _check_lr(lr)
@@ -144,31 +139,10 @@ def _elementwise_args(h, lr, momentum, family):
     return h, lr, momentum, family, shape
 
 
-def _quiet(fn):
-    """Run ``fn`` with numpy's floating-point warnings off. Extreme but valid inputs (e.g.
-    ``lr·h = 1e300``) give results that overflow float64: they come out as ``inf`` (an
-    unstable rate) without a ``RuntimeWarning``; the functions never return NaN for finite
-    input."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-def _out(x):
-    """A 0-d result becomes a plain Python scalar (``float``, ``int``, ``bool``, ``str``), so
-    that scalar inputs give results that print cleanly; anything else stays an array."""
-    x = np.asarray(x)
-    return x if x.ndim else x.item()
-
-
 # -------------------------------------------------------------------------------------------
 # the quadratic z² − T z + D of one curvature
 # -------------------------------------------------------------------------------------------
-def _trace_det_disc(h, lr, mu, family):
+def _trace_det_disc(h: Any, lr: Any, mu: Any, family: str) -> tuple[Any, Any, Any]:
     """``T``, ``D`` (:func:`heavyball.recurrences.trace_det`, broadcast to one shape) and the
     discriminant ``T² − 4D`` (:func:`heavyball.recurrences.discriminant`, factored where that
     is more accurate).
@@ -188,13 +162,13 @@ def _trace_det_disc(h, lr, mu, family):
     return T, D, recurrences.discriminant(family, g, mu)
 
 
-def _heavyball_parts(mu):
+def _heavyball_parts(mu: Any) -> tuple[Any, Any, Any]:
     """The momentum-only pieces of the heavy-ball discriminant: ``√|μ|``, ``(1−√μ)²``, ``(1+√μ)²``."""
     s = np.sqrt(np.abs(mu))
     return s, ((1.0 - mu) / (1.0 + s)) ** 2, (1.0 + s) ** 2
 
 
-def _heavyball_disc(g, mu, T, parts):
+def _heavyball_disc(g: Any, mu: Any, T: Any, parts: tuple[Any, Any, Any]) -> Any:
     """``T² − 4μ`` as ``((1−√μ)² − γh)((1+√μ)² − γh)`` for ``μ ≥ 0`` (directly for ``μ < 0``,
     where it is a sum of positive terms); ``g = γh``, ``T = 1 + μ − γh`` (or ``|T|``)."""
     _, lo, hi = parts
@@ -202,7 +176,7 @@ def _heavyball_disc(g, mu, T, parts):
     return factored if np.all(mu >= 0) else np.where(mu >= 0, factored, T * T - 4.0 * mu)
 
 
-def _radius(h, lr, mu, family, parts=None):
+def _radius(h: Any, lr: Any, mu: Any, family: str, parts: tuple[Any, Any, Any] | None = None) -> Any:
     """Largest root modulus of ``z² − Tz + D`` per element, in real arithmetic.
 
     ``disc < 0`` (complex pair): ``√D``. ``disc ≥ 0`` (real roots): ``½(|T| + √disc)``, the
@@ -224,7 +198,7 @@ def _radius(h, lr, mu, family, parts=None):
     return np.where(disc < 0, parts[0], real)  # √μ: μ > 0 wherever disc < 0
 
 
-def _radius_map(points, lr, mu, family, shape):
+def _radius_map(points: tuple[float, ...], lr: Any, mu: Any, family: str, shape: tuple[int, ...]) -> np.ndarray:
     """``max over h in points of _radius(h, lr, mu)`` on the broadcast ``shape``.
 
     Large maps are evaluated in blocks of rows along the first axis so that the dozen
@@ -257,9 +231,12 @@ def _radius_map(points, lr, mu, family, shape):
 # -------------------------------------------------------------------------------------------
 # public: matrices, roots, radius, stability, regimes
 # -------------------------------------------------------------------------------------------
+# The elementwise functions below (iteration_matrix … root_regime) share their parameters, and
+# each docstring lists them in full (numpydoc: a function's help stands alone); that repeated
+# text is the only repetition among them.
 @renamed_keyword("method", "family")
 @_quiet
-def iteration_matrix(h, *, lr, momentum=0.0, family="heavyball"):
+def iteration_matrix(h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball") -> np.ndarray:
     r"""The 2×2 iteration matrix of one curvature, acting on the state ``(x_k, x_{k−1})``.
 
     .. math:: \begin{pmatrix}x_{k+1}\\ x_k\end{pmatrix} = M\begin{pmatrix}x_k\\ x_{k-1}\end{pmatrix},
@@ -301,7 +278,9 @@ def iteration_matrix(h, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def characteristic_roots(h, *, lr, momentum=0.0, family="heavyball"):
+def characteristic_roots(
+    h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball"
+) -> np.ndarray:
     r"""Both roots of the characteristic polynomial ``z² − Tz + D`` of one curvature.
 
     Closed form, numerically stable (the "citardauq" form of the quadratic formula): for a
@@ -353,7 +332,9 @@ def characteristic_roots(h, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def spectral_radius(eigenvalues, *, lr, momentum=0.0, family="heavyball"):
+def spectral_radius(
+    eigenvalues: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball"
+) -> float | np.ndarray:
     r"""The asymptotic rate: the largest root modulus over a spectrum of curvatures.
 
     .. math:: \rho(\gamma, \mu) = \max_{h \in \mathrm{spec}}\ \max\{|z| : z^2 - T(h)z + D(h) = 0\}
@@ -421,7 +402,7 @@ def spectral_radius(eigenvalues, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def is_stable(h, *, lr, momentum=0.0, family="heavyball"):
+def is_stable(h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball") -> bool | np.ndarray:
     r"""Whether both roots of one curvature lie strictly inside the unit circle.
 
     Jury's (Schur–Cohn) criterion for ``z² − Tz + D``: ``|D| < 1`` and ``|T| < 1 + D`` —
@@ -453,7 +434,9 @@ def is_stable(h, *, lr, momentum=0.0, family="heavyball"):
 
 @renamed_keyword("method", "family")
 @_quiet
-def root_regime(h, *, lr, momentum=0.0, family="heavyball", rtol=REPEATED_RTOL):
+def root_regime(
+    h: RealLike, *, lr: RealLike, momentum: RealLike = 0.0, family: str = "heavyball", rtol: float = REPEATED_RTOL
+) -> str | np.ndarray:
     r"""``"complex"``, ``"real"`` or ``"repeated"``: the discrete damping regime per curvature.
 
     The discrete counterparts of under-, over- and critically damped. With ``Δ = T² − 4D``
@@ -491,145 +474,9 @@ def root_regime(h, *, lr, momentum=0.0, family="heavyball", rtol=REPEATED_RTOL):
 
 
 # -------------------------------------------------------------------------------------------
-# tunings
-# -------------------------------------------------------------------------------------------
-class Tuned(NamedTuple):
-    """Closed-form tuned parameters and the spectral radius they achieve.
-
-    Plain Python floats for scalar ``h_min``, ``h_max``; arrays of their broadcast shape
-    otherwise.
-    """
-
-    lr: float | np.ndarray
-    momentum: float | np.ndarray
-    rate: float | np.ndarray
-
-
-@renamed_keyword("method", "tuning")
-@_quiet
-def optimal_parameters(h_min, h_max, tuning="heavyball") -> Tuned:
-    r"""Closed-form tunings for a spectrum in ``[h_min, h_max]``, ``κ = h_max/h_min``.
-
-    =================================  ========================  ===========================  =================
-    ``tuning``                         ``lr``                    ``momentum``                 ``rate``
-    =================================  ========================  ===========================  =================
-    ``"gd"`` (optimal)                 ``2/(h_min + h_max)``     ``0``                        ``(κ−1)/(κ+1)``
-    ``"heavyball"`` (Polyak 1964,      ``4/(√h_max + √h_min)²``  ``((√κ−1)/(√κ+1))²``         ``(√κ−1)/(√κ+1)``
-    optimal on quadratics)
-    ``"nesterov"`` (standard strongly  ``1/h_max``               ``(√κ−1)/(√κ+1)``            ``1 − 1/√κ``
-    convex tuning, Nesterov 1983)
-    ``"nesterov-quadratic"``           ``4/(3h_max + h_min)``    ``(√(3κ+1)−2)/(√(3κ+1)+2)``  ``1 − 2/√(3κ+1)``
-    (Lessard, Recht & Packard 2016)
-    =================================  ========================  ===========================  =================
-
-    ``rate`` is the spectral radius at those parameters (``"nesterov-quadratic"`` is the
-    best Nesterov tuning on quadratics; ``"nesterov"`` is the textbook one, whose radius on
-    quadratics is ``1 − 1/√κ``: the roots are repeated at ``h_min`` and zero at ``h_max``).
-    Polyak's and both Nesterov tunings place a repeated root at ``h_min`` (Polyak also at
-    ``h_max``), where the error decays like ``k·ρᵏ``, not ``ρᵏ`` (see :func:`fit_rate`).
-    ``"nesterov"`` and ``"nesterov-quadratic"`` are run as ``family="nesterov"``
-    (:data:`TUNINGS`).
-
-    Parameters
-    ----------
-    h_min, h_max : float or array_like
-        ``0 < h_min ≤ h_max``, both in ``[1e-300, 1e50]`` (:data:`MIN_CURVATURE`,
-        :data:`MAX_MAGNITUDE`: the tuned ``lr ≈ 1/h`` stays finite); broadcast with each other.
-    tuning : {"heavyball", "gd", "nesterov", "nesterov-quadratic"}
-        Which tuning (``method=`` is its deprecated spelling).
-
-    Returns
-    -------
-    Tuned(lr, momentum, rate)
-
-    Examples
-    --------
-    >>> from heavyball import rates
-    >>> rates.optimal_parameters(0.01, 1.0, "gd")         # 2/1.01 and 99/101
-    Tuned(lr=1.9801980198019802, momentum=0.0, rate=0.9801980198019802)
-    >>> t = rates.optimal_parameters(0.01, 1.0, "heavyball")
-    >>> [round(x, 12) for x in (t.lr * 121, t.momentum * 121, t.rate * 11)]   # Polyak
-    [400.0, 81.0, 9.0]
-    """
-    tuning = as_choice("tuning", tuning, tuple(TUNINGS))
-    # h >= 1e-300: the tuned lr (about 1/h) stays finite
-    h_min = as_real("h_min", h_min, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
-    h_max = as_real("h_max", h_max, lower=MIN_CURVATURE, upper=MAX_MAGNITUDE, array=True)
-    broadcast_shapes(h_min=h_min.shape, h_max=h_max.shape)
-    if np.any(h_max < h_min):
-        raise ValueError(
-            f"`h_max` must be >= `h_min`, got h_max={describe(_out(h_max))} and h_min={describe(_out(h_min))}"
-        )
-    s_min, s_max = np.sqrt(h_min), np.sqrt(h_max)
-    if tuning == "gd":
-        lr = 2.0 / (h_min + h_max)
-        momentum = np.zeros_like(lr)
-        rate = (h_max - h_min) / (h_max + h_min)
-    elif tuning == "heavyball":
-        lr = 4.0 / (s_max + s_min) ** 2
-        rate = (s_max - s_min) / (s_max + s_min)
-        momentum = rate * rate
-    elif tuning == "nesterov":
-        lr = 1.0 / h_max + 0.0 * h_min
-        momentum = (s_max - s_min) / (s_max + s_min)
-        rate = 1.0 - s_min / s_max
-    else:  # nesterov-quadratic
-        lr = 4.0 / (3.0 * h_max + h_min)
-        s = np.sqrt((3.0 * h_max + h_min) / h_min)  # √(3κ + 1)
-        momentum = 1.0 - 4.0 / (s + 2.0)  # (s − 2)/(s + 2), also for s = inf (κ beyond float64)
-        rate = 1.0 - 2.0 / s
-    return Tuned(_out(lr), _out(momentum), _out(rate))
-
-
-@_quiet
-def critical_momentum(h, lr):
-    r"""The momentum that puts a repeated root at curvature ``h``: ``μ = (1 − √(γh))²``.
-
-    It is the smallest momentum at which the heavy-ball roots of ``h`` turn complex, and it
-    minimises the per-curvature radius over ``μ`` (for ``0 < γh < 4``); the rate there is
-    :func:`critical_rate` ``= |1 − √(γh)| = √μ``. Goh (2017), "Why Momentum Really Works".
-
-    Parameters
-    ----------
-    h : array_like, >= 0
-        Curvature.
-    lr : array_like, >= 0
-        Learning rate ``γ``; broadcast with ``h``.
-
-    Returns
-    -------
-    float or ndarray, shape ``broadcast(h, lr)``
-
-    Examples
-    --------
-    >>> from heavyball import rates
-    >>> rates.critical_momentum(0.01, 1.0)
-    0.81
-    """
-    gh = _check_lr_h(h, lr)
-    return _out((1.0 - np.sqrt(gh)) ** 2)
-
-
-@_quiet
-def critical_rate(h, lr):
-    r"""The heavy-ball rate at :func:`critical_momentum`: ``|1 − √(γh)|`` (Goh 2017).
-
-    Parameters and result shape as in :func:`critical_momentum`.
-
-    Examples
-    --------
-    >>> from heavyball import rates
-    >>> rates.critical_rate(0.01, 1.0)
-    0.9
-    """
-    gh = _check_lr_h(h, lr)
-    return _out(np.abs(1.0 - np.sqrt(gh)))
-
-
-# -------------------------------------------------------------------------------------------
 # continuous time
 # -------------------------------------------------------------------------------------------
-def _ode_rate(m, c, h):
+def _ode_rate(m: Any, c: Any, h: Any) -> Any:
     """``−max Re s`` over ``m s² + c s + h = 0``, elementwise (stable form when overdamped)."""
     disc = c * c - 4.0 * m * h
     # within its own rounding (each term carries a relative error ε) the discriminant is 0:
@@ -643,7 +490,7 @@ def _ode_rate(m, c, h):
 
 
 @_quiet
-def continuous_rate(m, c, eigenvalues):
+def continuous_rate(m: RealLike, c: RealLike, eigenvalues: RealLike) -> float | np.ndarray:
     r"""The exponential decay rate of the heavy-ball ODE ``m·θ'' + c·θ' + ∇f(θ) = 0``.
 
     Per curvature the modes are ``e^{st}`` with ``m s² + c s + h = 0``; the rate is
@@ -682,7 +529,7 @@ def continuous_rate(m, c, eigenvalues):
 
 
 @_quiet
-def optimal_damping(m, h_min):
+def optimal_damping(m: RealLike, h_min: RealLike) -> float | np.ndarray:
     r"""The friction with the fastest uniform decay over curvatures ``[h_min, h_max]``: ``2√(m·h_min)``.
 
     Derivation: by :func:`continuous_rate` the decay over the spectrum is the rate of
@@ -711,182 +558,6 @@ def optimal_damping(m, h_min):
     h_min = as_real("h_min", h_min, lower=0.0, lower_inclusive=False, upper=MAX_MAGNITUDE, array=True)
     broadcast_shapes(m=m.shape, h_min=h_min.shape)
     return _out(2.0 * np.sqrt(m * h_min))
-
-
-# -------------------------------------------------------------------------------------------
-# measured rates
-# -------------------------------------------------------------------------------------------
-class RateFit(NamedTuple):
-    """A fitted per-step rate and the window ``errors[start:stop]`` it was fitted on.
-
-    A Python ``float`` and two ``int`` values for a 1-D error sequence; arrays shaped ``batch`` for
-    errors shaped ``(n, *batch)``.
-    """
-
-    rate: float | np.ndarray
-    start: int | np.ndarray
-    stop: int | np.ndarray
-
-
-#: a round-off floor is detected when the error settles this far below its initial value
-_PLATEAU_DROP = 1e-3
-#: ... and the window then stops where the error is still this many times above the floor
-_PLATEAU_MARGIN = 10.0
-#: an oscillating error is fitted through its peaks when there are at least this many ...
-_MIN_PEAKS = 4
-#: ... spanning at least this fraction of the window
-_PEAK_SPAN = 0.5
-
-
-@_quiet
-def fit_rate(errors, *, floor=1e-12, skip=None, multiplicity=1) -> RateFit:
-    r"""The empirical per-step rate ``ρ`` of a decaying error sequence, ``e_k ≈ C·ρᵏ``.
-
-    A least-squares line through ``log ê_k`` against ``k`` over a window ``[start, stop)``;
-    ``ρ = exp(slope)``.
-
-    * **Window end** ``stop``: the first index where ``e_k ≤ floor·e_0`` (``floor`` is
-      relative to the *initial* error ``e_0 = errors[0]``), or the first non-finite value
-      (divergence), whichever comes first. Round-off floors above ``floor·e_0`` (float32
-      iterates, a minimiser far from the origin) are detected too: when the largest error
-      over the last tenth of the finite sequence, ``L``, is below ``1e-3·e_0``, the window
-      also ends at the first index where ``e_k ≤ 10·L``. (A clean decay to the end then only
-      loses its last decade or so.)
-    * **Window start**: ``skip`` if given, else ``stop // 3`` — the first third of the usable
-      sequence is treated as a transient (faster modes, momentum build-up).
-    * **Envelope**: ``ê_k = max_{k ≤ j < stop} e_j``, the running maximum from the right,
-      which removes the near-zero dips of oscillating (complex-root) errors; for a monotone
-      decay ``ê = e``. (For a growing sequence the running maximum from the left,
-      ``max_{start ≤ j ≤ k} e_j``, plays that role: both are fitted — their slopes have
-      opposite signs — and the steeper one is kept, so growth gives a rate above 1.)
-    * **Peaks**: when the error oscillates — at least 4 interior local maxima of ``e`` that
-      are records of the envelope, spanning at least half the window — the line is fitted
-      through those peaks only. The peaks of ``ρᵏ|cos(kω + φ)|`` lie on a line up to the
-      sampling jitter ``≈ ω²/8``, whereas the envelope is a staircase whose effect on the
-      slope shrinks only like ``1/N²`` with the number ``N`` of periods in the window (about
-      1% at ``N = 3``). Monotone errors (real roots) have no interior peaks and use the
-      envelope.
-
-    **Repeated roots.** Where the slowest curvature has a repeated root (Polyak's and both
-    Nesterov tunings, critical momentum) the error is ``≈ (A + Bk)ρᵏ``, and the plain fit
-    returns the slope of ``log k + k·log ρ``: ``ρ_fit ≈ ρ·exp(s)`` with ``s`` the
-    least-squares slope of ``log k`` over the window, ``s ≈ log(stop/start)/(stop − start)``.
-    So the fitted rate is *slower* than ``ρ``, by a relative exponent error
-    ``≈ s/|log ρ|`` (about 5% at Polyak's optimum for κ = 100 with the default window).
-    Either read it that way, or pass ``multiplicity=2`` to fit ``log(ê_k / k)`` instead,
-    which removes the ``k`` factor (a leftover ``B/(Ak)`` bias decays with the window).
-    In general ``multiplicity = p`` divides by ``k^{p−1}``.
-
-    Parameters
-    ----------
-    errors : array_like, shape (n, *batch)
-        Non-negative errors (e.g. ``‖θ_k − θ*‖``), one column per configuration; the fit is
-        vectorised over columns. NaN/inf mark divergence.
-    floor : float in (0, 1)
-        Relative floor.
-    skip : int, optional
-        Index where the window starts (overrides ``stop // 3``).
-    multiplicity : int >= 1
-        Multiplicity of the slowest root.
-
-    Returns
-    -------
-    RateFit(rate, start, stop)
-        Per-sample rate (``rate**(1/every)`` per step if errors were recorded every
-        ``every`` steps), and the window used (``stop`` exclusive); arrays shaped ``batch``
-        for 2-D input. ``rate`` is NaN when fewer than 3 points are usable (``e_0 = 0``,
-        immediate convergence to ``0``, or immediate divergence).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from heavyball import rates
-    >>> k = np.arange(400)
-    >>> fit = rates.fit_rate(0.9**k * (1 + 0.5 * 0.5**k))
-    >>> round(fit.rate, 12), fit.start, fit.stop   # stop: the first 0.9ᵏ <= 1e-12·1.5
-    (0.9, 86, 259)
-    """
-    e = as_float_array("errors", errors, dtype=np.float64, finite=False)
-    if e.ndim == 0:
-        raise ValueError("`errors` must be a sequence shaped (n, *batch), got a scalar")
-    if e.shape[0] == 0:
-        raise ValueError(f"`errors` must hold at least one error (n >= 1), got shape {e.shape}")
-    if np.any(e < 0):
-        raise ValueError(f"`errors` must be non-negative (norms of errors), got {describe(errors)}")
-    floor = as_real("floor", floor, lower=0.0, upper=1.0, lower_inclusive=False, upper_inclusive=False)
-    multiplicity = as_int("multiplicity", multiplicity, minimum=1)
-    if skip is not None:
-        skip = as_int("skip", skip, minimum=0)
-    n = e.shape[0]
-    batch = e.shape[1:]
-    e2 = e.reshape(n, -1)
-    k = np.arange(n, dtype=np.float64)[:, None]
-
-    def first(mask, default):
-        """First row index where ``mask`` holds, per column (``default`` if never)."""
-        hit = mask.any(axis=0)
-        return np.where(hit, mask.argmax(axis=0), default)
-
-    e0 = e2[0]
-    finite = np.isfinite(e2)
-    n_finite = first(~finite, n)
-    stop = np.minimum(n_finite, first(e2 <= floor * e0, n))
-    # round-off plateau: largest error over the last tenth of the finite sequence
-    tail_start = n_finite - np.maximum(1, n_finite // 10)
-    in_tail = (k >= tail_start) & (k < n_finite)
-    level = np.max(np.where(in_tail, e2, -np.inf), axis=0)
-    plateau = level < _PLATEAU_DROP * e0
-    stop = np.where(plateau, np.minimum(stop, first(e2 <= _PLATEAU_MARGIN * level, n)), stop)
-    start = np.full_like(stop, skip) if skip is not None else stop // 3
-    if multiplicity > 1:
-        start = np.maximum(start, 1)
-    window = (k >= start) & (k < stop)
-    # envelopes: running max from the right (non-increasing: tracks a decay's peaks) and
-    # from the left (non-decreasing: a growth's peaks); their slopes have opposite signs
-    masked = np.where(window, e2, 0.0)
-    env_right = np.maximum.accumulate(masked[::-1], axis=0)[::-1]
-    env_left = np.maximum.accumulate(masked, axis=0)
-    # interior local maxima of the window (the peaks of an oscillating error)
-    local_max = np.zeros_like(window)
-    with np.errstate(invalid="ignore"):
-        local_max[1:-1] = (e2[1:-1] >= e2[:-2]) & (e2[1:-1] > e2[2:])
-    local_max &= (k > start) & (k < stop - 1)
-    length = (stop - start).astype(np.float64)
-    ok = (e0 > 0) & np.isfinite(e0)
-    slopes = []
-    for env in (env_right, env_left):
-        usable = window & (env > 0)
-        peaks = local_max & usable & (e2 >= env)  # peaks that are records of this envelope
-        count = peaks.sum(axis=0)
-        first_peak = peaks.argmax(axis=0)
-        last_peak = n - 1 - peaks[::-1].argmax(axis=0)
-        use_peaks = (count >= _MIN_PEAKS) & (last_peak - first_peak >= _PEAK_SPAN * length)
-        points = np.where(use_peaks, peaks, usable)
-        y = np.log(np.where(points, env, 1.0))
-        if multiplicity > 1:
-            y = y - (multiplicity - 1) * np.log(np.maximum(k, 1.0))
-        slope, enough = _ls_slope(k, y, points.astype(np.float64))
-        slopes.append(slope)
-        ok = ok & enough
-    slope = np.where(np.abs(slopes[0]) >= np.abs(slopes[1]), slopes[0], slopes[1])
-    with np.errstate(over="ignore"):
-        rate = np.where(ok, np.exp(np.where(ok, slope, 0.0)), np.nan)
-    start = np.where(ok, start, 0)
-    stop = np.where(ok, stop, 0)
-    return RateFit(_out(rate.reshape(batch)), _out(start.reshape(batch)), _out(stop.reshape(batch)))
-
-
-def _ls_slope(k, y, w):
-    """Weighted least-squares slope of ``y`` on ``k`` per column (weights 0/1), and ``count ≥ 3``."""
-    count = w.sum(axis=0)
-    enough = count >= 3
-    cw = np.where(enough, count, 1.0)
-    kbar = (w * k).sum(axis=0) / cw
-    ybar = (w * y).sum(axis=0) / cw
-    dk = (k - kbar) * w
-    sxx = (dk * dk).sum(axis=0)
-    sxy = (dk * (y - ybar)).sum(axis=0)
-    return sxy / np.where(sxx > 0, sxx, 1.0), enough & (sxx > 0)
 
 
 @dataclass(frozen=True)
@@ -918,7 +589,8 @@ class RateComparison:
         ``|log measured / log predicted − 1|``.
     success : bool
     status : str
-        "measured" | "diverged" | "no-window".
+        :class:`~heavyball.Status` ``"measured"``, ``"diverged"`` or ``"no-window"``
+        (``success`` is :attr:`Status.success`).
     message : str
     """
 
@@ -934,7 +606,7 @@ class RateComparison:
     regime: object
     exponent_error: object
     success: bool
-    status: str
+    status: Status
     message: str
 
     @property
@@ -948,7 +620,7 @@ class RateComparison:
 def predicted_vs_measured(
     optimizer: Any,
     q: Quadratic,
-    theta0: ArrayLike,
+    theta0: RealLike,
     steps: int | None,
     *,
     floor: float = 1e-12,
@@ -1039,16 +711,16 @@ def predicted_vs_measured(
     with np.errstate(divide="ignore", invalid="ignore"):
         exponent_error = np.abs(np.log(measured) / np.log(predicted) - 1.0)
     if np.all(np.isfinite(measured)):
-        status_word, success = "measured", True
+        status_word = Status.MEASURED
         message = (
             f"fitted on errors[{describe(fit.start)}:{describe(fit.stop)}] "
             f"(multiplicity {multiplicity}); predicted {describe(predicted)}, measured {describe(measured)}"
         )
     elif np.any(status == "diverged"):
-        status_word, success = "diverged", False
+        status_word = Status.DIVERGED
         message = "the run diverged before a rate could be fitted (predicted rate " + describe(predicted) + ")"
     else:
-        status_word, success = "no-window", False
+        status_word = Status.NO_WINDOW
         message = "fewer than 3 usable errors: the run converged or stopped too soon to fit a rate"
     return RateComparison(
         family=kind,
@@ -1062,7 +734,7 @@ def predicted_vs_measured(
         multiplicity=multiplicity,
         regime=regime,
         exponent_error=_out(exponent_error),
-        success=success,
+        success=status_word.success,
         status=status_word,
         message=message,
     )

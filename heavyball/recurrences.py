@@ -66,6 +66,8 @@ __all__ = [
 FAMILIES = ("heavyball", "nesterov", "gd")
 
 
+# The functions of the table share the parameters (family, g, mu); each docstring lists them
+# (numpydoc: a function's help stands alone): that repeated text is the only repetition here.
 def trace_det(family: str, g: Any, mu: Any) -> tuple[Any, Any]:
     """Trace ``T`` and determinant ``D`` of one curvature's iteration matrix.
 

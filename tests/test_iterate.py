@@ -229,7 +229,10 @@ def test_schedule_is_read_with_the_number_of_steps_already_taken():
         seen.append(k)
         return 0.01 * (k + 1)
 
-    tr = _iterate_general(hb.SGD(lr=lr), tilt, [0.0, 0.0], 5)
+    opt = hb.SGD(lr=lr)
+    assert seen == [0]  # checked once at construction: it takes k and returns a number
+    seen.clear()
+    tr = _iterate_general(opt, tilt, [0.0, 0.0], 5)
     assert seen == [0, 1, 2, 3, 4]
     expected = -np.cumsum([0.01 * (k + 1) for k in range(5)])
     np.testing.assert_allclose(tr.theta[1:, 0], expected, rtol=1e-15)

@@ -497,3 +497,35 @@ def test_repr_and_label():
         return 0.1
 
     assert hb.SGD(lr=warmup).label == "SGD(lr=warmup())"
+
+
+@pytest.mark.parametrize(
+    "build, name",
+    [
+        (lambda f: hb.SGD(lr=f), "lr"),
+        (lambda f: hb.Adam(lr=f), "lr"),
+        (lambda f: hb.HeavyBall(eta=f, mu=0.5), "eta"),
+        (lambda f: hb.NesterovLookahead(eta=f, mu=0.5), "eta"),
+    ],
+)
+def test_a_schedule_must_take_the_step_count_and_return_a_number(build, name):
+    # a class is callable but is not a schedule: once accepted, it failed at the first step
+    # with "object() takes no arguments", naming nothing
+    for bad, error in (
+        (object, TypeError),
+        (lambda: 0.1, TypeError),  # takes no step count
+        (lambda k, j: 0.1, TypeError),  # needs two arguments
+        (lambda k: "0.1", TypeError),  # returns text
+        (lambda k: 1 / k, TypeError),  # cannot be evaluated at k = 0
+        (lambda k: -0.1, ValueError),  # a negative rate
+    ):
+        with pytest.raises(error, match=f"`{name}`"):
+            build(bad)
+    calls = []
+    opt = build(lambda k: calls.append(k) or 0.1 * 0.5**k)  # a schedule: accepted, called once at k = 0
+    assert calls == [0]
+    theta = np.array([1.0, -1.0])
+    state = opt.init(theta)
+    for _ in range(3):
+        theta, state = opt.step(theta, theta, state)
+    assert calls == [0, 0, 1, 2]  # then read at every step, as torch reads its param group

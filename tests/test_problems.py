@@ -361,3 +361,11 @@ def test_from_eigenvalues_refuses_an_overflowing_rotation_without_a_warning():
             hb.Quadratic.from_eigenvalues([1.0], rotation=[[1e300]])
         with pytest.raises(ValueError, match="`rotation` must be orthogonal"):
             hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation=[[1e300, 0.0], [0.0, -1e300]])
+
+
+@pytest.mark.parametrize("rotation", [[[1e300]], [[1e300, 0.0], [0.0, 1.0]], [[np.inf]]])
+def test_a_huge_rotation_is_refused_without_an_overflow_warning(rotation):
+    # QᵀQ overflows: the check reports a non-orthogonal rotation, and no RuntimeWarning escapes
+    # (warnings are errors here, whatever ran before)
+    with pytest.raises(ValueError, match="`rotation`"):
+        hb.Quadratic.from_eigenvalues(np.ones(len(rotation)), rotation=rotation)

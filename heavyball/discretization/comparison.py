@@ -23,6 +23,7 @@ from ..iterate import MEMORY_BUDGET, iterate
 from ..optimizers import HeavyBall
 from ..problems import Quadratic, check_problem
 from ..rates import spectral_radius
+from ..recurrences import recurrence_of
 from ..status import Status
 from .schemes import SCHEMES, discretize
 
@@ -347,6 +348,7 @@ def compare(
     what = f"dt = {dt:g} is beyond the stability limit: the {scheme} scheme (mu = {mu:.6g}, eta = {eta:.6g})"
     radius = None
     if isinstance(problem, Quadratic):  # the eigenvalue test of stability, exact on quadratics
-        radius = float(spectral_radius(problem.eigenvalues, lr=dt * eta, momentum=mu, family="heavyball"))
+        rec = recurrence_of(opt)  # the heavy-ball family with lr = dt·eta
+        radius = float(spectral_radius(problem.eigenvalues, lr=rec.lr, momentum=rec.momentum, family=rec.family))
     return _assemble(t=t, theta_d=theta_d, sol=sol, energy_d=energy_d, mu=mu, eta=eta, dt=dt, scheme=scheme,
                      steps=steps, what=what, hint=_stability_hint(problem, mu, dt * eta), radius=radius)  # fmt: skip

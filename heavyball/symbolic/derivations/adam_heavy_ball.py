@@ -87,6 +87,13 @@ def adam_heavy_ball(*, a=None, lr=None, beta1=None, p=None) -> Derivation:
             note="with the bias correction the mass is (1 − e^{−at})/a",
         ),
         claim("mass", mass, lr / (1 - beta1), box, note="m = 1/a = lr/(1 − β₁)"),
+        claim(
+            "mass_bias_corrected",
+            corr / a,
+            (1 - sp.exp(-a * t)) / a,
+            box,
+            note="the mass of the bias-corrected form, (1 − e^{−at})/a",
+        ),
         claim("momentum_is_beta1", mu, beta1, box, note="μ = 1 − cΔt/m with c = 1, Δt = lr"),
         claim("eta", eta, 1 - beta1, box, note="η = Δt/m"),
         claim(

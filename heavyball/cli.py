@@ -63,7 +63,13 @@ class _Exit(Exception):
 
 
 class UsageError(Exception):
-    """Bad usage detected after parsing (e.g. an unknown figure name): exit status 2."""
+    """Bad usage detected after parsing (e.g. an unknown figure name): exit status 2.
+
+    Parameters
+    ----------
+    message : str
+        One line that names the argument and what is allowed.
+    """
 
 
 class _Failure(Exception):
@@ -323,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     der.add_argument("names", nargs="*", metavar="NAME", help="derivations to check (default: all)")
     der.add_argument("--latex", action="store_true", help="print each derivation as a LaTeX align* block")
     der.add_argument("--list", action="store_true", help="list the derivations and exit")
+    _add_progress(der)
     der.set_defaults(handler=_cmd_derive)
 
     rat = verbs.add_parser(
@@ -471,14 +478,14 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 # -- derive ------------------------------------------------------------------------------------
-def _derivation(entry):
+def _derivation(entry: Any) -> Any:
     """A registry entry is a Derivation, or a factory (a callable) that builds one."""
     if callable(entry) and not hasattr(type(entry), "check"):
         return entry()
     return entry
 
 
-def _cmd_derive(args) -> int:
+def _cmd_derive(args: argparse.Namespace) -> int:
     from . import symbolic
 
     registry = symbolic.DERIVATIONS
@@ -491,9 +498,12 @@ def _cmd_derive(args) -> int:
             print(f"{name:<28} {_one_line(getattr(_derivation(registry[name]), 'title', ''))}")
         return EXIT_OK
     failed = []
-    for name in names:
+    progress = Progress(args.progress)
+    for i, name in enumerate(names, 1):
         t0 = time.perf_counter()
-        d = report = None
+        d: Any = None
+        report: Any = None
+        progress.update(f"[{i}/{len(names)}] {name} ...")
         try:
             d = _derivation(registry[name])
             report = d.check()
@@ -505,6 +515,7 @@ def _cmd_derive(args) -> int:
             report = getattr(exc, "report", None)
             reason = f"{type(exc).__name__}: {_one_line(exc)}"
         title = _one_line(getattr(d, "title", "")) if d is not None else ""
+        progress.done()
         if ok:
             print(f"PASS {name} ({time.perf_counter() - t0:.2f} s): {title}", flush=True)
         else:
@@ -521,7 +532,7 @@ def _cmd_derive(args) -> int:
     return EXIT_OK
 
 
-def _claim_lines(derivation, report) -> list[str]:
+def _claim_lines(derivation: Any, report: Any) -> list[str]:
     """One line per checked claim (how it was verified, and what it says), then the findings."""
     lines = []
     for c in getattr(report, "claims", None) or ():
@@ -533,8 +544,9 @@ def _claim_lines(derivation, report) -> list[str]:
         status = "ok  " if c.held else "FAIL"
         how = f"exact ({c.method})" if c.exact else "not exact"
         line = f"{status} {c.name}: {how}, numeric max rel. error {c.max_rel_error:.1e} at {c.points} points"
-        if not c.held and getattr(c, "detail", ""):
-            line += f" -- {_one_line(c.detail)}"
+        detail: str = getattr(c, "detail", None) or ""
+        if not c.held and detail:
+            line += f" -- {_one_line(detail)}"
         lines.append(line + (f" -- {_one_line(note)}" if note else ""))
     for finding in getattr(derivation, "findings", ()) or ():
         lines.append(f"finding: {_one_line(finding)}")
@@ -783,7 +795,21 @@ def _steps_text(steps: int | None) -> str:
 
 
 def rates_table(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol: float = DEFAULT_TOL) -> str:
-    """The plain-text table of :func:`rate_rows` (every number to :data:`DIGITS` significant digits)."""
+    """The plain-text table of :func:`rate_rows` (every number to :data:`DIGITS` significant digits).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        :func:`rate_rows`.
+    h_min, h_max : float
+        The curvature range.
+    tol : float, optional
+        The error reduction the step counts refer to.
+
+    Returns
+    -------
+    str
+    """
     lines = [
         f"curvatures h in [{_g(h_min)}, {_g(h_max)}], kappa = {_g(h_max / h_min)}",
         f"{'method':<28} {'lr':>12} {'momentum':>12} {'rate/step':>12} {'steps to ' + _short(tol):>14}",
@@ -821,7 +847,21 @@ def rates_latex(rows: Sequence[dict[str, Any]], h_min: float, h_max: float, tol:
     r"""A LaTeX ``tabular`` of :func:`rate_rows`; needs ``\usepackage{booktabs}``.
 
     Every cell is text or inline maths (``$...$``), so the fragment compiles in any
-    document that loads booktabs (stated in its first line, a comment).
+    document that loads booktabs (stated in its first line, a comment); ``\small`` and narrow
+    column gaps keep it within the 345 pt text width of a 10 pt ``article``.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        :func:`rate_rows`.
+    h_min, h_max : float
+        The curvature range.
+    tol : float, optional
+        The error reduction the step counts refer to.
+
+    Returns
+    -------
+    str
     """
     exponent = math.log10(tol)
     tol_tex = f"10^{{{round(exponent)}}}" if abs(exponent - round(exponent)) < 1e-12 else _tex_number(tol, 2)

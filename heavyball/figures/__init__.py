@@ -27,7 +27,9 @@ Examples
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -61,24 +63,24 @@ CATALOGUE = (
 )
 
 
-class _Registry(Mapping):
+class _Registry(Mapping[str, ModuleType]):
     """An ordered, read-only mapping ``name -> module`` that imports modules lazily."""
 
-    def __init__(self, names):
+    def __init__(self, names: Iterable[str]):
         self._names = tuple(names)
 
-    def __getitem__(self, name) -> ModuleType:
+    def __getitem__(self, name: str) -> ModuleType:
         if name not in self._names:
             raise KeyError(name)
         return importlib.import_module(f"{__name__}.{name}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._names)
 
     def __len__(self) -> int:
         return len(self._names)
 
-    def __contains__(self, name) -> bool:
+    def __contains__(self, name: object) -> bool:
         return name in self._names
 
     def __repr__(self) -> str:
@@ -89,7 +91,7 @@ class _Registry(Mapping):
 FIGURES: Mapping[str, ModuleType] = _Registry(CATALOGUE)
 
 
-def _format_value(value) -> str:
+def _format_value(value: object) -> str:
     if isinstance(value, (complex, np.complexfloating)):
         return repr(complex(value))
     if isinstance(value, (float, np.floating)):
@@ -112,6 +114,14 @@ def csv_text(data: Mapping[str, np.ndarray]) -> str:
     and ``numpy`` can rebuild each array; ``value`` is the shortest repr that round-trips
     (``repr(float)``), a string for string arrays (quoted when needed), ``1``/``0`` for
     booleans. Rows follow the order of ``data`` and C order within an array.
+
+    Parameters
+    ----------
+    data : mapping of str to ndarray
+
+    Returns
+    -------
+    str
     """
     lines = ["array,index,value"]
     for name, array in data.items():
@@ -121,6 +131,19 @@ def csv_text(data: Mapping[str, np.ndarray]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_csv(path, data: Mapping[str, np.ndarray]):
-    """Write :func:`csv_text` of ``data`` to ``path`` atomically; returns the path."""
+def write_csv(path: str | os.PathLike[str], data: Mapping[str, np.ndarray]) -> Path:
+    """Write :func:`csv_text` of ``data`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file (its directory must exist).
+    data : mapping of str to ndarray
+        A figure's ``data()``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     return write_text(path, csv_text(data))

@@ -42,20 +42,57 @@ MARKED = (25, 50, 100)
 
 
 def rotation(angle: float) -> np.ndarray:
+    """The rotation matrix by ``angle`` radians (counter-clockwise).
+
+    Parameters
+    ----------
+    angle : float
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+    """
     return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
 
 
 def problems() -> list[Quadratic]:
+    """The valleys the figure runs on: axis-aligned, then rotated by 45°.
+
+    Returns
+    -------
+    list of Quadratic
+    """
     return [Quadratic.valley(kappa=KAPPA, h_max=1.0, angle=a) for a in ANGLES]
 
 
 def heavyball_optimizer(q: Quadratic) -> SGD:
+    """Heavy ball at ``γ = 1/h_max``, critically damped along the valley floor.
+
+    Parameters
+    ----------
+    q : Quadratic
+
+    Returns
+    -------
+    SGD
+    """
     lr = 1.0 / q.h_max
     return SGD(lr=lr, momentum=float(critical_momentum(q.h_min, lr)))
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Paths and distances of Adam and heavy ball on both valleys (``fast``: 120 steps)."""
+    """Paths and distances of Adam and heavy ball on both valleys (``fast``: 120 steps).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     steps = 120 if fast else STEPS
     out = {"angle": np.asarray(ANGLES), "k": np.arange(steps + 1), "adam_lr": np.asarray(ADAM_LR)}
     for i, q in enumerate(problems()):
@@ -70,7 +107,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     valley = Quadratic.valley(kappa=KAPPA, h_max=1.0, angle=0.0)  # both panels in the valley's own axes
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.1), layout="constrained")
@@ -115,6 +165,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

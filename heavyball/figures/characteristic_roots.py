@@ -34,7 +34,18 @@ METHODS = ("gd", "heavyball", "nesterov")
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Roots (real and imaginary parts, shape ``(n, 2)``) per method (``fast``: 60 curvatures)."""
+    """Roots (real and imaginary parts, shape ``(n, 2)``) per method (``fast``: 60 curvatures).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     h = np.geomspace(H_MIN, H_MAX, 60 if fast else 300)
     out = {"h": h}
     for m in METHODS:
@@ -45,7 +56,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     titles = {"gd": ("(a)", "gradient descent"), "heavyball": ("(b)", "heavy ball (Polyak)"),
               "nesterov": ("(c)", "Nesterov")}  # fmt: skip
     with plotting.paper_style():
@@ -77,6 +101,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -41,11 +41,28 @@ SHADES = ("#56B4E9", "#0072B2", "#0072B2")  # coarse runs lighter; the method co
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.from_eigenvalues(list(H))
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """The comparisons for each ``Δt`` and a dense ODE curve (``fast``: a coarser dense curve)."""
+    """The comparisons for each ``Δt`` and a dense ODE curve (``fast``: a coarser dense curve).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = problem()
     ode = HeavyBallODE(m=M, c=C)
     t_dense = np.linspace(0.0, T_FINAL, 401 if fast else 2001)
@@ -66,11 +83,24 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def _label(d, i) -> str:
+def _label(d: dict[str, np.ndarray], i: int) -> str:
     return rf"$\Delta t = {d['dt'][i]:g}$ ($\mu = {d['mu'][i]:.3g}$, $\eta = {d['eta'][i]:.3g}$)"
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q = problem()
     black = plotting.METHOD_COLORS["ode"]
     with plotting.paper_style():
@@ -109,6 +139,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

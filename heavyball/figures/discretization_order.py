@@ -40,11 +40,33 @@ SHADES = {"semi-implicit": "#0072B2", "implicit-friction": "#56B4E9", "exponenti
 
 
 def dts(fast: bool) -> np.ndarray:
+    """The time steps of the order plot, halving from 0.1.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Fewer steps.
+
+    Returns
+    -------
+    ndarray
+    """
     return 0.1 / 2.0 ** np.arange(4 if fast else 6)
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Errors and fitted orders per scheme (``fast``: 4 step sizes instead of 6)."""
+    """Errors and fitted orders per scheme (``fast``: 4 step sizes instead of 6).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = Quadratic([[H]])
     ode = HeavyBallODE(m=M, c=C)
     steps = dts(fast)
@@ -59,7 +81,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     dt = d["dt"]
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.SINGLE, 2.7), layout="constrained")
@@ -82,6 +117,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -42,11 +42,28 @@ T_FINAL = 30.0
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.from_eigenvalues([H_MIN, H_MAX])
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Exact solutions on a time grid (``fast``: 301 times instead of 1501)."""
+    """Exact solutions on a time grid (``fast``: 301 times instead of 1501).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     from scipy.integrate import cumulative_trapezoid
 
     q = problem()
@@ -70,7 +87,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q = problem()
     t = d["t"]
     with plotting.paper_style():
@@ -113,6 +143,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -39,11 +39,28 @@ STEPS = 25
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.valley(kappa=KAPPA, h_max=1.0, angle=ANGLE)
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """GD iterates and losses for each learning rate (``fast`` changes nothing: it is cheap)."""
+    """GD iterates and losses for each learning rate (``fast`` changes nothing: it is cheap).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = problem()
     lr = np.asarray(LRS)
     tr = iterate(SGD(lr=lr[:, None]), q, np.asarray(THETA0), STEPS)
@@ -60,14 +77,27 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     }
 
 
-def _until_outside(theta, xlim, ylim):
+def _until_outside(theta: np.ndarray, xlim: tuple[float, float], ylim: tuple[float, float]) -> np.ndarray:
     """The path up to and including its first point outside the frame (a diverging path)."""
     outside = (theta[:, 0] < xlim[0]) | (theta[:, 0] > xlim[1]) | (theta[:, 1] < ylim[0]) | (theta[:, 1] > ylim[1])
     first = np.flatnonzero(outside)
     return theta if first.size == 0 else theta[: first[0] + 1]
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q = problem()
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.5), layout="constrained")
@@ -102,6 +132,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

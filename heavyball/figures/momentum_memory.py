@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from .. import plotting
 from ..optimizers import SGD
@@ -39,11 +40,20 @@ T_MEMORY = 400
 T_DAMP = 20
 
 
-def impulse_weights(momentum, dampening, t: int) -> np.ndarray:
+def impulse_weights(momentum: ArrayLike, dampening: ArrayLike, t: int) -> np.ndarray:
     """Weights of ``g_1 … g_t`` in the step ``θ_{t−1} − θ_t`` of ``SGD(lr=1, momentum, dampening)``.
 
-    ``momentum`` and ``dampening`` broadcast to a batch ``(B,)``; returns ``(B, t)``: column
-    ``i − 1`` is the weight of ``g_i`` (measured with unit impulses ``g_k = e_k``).
+    Parameters
+    ----------
+    momentum, dampening : array_like
+        Broadcast to a batch ``(B,)``.
+    t : int
+        The step whose weights are measured.
+
+    Returns
+    -------
+    ndarray, shape (B, t)
+        Column ``i − 1`` is the weight of ``g_i`` (measured with unit impulses ``g_k = e_k``).
     """
     momentum = np.atleast_1d(np.asarray(momentum, dtype=np.float64))
     dampening = np.atleast_1d(np.asarray(dampening, dtype=np.float64))
@@ -61,7 +71,18 @@ def impulse_weights(momentum, dampening, t: int) -> np.ndarray:
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Measured weights (``fast``: a 100-step memory window instead of 400)."""
+    """Measured weights (``fast``: a 100-step memory window instead of 400).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     t = 100 if fast else T_MEMORY
     mu = np.asarray(MUS)
     w = impulse_weights(mu, 0.0, t)[:, ::-1]  # reversed: column j is the gradient j steps old
@@ -81,7 +102,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     }
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     color = plotting.METHOD_COLORS["heavyball"]
     styles = ["-", (0, (4, 1.5)), (0, (1, 1))]
     with plotting.paper_style():
@@ -126,6 +160,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -12,7 +12,10 @@ points back, so Nesterov overshoots less. The steps are computed by
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.text import Annotation
 
 from .. import plotting
 from ..optimizers import HeavyBall, NesterovLookahead
@@ -37,10 +40,18 @@ RIGHT_MARGIN_IN = 0.08
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.valley(kappa=10.0, h_max=1.0, angle=0.0)
 
 
-def _one_step(opt, q, theta, velocity):
+def _one_step(
+    opt: HeavyBall | NesterovLookahead, q: Quadratic, theta: np.ndarray, velocity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     state = opt.init(theta)._replace(v=np.array(velocity, dtype=np.float64))
     point = np.asarray(opt.grad_point(theta, state))
     new_theta, new_state = opt.step(theta, q.grad(point), state)
@@ -48,7 +59,18 @@ def _one_step(opt, q, theta, velocity):
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """The two steps (``fast`` changes nothing)."""
+    """The two steps (``fast`` changes nothing).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = problem()
     theta = np.asarray(THETA, dtype=np.float64)
     v = np.asarray(VELOCITY, dtype=np.float64)
@@ -62,20 +84,36 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def _arrow(ax, start, end, color, *, lw=1.2, ls="-", zorder=4):
+def _arrow(ax: Axes, start: np.ndarray, end: np.ndarray, color: str, *, lw: float = 1.2,
+           ls: str | tuple[float, tuple[float, ...]] = "-", zorder: float = 4) -> Annotation:  # fmt: skip
     return ax.annotate("", xy=tuple(end), xytext=tuple(start), zorder=zorder,
                        arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "ls": ls,
                                    "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8})  # fmt: skip
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q = problem()
     grey = "0.35"
     theta, mstep = d["theta"], d["momentum_step"]
     with plotting.paper_style():
         fig = Figure(figsize=(5.6, 3.0), layout="constrained")
         # the contours run to the right end of the x-axis: a margin as wide as the other figures' tick overhang
-        fig.get_layout_engine().set(w_pad=RIGHT_MARGIN_IN)
+        engine = fig.get_layout_engine()
+        assert isinstance(engine, ConstrainedLayoutEngine)
+        engine.set(w_pad=RIGHT_MARGIN_IN)
         axes = fig.subplots(1, 2)
         for ax, key, title, label in zip(axes, ("heavyball", "nesterov"), ("momentum (heavy ball)", "Nesterov (look-ahead)"),
                                          (r"$-\eta\nabla f(\theta_t)$", r"$-\eta\nabla f(y_t)$"), strict=False):  # fmt: skip
@@ -106,6 +144,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -33,11 +33,33 @@ MARKERS = ("s", "^", "o")
 
 
 def s_values(fast: bool) -> np.ndarray:
+    """The step sizes ``s`` of Nesterov's method compared with its ODE.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Fewer values.
+
+    Returns
+    -------
+    ndarray
+    """
     return np.array([1e-1, 1e-2, 1e-3]) if fast else np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5])
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Iterates and ODE solution per ``s``, the Bessel curve, and the errors (``fast``: s down to 1e-3)."""
+    """Iterates and ODE solution per ``s``, the Bessel curve, and the errors (``fast``: s down to 1e-3).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     from scipy.special import j1
 
     q = Quadratic([[1.0]])
@@ -64,7 +86,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 2.6), layout="constrained")
         ax_a, ax_b = fig.subplots(1, 2, width_ratios=[1.6, 1.0])
@@ -90,11 +125,11 @@ def plot(d: dict, *, fast: bool = False):
         plotting.panel_label(ax_a, "(a)", "iterates against the ODE")
         ax_a.legend(loc="upper right")
 
-        s = d["s"]
-        ax_b.plot(s, d["max_error"], marker="o", ms=4, color=plotting.METHOD_COLORS["nesterov"],
+        steps = d["s"]
+        ax_b.plot(steps, d["max_error"], marker="o", ms=4, color=plotting.METHOD_COLORS["nesterov"],
                   label=r"iterates vs $2J_1(t)/t$")  # fmt: skip
-        guide = d["max_error"][0] * np.sqrt(s / s[0]) * 2.5
-        ax_b.plot(s, guide, color="0.4", lw=0.8, ls=(0, (1, 1.5)), label=r"$\propto \sqrt{s}$")
+        guide = d["max_error"][0] * np.sqrt(steps / steps[0]) * 2.5
+        ax_b.plot(steps, guide, color="0.4", lw=0.8, ls=(0, (1, 1.5)), label=r"$\propto \sqrt{s}$")
         ax_b.set_xscale("log")
         ax_b.set_yscale("log")
         ax_b.set_xlabel("step $s$")
@@ -104,6 +139,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -41,16 +41,44 @@ LINEAR = ("gd", "heavyball", "nesterov")
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.valley(kappa=100.0, h_max=1.0, angle=ANGLE)
 
 
 def optimizer(method: str, q: Quadratic) -> SGD:
+    """torch's SGD at the closed-form tuning ``method`` for the spectrum of ``q``.
+
+    Parameters
+    ----------
+    method : {"gd", "heavyball", "nesterov"}
+    q : Quadratic
+
+    Returns
+    -------
+    SGD
+    """
     t = optimal_parameters(q.h_min, q.h_max, method)
     return SGD(lr=float(t.lr), momentum=float(t.momentum), nesterov=(method == "nesterov"))
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Distances, predicted and fitted rates, fit windows and predicted curves (``fast`` is the same)."""
+    """Distances, predicted and fitted rates, fit windows and predicted curves (``fast`` is the same).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = problem()
     theta0 = np.asarray(THETA0)
     k = np.arange(STEPS + 1)
@@ -60,13 +88,13 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
         distance = np.asarray(iterate(opt, q, theta0, STEPS).distance)
         cmp = predicted_vs_measured(opt, q, theta0, STEPS)
         start, stop = int(cmp.fit.start), int(cmp.fit.stop)
-        rho, mult = float(cmp.predicted), int(cmp.multiplicity)
+        rho, mult = float(np.asarray(cmp.predicted)), int(np.asarray(cmp.multiplicity))
         # the predicted decay C·k^(p−1)·ρᵏ through the distance at the start of the fitted window
         shape = np.maximum(k, 1.0) ** (mult - 1) * rho**k
         out[f"{m}_distance"] = distance
         out[f"{m}_predicted_rate"] = np.asarray(rho)
-        out[f"{m}_measured_rate"] = np.asarray(float(cmp.measured))
-        out[f"{m}_exponent_error"] = np.asarray(float(cmp.exponent_error))
+        out[f"{m}_measured_rate"] = np.asarray(cmp.measured, dtype=np.float64)
+        out[f"{m}_exponent_error"] = np.asarray(cmp.exponent_error, dtype=np.float64)
         out[f"{m}_multiplicity"] = np.asarray(mult)
         out[f"{m}_window"] = np.array([start, stop])
         out[f"{m}_predicted_curve"] = distance[start] * shape / shape[start]
@@ -74,7 +102,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     k = d["k"]
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.SINGLE, 3.7), layout="constrained")
@@ -100,6 +141,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

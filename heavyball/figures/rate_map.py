@@ -14,6 +14,7 @@ quadratic-optimal one of Lessard, Recht & Packard (2016).
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import plotting
@@ -46,7 +47,18 @@ LABEL_AT = {
 }
 
 
-def grid(fast: bool):
+def grid(fast: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The learning-rate and momentum axes of the maps.
+
+    Parameters
+    ----------
+    fast : bool
+        A 160×120 grid instead of 900×700.
+
+    Returns
+    -------
+    lr, momentum : ndarray
+    """
     n_lr, n_mu = (160, 120) if fast else (900, 700)
     lr = np.linspace(LR_MAX / n_lr, LR_MAX, n_lr)
     momentum = np.linspace(0.0, 0.995, n_mu)
@@ -54,7 +66,18 @@ def grid(fast: bool):
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Rate maps, regime maps and tunings (``fast``: a 160×120 grid instead of 900×700)."""
+    """Rate maps, regime maps and tunings (``fast``: a 160×120 grid instead of 900×700).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     lr, momentum = grid(fast)
     LR, MU = lr[None, :], momentum[:, None]
     spectrum = np.array([H_MIN, H_MAX])
@@ -72,7 +95,8 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def _marker(ax, d, key, marker, text, offset, color="white"):
+def _marker(ax: Axes, d: dict[str, np.ndarray], key: str, marker: str, text: str, offset: tuple[float, float],
+            color: str = "white") -> None:  # fmt: skip
     x, y, rate = float(d[f"{key}_lr"]), float(d[f"{key}_momentum"]), float(d[f"{key}_rate"])
     ax.plot(x, y, marker=marker, ms=6, mfc=color, mec="black", mew=0.7, ls="none", zorder=6, clip_on=False)
     ax.annotate(f"{text}\n$\\rho = {rate:.3f}$", (x, y), xytext=offset, textcoords="offset points", fontsize=7,
@@ -81,7 +105,20 @@ def _marker(ax, d, key, marker, text, offset, color="white"):
                 arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})  # fmt: skip
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     lr, momentum = d["lr"], d["momentum"]
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.0), layout="constrained")
@@ -126,6 +163,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

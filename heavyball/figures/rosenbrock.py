@@ -36,6 +36,12 @@ SHORT_OF_MINIMIZER = 0.02
 
 
 def optimizers() -> dict:
+    """The four optimisers of the figure, by method name.
+
+    Returns
+    -------
+    dict of str to optimiser
+    """
     return {
         "gd": SGD(lr=1e-3),
         "heavyball": SGD(lr=1e-3, momentum=0.9),
@@ -45,7 +51,18 @@ def optimizers() -> dict:
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Paths, losses and distances for the four methods (``fast``: 600 steps)."""
+    """Paths, losses and distances for the four methods (``fast``: 600 steps).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     steps = 600 if fast else STEPS
     f = Rosenbrock()
     out = {"k": np.arange(steps + 1), "theta0": np.asarray(THETA0), "minimizer": np.asarray(f.minimizer)}
@@ -64,7 +81,20 @@ def _label(m: str) -> str:
     return rf"{plotting.method_label(m)} ($\gamma = {opt.lr:g}$, $\mu = {opt.momentum:g}$)"
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     f = Rosenbrock()
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 2.9), layout="constrained")
@@ -93,6 +123,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -50,15 +50,43 @@ MARKERS = ("s", "^", "o")
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.from_eigenvalues(list(H))
 
 
 def lrs(fast: bool) -> np.ndarray:
+    """The learning rates of the error-against-lr panel, halving.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Fewer values.
+
+    Returns
+    -------
+    ndarray
+    """
     return 0.005 / 2.0 ** np.arange(4 if fast else 7)
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Paths for a few ``lr`` and errors for a halving sequence (``fast``: 4 values of ``lr`` instead of 7)."""
+    """Paths for a few ``lr`` and errors for a halving sequence (``fast``: 4 values of ``lr`` instead of 7).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = problem()
     theta0 = np.asarray(THETA0)
     flow = gradient_flow_limit(MOMENTUM)
@@ -66,7 +94,8 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     c_fixed = (1.0 - MOMENTUM) * math.sqrt(M / steps[0])  # (m, c) whose to_torch is (lr₀, μ)
     out = {"lr": steps, "momentum": np.asarray(MOMENTUM), "m": np.asarray(M), "c": np.asarray(C),
            "c_fixed": np.asarray(c_fixed)}  # fmt: skip
-    errors = {"gradient_flow": [], "modified_equation": [], "heavyball_ode_fixed": [], "heavyball_ode_scaled": []}
+    errors: dict[str, list[float]] = {"gradient_flow": [], "modified_equation": [], "heavyball_ode_fixed": [],
+                                      "heavyball_ode_scaled": []}  # fmt: skip
     for lr in steps:
         lr = float(lr)
         kw = {"lr": lr, "momentum": MOMENTUM, "t_final": T_FIXED}
@@ -95,7 +124,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     black = plotting.METHOD_COLORS["ode"]
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.1), layout="constrained")
@@ -126,7 +168,7 @@ def plot(d: dict, *, fast: bool = False):
         plotting.panel_label(ax_b, "(b)", r"$\mu = 1 - c\sqrt{\mathrm{lr}/m}$")
         ax_b.legend(loc="upper right")
 
-        lr = d["lr"]
+        lrs = d["lr"]
         rows = [
             ("gradient_flow", r"fixed $\mu$ vs gradient flow", "o", "-"),
             ("modified_equation", r"fixed $\mu$ vs modified eq.", "s", "-"),
@@ -136,10 +178,10 @@ def plot(d: dict, *, fast: bool = False):
         colors = (plotting.METHOD_COLORS["heavyball"], plotting.METHOD_COLORS["heavyball"], black, black)
         for (key, label, marker, ls), color in zip(rows, colors, strict=False):
             err = d[f"error_{key}"]
-            slope = np.polyfit(np.log(lr), np.log(err), 1)[0]
+            slope = np.polyfit(np.log(lrs), np.log(err), 1)[0]
             # a negative slope: the error does not shrink with lr, it grows as lr → 0
             note = r"grows as $\mathrm{lr} \to 0$" if slope < 0 else f"slope {slope:.2f}"
-            ax_c.plot(lr, err, marker=marker, ms=3.5, ls=ls, lw=0.9, color=color, mfc="white" if marker == "s" else color,
+            ax_c.plot(lrs, err, marker=marker, ms=3.5, ls=ls, lw=0.9, color=color, mfc="white" if marker == "s" else color,
                       label=f"{label} ({note})")  # fmt: skip
         ax_c.set_xscale("log")
         ax_c.set_yscale("log")
@@ -151,6 +193,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

@@ -44,11 +44,27 @@ VISIBLE = 0.01
 
 
 def problem() -> Quadratic:
+    """The quadratic the figure runs on.
+
+    Returns
+    -------
+    Quadratic
+    """
     return Quadratic.valley(kappa=KAPPA, h_max=1.0, angle=0.0)
 
 
 def tunings(q: Quadratic) -> dict:
-    """GD's optimum, heavy ball critically damped along the floor at γ = 1/h_max, Nesterov's textbook tuning."""
+    """GD's optimum, heavy ball critically damped along the floor at γ = 1/h_max, Nesterov's textbook tuning.
+
+    Parameters
+    ----------
+    q : Quadratic
+
+    Returns
+    -------
+    dict of str to Tuned
+        By method: ``"gd"``, ``"heavyball"``, ``"nesterov"``.
+    """
     lr = 1.0 / q.h_max
     heavyball = Tuned(lr, float(critical_momentum(q.h_min, lr)), float(critical_rate(q.h_min, lr)))
     return {
@@ -59,14 +75,37 @@ def tunings(q: Quadratic) -> dict:
 
 
 def crossings(across: np.ndarray, visible: float = VISIBLE) -> int:
-    """Sign changes of ``across[k]`` between consecutive steps where both are visible."""
+    """Sign changes of ``across[k]`` between consecutive steps where both are visible.
+
+    Parameters
+    ----------
+    across : ndarray
+        The across-valley coordinate, one value per step.
+    visible : float, optional
+        A value counts when larger than this fraction of ``|across[0]|``.
+
+    Returns
+    -------
+    int
+    """
     big = np.abs(across) > visible * abs(across[0])
     flips = np.sign(across[1:]) != np.sign(across[:-1])
     return int(np.count_nonzero(flips & big[1:] & big[:-1]))
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Iterates of GD, heavy ball and Nesterov (``fast`` changes nothing: it is cheap)."""
+    """Iterates of GD, heavy ball and Nesterov (``fast`` changes nothing: it is cheap).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The preview setting (the first line says what it changes).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
+    """
     q = problem()
     tuned = tunings(q)
     out = {"k": np.arange(STEPS + 1)}
@@ -87,13 +126,26 @@ def _count(n: int) -> str:
     return f"{n} sign change" + ("" if n == 1 else "s")
 
 
-def _legend(d, m) -> str:
+def _legend(d: dict[str, np.ndarray], m: str) -> str:
     lr, mom = float(d[f"{m}_lr"]), float(d[f"{m}_momentum"])
     params = rf"$\gamma = {lr:.3g}$" if m == "gd" else rf"$\gamma = {lr:.3g}$, $\mu = {mom:.3g}$"
     return f"{plotting.method_label(m)} ({params})"
 
 
-def plot(d: dict, *, fast: bool = False):
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
+    """Draw the figure from the numbers of :func:`data`, in the paper style.
+
+    Parameters
+    ----------
+    d : dict of str to ndarray
+        The output of :func:`data`.
+    fast : bool, optional
+        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     q = problem()
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.6), layout="constrained")
@@ -134,6 +186,16 @@ def plot(d: dict, *, fast: bool = False):
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
+def make(*, fast: bool = False) -> Figure:
+    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Coarser grids and fewer steps (for tests and previews).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return plot(data(fast=fast), fast=fast)

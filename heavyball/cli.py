@@ -329,7 +329,6 @@ def build_parser() -> argparse.ArgumentParser:
     der.add_argument("names", nargs="*", metavar="NAME", help="derivations to check (default: all)")
     der.add_argument("--latex", action="store_true", help="print each derivation as a LaTeX align* block")
     der.add_argument("--list", action="store_true", help="list the derivations and exit")
-    _add_progress(der)
     der.set_defaults(handler=_cmd_derive)
 
     rat = verbs.add_parser(
@@ -478,14 +477,14 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 # -- derive ------------------------------------------------------------------------------------
-def _derivation(entry: Any) -> Any:
+def _derivation(entry):
     """A registry entry is a Derivation, or a factory (a callable) that builds one."""
     if callable(entry) and not hasattr(type(entry), "check"):
         return entry()
     return entry
 
 
-def _cmd_derive(args: argparse.Namespace) -> int:
+def _cmd_derive(args) -> int:
     from . import symbolic
 
     registry = symbolic.DERIVATIONS
@@ -498,12 +497,9 @@ def _cmd_derive(args: argparse.Namespace) -> int:
             print(f"{name:<28} {_one_line(getattr(_derivation(registry[name]), 'title', ''))}")
         return EXIT_OK
     failed = []
-    progress = Progress(args.progress)
-    for i, name in enumerate(names, 1):
+    for name in names:
         t0 = time.perf_counter()
-        d: Any = None
-        report: Any = None
-        progress.update(f"[{i}/{len(names)}] {name} ...")
+        d = report = None
         try:
             d = _derivation(registry[name])
             report = d.check()
@@ -515,7 +511,6 @@ def _cmd_derive(args: argparse.Namespace) -> int:
             report = getattr(exc, "report", None)
             reason = f"{type(exc).__name__}: {_one_line(exc)}"
         title = _one_line(getattr(d, "title", "")) if d is not None else ""
-        progress.done()
         if ok:
             print(f"PASS {name} ({time.perf_counter() - t0:.2f} s): {title}", flush=True)
         else:
@@ -532,7 +527,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _claim_lines(derivation: Any, report: Any) -> list[str]:
+def _claim_lines(derivation, report) -> list[str]:
     """One line per checked claim (how it was verified, and what it says), then the findings."""
     lines = []
     for c in getattr(report, "claims", None) or ():
@@ -544,9 +539,8 @@ def _claim_lines(derivation: Any, report: Any) -> list[str]:
         status = "ok  " if c.held else "FAIL"
         how = f"exact ({c.method})" if c.exact else "not exact"
         line = f"{status} {c.name}: {how}, numeric max rel. error {c.max_rel_error:.1e} at {c.points} points"
-        detail: str = getattr(c, "detail", None) or ""
-        if not c.held and detail:
-            line += f" -- {_one_line(detail)}"
+        if not c.held and getattr(c, "detail", ""):
+            line += f" -- {_one_line(c.detail)}"
         lines.append(line + (f" -- {_one_line(note)}" if note else ""))
     for finding in getattr(derivation, "findings", ()) or ():
         lines.append(f"finding: {_one_line(finding)}")

@@ -396,7 +396,7 @@ def _rowwise_matvec(theta: np.ndarray, A: np.ndarray) -> np.ndarray:
     return small_matvec([theta[..., j, None] for j in range(d)], A, out, np.empty_like(out))
 
 
-def small_matvec(coords, rows, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+def small_matvec(coords: Any, rows: Any, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
     """``out = Σⱼ coords[j]·rows[j]``, accumulated in the order ``j = 0, 1, …`` (in place).
 
     The product ``θA`` of a small dimension as ``d`` elementwise multiply-adds, in whatever

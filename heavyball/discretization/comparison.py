@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ..adam_ode import AdamODE
 from ..dynamics import METHODS as SOLVERS
 from ..dynamics import GradientFlowODE, HeavyBallODE, exact, simulate
 from ..iterate import MEMORY_BUDGET, iterate
-from ..optimizers import HeavyBall
+from ..optimizers import HeavyBall, HeavyBallState
 from ..problems import Quadratic, check_problem
 from ..rates import spectral_radius
 from ..recurrences import recurrence_of
@@ -340,7 +340,9 @@ def compare(
     t = np.arange(steps + 1) * dt
 
     opt = HeavyBall(eta, mu, dt)
-    state = opt.init(theta0)._replace(v=v0) if np.any(v0 != 0) else None  # None: from rest, fast path
+    state = (
+        cast(HeavyBallState, opt.init(theta0))._replace(v=v0) if np.any(v0 != 0) else None
+    )  # None: from rest, fast path
     theta_d = np.asarray(iterate(opt, problem, theta0, steps, record="all", state=state).theta, dtype=np.float64)
     v_d = _finite_differences(theta_d, v0, dt)
     energy_d = _discrete_energy(problem, theta_d, v_d, float(ode.m))

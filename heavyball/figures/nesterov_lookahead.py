@@ -11,6 +11,8 @@ points back, so Nesterov overshoots less. The steps are computed by
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -18,7 +20,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Annotation
 
 from .. import plotting
-from ..optimizers import HeavyBall, NesterovLookahead
+from ..optimizers import HeavyBall, HeavyBallState, NesterovLookahead
 from ..problems import Quadratic
 
 NAME = "nesterov_lookahead"
@@ -52,10 +54,10 @@ def problem() -> Quadratic:
 def _one_step(
     opt: HeavyBall | NesterovLookahead, q: Quadratic, theta: np.ndarray, velocity: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    state = opt.init(theta)._replace(v=np.array(velocity, dtype=np.float64))
+    state = cast(HeavyBallState, opt.init(theta))._replace(v=np.array(velocity, dtype=np.float64))
     point = np.asarray(opt.grad_point(theta, state))
     new_theta, new_state = opt.step(theta, q.grad(point), state)
-    return point, np.asarray(new_theta), np.asarray(new_state.v)
+    return point, np.asarray(new_theta), np.asarray(cast(HeavyBallState, new_state).v)
 
 
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:

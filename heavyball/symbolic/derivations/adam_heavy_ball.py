@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -16,7 +17,7 @@ ORDER = 132
 
 
 @functools.cache
-def adam_heavy_ball(*, a=None, lr=None, beta1=None, p=None) -> Derivation:
+def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any = None) -> Derivation:
     r"""Adam with ``v̂`` frozen is a heavy ball: ``(1/a)θ'' + θ' + P∇f(θ) = 0``.
 
     Per coordinate, ``θ' = −P·m̂`` with ``P = 1/(√v̂ + ε)`` constant and ``m̂' = a(g − m̂)`` (the

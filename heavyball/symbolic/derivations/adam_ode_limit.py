@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -16,7 +17,7 @@ ORDER = 130
 
 
 @functools.cache
-def adam_ode_limit(*, a=None, b=None, s=None, eps=None) -> Derivation:
+def adam_ode_limit(*, a: Any = None, b: Any = None, s: Any = None, eps: Any = None) -> Derivation:
     r"""torch's Adam with ``lr = s``, ``β₁ = 1 − a·s``, ``β₂ = 1 − b·s`` to first order in ``s``:
     the ODE ``θ' = −m̂/(√v̂ + ε)``, ``m̂' = a(g − m̂)/(1 − e^{−at})``, ``v̂' = b(g² − v̂)/(1 − e^{−bt})``.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -14,7 +15,7 @@ ORDER = 133
 
 
 @functools.cache
-def adam_rotation_invariance(*, m=None, c=None, alpha=None) -> Derivation:
+def adam_rotation_invariance(*, m: Any = None, c: Any = None, alpha: Any = None) -> Derivation:
     r"""The heavy-ball ODE commutes with rotations; the sign-gradient flow does not.
 
     Rotate the landscape: ``f_R(θ) = f(Rᵀθ)``, so ``∇f_R(Rθ) = R∇f(θ)``. The heavy ball's
@@ -40,11 +41,11 @@ def adam_rotation_invariance(*, m=None, c=None, alpha=None) -> Derivation:
     X, V = sp.Matrix([x1, x2]), sp.Matrix([v1, v2])
     y1, y2 = real("y1"), real("y2")
 
-    def grad_f(point):
+    def grad_f(point: Any) -> Any:
         expr = sp.Matrix([f(y1, y2).diff(y1), f(y1, y2).diff(y2)])
         return expr.subs({y1: point[0], y2: point[1]}, simultaneous=True)
 
-    def grad_rotated(point):
+    def grad_rotated(point: Any) -> Any:
         back = R.T * point  # ∇f_R(θ) = R ∇f(Rᵀθ)
         return R * grad_f(back)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sympy as sp
 
@@ -14,7 +15,7 @@ ORDER = 131
 
 
 @functools.cache
-def adam_sign_flow_limit(*, beta1=None, beta2=None, lr=None, eps=None) -> Derivation:
+def adam_sign_flow_limit(*, beta1: Any = None, beta2: Any = None, lr: Any = None, eps: Any = None) -> Derivation:
     r"""Adam with fixed ``β₁, β₂`` and ``lr → 0``: the sign-gradient flow ``θ' = −g/(|g| + ε)``.
 
     An exponential moving average with weight ``1 − β`` gives a gradient ``i`` steps old the
@@ -116,7 +117,7 @@ def adam_sign_flow_limit(*, beta1=None, beta2=None, lr=None, eps=None) -> Deriva
     )
 
 
-def _first_branch(expr):
+def _first_branch(expr: Any) -> Any:
     """The convergent branch (|β| < 1) of the ``Piecewise`` that ``summation`` returns."""
     folded = sp.piecewise_fold(expr)
     return folded.args[0][0] if isinstance(folded, sp.Piecewise) else folded

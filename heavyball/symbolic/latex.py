@@ -169,11 +169,17 @@ def tex_math(text: str) -> str:
     '\\mu = 1 - c\\Delta t/m'
     >>> tex_math("c = 2√(mh), θ'' + θ² ≤ ½")
     "c = 2\\sqrt{mh}, \\theta'' + \\theta^{2} \\le \\tfrac{1}{2}"
+    >>> tex_math("m̂' = a(g − m̂)")
+    "\\hat{m}' = a(g - \\hat{m})"
     """
     out: list[str] = []
     i = 0
     while i < len(text):
         ch = text[i]
+        if text[i + 1 : i + 2] == "\u0302":  # a combining circumflex: m̂ is \hat{m}
+            out.append(rf"\hat{{{tex_math(ch)}}}")
+            i += 2
+            continue
         if ch == "√":
             end = _atom_end(text, i + 1)
             inner = text[i + 2 : end - 1] if text[i + 1 : i + 2] == "(" else text[i + 1 : end]

@@ -20,7 +20,7 @@ ORDER = 132
 def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any = None) -> Derivation:
     r"""Adam with ``v̂`` frozen is a heavy ball: ``(1/a)θ'' + θ' + P∇f(θ) = 0``.
 
-    Per coordinate, ``θ' = −P·m̂`` with ``P = 1/(√v̂ + ε)`` constant and ``m̂' = a(g − m̂)`` (the
+    Per coordinate, ``θ' = −P·m̂`` with ``P = 1/(√(v̂) + ε)`` constant and ``m̂' = a(g − m̂)`` (the
     bias correction died out). Differentiating the first equation and substituting the second,
     ``θ'' = −aPg − aθ'``: a heavy ball of mass ``m = 1/a = lr/(1 − β₁)`` (``a = (1 − β₁)/lr``),
     unit friction and the force ``P∇f``. Its semi-implicit Euler step ``Δt = lr`` has momentum
@@ -107,19 +107,19 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
     )
     result = {"mass": lr / (1 - beta1), "momentum": mu, "eta": eta, "mass_bias_corrected": corr / a}
     steps_ = (
-        ("Adam's ODE, v_hat frozen", sp.Eq(sp.Derivative(theta, t), first)),
-        ("differentiate, substitute m_hat' = a(g - m_hat)", sp.Eq(sp.Derivative(theta, (t, 2)), second)),
+        ("Adam's ODE, $v̂$ frozen", sp.Eq(sp.Derivative(theta, t), first)),
+        ("differentiate, substitute $m̂' = a(g − m̂)$", sp.Eq(sp.Derivative(theta, (t, 2)), second)),
         ("heavy ball", sp.Eq(sp.Derivative(theta, (t, 2)) / a + sp.Derivative(theta, t) + P * g, 0)),
         ("mass", sp.Eq(sp.Symbol("m"), mass)),
-        ("the lecture's map mu = 1 - c dt/m", sp.Eq(sp.Symbol("mu"), mu)),
+        ("the lecture's map $μ = 1 − cΔt/m$", sp.Eq(sp.Symbol("mu"), mu)),
     )
     findings = (
-        "Adam with its second moment frozen is the heavy ball (1/a)θ'' + θ' + P∇f(θ) = 0, "
-        "P = diag(1/(√v_hat + ε)): mass lr/(1 − β₁), unit friction, force scaled per coordinate. "
-        "β₁ plays the momentum μ = 1 − cΔt/m of the lecture's discretisation with Δt = lr, and Adam's "
-        "step is exactly the semi-implicit Euler scheme of that ODE (v = −P m).",
-        "With the bias correction the mass is (1 − e^{−at})/a: Adam starts without inertia and gains "
-        "the mass 1/a over a time of a few 1/a (a few 1/(1 − β₁) steps).",
+        "Adam with its second moment frozen is the heavy ball $(1/a)θ'' + θ' + P∇f(θ) = 0$, "
+        "$P = diag(1/(√(v̂) + ε))$: mass $lr/(1 − β₁)$, unit friction, force scaled per "
+        "coordinate. $β₁$ plays the momentum $μ = 1 − cΔt/m$ of the lecture's discretisation with $Δt = lr$, "
+        "and Adam's step is exactly the semi-implicit Euler scheme of that ODE ($v = −Pm$).",
+        "With the bias correction the mass is $(1 − e^{−at})/a$: Adam starts without inertia and gains "
+        "the mass $1/a$ over a time of a few $1/a$ (a few $1/(1 − β₁)$ steps).",
     )
     twins = {
         "mass": Twin(
@@ -140,7 +140,7 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
     return Derivation(
         name="adam_heavy_ball",
         title="Adam as a heavy ball with friction",
-        assumptions=assumption_texts((a, lr, beta1, P, t), "v_hat frozen: P = 1/(√v_hat + ε) constant; one coordinate"),
+        assumptions=assumption_texts((a, lr, beta1, P, t), "$v̂$ frozen: $P = 1/(√(v̂) + ε)$ constant; one coordinate"),
         symbols={"a": a, "lr": lr, "beta1": beta1, "P": P, "t": t},
         result=result,
         steps=steps_,

@@ -19,7 +19,7 @@ ORDER = 130
 @functools.cache
 def adam_ode_limit(*, a: Any = None, b: Any = None, s: Any = None, eps: Any = None) -> Derivation:
     r"""torch's Adam with ``lr = s``, ``β₁ = 1 − a·s``, ``β₂ = 1 − b·s`` to first order in ``s``:
-    the ODE ``θ' = −m̂/(√v̂ + ε)``, ``m̂' = a(g − m̂)/(1 − e^{−at})``, ``v̂' = b(g² − v̂)/(1 − e^{−bt})``.
+    the ODE ``θ' = −m̂/(√(v̂) + ε)``, ``m̂' = a(g − m̂)/(1 − e^{−at})``, ``v̂' = b(g² − v̂)/(1 − e^{−bt})``.
 
     One step, divided by ``s``: ``(m_k − m_{k−1})/s = a(g_k − m_{k−1})`` exactly, so ``m' = a(g − m)``
     (and ``v' = b(g² − v)``); the bias correction ``1 − β₁^k`` at ``k = t/s`` is
@@ -102,21 +102,21 @@ def adam_ode_limit(*, a: Any = None, b: Any = None, s: Any = None, eps: Any = No
         "series_start_slope": x1_solution,
     }
     steps_ = (
-        ("torch's first moment with beta1 = 1 - a s", sp.Eq(sp.Symbol("m_k"), m_next)),
+        ("torch's first moment with $β₁ = 1 − as$", sp.Eq(sp.Symbol("m_k"), m_next)),
         ("divided by s", sp.Eq(sp.Symbol("(m_k - m_{k-1})/s"), m_rate)),
         ("bias correction at k = t/s", sp.Eq(sp.Symbol("log beta1^k"), log_series)),
-        ("hatted moment m_hat = M/(1 - e^{-at})", sp.Eq(sp.Symbol("m_hat'"), m_hat_rate)),
+        ("hatted moment $m̂ = m/(1 − e^{−at})$", sp.Eq(sp.Symbol("m_hat'"), m_hat_rate)),
         ("the singular coefficient near t = 0", sp.Eq(sp.Symbol("a/(1 - e^{-at})"), rate_series)),
     )
     findings = (
-        "With lr = s, β₁ = 1 − as, β₂ = 1 − bs, one step of torch's Adam divided by s is exactly "
-        "m' = a(g − m), v' = b(g² − v) evaluated at the old moments, and the bias corrections 1 − β^k "
-        "become 1 − e^{−at} with a relative error of order s (log β₁^{t/s} = −at − a²ts/2 + …): the "
-        "iterates follow the Adam ODE to first order, which the measured order (≈ 1.00 on three "
-        "problems) confirms.",
-        "The hatted moments obey m_hat' = a(g − m_hat)/(1 − e^{−at}), whose coefficient is 1/t + a/2 + O(t) "
-        "near 0: a regular singular point. The bounded solution starts at m_hat(0) = g(0) with slope "
-        "g'(0)/2 (and v_hat likewise), which is how AdamODE starts its solver at a small t₀.",
+        "With $lr = s$, $β₁ = 1 − as$, $β₂ = 1 − bs$, one step of torch's Adam divided by $s$ is exactly "
+        "$m' = a(g − m)$, $v' = b(g² − v)$ evaluated at the old moments, and the bias corrections "
+        "$1 − β^k$ become $1 − e^{−at}$ with a relative error of order $s$ "
+        "($log β₁^{t/s} = −at − a²ts/2 + …$): the iterates follow the Adam ODE to first order, which "
+        "the measured order (about 1.00 on three problems) confirms.",
+        "The hatted moments obey $m̂' = a(g − m̂)/(1 − e^{−at})$, whose coefficient is $1/t + a/2 + O(t)$ "
+        "near 0: a regular singular point. The bounded solution starts at $m̂(0) = g(0)$ with slope "
+        "$g'(0)/2$ (and $v̂$ likewise), which is how AdamODE starts its solver at a small $t₀$.",
     )
     twins = {
         "bias_rate": Twin(

@@ -101,11 +101,11 @@ def adam_rotation_invariance(*, m: Any = None, c: Any = None, alpha: Any = None)
         ("sign flow, eps = 0, 45 degrees", sp.Eq(sp.Symbol("defect^2"), defect_sq)),
     )
     findings = (
-        "The heavy-ball ODE (and gradient flow) commutes with every rotation for any f: the path on a "
-        "rotated valley is the rotated path. The sign flow, Adam's fixed-β limit, does not: its "
-        "velocity has speed 1 along an axis and √2 on a diagonal (ε = 0), so rotating a valley by 45 degrees "
-        "changes the path (the defect is √2 − 1 in norm) — the continuous reason behind the "
-        "adam_rotation figure.",
+        "The heavy-ball ODE (and gradient flow) commutes with every rotation for any $f$: the path on a "
+        "rotated valley is the rotated path. The sign flow, Adam's fixed-$β$ limit, does not: its "
+        "velocity has speed 1 along an axis and $√2$ on a diagonal ($ε = 0$), so rotating a valley by 45 "
+        "degrees changes the path (the defect is $√2 − 1$ in norm), the continuous reason why Adam "
+        "slows down on a rotated valley.",
     )
     return Derivation(
         name="adam_rotation_invariance",

@@ -214,8 +214,9 @@ class Quadratic:
             Q = as_float_array("rotation", rotation, dtype=np.float64)
             if Q.shape != (d, d):
                 raise ValueError(f"`rotation` must have shape ({d}, {d}) to match `eigs`, got shape {Q.shape}")
-            err = np.max(np.abs(Q.T @ Q - np.eye(d)))
-            if err > SYMMETRY_RTOL * d:
+            with np.errstate(over="ignore", invalid="ignore"):  # entries ~1e300: QᵀQ overflows, refused below
+                err = np.max(np.abs(Q.T @ Q - np.eye(d)))
+            if not err <= SYMMETRY_RTOL * d:  # also inf and NaN
                 raise ValueError(f"`rotation` must be orthogonal (QᵀQ = I), got max|QᵀQ − I| = {err:.3g}")
         A = (Q * eigs) @ Q.T
         return cls(0.5 * A + 0.5 * A.T, b)

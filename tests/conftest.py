@@ -1,6 +1,7 @@
-"""Shared fixtures: a seeded generator, the Agg backend, and the torch switch."""
+"""Shared fixtures (a seeded generator, the Agg backend, the torch switch) and helpers."""
 
 import os
+import pathlib
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # before anything can import matplotlib
 # The tests use small matrices: BLAS threads only contend for the 2 cores (each tiny LAPACK
@@ -43,3 +44,16 @@ def torch():
     if module is None:
         pytest.skip("torch is not installed (CI installs torch==2.13.0 for the parity tests)")
     return module
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers shared by the test modules (import them with `from conftest import ...`)
+# ---------------------------------------------------------------------------------------------
+def leftovers(directory) -> list[str]:
+    """Temporary files left by an atomic write (``.NAME.XXXX.tmp.EXT``)."""
+    return sorted(p.name for p in pathlib.Path(directory).iterdir() if ".tmp" in p.name)
+
+
+def snapshot(directory) -> dict[str, bytes]:
+    """The bytes of every file in ``directory``, by name."""
+    return {p.name: p.read_bytes() for p in sorted(pathlib.Path(directory).iterdir()) if p.is_file()}

@@ -570,3 +570,51 @@ def test_noise_without_a_stationary_law_fails_and_bad_usage_exits_2():
     assert res.stderr.count("\n") == 1
     bad = run("noise", "--lr", "0.1", "--momentum", "1.5", "--sigma", "0.1", "--kappa", "10")
     assert bad.returncode == 2 and "--momentum" in bad.stderr
+
+
+# -------------------------------------------------------------------------------------------
+# the command line, in a subprocess
+# -------------------------------------------------------------------------------------------
+def _heavyball(*argv, debug=False, cwd=None):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env.pop("HEAVYBALL_DEBUG", None)
+    if debug:
+        env["HEAVYBALL_DEBUG"] = "1"
+    code = "import sys; from heavyball.cli import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300, env=env, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, code",
+    [
+        ([], 2),
+        (["bogus"], 2),
+        (["rates", "--kappa", "nan"], 2),
+        (["rates", "--kappa", "1e999"], 2),
+        (["rates", "--kappa", "0"], 2),
+        (["rates", "--kappa", "-5"], 2),
+        (["rates", "--kappa", "10", "--kappa", "ΔΘ"], 2),
+        (["rates", "--h-min", "1", "--h-max", "0.5"], 2),
+        (["figures", "日本", "--list"], 2),
+        (["compare", "--m", "1", "--c", "0.5", "--dt", "5", "--t-final", "2000"], 1),  # unstable: a failure, not usage
+        (["rates", "--kappa", "1e300"], 0),
+    ],
+)
+def test_cli_subprocess_one_line_errors(argv, code, tmp_path):
+    proc = _heavyball(*argv, cwd=tmp_path)
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    if code:
+        assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_cli_debug_shows_the_traceback(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    argv = ["figures", "momentum_memory", "--fast", "--out", str(blocker / "sub")]
+    quiet = _heavyball(*argv, cwd=tmp_path)
+    assert quiet.returncode == 1 and len(quiet.stderr.splitlines()) == 1 and "Traceback" not in quiet.stderr
+    loud = _heavyball(*argv, debug=True, cwd=tmp_path)
+    assert loud.returncode != 0 and "Traceback" in loud.stderr

@@ -1,12 +1,13 @@
-"""Discrete iterates against the continuous solution (issue 7).
+"""Discrete iterates against the continuous solution.
 
 Oracles: the defining one-step relations of each scheme solved directly; the damped
 oscillator's first-order system through ``scipy.linalg.expm``; brute-force loops of each scheme
 written here; live ``torch.optim.SGD``; the roots of the two-step characteristic polynomial
 (``numpy.roots``); the Bessel solution ``2·J1(t)/t`` (``scipy.special.j1``); the sympy
-derivations of ``heavyball.symbolic``; and the numbers quoted in ``literature.md``. The two
-analysis scripts are run and their printed tables checked against the same theory (orders 1,
-2 and 1 in √lr) and literature numbers.
+derivations of ``heavyball.symbolic``; and published numbers (the semi-implicit error ratios
+of the damped oscillator; Su, Boyd & Candès 2016 for the Nesterov limit). The two analysis
+scripts are run and their printed tables checked against the same theory (orders 1, 2 and 1
+in √lr) and those numbers.
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def test_extreme_inputs_overflow_silently_to_ieee_values():
         assert hb.to_torch(1e-300, 0.0, 1e300)["lr"] == np.inf
 
 
-def test_to_torch_default_matches_design():
-    # DESIGN §1: SGD(lr=dt²/m, momentum=1 - c dt/m)
+def test_to_torch_default_matches_the_dt_convention():
+    # the Δt subtlety (docs/glossary.md): SGD(lr=dt²/m, momentum=1 - c dt/m)
     out = hb.to_torch(2.0, 0.5, 0.1)
     assert out == {
         "lr": pytest.approx(0.1**2 / 2.0, rel=1e-15),
@@ -313,7 +314,7 @@ DTS_LIT = 0.1 / 2.0 ** np.arange(6)  # 0.1 … 0.003125
 
 
 def test_semi_implicit_order_one_reproduces_the_literature_ratios():
-    # literature.md: m = 1, c = 0.5, h = 4, T = 10, θ0 = 1, v0 = 0, Δt = 0.1 … 0.003125:
+    # published ratios for semi-implicit Euler: m = 1, c = 0.5, h = 4, T = 10, θ0 = 1, v0 = 0, Δt = 0.1 … 0.003125:
     # successive error ratios 2.14, 2.07, 2.04, 2.02, 2.01 — those are the errors at t = T
     final = hb.convergence_order(OSC, Q1, [1.0], 10.0, DTS_LIT, measure="final", full_output=True)
     np.testing.assert_allclose(final.ratios, [2.14, 2.07, 2.04, 2.02, 2.01], atol=0.005)  # quoted to 2 decimals
@@ -566,7 +567,7 @@ def test_nesterov_iterates_match_a_two_step_recurrence():
 
 
 def test_nesterov_limit_error_falls_like_sqrt_s():
-    # literature.md: max error on the Bessel solution ≈ 7e-2, 7e-3, 7e-4 for s = 1e-2, 1e-4, 1e-6
+    # Su, Boyd & Candès (2016): max error on the Bessel solution ≈ 7e-2, 7e-3, 7e-4 for s = 1e-2, 1e-4, 1e-6
     q = hb.Quadratic([[1.0]])
     errors = []
     for s in (1e-2, 1e-4, 1e-6):
@@ -633,7 +634,7 @@ def test_modified_coefficient_and_shift_match_the_symbolic_derivation(mu):
 
 
 # --------------------------------------------------------------------------------------
-# the analysis scripts print the tables the issue asks for
+# the analysis scripts print their tables
 # --------------------------------------------------------------------------------------
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -669,7 +670,7 @@ def test_discretization_order_script_prints_markdown_and_latex(tmp_path, capsys)
         for cells in rows:
             if cells[3] == "max":  # the max-error rows; "at t = T" is pre-asymptotic (0.948 for implicit friction)
                 assert 0.95 <= float(cells[7]) <= 1.05  # fitted order 1
-    # literature.md's ratios for the semi-implicit scheme, errors at t = T
+    # the published ratios for the semi-implicit scheme, errors at t = T
     (final,) = [cells for cells in _table_rows(md, "semi-implicit") if cells[3] == "at t = T"]
     np.testing.assert_allclose([float(r) for r in final[6].split()], [2.14, 2.07, 2.04, 2.02, 2.01], atol=0.005)
 
@@ -696,7 +697,7 @@ def test_scaling_limits_script_prints_both_scalings_in_one_table(tmp_path, capsy
         assert float(cells[12]) == pytest.approx(math.sqrt(2.0), rel=0.01)  # ODE scaling: order 1 in √lr
     nesterov = _table_rows(nesterov)
     assert [float(r[0]) for r in nesterov] == [1e-2, 1e-4, 1e-6]
-    # literature.md: about 7e-2, 7e-3, 7e-4, i.e. error/√s ≈ 0.7 (measured 0.74, 0.75, 0.75)
+    # Su, Boyd & Candès (2016): about 7e-2, 7e-3, 7e-4, i.e. error/√s ≈ 0.7 (measured 0.74, 0.75, 0.75)
     np.testing.assert_allclose([float(r[3]) for r in nesterov], 0.7, rtol=0.1)
 
 
@@ -710,3 +711,11 @@ def test_compare_reports_an_unstable_dt_before_the_iterates_blow_up():
     assert "unstable" in cmp.message and "2(1 + mu)" in cmp.message
     # the stable step stays "completed"
     assert hb.compare(hb.HeavyBallODE(1.0, 0.5), q, [1.0, 1.0], dt=0.1, t_final=15.0).status == "completed"
+
+
+def test_compare_with_a_tiny_dt_is_refused_quickly_by_name():
+    """2e8 steps of dt = 1e-7 on [0, 20]: refused before any work, naming `dt` or `t_final`
+    (not iterate's `record`/`every`, which the caller of compare never passed)."""
+    with pytest.raises(ValueError) as info:
+        hb.compare(hb.HeavyBallODE(1.0, 0.5), hb.Quadratic.valley(kappa=100), [1.0, 1.0], dt=1e-7, t_final=20.0)
+    assert "`dt`" in str(info.value) or "`t_final`" in str(info.value), str(info.value)

@@ -792,3 +792,84 @@ def test_an_object_outside_the_ode_protocol_is_refused_by_name():
 
     with pytest.raises(TypeError, match=r"`ode` must follow the ODE protocol.*`split_state`"):
         simulate(NoSplit(), hb.Quadratic([[1.0]]), [1.0], (0.0, 1.0))
+
+
+# -------------------------------------------------------------------------------------------
+# numerical edge cases: saddles, tiny masses, no friction over long times
+# -------------------------------------------------------------------------------------------
+def test_saddle_iterate_diverges_with_status_and_exact_grows():
+    q = hb.Quadratic(np.diag([-1.0, 1.0]))
+    theta0 = np.array([1e-3, 1.0])
+    lr = 0.1
+    tr = hb.iterate(hb.SGD(lr=lr), q, theta0, 1000)
+    assert tr.status == "diverged" and not tr.success
+    # the first step whose norm passes 1e8·(1 + ‖θ₀‖) (no minimiser: θ* = 0), brute force
+    bound = 1e8 * (1 + math.hypot(*theta0))
+    k = next(k for k in range(1, 1000) if math.hypot(1e-3 * 1.1**k, 0.9**k) > bound)
+    assert tr.diverged_at == k
+    assert np.all(np.isnan(tr.theta[k:])) and np.all(np.isfinite(tr.theta[:k]))
+    # the continuous saddle: x'' = x from rest grows like cosh(t)
+    t = np.array([0.0, 1.0, 10.0, 30.0])
+    sol = hb.exact(hb.HeavyBallODE(m=1.0, c=0.0), q, theta0, t)
+    np.testing.assert_allclose(sol.theta[:, 0], 1e-3 * np.cosh(t), rtol=1e-12)
+    np.testing.assert_allclose(sol.theta[:, 1], np.cos(t), rtol=1e-12, atol=1e-15)
+    late = hb.exact(hb.HeavyBallODE(m=1.0, c=0.0), q, theta0, [0.0, 1e4])  # cosh overflows float64
+    assert late.status == "diverged" and not late.success and "overflow" in late.message
+
+
+def test_tiny_mass_simulate_recommends_an_implicit_method():
+    """m = 1e-4: the friction rate c/m = 1e4 is stiff next to h/c; DOP853 still finishes (after
+    ~1e4 evaluations) and says to use an implicit method; Radau agrees with the closed form."""
+    q = hb.Quadratic.valley(kappa=10)
+    ode = hb.HeavyBallODE(m=1e-4, c=1.0)
+    sol = hb.simulate(ode, q, [1.0, 1.0], (0.0, 5.0))
+    assert sol.success and "implicit" in sol.message and "Radau" in sol.message
+    t = np.linspace(0.0, 5.0, 6)
+    stiff = hb.simulate(ode, q, [1.0, 1.0], (0.0, 5.0), method="Radau", t_eval=t, rtol=1e-8, atol=1e-12)
+    ref = hb.exact(ode, q, [1.0, 1.0], t)
+    # Radau at rtol=1e-8: the global error is a few times the tolerance
+    np.testing.assert_allclose(stiff.theta, ref.theta, rtol=1e-6, atol=1e-9)
+
+
+def test_tinier_mass_explicit_simulate_is_bounded():
+    """m = 1e-8 with an explicit method needs ~1e9 right-hand-side evaluations: simulate must
+    stop on its own (a work budget) and recommend an implicit method, not run for hours. Run
+    in a subprocess so that a hang fails after 5 minutes instead of stalling the suite (the
+    budget of 1e6 evaluations takes ~25 s of CPU here; the bound is loose so that a loaded
+    machine does not fail it, while a run of ~1e9 evaluations would still be caught)."""
+    code = (
+        "import heavyball as hb\n"
+        "sol = hb.simulate(hb.HeavyBallODE(m=1e-8, c=1.0), hb.Quadratic.valley(kappa=10), [1.0, 1.0], (0.0, 5.0), throw=False)\n"
+        "assert 'implicit' in sol.message, sol.message\n"
+        "print(sol.status)\n"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail("simulate(HeavyBallODE(m=1e-8), ..., method='DOP853') ran for more than 300 s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_no_friction_long_times():
+    q = hb.Quadratic.from_eigenvalues([0.5, 2.0], rotation="random", seed=3)
+    theta0 = np.array([1.0, -0.5])
+    t = np.geomspace(1e-3, 1e6, 200)
+    sol = hb.exact(hb.HeavyBallODE(m=1.5, c=0.0), q, theta0, t)
+    e0 = 0.5 * theta0 @ q.A @ theta0  # E(0) = f(θ₀), from rest
+    np.testing.assert_allclose(sol.energy, e0, rtol=1e-12)
+    # the discrete twin: semi-implicit Euler at c = 0 (μ = 1) is symplectic; per mode it is the
+    # rotation x_k = x₀cos(kω) + ((x₁ − x₀cos ω)/sin ω)·sin(kω), cos ω = 1 − h·dt²/(2m)
+    m, dt, steps = 1.5, 0.3, 100_000
+    mu, eta = hb.discretize(m, 0.0, dt)
+    assert mu == 1.0
+    tr = hb.iterate(hb.HeavyBall(eta=eta, mu=mu, dt=dt), q, theta0, steps, record="all", every=997)
+    x = tr.theta @ q.eigenvectors  # modes
+    x0 = q.eigenvectors.T @ theta0
+    h = q.eigenvalues
+    omega = np.arccos(1 - h * dt**2 / (2 * m))
+    x1 = x0 - (dt**2 / m) * h * x0  # the first step from rest
+    k = tr.steps[:, None]
+    closed = x0 * np.cos(k * omega) + (x1 - x0 * np.cos(omega)) / np.sin(omega) * np.sin(k * omega)
+    # rounding accumulates as a phase error ~ k·ε over 1e5 steps
+    np.testing.assert_allclose(x, closed, atol=1e-9)
+    assert tr.status == "max_steps"

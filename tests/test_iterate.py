@@ -434,3 +434,92 @@ def test_slow_convergence_is_not_a_cycle():
     assert hb.iterate(hb.SGD(lr=1e-3), valley, [1.0, 1.0], 500).status == "max_steps"
     stalled = hb.iterate(hb.SGD(lr=0.5), valley, np.array([1.0, 1.0], np.float32), 3000, tol=0.0)
     assert stalled.status == "max_steps"
+
+
+# -------------------------------------------------------------------------------------------
+# numerical edge cases: zero and one steps, empty batches, huge step counts
+# -------------------------------------------------------------------------------------------
+from heavyball import rates
+
+
+def test_zero_and_one_steps():
+    q = hb.Quadratic([[3.0, 1.0], [1.0, 2.0]], [1.0, -1.0])
+    theta0 = np.array([0.5, -2.0])
+    g0 = q.A @ theta0 - q.b
+    f0 = 0.5 * theta0 @ q.A @ theta0 - q.b @ theta0
+    for record in ("all", "loss", "final"):
+        tr = hb.iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 0, record=record)
+        np.testing.assert_allclose(tr.theta[-1], theta0, rtol=1e-15)  # exactly: test below
+        np.testing.assert_allclose(tr.loss, [f0], rtol=1e-15)
+        assert tr.status == "max_steps" and tr.diverged_at == -1
+        one = hb.iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 1, record=record)
+        np.testing.assert_allclose(one.theta[-1], theta0 - 0.1 * g0, rtol=1e-15)  # torch: b₁ = g₀
+    np.testing.assert_allclose(hb.closed_form_iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 0), theta0, rtol=1e-15)
+    np.testing.assert_allclose(
+        hb.closed_form_iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 1), theta0 - 0.1 * g0, rtol=1e-14
+    )
+    adam = hb.iterate(hb.Adam(lr=0.01), q, theta0, 1)
+    np.testing.assert_allclose(adam.theta[1], theta0 - 0.01 * np.sign(g0), rtol=1e-6)  # |step| = lr·|g|/(|g| + ε)
+
+
+def test_empty_batch():
+    q = hb.Quadratic.valley(kappa=10)
+    for method in (hb.SGD(lr=0.1, momentum=0.9), hb.Adam(lr=0.1), hb.NesterovLookahead(eta=0.1, mu=0.5)):
+        tr = hb.iterate(method, q, np.zeros((0, 2)), 5)
+        assert tr.theta.shape == (6, 0, 2) and tr.loss.shape == (6, 0) and tr.status.shape == (0,)
+        assert "0 configurations" in tr.message
+    lrs = np.zeros((0, 1))
+    tr = hb.iterate(hb.SGD(lr=lrs, momentum=0.5), q, [1.0, 1.0], 3, record="final")
+    assert tr.theta.shape == (1, 0, 2)
+    assert hb.closed_form_iterate(hb.SGD(lr=lrs), q, [1.0, 1.0], 7).shape == (0, 2)
+    assert rates.spectral_radius(q.eigenvalues, lr=np.zeros(0), momentum=0.5).shape == (0,)
+    fit = rates.fit_rate(np.ones((5, 0)))
+    assert np.shape(fit.rate) == (0,)
+
+
+def test_huge_step_count_is_refused_by_name():
+    """2**70 steps cannot be run: a ValueError naming `steps` (not numpy's OverflowError or
+    'Maximum allowed size exceeded')."""
+    q = hb.Quadratic.valley(kappa=10)
+    for record in ("all", "final"):
+        with pytest.raises(ValueError, match="`steps`"):
+            hb.iterate(hb.SGD(lr=0.1), q, [1.0, 1.0], 2**70, record=record)
+
+
+def test_zero_steps_record_theta0_exactly():
+    """``theta[0]`` is θ₀ itself (DiscreteTrajectory: ``theta[k]`` is θ_k), not θ₀ rotated into
+    the eigenbasis and back (which moves it by an ulp on a rotated quadratic)."""
+    q = hb.Quadratic([[3.0, 1.0], [1.0, 2.0]], [1.0, -1.0])
+    theta0 = np.array([0.5, -2.0])
+    for record in ("all", "loss", "final"):
+        for steps in (0, 3):
+            tr = hb.iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, steps, record=record)
+            if record == "all" or steps == 0:
+                np.testing.assert_array_equal(tr.theta[0], theta0)
+    np.testing.assert_array_equal(hb.closed_form_iterate(hb.SGD(lr=0.1, momentum=0.9), q, theta0, 0), theta0)
+
+
+@pytest.mark.parametrize("q", [hb.Quadratic([[1.0]]), hb.Quadratic.valley(kappa=10)], ids=["1-D", "axis-aligned"])
+def test_status_of_a_converging_run_on_an_axis_aligned_quadratic(q):
+    """GD with momentum at lr = 0.5, μ = 0.5 on h ∈ {0.1, 1}: radius <= 0.92, so after 500
+    steps the distance is below 0.92⁵⁰⁰·(…) ≪ 1.5e-8 of the start: "converged" (the general
+    stepping loop says so too)."""
+    from heavyball.iterate import _iterate_general
+
+    opt = hb.SGD(lr=0.5, momentum=0.5)
+    theta0 = [1.0] * q.dim
+    assert np.max(rates.spectral_radius(q.eigenvalues, lr=0.5, momentum=0.5)) < 0.92
+    assert _iterate_general(opt, q, theta0, 500).status == "converged"
+    tr = hb.iterate(opt, q, theta0, 500)
+    assert tr.status == "converged", tr.message
+
+
+def test_iterate_with_gradient_norms_beyond_float64():
+    """A quadratic whose minimiser overflows (A = 1e-300, b = 1e300: ``minimizer`` is None) and
+    whose gradient norm 1e300 squares to inf: a run that does not move (eta = 0) must not be
+    called "converged", and no RuntimeWarning may leak (pytest turns warnings into errors)."""
+    q = hb.Quadratic([[1e-300]], [1e300])
+    assert q.minimizer is None
+    tr = hb.iterate(hb.HeavyBall(eta=0.0, mu=0.0), q, [0.0], 3)
+    np.testing.assert_array_equal(tr.theta[:, 0], 0.0)
+    assert tr.status == "max_steps", tr.message

@@ -36,7 +36,7 @@ def test_quadratic_grad_matches_closed_form_and_finite_differences(rng, d, batch
     np.testing.assert_allclose(q.value(theta), value, rtol=1e-10, atol=1e-12)
     # f is quadratic, so central differences have no truncation error at any step: with the
     # step h = 1 only rounding remains, ≈ ε·|f|/h ≈ 1e-14 relative to the gradient's scale,
-    # so the issue's rtol = 1e-10 holds (atol at the same 1e-10 of the gradient's scale for
+    # so rtol = 1e-10 holds (atol at the same 1e-10 of the gradient's scale for
     # components near zero).
     fd = central_diff_grad(q.value, theta, h=1.0)
     g = q.grad(theta)
@@ -248,3 +248,116 @@ def test_formula_injection_is_rejected_and_nothing_runs(text, monkeypatch):
     with pytest.raises(ValueError, match="`expr`"):
         hb.Objective.from_sympy(text, ["x", "y"])
     assert called == []
+
+
+# -------------------------------------------------------------------------------------------
+# formulas given as text: denial of service, look-alikes
+# -------------------------------------------------------------------------------------------
+import math
+import subprocess
+import sys
+import warnings
+
+HOSTILE = [
+    "9**9**9",  # sympy would compute a 370-million-digit integer
+    "10**10**10",
+    "2**2**2**2**2**2",
+    "x**(10**10**10)",
+    "(9**9)**(9**9)",
+    "-" * 5000 + "x",  # Python's parser recursion
+    "x" + "**x" * 3000,
+    "sin(" * 100 + "x" + ")" * 100,  # sympy's chain rule, nested a hundred times
+    "ｅｖａｌ('1')",  # NFKC look-alike of eval
+    "𝐱.__class__",
+    "getattr(x, 'real')",
+    "x[0]",
+    "(x := 1)",
+    "f'{x}'",
+    "b'x' * x",
+    "1j * x",
+    "True * x",
+    "x @ y",
+    "x // y",
+    "x % y",
+    "x < y",
+    "not x",
+    "~x",
+    "x << 1",
+    "sin(x=1)",
+    "sin.__call__(x)",
+    "Symbol('os')",
+    "Integer(1)",
+    "x/0",
+    "log(0) * x",
+    "sqrt(-1) * x",
+    "1e999 * x",
+    "sin",
+    "sin(x, y)",
+]
+
+
+def test_hostile_formulas_rejected_quickly_and_nothing_runs():
+    """All in a fresh interpreter with a timeout, so that a formula that would hang fails the
+    test (after 120 s) instead of stalling the suite; os.system and subprocess are tripwires."""
+    code = (
+        "import json, os, subprocess, sys, heavyball as hb\n"
+        "os.system = lambda *a: sys.exit('executed os.system')\n"
+        "subprocess.Popen = lambda *a, **k: sys.exit('started a process')\n"
+        "out = {}\n"
+        "for text in json.loads(sys.stdin.read()):\n"
+        "    try:\n"
+        "        hb.Objective.from_sympy(text, ['x', 'y'])\n"
+        "        out[text] = 'accepted'\n"
+        "    except ValueError as exc:\n"
+        "        out[text] = 'rejected' if '`expr`' in str(exc) else 'unnamed: ' + str(exc)\n"
+        "    except BaseException as exc:\n"
+        "        out[text] = type(exc).__name__ + ': ' + str(exc)[:200]\n"
+        "print(json.dumps(out))\n"
+    )
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(HOSTILE), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outcome = json.loads(proc.stdout)
+    wrong = {text[:40]: result for text, result in outcome.items() if result != "rejected"}
+    assert wrong == {}
+
+
+def test_formula_limits_leave_ordinary_formulas_alone():
+    f = hb.Objective.from_sympy(
+        "x**(3**2) + 2**-10*y + sin(cos(tan(exp(log(1 + x**2))))) + " + "+".join(["y"] * 200), ["x", "y"]
+    )
+    theta = np.array([0.5, 2.0])
+    expected = 0.5**9 + 2.0**-10 * 2.0 + math.sin(math.cos(math.tan(1 + 0.25))) + 200 * 2.0
+    np.testing.assert_allclose(f.value(theta), expected, rtol=1e-14)
+
+
+def test_singular_quadratic_with_b_outside_its_range():
+    q = hb.Quadratic(np.diag([2.0, 0.0]), [1.0, 0.5])  # f = x² − x − y/2: unbounded below along y
+    assert q.minimizer is None and q.kappa == math.inf
+    lr, steps = 0.1, 50
+    tr = hb.iterate(hb.SGD(lr=lr), q, [0.0, 0.0], steps)
+    assert tr.status == "max_steps" and tr.distance is None
+    # closed form of GD: x_k = ½(1 − (1 − 2lr)ᵏ), y_k = lr·b₂·k (a constant force along the flat direction)
+    k = np.arange(steps + 1)
+    np.testing.assert_allclose(tr.theta[:, 0], 0.5 * (1 - (1 - 2 * lr) ** k), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(tr.theta[:, 1], lr * 0.5 * k, rtol=1e-12)
+    # the continuous ball drifts: m y'' + c y' = b₂ from rest gives y = (b₂/c)(t − (m/c)(1 − e^{−ct/m}))
+    m, c = 2.0, 0.5
+    t = np.array([0.0, 0.1, 1.0, 10.0, 1e3])
+    sol = hb.exact(hb.HeavyBallODE(m=m, c=c), q, [0.0, 0.0], t)
+    drift = (0.5 / c) * (t - (m / c) * (-np.expm1(-c * t / m)))
+    np.testing.assert_allclose(sol.theta[:, 1], drift, rtol=1e-12, atol=1e-15)
+
+
+def test_from_eigenvalues_refuses_an_overflowing_rotation_without_a_warning():
+    # QᵀQ overflows float64 for entries ~1e300: refused by name, and no RuntimeWarning leaks
+    # (warnings are errors in this suite, and simplefilter("error") makes it so in any order)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"`rotation` must be orthogonal .* = inf"):
+            hb.Quadratic.from_eigenvalues([1.0], rotation=[[1e300]])
+        with pytest.raises(ValueError, match="`rotation` must be orthogonal"):
+            hb.Quadratic.from_eigenvalues([1.0, 2.0], rotation=[[1e300, 0.0], [0.0, -1e300]])

@@ -860,3 +860,57 @@ def test_is_stable_at_the_momentum_boundary():
     # at lr = 0 nothing moves: the root 1 is on the circle, never stable
     for method in METHODS:
         assert not rates.is_stable(1.0, lr=0.0, momentum=0.5 if method != "gd" else 0.0, family=method)
+
+
+# -------------------------------------------------------------------------------------------
+# numerical edge cases: extreme conditioning and the stability boundary
+# -------------------------------------------------------------------------------------------
+import math
+
+
+def test_kappa_1e12_polyak_rate_and_a_bounded_run():
+    kappa = 1e12
+    q = hb.Quadratic.valley(kappa=kappa, angle=0.4)
+    # eigh recovers h_min = 1e-12 only to ~ε·h_max absolute (2e-4 relative): the oracle uses
+    # the exact curvatures
+    tuned = rates.optimal_parameters(1.0 / kappa, 1.0, tuning="heavyball")
+    polyak = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)  # Polyak (1964): 1 − 2/(1e6 + 1)
+    assert tuned.rate == pytest.approx(polyak, rel=1e-12)
+    # on the repeated-root curve the radius is exact only to ~√ε (rates docstring): 1e-7 slack
+    radius = rates.spectral_radius([1.0 / kappa, 1.0], lr=tuned.lr, momentum=tuned.momentum)
+    assert abs(radius - polyak) < 1e-7
+    tr = hb.iterate(hb.SGD(lr=tuned.lr, momentum=tuned.momentum), q, [1.0, 1.0], 2000, record="loss")
+    assert tr.status == "max_steps" and tr.success
+    assert np.all(np.isfinite(tr.distance))
+    # the stiff direction (h_max = 1) is gone after a few hundred steps, the flat one has
+    # barely moved: its error is within (1 + k)ρᵏ of the start (repeated root)
+    k = tr.steps[-1]
+    assert tr.distance[-1] <= (1 + k) * polyak**k * tr.distance[0] * 1.01
+    sol = hb.exact(hb.HeavyBallODE(m=1.0, c=2 * math.sqrt(q.h_min)), q, [1.0, 1.0], np.linspace(0, 1e7, 50))
+    assert sol.status == "success" and np.all(np.diff(sol.energy) <= 1e-15 * abs(sol.energy[0]))
+
+
+def test_dt_at_the_stability_boundary():
+    h, mu = 1.0, 0.5
+    edge = 2 * (1 + mu) / h  # Jury: heavy ball is stable iff 0 < lr·h < 2(1 + μ)
+    assert rates.is_stable(h, lr=np.nextafter(edge, 0), momentum=mu)
+    assert not rates.is_stable(h, lr=edge, momentum=mu)
+    assert rates.spectral_radius(h, lr=edge, momentum=mu) == pytest.approx(1.0, abs=1e-12)  # roots −1 and −μ
+    q = hb.Quadratic([[h]])
+    runs = hb.iterate(
+        hb.SGD(lr=np.array([[0.99 * edge], [edge], [1.01 * edge]]), momentum=mu), q, [1.0], 5000, record="final"
+    )
+    # just inside: radius 0.936, so after 5000 steps the iterate is ~1e-145 (its status word is
+    # checked in test_status_of_a_converging_run_on_an_axis_aligned_quadratic)
+    # on the edge the roots are −1 and −μ: the −μ mode dies out and x_k ∝ (−1)ᵏ remains, a
+    # period-2 orbit
+    assert runs.status.tolist()[1:] == ["cycle", "diverged"] and runs.status[0] != "diverged"
+    assert runs.period.tolist()[1] == 2
+    assert abs(runs.theta[-1, 0, 0]) < 0.94**5000 * 10
+    # at the edge the roots are −1 and −μ: x_k = A(−1)ᵏ + B(−μ)ᵏ with x₀ = 1 and torch's first
+    # step x₁ = (1 − γh)x₀ = −(1 + 2μ): A = (1 + μ)/(1 − μ), a bounded oscillation (3 for μ = ½)
+    amplitude = abs(runs.theta[-1, 1, 0])
+    assert amplitude == pytest.approx((1 + mu) / (1 - mu), rel=1e-9)
+    # discretising the ODE beyond the limit: a diverged comparison with the condition in words
+    cmp = hb.compare(hb.HeavyBallODE(m=1.0, c=0.5), hb.Quadratic.valley(kappa=10), [1.0, 1.0], dt=3.0, t_final=300.0)
+    assert cmp.status == "diverged" and not cmp.success and "lr·h_max" in cmp.message

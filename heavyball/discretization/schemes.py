@@ -174,7 +174,7 @@ def to_torch(m, c, dt, *, scheme="semi-implicit"):
     With ``p = Δt·v`` the velocity form becomes PyTorch's ``b ← μb + ∇f``, ``θ ← θ − lr·b``
     with ``b = −p/lr`` and ``lr = Δt·η``; starting from ``v₀ = 0`` (PyTorch's first step
     ``b = g``) the two produce the same iterates. For the default scheme
-    ``lr = Δt²/m`` and ``momentum = 1 − cΔt/m`` (see DESIGN.md, "The Δt subtlety"): the
+    ``lr = Δt²/m`` and ``momentum = 1 − cΔt/m`` (the Δt subtlety, ``docs/glossary.md``): the
     learning rate is ``Δt·η``, not ``η = Δt/m``, because PyTorch's position update adds the
     displacement ``p = Δt·v`` rather than the velocity. One PyTorch step advances the ODE
     time by ``Δt = √(lr·m)`` for the semi-implicit and exponential schemes. For the

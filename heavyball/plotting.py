@@ -24,12 +24,14 @@ import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import matplotlib.colors
 import matplotlib.patches
 import matplotlib.style
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ._io import atomic_path
@@ -104,7 +106,7 @@ METHOD_LABELS = {
 #: formats :func:`save` writes
 FORMATS = ("pdf", "png", "svg")
 #: fixed metadata per format: no dates, no version strings, so files are reproducible
-METADATA = {
+METADATA: dict[str, dict[str, str | None]] = {
     "pdf": {"Creator": "heavyball", "Producer": "heavyball", "CreationDate": None, "ModDate": None},
     "svg": {"Creator": "heavyball", "Date": None},
     "png": {"Software": "heavyball"},
@@ -112,7 +114,7 @@ METADATA = {
 
 
 @contextlib.contextmanager
-def paper_style():
+def paper_style() -> Any:
     """Apply the paper style (``heavyball/paper.mplstyle``) inside a ``with`` block.
 
     Matplotlib's rcParams are restored on exit. Build a figure *and* save it inside the
@@ -128,7 +130,9 @@ def paper_style():
         yield
 
 
-def new_figure(width: float = SINGLE, height: float | None = None, *, nrows: int = 1, ncols: int = 1, **subplots_kw):
+def new_figure(
+    width: float = SINGLE, height: float | None = None, *, nrows: int = 1, ncols: int = 1, **subplots_kw: Any
+) -> Any:
     """A new :class:`~matplotlib.figure.Figure` (no pyplot) and its axes.
 
     Parameters
@@ -161,7 +165,7 @@ def method_label(method: str) -> str:
     return METHOD_LABELS[as_choice("method", method, METHOD_LABELS)]
 
 
-def _style_for(method, color, label):
+def _style_for(method: Any, color: Any, label: Any) -> Any:
     if method is not None:
         color = method_color(method) if color is None else color
         label = method_label(method) if label is None else label
@@ -169,8 +173,8 @@ def _style_for(method, color, label):
 
 
 # -- landscapes and paths ------------------------------------------------------------------
-def contour(ax, problem, *, xlim, ylim, levels=12, n: int = 241, filled: bool = False, colors="0.72",
-            linewidths=0.5, minimum=None, **kwargs):  # fmt: skip
+def contour(ax: Axes, problem: Any, *, xlim: Any, ylim: Any, levels: Any=12, n: int = 241, filled: bool = False, colors: Any="0.72",
+            linewidths: Any=0.5, minimum: Any=None, **kwargs: Any) -> Any:  # fmt: skip
     r"""Contour lines of a 2-D problem's ``f`` over a rectangle.
 
     Parameters
@@ -233,8 +237,8 @@ def contour(ax, problem, *, xlim, ylim, levels=12, n: int = 241, filled: bool = 
     return cs
 
 
-def trajectory(ax, theta, *, method: str | None = None, label: str | None = None, color=None, marker="o",
-               markevery=1, start: bool = True, **kwargs):  # fmt: skip
+def trajectory(ax: Axes, theta: Any, *, method: str | None = None, label: str | None = None, color: Any=None, marker: Any="o",
+               markevery: Any=1, start: bool = True, **kwargs: Any) -> Any:  # fmt: skip
     """Draw a path ``theta`` shaped ``(n, 2)`` (iterates or ODE samples) in the plane.
 
     Parameters
@@ -268,7 +272,7 @@ def trajectory(ax, theta, *, method: str | None = None, label: str | None = None
     return line
 
 
-def minimizer(ax, point=(0.0, 0.0), *, size: float = 7.0, **kwargs):
+def minimizer(ax: Axes, point: Any = (0.0, 0.0), *, size: float = 7.0, **kwargs: Any) -> Any:
     """Mark the minimiser ``point`` with a black star drawn above every path and marker.
 
     Returns
@@ -278,15 +282,23 @@ def minimizer(ax, point=(0.0, 0.0), *, size: float = 7.0, **kwargs):
     point = as_float_array("point", point, dtype=np.float64)
     if point.shape != (2,):
         raise ValueError(f"`point` must be a point (x, y) of the plane, got shape {point.shape}")
-    style = {"marker": "*", "ms": size, "color": "black", "mec": "white", "mew": 0.4, "ls": "none", "zorder": 8}
+    style: dict[str, Any] = {
+        "marker": "*",
+        "ms": size,
+        "color": "black",
+        "mec": "white",
+        "mew": 0.4,
+        "ls": "none",
+        "zorder": 8,
+    }
     style.update(kwargs)
     (line,) = ax.plot(point[:1], point[1:], **style)
     return line
 
 
-def loss_curve(ax, values, *, k=None, method: str | None = None, label: str | None = None, color=None,
-               predicted_rate=None, anchor: int = 0, predicted_label: str | None = None,
-               predicted_kw=None, **kwargs):  # fmt: skip
+def loss_curve(ax: Axes, values: Any, *, k: Any=None, method: str | None = None, label: str | None = None, color: Any=None,
+               predicted_rate: Any=None, anchor: int = 0, predicted_label: str | None = None,
+               predicted_kw: Any=None, **kwargs: Any) -> Any:  # fmt: skip
     r"""A decaying quantity (loss, distance, error) on a log scale, with its predicted ``ρᵏ``.
 
     Parameters
@@ -320,15 +332,15 @@ def loss_curve(ax, values, *, k=None, method: str | None = None, label: str | No
         if not 0 <= anchor < values.size or not np.isfinite(shown[anchor]):
             raise ValueError(f"`anchor` must index a positive finite value of `values`, got {anchor}")
         ref = shown[anchor] * rho ** (k - k[anchor])
-        style = {"ls": (0, (4, 2)), "lw": 0.9, "color": line.get_color()}
+        style: dict[str, Any] = {"ls": (0, (4, 2)), "lw": 0.9, "color": line.get_color()}
         style.update(predicted_kw or {})
         (predicted,) = ax.plot(k, ref, label=predicted_label, **style)
     return {"line": line, "predicted": predicted}
 
 
 # -- parameter maps --------------------------------------------------------------------------
-def rate_map(ax, lr, momentum, radius, *, vmin: float = 0.0, vmax: float = 1.0, cmap="viridis",
-             unstable_color="0.85", colorbar: bool = True, label=r"spectral radius $\rho$"):  # fmt: skip
+def rate_map(ax: Axes, lr: Any, momentum: Any, radius: Any, *, vmin: float = 0.0, vmax: float = 1.0, cmap: Any="viridis",
+             unstable_color: Any="0.85", colorbar: bool = True, label: Any=r"spectral radius $\rho$") -> Any:  # fmt: skip
     r"""The spectral radius over a ``(lr, momentum)`` grid; unstable cells (``ρ ≥ 1``) in grey.
 
     Parameters
@@ -360,14 +372,14 @@ def rate_map(ax, lr, momentum, radius, *, vmin: float = 0.0, vmax: float = 1.0, 
                          vmax=vmax, shading="nearest", rasterized=True)  # fmt: skip
     cbar = None
     if colorbar:
-        cbar = ax.get_figure().colorbar(mesh, ax=ax, extend="max", extendfrac=0.04, pad=0.02, aspect=25)
+        cbar = ax.figure.colorbar(mesh, ax=ax, extend="max", extendfrac=0.04, pad=0.02, aspect=25)
         cbar.set_label(label)
         cbar.outline.set_linewidth(0.4)
     return {"mesh": mesh, "colorbar": cbar}
 
 
-def regime_map(ax, x, y, regime, *, categories: Sequence[str], colors: Sequence | None = None,
-               labels: Sequence[str] | None = None, legend: bool = True, alpha: float = 1.0, **legend_kw):  # fmt: skip
+def regime_map(ax: Axes, x: Any, y: Any, regime: Any, *, categories: Sequence[str], colors: Sequence | None = None,
+               labels: Sequence[str] | None = None, legend: bool = True, alpha: float = 1.0, **legend_kw: Any) -> Any:  # fmt: skip
     """A categorical map: ``regime[i, j]`` (a string) at ``(x[j], y[i])``.
 
     Parameters
@@ -414,8 +426,8 @@ def regime_map(ax, x, y, regime, *, categories: Sequence[str], colors: Sequence 
     return {"mesh": mesh, "legend": leg, "codes": codes}
 
 
-def roots(ax, roots, *, method: str | None = None, label: str | None = None, color=None, unit_circle: bool = True,
-          circles: Iterable[tuple[float, str]] = (), marker="o", size=6.0, **kwargs):  # fmt: skip
+def roots(ax: Axes, roots: Any, *, method: str | None = None, label: str | None = None, color: Any=None, unit_circle: bool = True,
+          circles: Iterable[tuple[float, str]] = (), marker: Any="o", size: Any=6.0, **kwargs: Any) -> Any:  # fmt: skip
     r"""Characteristic roots in the complex plane, with the unit circle.
 
     Parameters
@@ -451,7 +463,7 @@ def roots(ax, roots, *, method: str | None = None, label: str | None = None, col
     return sc
 
 
-def panel_label(ax, label: str, title: str = "", *, pad: float | None = None):
+def panel_label(ax: Axes, label: str, title: str = "", *, pad: float | None = None) -> Any:
     """Label a panel the catalogue's one way: ``"(a) title"`` as the left-aligned axes title.
 
     Parameters
@@ -473,7 +485,7 @@ def panel_label(ax, label: str, title: str = "", *, pad: float | None = None):
     return ax.set_title(f"{label} {title}".rstrip(), loc="left", pad=pad)
 
 
-def align_titles(fig):
+def align_titles(fig: Any) -> Any:
     """Put the titles of panels in the same row at the same height (matplotlib >= 3.9).
 
     A panel with an equal aspect ratio is shorter than its neighbours, and its title would
@@ -486,7 +498,7 @@ def align_titles(fig):
 
 
 # -- output -----------------------------------------------------------------------------------
-def _check_formats(formats) -> tuple[str, ...]:
+def _check_formats(formats: Any) -> tuple[str, ...]:
     if isinstance(formats, str):
         formats = [f for f in formats.split(",") if f]
     formats = tuple(formats)
@@ -498,7 +510,7 @@ def _check_formats(formats) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def _quiet_font_subsetter():
+def _quiet_font_subsetter() -> Any:
     """Silence fontTools' warnings while fonts are subset into a PDF.
 
     DejaVu Sans Display (mathtext's radicals and large delimiters) has a ``head`` timestamp
@@ -515,7 +527,7 @@ def _quiet_font_subsetter():
         logger.setLevel(level)
 
 
-def save(fig: Figure, path, formats=("pdf", "png")) -> list[Path]:
+def save(fig: Figure, path: Any, formats: Any = ("pdf", "png")) -> list[Path]:
     """Write ``fig`` to ``path`` with each suffix in ``formats``, atomically and reproducibly.
 
     Each file is rendered into a temporary file in the destination directory and moved

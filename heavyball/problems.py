@@ -129,7 +129,7 @@ class Quadratic:
            [0.02, 0.  ]])
     """
 
-    def __init__(self, A, b=None):
+    def __init__(self, A: Any, b: Any = None) -> None:
         A = as_float_array("A", A, dtype=np.float64)
         if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
             raise ValueError(f"`A` must be a non-empty square 2-D array, got shape {A.shape}")
@@ -161,7 +161,7 @@ class Quadratic:
 
     # -- constructors -----------------------------------------------------------------
     @classmethod
-    def valley(cls, kappa=100.0, h_max=1.0, angle=0.0) -> Quadratic:
+    def valley(cls, kappa: Any = 100.0, h_max: Any = 1.0, angle: Any = 0.0) -> Quadratic:
         r"""The 2-D elliptic valley with curvatures ``h_min = h_max/kappa`` and ``h_max``.
 
         The valley's floor (the gentle ``h_min`` eigendirection) runs at ``angle`` radians
@@ -178,7 +178,7 @@ class Quadratic:
         return cls(A)
 
     @classmethod
-    def from_eigenvalues(cls, eigs, rotation=None, seed=None, b=None) -> Quadratic:
+    def from_eigenvalues(cls, eigs: Any, rotation: Any = None, seed: Any = None, b: Any = None) -> Quadratic:
         r"""The quadratic with Hessian ``A = Q diag(eigs) Qᵀ``.
 
         Parameters
@@ -221,7 +221,7 @@ class Quadratic:
         A = (Q * eigs) @ Q.T
         return cls(0.5 * A + 0.5 * A.T, b)
 
-    def with_weight_decay(self, lam) -> Quadratic:
+    def with_weight_decay(self, lam: Any) -> Quadratic:
         r"""The quadratic with Hessian ``A + λI``: coupled L2 regularisation.
 
         ``f_λ(θ) = f(θ) + (λ/2)‖θ‖²`` so ``∇f_λ = ∇f + λθ`` (the lecture's regularisation
@@ -240,18 +240,21 @@ class Quadratic:
     # -- data -------------------------------------------------------------------------
     @property
     def A(self) -> np.ndarray:
+        """The Hessian ``A``, shape ``(d, d)``: a read-only float64 array, exactly symmetric."""
         return self._A
 
     @property
     def b(self) -> np.ndarray:
+        """The linear term ``b``, shape ``(d,)``: a read-only float64 array."""
         return self._b
 
     @property
     def dim(self) -> int:
+        """The dimension ``d``."""
         return self._A.shape[0]
 
     @functools.cached_property
-    def _eigh(self):
+    def _eigh(self) -> Any:
         h, V = np.linalg.eigh(self._A)
         h.flags.writeable = False
         V.flags.writeable = False
@@ -259,22 +262,27 @@ class Quadratic:
 
     @property
     def eigenvalues(self) -> np.ndarray:
+        """The curvatures ``h``: eigenvalues of ``A`` in ascending order, shape ``(d,)``."""
         return self._eigh[0]
 
     @property
     def eigenvectors(self) -> np.ndarray:
+        """Orthonormal eigenvectors of ``A`` as columns, shape ``(d, d)``: ``A = V diag(h) Vᵀ``."""
         return self._eigh[1]
 
     @property
     def h_min(self) -> float:
+        """The smallest curvature ``h_min``."""
         return float(self.eigenvalues[0])
 
     @property
     def h_max(self) -> float:
+        """The largest curvature ``h_max``."""
         return float(self.eigenvalues[-1])
 
     @property
     def kappa(self) -> float:
+        """The condition number ``κ = h_max/h_min`` (``inf`` when ``h_min <= 0``)."""
         return self.h_max / self.h_min if self.h_min > 0 else float("inf")
 
     @property
@@ -283,7 +291,8 @@ class Quadratic:
         return self.dim * np.finfo(float).eps * max(float(np.max(np.abs(self.eigenvalues))), np.finfo(float).tiny)
 
     @functools.cached_property
-    def minimizer(self):
+    def minimizer(self) -> Any:
+        """The minimiser (see the class notes), shape ``(d,)``, or ``None`` when there is none."""
         h, V = self._eigh
         if h[0] < -self.zero_tol:
             return None  # a saddle or maximum: unbounded below
@@ -302,19 +311,19 @@ class Quadratic:
         return x
 
     @property
-    def minimum(self):
+    def minimum(self) -> Any:
         """``f(minimizer)``, or ``None`` when there is no minimiser."""
         x = self.minimizer
         return None if x is None else float(self.value(x))
 
     # -- evaluation -------------------------------------------------------------------
-    def _A_b(self, dtype):
+    def _A_b(self, dtype: Any) -> Any:
         if dtype == np.float64:
             return self._A, self._b
         with np.errstate(over="ignore"):  # entries beyond float32's range become ±inf
             return self._A.astype(dtype), self._b.astype(dtype)
 
-    def value(self, theta):
+    def value(self, theta: Any) -> Any:
         """``f(θ) = ½θᵀAθ − bᵀθ`` over ``theta`` shaped ``(..., d)``; returns shape ``(...)``.
 
         Non-finite ``theta``, or a value beyond float64's range, gives ``inf``/``NaN``
@@ -324,7 +333,7 @@ class Quadratic:
         with np.errstate(over="ignore", invalid="ignore"):
             return np.sum((0.5 * _rowwise_matvec(theta, A) - b) * theta, axis=-1)
 
-    def grad(self, theta):
+    def grad(self, theta: Any) -> Any:
         """``∇f(θ) = Aθ − b`` over ``theta`` shaped ``(..., d)``; returns shape ``(..., d)``.
 
         Non-finite or overflowing results are returned silently, as in :meth:`value`."""
@@ -335,7 +344,7 @@ class Quadratic:
             g -= b
             return g
 
-    def hessian(self, theta=None):
+    def hessian(self, theta: Any = None) -> Any:
         """The constant Hessian ``A`` (``theta`` is accepted for the protocol and ignored)."""
         return self._A
 
@@ -344,12 +353,12 @@ class Quadratic:
             return f"Quadratic(A={self._A.tolist()}, b={self._b.tolist()})"
         return f"Quadratic(dim={self.dim}, h_min={self.h_min:.4g}, h_max={self.h_max:.4g})"
 
-    def __eq__(self, other):
+    def __eq__(self, other: Any) -> Any:
         if not isinstance(other, Quadratic):
             return NotImplemented
         return np.array_equal(self._A, other._A) and np.array_equal(self._b, other._b)
 
-    __hash__ = None  # mutable-looking arrays: not hashable
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking arrays: not hashable
 
 
 #: up to this dimension, products with ``A`` are evaluated as ``d`` vectorised multiply-adds
@@ -374,7 +383,7 @@ def _rowwise_matvec(theta: np.ndarray, A: np.ndarray) -> np.ndarray:
     return out
 
 
-def random_orthogonal(d: int, seed=None) -> np.ndarray:
+def random_orthogonal(d: int, seed: Any = None) -> np.ndarray:
     """A Haar-distributed random orthogonal ``d×d`` matrix from ``default_rng(seed)``.
 
     QR of a standard Gaussian matrix, with the columns multiplied by the signs of ``R``'s
@@ -407,27 +416,31 @@ class Rosenbrock:
 
     dim = 2
 
-    def __init__(self, a=1.0, b=100.0):
+    def __init__(self, a: Any = 1.0, b: Any = 100.0) -> None:
         self.a = as_real("a", a, lower=-MAX_ROSENBROCK_A, upper=MAX_ROSENBROCK_A)
         self.b = as_real("b", b, lower=0.0, lower_inclusive=False)
 
     @property
     def minimizer(self) -> np.ndarray:
+        """The minimiser ``(a, a²)``."""
         x = np.array([self.a, self.a**2])
         x.flags.writeable = False
         return x
 
     @property
     def minimum(self) -> float:
+        """The minimum value, 0."""
         return 0.0
 
-    def value(self, theta):
+    def value(self, theta: Any) -> Any:
+        """``f(x, y) = (a − x)² + b(y − x²)²`` over ``theta`` shaped ``(..., 2)``; shape ``(...)``."""
         theta = check_theta("theta", theta, 2)
         x, y = theta[..., 0], theta[..., 1]
         with np.errstate(over="ignore", invalid="ignore"):
             return (self.a - x) ** 2 + self.b * (y - x * x) ** 2
 
-    def grad(self, theta):
+    def grad(self, theta: Any) -> Any:
+        """``∇f = (−2(a − x) − 4bx(y − x²), 2b(y − x²))``, shape of ``theta``."""
         theta = check_theta("theta", theta, 2)
         x, y = theta[..., 0], theta[..., 1]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -436,7 +449,8 @@ class Rosenbrock:
             gy = 2 * self.b * r
         return np.stack([gx, gy], axis=-1)
 
-    def hessian(self, theta):
+    def hessian(self, theta: Any) -> Any:
+        """``∇²f`` at ``theta`` shaped ``(..., 2)``: shape ``(..., 2, 2)``."""
         theta = check_theta("theta", theta, 2)
         x, y = theta[..., 0], theta[..., 1]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -470,7 +484,7 @@ MAX_FORMULA_NESTING = 16
 MAX_FORMULA_DEPTH = 500
 
 
-def _depths(tree):
+def _depths(tree: Any) -> Any:
     """``(depth, nesting)`` of a syntax tree, iteratively: its height, and the largest number
     of calls and powers on one root-to-leaf path."""
     depth = nesting = 0
@@ -483,7 +497,7 @@ def _depths(tree):
     return depth, nesting
 
 
-def _constant_value(node) -> float | None:
+def _constant_value(node: Any) -> float | None:
     """The float value of a subtree made only of numbers and arithmetic, or ``None`` when it
     contains a name or a call. Overflow gives ``inf``; nothing is computed exactly, so this
     is cheap whatever the subtree (``9**9**9`` evaluates to ``inf`` in microseconds)."""
@@ -491,7 +505,7 @@ def _constant_value(node) -> float | None:
 
     if isinstance(node, ast.Constant):
         try:
-            return float(node.value)
+            return float(node.value)  # type: ignore[arg-type]  # a number: validated by the caller
         except OverflowError:  # an integer literal beyond float64
             return math.inf
     if isinstance(node, ast.UnaryOp):
@@ -515,7 +529,7 @@ def _constant_value(node) -> float | None:
     return None
 
 
-def _parse_formula(text: str, names: dict):
+def _parse_formula(text: str, names: dict) -> Any:
     """Parse a formula safely: only arithmetic, numbers, the declared symbols and
     :data:`ALLOWED_FUNCTIONS`. The text is checked with :mod:`ast` *before* sympy sees it,
     so nothing in it is ever executed, and powers of constants with exponents beyond
@@ -573,7 +587,7 @@ def _parse_formula(text: str, names: dict):
         raise ValueError(f"`expr` is not a valid formula: {describe(text)} ({_one_line(exc)})") from None
 
 
-def _one_line(exc) -> str:
+def _one_line(exc: Any) -> str:
     return " ".join(str(exc).split())[:200]
 
 
@@ -592,8 +606,8 @@ class Objective:
     name : str, optional
     """
 
-    def __init__(self, value: Callable, grad: Callable, dim, *, hessian: Callable | None = None,
-                 minimizer=None, name: str = "objective"):  # fmt: skip
+    def __init__(self, value: Callable, grad: Callable, dim: Any, *, hessian: Callable | None = None,
+                 minimizer: Any=None, name: str = "objective") -> None:  # fmt: skip
         if not callable(value):
             raise TypeError(f"`value` must be callable, got {describe(value)}")
         if not callable(grad):
@@ -608,10 +622,11 @@ class Objective:
                 raise ValueError(f"`minimizer` must have shape ({self.dim},), got shape {minimizer.shape}")
         self.minimizer = minimizer
         self.name = name
-        self.expr = None
+        self.expr: Any = None
+        self.symbols: tuple[Any, ...] = ()
 
     @classmethod
-    def from_sympy(cls, expr, symbols, *, minimizer=None, name=None) -> Objective:
+    def from_sympy(cls, expr: Any, symbols: Any, *, minimizer: Any = None, name: Any = None) -> Objective:
         r"""An objective from a sympy expression: value, gradient and Hessian by ``lambdify``.
 
         Parameters
@@ -681,28 +696,28 @@ class Objective:
         f_hess = [[sympy.lambdify(syms, h, modules="numpy") for h in row] for row in hess_exprs]
         d = len(syms)
 
-        def _columns(theta):
+        def _columns(theta: Any) -> Any:
             return [theta[..., i] for i in range(d)]
 
-        def _full(val, theta):
+        def _full(val: Any, theta: Any) -> Any:
             return np.broadcast_to(np.asarray(val, dtype=theta.dtype), theta.shape[:-1])
 
         # evaluations outside the formula's domain (log of a negative number, overflow) give
         # NaN/inf silently, like the other problems
         quiet = functools.partial(np.errstate, all="ignore")
 
-        def value(theta):
+        def value(theta: Any) -> Any:
             theta = check_theta("theta", theta, d)
             with quiet():
                 return _full(f_value(*_columns(theta)), theta).copy()
 
-        def grad(theta):
+        def grad(theta: Any) -> Any:
             theta = check_theta("theta", theta, d)
             cols = _columns(theta)
             with quiet():
                 return np.stack([_full(g(*cols), theta) for g in f_grad], axis=-1)
 
-        def hessian(theta):
+        def hessian(theta: Any) -> Any:
             theta = check_theta("theta", theta, d)
             cols = _columns(theta)
             with quiet():
@@ -713,17 +728,24 @@ class Objective:
         obj.symbols = tuple(syms)
         return obj
 
-    def value(self, theta):
+    def value(self, theta: Any) -> Any:
+        """``f(θ)`` over ``theta`` shaped ``(..., dim)``; shape ``(...)``."""
         return self._value(check_theta("theta", theta, self.dim))
 
-    def grad(self, theta):
+    def grad(self, theta: Any) -> Any:
+        """``∇f(θ)`` over ``theta`` shaped ``(..., dim)``; the same shape."""
         return self._grad(check_theta("theta", theta, self.dim))
 
     @property
     def has_hessian(self) -> bool:
+        """Whether a Hessian was given (or derived by sympy)."""
         return self._hessian is not None
 
-    def hessian(self, theta):
+    def hessian(self, theta: Any) -> Any:
+        """``∇²f(θ)`` over ``theta`` shaped ``(..., dim)``: shape ``(..., dim, dim)``.
+
+        Raises ``TypeError`` when the objective was built without a Hessian.
+        """
         if self._hessian is None:
             raise TypeError(f"the objective {self.name!r} was built without a `hessian`")
         return self._hessian(check_theta("theta", theta, self.dim))

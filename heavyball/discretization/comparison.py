@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def _steps(t_final: float, dt: float) -> int:
     return math.floor(ratio)
 
 
-def _check_times(t_final, dt, d: int, *, dt_name="dt") -> tuple[float, float, int]:
+def _check_times(t_final: Any, dt: Any, d: int, *, dt_name: Any = "dt") -> tuple[float, float, int]:
     """``(t_final, dt, steps)``; the iterates of ``d`` coordinates must fit ``MEMORY_BUDGET``
     (the budget of :func:`~heavyball.iterate`, which records them)."""
     dt = as_real(dt_name, dt, lower=0.0, lower_inclusive=False)
@@ -134,7 +135,7 @@ def _errors(theta_d: np.ndarray, theta_c: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(err), err, np.inf)
 
 
-def _discrete_energy(problem, theta: np.ndarray, v: np.ndarray | None, m: float) -> np.ndarray:
+def _discrete_energy(problem: Any, theta: np.ndarray, v: np.ndarray | None, m: float) -> np.ndarray:
     """``½m‖v‖² + f(θ)`` along iterates (``m = 0``: ``f(θ)``); inf where not finite."""
     finite = np.all(np.isfinite(theta), axis=-1)
     safe = np.where(finite[:, None], theta, 0.0)
@@ -151,14 +152,28 @@ def _finite_differences(theta: np.ndarray, v0: np.ndarray, dt: float) -> np.ndar
         return np.concatenate([v0[None, :], np.diff(theta, axis=0) / dt], axis=0)
 
 
-def _continuous(ode, problem, theta0, t, *, v0, method):
+def _continuous(ode: Any, problem: Any, theta0: Any, t: Any, *, v0: Any, method: Any) -> Any:
     """The continuous solution at the times ``t``: closed form on quadratics, else ``simulate``."""
     if isinstance(problem, Quadratic) and isinstance(ode, (HeavyBallODE, GradientFlowODE)):
         return exact(ode, problem, theta0, t, v0=v0)
     return simulate(ode, problem, theta0, (0.0, float(t[-1])), v0=v0, t_eval=t, method=method, throw=False)
 
 
-def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hint="", radius=None) -> Comparison:
+def _assemble(
+    *,
+    t: Any,
+    theta_d: Any,
+    sol: Any,
+    energy_d: Any,
+    mu: Any,
+    eta: Any,
+    dt: Any,
+    scheme: Any,
+    steps: Any,
+    what: Any,
+    hint: Any = "",
+    radius: Any = None,
+) -> Comparison:
     diverged_at = _diverged_at(theta_d)
     theta_c = np.asarray(sol.theta, dtype=np.float64)
     energy_c = np.asarray(sol.energy, dtype=np.float64)
@@ -208,14 +223,14 @@ def _assemble(*, t, theta_d, sol, energy_d, mu, eta, dt, scheme, steps, what, hi
     )
 
 
-def _diverged_at(theta_d: np.ndarray):
+def _diverged_at(theta_d: np.ndarray) -> Any:
     """The first step whose iterate is not finite (``iterate`` records NaN from its
     ``diverged_at`` on), or ``None``."""
     bad = ~np.all(np.isfinite(theta_d), axis=-1)
     return int(np.argmax(bad)) if np.any(bad) else None
 
 
-def _stability_hint(problem, mu: float, lr: float) -> str:
+def _stability_hint(problem: Any, mu: float, lr: float) -> str:
     """On a quadratic: the per-curvature stability condition ``|μ| < 1``, ``0 < lr·h < 2(1+μ)``."""
     if not isinstance(problem, Quadratic):
         return ""
@@ -226,7 +241,9 @@ def _stability_hint(problem, mu: float, lr: float) -> str:
     )
 
 
-def _compare_iterates(ode, opt, problem, theta0, *, dt, t_final, method, mu, eta, what) -> Comparison:
+def _compare_iterates(
+    ode: Any, opt: Any, problem: Any, theta0: Any, *, dt: Any, t_final: Any, method: Any, mu: Any, eta: Any, what: Any
+) -> Comparison:
     """The iterates of the optimiser ``opt`` (time ``dt`` per step) against ``simulate(ode)``
     at ``t_k = k·dt``, with the energy ``f(θ)`` on both sides (first-order flows)."""
     d = check_problem(problem)
@@ -240,7 +257,17 @@ def _compare_iterates(ode, opt, problem, theta0, *, dt, t_final, method, mu, eta
                      eta=eta, dt=dt, scheme=what, steps=steps, what=what)  # fmt: skip
 
 
-def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit", method="DOP853") -> Comparison:
+def compare(
+    ode: Any,
+    problem: Any,
+    theta0: Any,
+    *,
+    dt: Any,
+    t_final: Any,
+    v0: Any = None,
+    scheme: Any = "semi-implicit",
+    method: Any = "DOP853",
+) -> Comparison:
     r"""Run a discretisation of the heavy-ball ODE (or Adam) and put it next to the ODE's solution.
 
     The iterates ``θ_k`` of :class:`~heavyball.HeavyBall` with ``(mu, eta) =
@@ -293,10 +320,10 @@ def compare(ode, problem, theta0, *, dt, t_final, v0=None, scheme="semi-implicit
     if isinstance(ode, AdamODE):
         if v0 is not None:
             raise ValueError(f"`v0` must be None for AdamODE (Adam starts from zero moments), got {describe(v0)}")
-        opt = ode.to_adam(as_real("dt", dt, lower=0.0, lower_inclusive=False))
-        beta1 = float(opt.betas[0])
+        adam = ode.to_adam(as_real("dt", dt, lower=0.0, lower_inclusive=False))
+        beta1 = float(adam.betas[0])
         name = "adamw" if ode.decoupled else "adam"
-        return _compare_iterates(ode, opt, problem, theta0, dt=dt, t_final=t_final, method=method, mu=beta1,
+        return _compare_iterates(ode, adam, problem, theta0, dt=dt, t_final=t_final, method=method, mu=beta1,
                                  eta=1.0 - beta1, what=name)  # fmt: skip
     if not isinstance(ode, HeavyBallODE):
         raise TypeError(

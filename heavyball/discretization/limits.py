@@ -15,6 +15,7 @@ Kovachki, N. B. & Stuart, A. M. (2021). Continuous time analysis of momentum met
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ FAMILIES = ("heavyball", "nesterov")
 
 
 @renamed_keyword("method", "family")
-def modified_coefficient(momentum, *, family="heavyball"):
+def modified_coefficient(momentum: Any, *, family: Any = "heavyball") -> Any:
     r"""The coefficient ``C(μ)`` of the modified equation of a fixed-momentum method.
 
     With ``momentum = μ`` fixed, learning rate ``lr`` and time ``t = k·lr``, PyTorch's
@@ -107,7 +108,7 @@ def modified_coefficient(momentum, *, family="heavyball"):
 
 
 @renamed_keyword("method", "family")
-def gradient_flow_limit(momentum, *, family="heavyball"):
+def gradient_flow_limit(momentum: Any, *, family: Any = "heavyball") -> Any:
     r"""The rescaled gradient flow that fixed-momentum iterates follow as ``lr → 0``.
 
     With ``momentum = μ`` fixed and time ``t = k·lr``, heavy-ball and Nesterov iterates
@@ -146,7 +147,7 @@ def gradient_flow_limit(momentum, *, family="heavyball"):
 
 
 @renamed_keyword("method", "family")
-def modified_equation(momentum, lr, *, family="heavyball"):
+def modified_equation(momentum: Any, lr: Any, *, family: Any = "heavyball") -> Any:
     r"""The modified equation: the fixed-momentum limit to second order in ``lr``.
 
     .. math::
@@ -185,7 +186,7 @@ def modified_equation(momentum, lr, *, family="heavyball"):
 
 
 @renamed_keyword("method", "family")
-def slow_manifold_shift(problem, theta0, *, lr, momentum, family="heavyball") -> np.ndarray:
+def slow_manifold_shift(problem: Any, theta0: Any, *, lr: Any, momentum: Any, family: Any = "heavyball") -> np.ndarray:
     r"""The initial value of the limiting flow that PyTorch's iterates from ``theta0`` track.
 
     PyTorch's first momentum step sets ``b = ∇f`` (``v₀ = 0``), so the iterates start below
@@ -231,8 +232,8 @@ def slow_manifold_shift(problem, theta0, *, lr, momentum, family="heavyball") ->
     return theta0 + lr * mu**power / (1.0 - mu) ** 2 * np.asarray(problem.grad(theta0), dtype=np.float64)
 
 
-def compare_momentum(ode, problem, theta0, *, lr, momentum, t_final, nesterov=False, initial="auto",
-                     method="DOP853") -> Comparison:  # fmt: skip
+def compare_momentum(ode: Any, problem: Any, theta0: Any, *, lr: Any, momentum: Any, t_final: Any, nesterov: Any=False, initial: Any="auto",
+                     method: Any="DOP853") -> Comparison:  # fmt: skip
     r"""PyTorch's ``SGD(lr, momentum, nesterov)`` iterates against a continuous model.
 
     The iterates (run by :func:`~heavyball.iterate` with :class:`~heavyball.SGD`, ``v₀ = 0``)

@@ -13,6 +13,7 @@ accelerated gradient method: theory and insights. JMLR 17(153).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from .comparison import Comparison, _assemble, _check_times, _continuous, _discr
 __all__ = ["nesterov_iterates", "nesterov_limit"]
 
 
-def nesterov_iterates(problem, theta0, *, s, steps, r=3.0) -> np.ndarray:
+def nesterov_iterates(problem: Any, theta0: Any, *, s: Any, steps: Any, r: Any = 3.0) -> np.ndarray:
     r"""Nesterov's method for convex problems, with momentum ``(k−1)/(k+r−1)``.
 
     .. math::
@@ -77,7 +78,9 @@ def nesterov_iterates(problem, theta0, *, s, steps, r=3.0) -> np.ndarray:
     return out
 
 
-def nesterov_limit(problem, theta0, *, s, t_final, r=3.0, method="DOP853") -> Comparison:
+def nesterov_limit(
+    problem: Any, theta0: Any, *, s: Any, t_final: Any, r: Any = 3.0, method: Any = "DOP853"
+) -> Comparison:
     r"""Nesterov's iterates against ``X'' + (r/t)X' + ∇f(X) = 0`` at ``t_k = k√s``.
 
     Su, Boyd & Candès (2016) show that :func:`nesterov_iterates` with step ``s``

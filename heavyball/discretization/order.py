@@ -2,7 +2,7 @@ r"""Observed orders of convergence: :func:`convergence_order`, :func:`fit_order`
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class OrderFit(NamedTuple):
     dts: np.ndarray
 
 
-def _check_dts(dts) -> np.ndarray:
+def _check_dts(dts: Any) -> np.ndarray:
     dts = as_float_array("dts", dts, dtype=np.float64)
     if dts.ndim != 1 or dts.size < 3:
         raise ValueError(f"`dts` must be a 1-D sequence of at least 3 step sizes, got {describe(dts)}")
@@ -54,7 +54,7 @@ def _check_dts(dts) -> np.ndarray:
     return dts
 
 
-def fit_order(dts, errors) -> OrderFit:
+def fit_order(dts: Any, errors: Any) -> OrderFit:
     r"""Fit ``error ≈ constant·dt^order`` by least squares on ``log(error)`` against ``log(dt)``.
 
     Parameters
@@ -95,8 +95,8 @@ def fit_order(dts, errors) -> OrderFit:
     )
 
 
-def convergence_order(ode, problem, theta0, t_final, dts, *, scheme="semi-implicit", method="DOP853",
-                      measure="max", full_output=False):  # fmt: skip
+def convergence_order(ode: Any, problem: Any, theta0: Any, t_final: Any, dts: Any, *, scheme: Any="semi-implicit", method: Any="DOP853",
+                      measure: Any="max", full_output: Any=False) -> Any:  # fmt: skip
     r"""The observed global order of a scheme: errors on ``[0, t_final]`` fitted on log–log.
 
     For each step size ``dt_i`` the iterates start from ``theta0`` with ``v0 = 0`` and

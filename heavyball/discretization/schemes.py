@@ -35,6 +35,8 @@ optimization. NeurIPS 2020.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validation import as_choice, as_real, broadcast_shapes
@@ -48,14 +50,14 @@ SCHEMES = ("semi-implicit", "implicit-friction", "exponential")
 SCHEME_ORDER = {"semi-implicit": 1, "implicit-friction": 1, "exponential": 1}
 
 
-def _scalar_or_array(x: np.ndarray):
+def _scalar_or_array(x: np.ndarray) -> Any:
     return float(x) if x.ndim == 0 else x
 
 
 # --------------------------------------------------------------------------------------
 # (m, c, Δt) <-> (μ, η)
 # --------------------------------------------------------------------------------------
-def discretize(m, c, dt, *, scheme="semi-implicit"):
+def discretize(m: Any, c: Any, dt: Any, *, scheme: Any = "semi-implicit") -> Any:
     r"""The velocity-form coefficients ``(mu, eta)`` of a discretisation of the heavy-ball ODE.
 
     The ODE ``m·θ'' + c·θ' + ∇f(θ) = 0`` is written as ``θ' = v``, ``m·v' = −c·v − ∇f(θ)`` and
@@ -128,7 +130,7 @@ def discretize(m, c, dt, *, scheme="semi-implicit"):
     return _scalar_or_array(np.array(mu)), _scalar_or_array(np.array(eta))
 
 
-def continuum(mu, eta, dt, *, scheme="semi-implicit"):
+def continuum(mu: Any, eta: Any, dt: Any, *, scheme: Any = "semi-implicit") -> Any:
     r"""Invert :func:`discretize`: the mass and friction ``(m, c)`` behind ``(mu, eta, dt)``.
 
     ``scheme="semi-implicit"``: ``m = Δt/η``, ``c = (1 − μ)/η``.
@@ -168,7 +170,7 @@ def continuum(mu, eta, dt, *, scheme="semi-implicit"):
     return _scalar_or_array(np.array(m)), _scalar_or_array(np.array(c) + 0.0)
 
 
-def to_torch(m, c, dt, *, scheme="semi-implicit"):
+def to_torch(m: Any, c: Any, dt: Any, *, scheme: Any = "semi-implicit") -> Any:
     r"""``torch.optim.SGD`` hyperparameters that run a discretisation of the heavy-ball ODE.
 
     With ``p = Δt·v`` the velocity form becomes PyTorch's ``b ← μb + ∇f``, ``θ ← θ − lr·b``

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ _RELAXED = 0.5
 _SERIES_COLS = tuple(np.array([[cc], [cs]]) for cc, cs in zip(_COSH_COEF, _SINHC_COEF, strict=False))
 
 
-def _series(us: np.ndarray):
+def _series(us: np.ndarray) -> Any:
     """``cosh(√u)`` and ``sinh(√u)/√u`` from their series at small ``|u|`` (1-D ``us``).
 
     Both Horner recurrences run together on a ``(2, n)`` array (the same operations, in the
@@ -49,13 +50,13 @@ def _series(us: np.ndarray):
     return out[0], out[1]
 
 
-def _cosh_sinhc(u: np.ndarray, *, need_cosh: bool = True):
+def _cosh_sinhc(u: np.ndarray, *, need_cosh: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
     r"""``C(u) = cosh(√u)`` and ``Sc(u) = sinh(√u)/√u``: entire functions of ``u = δ²t²``.
 
     ``u < 0`` gives ``cos(√−u)`` and ``sin(√−u)/√−u``; near ``u = 0`` the series are used,
     so nothing is divided by a vanishing ``δ``.
     """
-    C = np.empty_like(u) if need_cosh else None
+    C: np.ndarray | None = np.empty_like(u) if need_cosh else None
     Sc = np.empty_like(u)
     small = np.abs(u) <= _SERIES_U
     neg = u < -_SERIES_U
@@ -65,7 +66,7 @@ def _cosh_sinhc(u: np.ndarray, *, need_cosh: bool = True):
     Sc[neg] = np.sin(z) / z
     zp = np.sqrt(u[pos])
     Sc[pos] = np.sinh(zp) / zp
-    if need_cosh:
+    if C is not None:
         C[small] = Cs
         C[neg] = np.cos(z)
         C[pos] = np.cosh(zp)
@@ -79,7 +80,7 @@ def _phi1(z: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _gauss_legendre_01():
+def _gauss_legendre_01() -> Any:
     """Nodes and weights of the ``_GL_NODES``-point Gauss–Legendre rule on [0, 1] (cached)."""
     x, wts = np.polynomial.legendre.leggauss(_GL_NODES)
     sigma, weights = 0.5 * (x + 1.0), 0.5 * wts
@@ -87,7 +88,7 @@ def _gauss_legendre_01():
     return sigma, weights
 
 
-def _roots(a: float, w: np.ndarray, delta: np.ndarray):
+def _roots(a: float, w: np.ndarray, delta: np.ndarray) -> Any:
     """The roots ``s₁ = −a + δ``, ``s₂ = −a − δ`` of ``s² + 2as + w``; the one of smaller
     magnitude as ``w/(the other)`` (no cancellation when ``w`` is small)."""
     if a >= 0:
@@ -97,7 +98,7 @@ def _roots(a: float, w: np.ndarray, delta: np.ndarray):
     return s1, w / s1
 
 
-def _fill(K, G, Gp, e, C, S, a):
+def _fill(K: Any, G: Any, Gp: Any, e: Any, C: Any, S: Any, a: Any) -> Any:
     """``K = e(C + aS)``, ``G = eS``, ``G' = e(C − aS)`` written into the given blocks."""
     aS = a * S
     np.multiply(e, C + aS, out=K)
@@ -106,7 +107,7 @@ def _fill(K, G, Gp, e, C, S, a):
     np.multiply(e, C, out=Gp)
 
 
-def _oscillator(a: float, w: np.ndarray, D: np.ndarray, t: np.ndarray, need_p: np.ndarray):
+def _oscillator(a: float, w: np.ndarray, D: np.ndarray, t: np.ndarray, need_p: np.ndarray) -> Any:
     r"""The fundamental solutions of ``x'' + 2a·x' + w·x = 0`` at times ``t`` for modes ``w``.
 
     Returns ``K, G, Gp, P`` shaped ``(n_modes, n_times)`` (mode-major): ``K`` from
@@ -227,7 +228,7 @@ def _oscillator(a: float, w: np.ndarray, D: np.ndarray, t: np.ndarray, need_p: n
     return K, G, Gp, P
 
 
-def _exact_modes(ode, h, beta, x0, u0, t):
+def _exact_modes(ode: Any, h: Any, beta: Any, x0: Any, u0: Any, t: Any) -> Any:
     r"""Mode coordinates ``X, U`` shaped ``(d, n_times)`` (mode-major) of the exact solution.
 
     Two algebraically identical forms, each used where it is accurate:
@@ -286,7 +287,7 @@ def _sum_modes(F: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(F.T).sum(axis=1)
 
 
-def exact(ode, q, theta0, t, *, v0=None) -> ContinuousTrajectory:
+def exact(ode: Any, q: Any, theta0: Any, t: Any, *, v0: Any = None) -> ContinuousTrajectory:
     r"""The closed-form solution of the heavy-ball ODE (or a gradient flow) on a quadratic.
 
     For ``f(θ) = ½θᵀAθ − bᵀθ`` with ``A = V·diag(h)·Vᵀ``, the modes ``x = Vᵀθ`` decouple:

@@ -89,7 +89,7 @@ class ODE(Protocol):
 # ---------------------------------------------------------------------------------------------
 # helpers on problems
 # ---------------------------------------------------------------------------------------------
-def _has_hessian(problem) -> bool:
+def _has_hessian(problem: Any) -> bool:
     """Whether ``problem.hessian`` can be called (``Objective`` built without one cannot)."""
     flag = getattr(problem, "has_hessian", None)
     if flag is not None:
@@ -97,20 +97,20 @@ def _has_hessian(problem) -> bool:
     return callable(getattr(problem, "hessian", None))
 
 
-def _hessian(problem, theta) -> np.ndarray | None:
+def _hessian(problem: Any, theta: Any) -> np.ndarray | None:
     """``∇²f(θ)`` at one point, shape ``(d, d)``, or ``None`` when the problem has none."""
     if not _has_hessian(problem):
         return None
     return np.asarray(problem.hessian(theta), dtype=np.float64)
 
 
-def _hvp(problem, theta, vec) -> np.ndarray:
+def _hvp(problem: Any, theta: Any, vec: Any) -> np.ndarray:
     """``∇²f(θ)·vec`` for ``theta``, ``vec`` shaped ``(..., d)`` (batches broadcast)."""
     H = np.asarray(problem.hessian(theta), dtype=np.float64)
     return np.matmul(H, vec[..., None])[..., 0]
 
 
-def _require_hessian(problem, who: str) -> None:
+def _require_hessian(problem: Any, who: str) -> None:
     if not _has_hessian(problem):
         raise ValueError(
             f"`problem` must provide `hessian(theta)`: {who} uses ∇²f(θ) in its right-hand side; "
@@ -118,7 +118,7 @@ def _require_hessian(problem, who: str) -> None:
         )
 
 
-def _constant_hessian(problem) -> bool:
+def _constant_hessian(problem: Any) -> bool:
     """Whether ``∇²f`` is constant (so derivatives of ``∇²f(θ)·w`` in θ vanish)."""
     return isinstance(problem, Quadratic)
 
@@ -132,16 +132,16 @@ def _second_order_jacobian(d: int, dv_dtheta: np.ndarray, dv_dv: np.ndarray) -> 
     return J
 
 
-def _check_order2_v0(v0, d: int) -> np.ndarray:
+def _check_order2_v0(v0: Any, d: int) -> np.ndarray:
     return np.zeros(d) if v0 is None else v0
 
 
-def _mechanical_energy(problem, theta, v, m=1.0) -> np.ndarray:
+def _mechanical_energy(problem: Any, theta: Any, v: Any, m: Any = 1.0) -> np.ndarray:
     """``½m‖v‖² + f(θ)`` along a trajectory (``theta``, ``v`` shaped ``(n, d)``)."""
     return 0.5 * m * np.sum(v * v, axis=-1) + problem.value(theta)
 
 
-def _refuse_v0(v0) -> None:
+def _refuse_v0(v0: Any) -> None:
     """A first-order flow has no initial velocity of its own."""
     if v0 is not None:
         raise ValueError(
@@ -223,7 +223,7 @@ class HeavyBallODE(_SecondOrder):
 
     autonomous: ClassVar[bool] = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(
             self, "allow_negative_friction", as_bool("allow_negative_friction", self.allow_negative_friction)
         )
@@ -239,17 +239,17 @@ class HeavyBallODE(_SecondOrder):
                 ) from None
         object.__setattr__(self, "c", c)
 
-    def initial_state(self, problem, theta0, v0, t0):
+    def initial_state(self, problem: Any, theta0: Any, v0: Any, t0: Any) -> Any:
         """``(t0, [θ₀, v₀])``; ``v₀ = 0`` when omitted."""
         return float(t0), np.concatenate([theta0, _check_order2_v0(v0, theta0.shape[-1])])
 
-    def rhs(self, t, y, problem):
+    def rhs(self, t: Any, y: Any, problem: Any) -> Any:
         """``[v, −(∇f(θ) + c·v)/m]``."""
         d = y.shape[0] // 2
         theta, v = y[:d], y[d:]
         return np.concatenate([v, -(problem.grad(theta) + self.c * v) / self.m])
 
-    def jacobian(self, t, y, problem):
+    def jacobian(self, t: Any, y: Any, problem: Any) -> Any:
         """``[[0, I], [−∇²f(θ)/m, −(c/m)·I]]``, or ``None`` without a Hessian."""
         d = y.shape[0] // 2
         H = _hessian(problem, y[:d])
@@ -257,7 +257,7 @@ class HeavyBallODE(_SecondOrder):
             return None
         return _second_order_jacobian(d, -H / self.m, -(self.c / self.m) * np.eye(d))
 
-    def energy(self, problem, theta, v):
+    def energy(self, problem: Any, theta: Any, v: Any) -> Any:
         """``E = ½m‖v‖² + f(θ)``."""
         return _mechanical_energy(problem, theta, v, self.m)
 
@@ -310,11 +310,11 @@ class NesterovODE(_SecondOrder):
 
     autonomous: ClassVar[bool] = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "r", as_real("r", self.r, lower=0.0, lower_inclusive=False))
         object.__setattr__(self, "t0", as_real("t0", self.t0, lower=0.0, lower_inclusive=False))
 
-    def initial_state(self, problem, theta0, v0, t0):
+    def initial_state(self, problem: Any, theta0: Any, v0: Any, t0: Any) -> Any:
         """At ``t0 = 0``: ``(self.t0, series state)``; otherwise ``(t0, [θ₀, v₀])``."""
         if t0 < 0:
             raise ValueError(
@@ -347,13 +347,13 @@ class NesterovODE(_SecondOrder):
         t = np.asarray(t, dtype=np.float64)[:, None]
         return np.concatenate([theta0 - t * t / (2 * (self.r + 1)) * g, -t / (self.r + 1) * g], axis=1)
 
-    def rhs(self, t, y, problem):
+    def rhs(self, t: Any, y: Any, problem: Any) -> Any:
         """``[v, −(r/t)·v − ∇f(θ)]``."""
         d = y.shape[0] // 2
         theta, v = y[:d], y[d:]
         return np.concatenate([v, -(self.r / t) * v - problem.grad(theta)])
 
-    def jacobian(self, t, y, problem):
+    def jacobian(self, t: Any, y: Any, problem: Any) -> Any:
         """``[[0, I], [−∇²f(θ), −(r/t)·I]]``, or ``None`` without a Hessian."""
         d = y.shape[0] // 2
         H = _hessian(problem, y[:d])
@@ -361,7 +361,7 @@ class NesterovODE(_SecondOrder):
             return None
         return _second_order_jacobian(d, -H, -(self.r / t) * np.eye(d))
 
-    def energy(self, problem, theta, v):
+    def energy(self, problem: Any, theta: Any, v: Any) -> Any:
         """``E = ½‖v‖² + f(θ)``."""
         return _mechanical_energy(problem, theta, v)
 
@@ -412,7 +412,7 @@ class HighResolutionODE(_SecondOrder):
 
     autonomous: ClassVar[bool] = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "s", as_real("s", self.s, lower=0.0, lower_inclusive=False))
         object.__setattr__(self, "h_min", as_real("h_min", self.h_min, lower=0.0))
         object.__setattr__(self, "kind", as_choice("kind", self.kind, ("heavyball", "nesterov")))
@@ -427,18 +427,18 @@ class HighResolutionODE(_SecondOrder):
         """The factor ``1 + √(h_min·s)`` of ``∇f``."""
         return 1.0 + math.sqrt(self.h_min * self.s)
 
-    def initial_velocity(self, problem, theta0) -> np.ndarray:
+    def initial_velocity(self, problem: Any, theta0: Any) -> np.ndarray:
         """``−2√s·∇f(θ₀)/(1 + √(h_min·s))``."""
         return -2.0 * math.sqrt(self.s) * np.asarray(problem.grad(theta0), dtype=np.float64) / self.gradient_factor
 
-    def initial_state(self, problem, theta0, v0, t0):
+    def initial_state(self, problem: Any, theta0: Any, v0: Any, t0: Any) -> Any:
         """``(t0, [θ₀, v₀])`` with the paper's ``v₀`` when omitted."""
         if self.kind == "nesterov":
             _require_hessian(problem, "HighResolutionODE(kind='nesterov')")
         v0 = self.initial_velocity(problem, theta0) if v0 is None else v0
         return float(t0), np.concatenate([theta0, v0])
 
-    def rhs(self, t, y, problem):
+    def rhs(self, t: Any, y: Any, problem: Any) -> Any:
         """``[v, −2√h_min·v − [√s·∇²f(θ)·v] − (1 + √(h_min·s))·∇f(θ)]``."""
         d = y.shape[0] // 2
         theta, v = y[:d], y[d:]
@@ -447,7 +447,7 @@ class HighResolutionODE(_SecondOrder):
             dv = dv - math.sqrt(self.s) * _hvp(problem, theta, v)
         return np.concatenate([v, dv])
 
-    def jacobian(self, t, y, problem):
+    def jacobian(self, t: Any, y: Any, problem: Any) -> Any:
         """The exact Jacobian; ``None`` without a Hessian, or for ``kind="nesterov"`` when
         ``∇²f`` is not constant (``∂(∇²f(θ)·v)/∂θ`` needs third derivatives)."""
         d = y.shape[0] // 2
@@ -459,7 +459,7 @@ class HighResolutionODE(_SecondOrder):
             dv_dv = dv_dv - math.sqrt(self.s) * H
         return _second_order_jacobian(d, -self.gradient_factor * H, dv_dv)
 
-    def energy(self, problem, theta, v):
+    def energy(self, problem: Any, theta: Any, v: Any) -> Any:
         """``E = ½‖v‖² + f(θ)``."""
         return _mechanical_energy(problem, theta, v)
 
@@ -499,18 +499,18 @@ class GradientFlowODE:
     order: ClassVar[int] = 1
     autonomous: ClassVar[bool] = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "scale", as_real("scale", self.scale, lower=0.0, lower_inclusive=False))
         object.__setattr__(self, "correction", as_real("correction", self.correction))
 
-    def initial_state(self, problem, theta0, v0, t0):
+    def initial_state(self, problem: Any, theta0: Any, v0: Any, t0: Any) -> Any:
         """``(t0, θ₀)``; a first-order flow takes no ``v0``."""
         _refuse_v0(v0)
         if self.correction != 0.0:
             _require_hessian(problem, "GradientFlowODE(correction != 0)")
         return float(t0), np.array(theta0, dtype=np.float64)
 
-    def flow(self, problem, theta):
+    def flow(self, problem: Any, theta: Any) -> Any:
         """``θ' = −scale·∇f(θ) − correction·∇²f(θ)·∇f(θ)`` for ``theta`` shaped ``(..., d)``."""
         g = np.asarray(problem.grad(theta), dtype=np.float64)
         out = -self.scale * g
@@ -518,11 +518,11 @@ class GradientFlowODE:
             out = out - self.correction * _hvp(problem, theta, g)
         return out
 
-    def rhs(self, t, y, problem):
+    def rhs(self, t: Any, y: Any, problem: Any) -> Any:
         """The flow on the state ``y = θ``."""
         return self.flow(problem, y)
 
-    def jacobian(self, t, y, problem):
+    def jacobian(self, t: Any, y: Any, problem: Any) -> Any:
         """``−scale·∇²f`` (and ``−correction·(∇²f)²`` when ``∇²f`` is constant); ``None``
         without a Hessian or when third derivatives would be needed."""
         H = _hessian(problem, y)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validation import as_real, broadcast_shapes
@@ -12,7 +14,7 @@ __all__ = ["CRITICAL_RTOL", "damping_regime"]
 CRITICAL_RTOL = 1e-12
 
 
-def damping_regime(m, c, h, *, rtol=CRITICAL_RTOL):
+def damping_regime(m: Any, c: Any, h: Any, *, rtol: Any = CRITICAL_RTOL) -> Any:
     r"""The damping regime of the mode ``m·x'' + c·x' + h·x = 0``: sign of ``c² − 4mh``.
 
     ``"underdamped"`` if ``c² < 4mh`` (complex roots: the mode oscillates), ``"critical"`` if

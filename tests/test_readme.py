@@ -25,7 +25,7 @@ def test_the_example_runs_and_prints_what_its_comments_say():
     assert status == "converged"
     # the comment says "0.0499": semi-implicit Euler at Δt = 0.1 against the exact ODE
     assert abs(float(gap) - 0.0499) < 5e-5
-    # Polyak's tuning for κ = 100 (literature.md): 400/121, 81/121, 9/11
+    # Polyak's tuning for κ = 100 (Polyak 1964): 400/121, 81/121, 9/11
     tuned = out.getvalue().splitlines()[1]
     lr, mom, rate = (float(x) for x in re.findall(r"=([0-9.]+)", tuned))
     np.testing.assert_allclose([lr, mom, rate], [400 / 121, 81 / 121, 9 / 11], rtol=1e-12)

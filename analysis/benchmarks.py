@@ -1,4 +1,4 @@
-"""heavyball's performance, each figure next to its baseline measured in the same run (issue 9).
+"""heavyball's performance, each figure next to its baseline measured in the same run.
 
 Run:  python analysis/benchmarks.py [--quick] [--json PATH] [--md PATH] [--repeats N]
 

@@ -10,7 +10,7 @@ look-ahead point). ``step`` never mutates its arguments. States are NamedTuples.
 
 * :class:`SGD`, :class:`Adam`, :class:`AdamW` follow torch 2.13's single-tensor code
   (``torch/optim/sgd.py::_single_tensor_sgd``, ``torch/optim/adam.py::_single_tensor_adam``,
-  the path ``torch.optim`` takes on CPU) operation by operation; see DESIGN.md §1.
+  the path ``torch.optim`` takes on CPU) operation by operation; see the glossary (docs/glossary.md).
 * :class:`HeavyBall` and :class:`NesterovLookahead` are the physical (velocity) forms
   ``v ← μv − η∇f``, ``θ ← θ + Δt·v`` of the heavy-ball ODE's semi-implicit Euler step.
 
@@ -687,7 +687,7 @@ class HeavyBall(_PhysicalForm):
         v_{k+1} = μ v_k - η ∇f(θ_k), \qquad θ_{k+1} = θ_k + Δt\, v_{k+1}, \qquad v_0 = 0,
 
     the step of ``m·θ'' + c·θ' + ∇f(θ) = 0`` with ``μ = 1 − cΔt/m`` and ``η = Δt/m``
-    (DESIGN.md §1: "the Δt subtlety"). It is PyTorch's SGD with ``lr = η·Δt`` and
+    (docs/glossary.md: "the Δt subtlety"). It is PyTorch's SGD with ``lr = η·Δt`` and
     ``momentum = μ``: the buffer is ``b = −v/η`` (tested to ``rtol=1e-13`` over 500 steps).
     With a schedule ``eta = k -> η_k`` the rate enters the velocity (Sutskever et al. 2013's
     convention, the "textbook" variant), unlike torch's ``lr``, which multiplies the buffer

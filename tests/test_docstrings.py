@@ -19,51 +19,6 @@ import pytest
 
 import heavyball
 
-#: public names that had no docstring when this test was written, by qualified name; each
-#: is to be documented by its module's owner (a listed name that gains a docstring passes).
-KNOWN_MISSING: frozenset[str] = frozenset(
-    {
-        "DiscreteTrajectory.batch_shape",
-        "Objective.grad",
-        "Objective.has_hessian",
-        "Objective.hessian",
-        "Objective.value",
-        "Problem.grad",
-        "Problem.value",
-        "Quadratic.A",
-        "Quadratic.b",
-        "Quadratic.dim",
-        "Quadratic.eigenvalues",
-        "Quadratic.eigenvectors",
-        "Quadratic.h_max",
-        "Quadratic.h_min",
-        "Quadratic.kappa",
-        "Rosenbrock.grad",
-        "Rosenbrock.hessian",
-        "Rosenbrock.minimizer",
-        "Rosenbrock.minimum",
-        "Rosenbrock.value",
-        *(
-            f"figures.{name}.plot"
-            for name in (
-                "adam_rotation",
-                "characteristic_roots",
-                "discrete_vs_continuous",
-                "discretization_order",
-                "heavy_ball_physics",
-                "lr_regimes",
-                "momentum_memory",
-                "nesterov_lookahead",
-                "nesterov_ode",
-                "predicted_vs_measured",
-                "rate_map",
-                "rosenbrock",
-                "scaling_limits",
-                "valley_zigzag",
-            )
-        ),
-    }
-)
 #: the public functions of a figure module (``heavyball.figures`` documents the contract)
 FIGURE_CONTRACT = ("data", "plot", "make")
 
@@ -149,14 +104,6 @@ def test_the_walk_finds_the_api():
         assert name in PUBLIC, name
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason="no docstring yet (known)", strict=False))
-        if name in KNOWN_MISSING
-        else name
-        for name in PUBLIC
-    ],
-)
+@pytest.mark.parametrize("name", list(PUBLIC))
 def test_public_name_has_a_docstring(name):
     assert _has_docstring(PUBLIC[name]), f"`{name}` ({PUBLIC[name]!r}) has no docstring"

@@ -5,7 +5,7 @@ the original coordinates, written independently of the eigenbasis engine), exact
 arithmetic (``fractions.Fraction``) for the closed form, and the known closed form of a
 repeated root, ``x_k = (A + Bk)·rᵏ``.
 
-Tolerance convention (as in issue 3): the largest deviation over all recorded steps divided by
+Tolerance convention (as in the torch-parity tests): the largest deviation over all recorded steps divided by
 the largest ``|θ|`` of the run. The fast path rounds differently from the general path (a
 rotation into the eigenbasis and a three-term recurrence instead of (buffer, θ)), so the
 agreement is ``1e-12`` relative, not bitwise.
@@ -20,8 +20,8 @@ import heavyball as hb
 from heavyball import fastpath
 from heavyball.iterate import _iterate_general
 
-RTOL = 1e-12  # fast path vs general path, float64 (issue 9)
-RTOL_CLOSED = 1e-10  # closed form vs stepping (issue 9)
+RTOL = 1e-12  # fast path vs general path, float64
+RTOL_CLOSED = 1e-10  # closed form vs stepping
 # float32: the fast path rounds θ's modes, the eigenvectors and the coefficients to float32
 # (6e-8) and each mode's memory ~1/(1 − ρ) carries the rounding: against a float64 run its
 # error is at most 4.9·ε₃₂/(1 − ρ) of the run's scale (measured over 320 random

@@ -1,4 +1,4 @@
-"""Property-based fuzz of the whole public API (issue "Hardening").
+"""Property-based fuzz of the whole public API.
 
 The property, for every public entry point: a call with random (often nonsensical) input
 either
@@ -21,7 +21,7 @@ subnormal) magnitudes, negative and out-of-range hyperparameters, non-numeric ju
 (strings, None, complex, ragged lists, objects). Each test runs 200 examples
 (``max_examples=200``, derandomised: the CI profile in conftest).
 
-The oracle here is the contract itself (docstrings and DESIGN.md §3); numerical
+The oracle here is the contract itself (the docstrings and docs/glossary.md); numerical
 correctness is tested elsewhere against independent references.
 """
 
@@ -762,7 +762,7 @@ def test_exact(data, which, flow):
     assert sol.theta.shape == (n, d) and sol.v.shape == (n, d) and sol.energy.shape == (n,)
     if sol.success:
         assert all_finite(sol.theta, sol.v)
-    # decaying regimes never overflow (issue 4: t·c/m up to 1e4 and beyond); a minimiser-free
+    # decaying regimes never overflow (t·c/m up to 1e4 and beyond); a minimiser-free
     # problem (b outside the range of a singular A) drifts linearly, which is finite too
     decays = problem.h_min >= 0 and (flow or kw["ode"].c >= 0) and which != "tiny"
     if decays and np.max(np.asarray(kw["t"], float), initial=0.0) <= 1e8:

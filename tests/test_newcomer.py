@@ -1,4 +1,4 @@
-"""A newcomer's first run (issue "Hardening"): a fresh virtual environment, the README's first
+"""A newcomer's first run: a fresh virtual environment, the README's first
 command, and the figures it promises.
 
 The test copies the checkout (without generated files and without the committed ``figures/``,

@@ -58,7 +58,7 @@ def diagonal(h, b):
 
 
 # ---------------------------------------------------------------------------------------
-# equivalences (issue 3, "Must show")
+# equivalences
 # ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("eta, mu, dt", [(0.5, 0.9, 0.3), (1.0, 0.5, 1.0), (0.2, 0.95, 2.0), (0.7, 0.8, 0.7)])
 def test_sgd_with_lr_eta_dt_is_the_heavy_ball(quad, eta, mu, dt):

@@ -5,7 +5,7 @@ Oracles (never the code under test):
   polynomials, written out from each method's recurrence (not from ``iteration_matrix``);
 - the exact sign of the discriminant in rational arithmetic (``fractions.Fraction``);
 - closed forms and numbers from the literature (Polyak 1964, Nesterov 1983, Lessard, Recht &
-  Packard 2016, Goh 2017; /work/shared/reference/literature.md);
+  Packard 2016, Goh 2017);
 - ``numpy.roots`` of the ODE's characteristic polynomial, brute-force grid searches,
   the scalar recurrences stepped by hand, the closed-form ODE solution ``exact``, and
   iterates of the optimisers run by ``iterate``.
@@ -328,7 +328,7 @@ def test_iteration_matrix_steps_the_recurrence(rng):
 # tunings: literature oracles and brute force
 # ------------------------------------------------------------------------------------------
 def test_optimal_parameters_kappa_100_oracles():
-    # literature.md: Polyak 400/121, 81/121, 9/11; GD 99/101; Nesterov 0.9;
+    # the literature's values: Polyak 400/121, 81/121, 9/11; GD 99/101; Nesterov 0.9;
     # Lessard, Recht & Packard 1 − 2/√301 = 0.884722.
     t = rates.optimal_parameters(0.01, 1.0, "heavyball")
     assert t == pytest.approx((400 / 121, 81 / 121, 9 / 11), rel=1e-12, abs=0)
@@ -783,7 +783,7 @@ def test_rates_table_script_prints_markdown_and_latex(tmp_path, capsys):
     assert md in printed and tex in printed
     rows = [line for line in md.splitlines() if line.startswith("| 100 |")]
     assert len(rows) == len(rates.TUNINGS)
-    # predicted rates in the table are the literature's κ = 100 values (literature.md), 6 decimals
+    # predicted rates in the table are the literature's κ = 100 values (Polyak; Lessard, Recht & Packard), 6 decimals
     predicted = [float(row.split("|")[5]) for row in rows]
     s = np.sqrt(301)
     np.testing.assert_allclose(predicted, [99 / 101, 9 / 11, 0.9, 1 - 2 / s], atol=5e-7)

@@ -1,7 +1,7 @@
 """Tests of ``heavyball.symbolic``: every derivation checks, wrong claims are caught, the
 LaTeX is well formed, the analysis script writes the .tex file, and the derived formulas
 agree with independent numerics (numpy iteration of torch's update rules, scipy's ODE
-solver, closed forms typed here, and the numbers quoted in literature.md)."""
+solver, closed forms typed here, and the numbers quoted in the papers cited)."""
 
 from __future__ import annotations
 
@@ -379,7 +379,7 @@ def test_semi_implicit_iteration_matches_torch_lr(rng):
 
 
 def test_numeric_twins_rates_against_literature():
-    # literature.md: h_min = 0.01, h_max = 1 -> 400/121, 81/121, 9/11; GD 99/101; Nesterov 0.9
+    # the literature's values: h_min = 0.01, h_max = 1 -> 400/121, 81/121, 9/11; GD 99/101; Nesterov 0.9
     f = lambda key: float(symbolic.numeric("optimal_parameters", key)(0.01, 1.0))  # noqa: E731
     assert f("polyak_lr") == pytest.approx(400 / 121, rel=1e-13)
     assert f("polyak_momentum") == pytest.approx(81 / 121, rel=1e-13)

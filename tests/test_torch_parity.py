@@ -5,7 +5,7 @@ Oracle: torch itself. The cases, the problems and the torch runner live in
 reference and the table in the issue's closing note); heavyball's side is the general loop
 ``heavyball.iterate._iterate_general`` fed the same numpy gradient (``Quadratic.grad``).
 
-Metric (issue 3): the largest ``‖θ_heavyball − θ_torch‖∞`` over the steps, divided by the
+Metric: the largest ``‖θ_heavyball − θ_torch‖∞`` over the steps, divided by the
 largest ``‖θ_torch‖∞`` of the run, must be ≤ 1e-12 in float64 and ≤ 1e-5 in float32.
 Measured: ≤ 7e-16 in float64 and ≤ 7e-7 in float32 (torch's CPU kernels use fused
 multiply-adds and a vector sqrt, numpy does not: a few ulps per step). Adam runs with
@@ -93,7 +93,7 @@ def test_torch_is_the_version_the_reference_was_recorded_with(torch):
 
 @pytest.mark.torch
 def test_lr_convention_matches_torch(torch):
-    # g = 1, μ = 0.9, lr 0.1 then 0.01: torch gives θ₂ = −0.119 (literature.md, "checked").
+    # g = 1, μ = 0.9, lr 0.1 then 0.01: torch gives θ₂ = −0.119 (a value checked by hand).
     p = torch.zeros(1, dtype=torch.float64)
     opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
     mine_opt = hb.SGD(lr=lambda k: (0.1, 0.01)[k], momentum=0.9)
@@ -193,7 +193,7 @@ def test_recorded_runs_converge_so_the_comparison_is_not_vacuous(reference):
 
 
 def test_lr_convention_torch_versus_lr_in_the_buffer():
-    """g = 1, μ = 0.9, lr 0.1 then 0.01 (literature.md, checked): torch's convention gives
+    """g = 1, μ = 0.9, lr 0.1 then 0.01 (checked by hand): torch's convention gives
     θ₂ = −0.119; folding lr into the buffer (Sutskever et al. 2013: v ← μv − lr·g, θ ← θ + v)
     gives −0.2. The second is written here by hand, and is also HeavyBall with an `eta`
     schedule."""

@@ -332,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the derivations as LaTeX on stdout (status lines go to stderr)")  # fmt: skip
     der.add_argument("--summary", action="store_true", help="one line per derivation")
     der.add_argument("--list", action="store_true", help="list the derivations and exit")
+    _add_progress(der)
     der.set_defaults(handler=_cmd_derive)
 
     rat = verbs.add_parser(
@@ -511,7 +512,9 @@ def _cmd_derive(args) -> int:
             f"<= {symbolic.RTOL:.0e}); each numeric twin against the library at {symbolic.twins.TWIN_POINTS} points."
         )
     failed = []
-    for name in names:
+    progress = Progress(args.progress)
+    for i, name in enumerate(names, 1):
+        progress.update(f"[{i}/{len(names)}] {name} ...")
         t0 = time.perf_counter()
         d = report = None
         reason = ""
@@ -529,6 +532,7 @@ def _cmd_derive(args) -> int:
         title = _one_line(plain_text(getattr(d, "title", ""))) if d is not None else ""
         counts = _derive_counts(report)
         seconds = f"{time.perf_counter() - t0:.2f} s"
+        progress.done()
         if ok:
             print(f"PASS {name} ({counts}{seconds}): {title}", file=status, flush=True)
         else:

@@ -519,6 +519,12 @@ def test_progress_goes_to_stderr_only_when_asked(tmp_path):
     assert len(loud.stdout.splitlines()) == len(quiet.stdout.splitlines()) == 2  # stdout untouched
     res = run("compare", "--m", "1", "--c", "0.5", "--dt", "0.01", "--progress")
     assert res.returncode == 0 and "compare: 2000 steps" in res.stderr and "compare:" not in res.stdout
+    quiet = run("derive", "momentum_sum", "--summary")
+    assert quiet.returncode == 0 and quiet.stderr == ""  # piped: no progress
+    loud = run("derive", "momentum_sum", "--summary", "--progress")
+    assert loud.returncode == 0 and "[1/1] momentum_sum" in loud.stderr
+    heads = [[line.split(" (")[0] for line in r.stdout.splitlines()] for r in (quiet, loud)]
+    assert heads[0] == heads[1] == ["PASS momentum_sum", "1 of 1 derivations pass"]  # stdout untouched
 
 
 def test_progress_class_follows_the_terminal():

@@ -279,7 +279,8 @@ def test_sigint_stops_cleanly_and_keeps_finished_figures(tmp_path):
 
 @pytest.mark.slow
 def test_whole_catalogue(tmp_path):
-    res = run("figures", "--out", str(tmp_path), "--format", "pdf,png", timeout=600)
+    # generous: batch_size_scaling alone takes minutes at paper quality (10⁴ modes over its tuning grid)
+    res = run("figures", "--out", str(tmp_path), "--format", "pdf,png", timeout=1500)
     assert res.returncode == 0, res.stderr
     expected = {f"{n}.{f}" for n in CATALOGUE for f in ("pdf", "png")}
     assert {p.name for p in tmp_path.iterdir()} == expected

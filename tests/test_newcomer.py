@@ -25,7 +25,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TIMEOUT = 900  # seconds for the install plus the whole catalogue: generous, CI machines vary
+TIMEOUT = 1800  # seconds for the install plus the whole catalogue (batch_size_scaling takes minutes): generous
 
 pytestmark = pytest.mark.slow
 

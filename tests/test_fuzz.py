@@ -47,6 +47,7 @@ import heavyball as hb
 from heavyball import rates
 
 sympy = pytest.importorskip("sympy")  # a hard dependency; imported here, outside the deadlines
+from heavyball import symbolic  # the derivation registry: loaded here, outside the deadlines
 
 # 200 examples per entry point, each bounded in time. conftest's CI profile has deadline=None;
 # 5 s is generous for these tiny inputs (typical examples take well under 50 ms, the slowest —
@@ -1029,8 +1030,6 @@ def test_rates_predicted_vs_measured(data, batch, which):
 @given(name=st.one_of(st.text(max_size=20), st.sampled_from(["discretization", "consistency", "optimal_parameters"]), junk),
        key=st.one_of(st.text(max_size=10), st.sampled_from(["mu", "eta", "polyak_rate", "lr"]), junk))  # fmt: skip
 def test_symbolic_registry_lookup(name, key):
-    from heavyball import symbolic
-
     registry = symbolic.DERIVATIONS
     try:
         hash(name)

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
+from .compiled import check_engine
 from .optimizers import _STATE_ARRAYS, _Optimizer
 from .status import Status
 
@@ -168,6 +169,7 @@ class RunSpec:
     every: int
     tol: float
     threads: int | None
+    engine: str  # "numpy" (the reference) or "compiled" (heavyball.compiled, bitwise equal)
     theta_steps: np.ndarray  # steps whose iterate is stored
     loss_steps: np.ndarray  # steps whose loss and distance are stored
     minimizer: np.ndarray | None  # in the run's dtype
@@ -265,12 +267,13 @@ def _check_budget(record: str, every: int, n_theta: int, n_loss: int, size: int,
 
 
 def prepare(method: Any, problem: Any, theta0: Any, steps: Any, *, record: str = "all", every: int = 1,
-            tol: float | None = None, threads: int | None = None, state: Any = None) -> RunSpec:  # fmt: skip
+            tol: float | None = None, threads: int | None = None, state: Any = None,
+            engine: str = "numpy") -> RunSpec:  # fmt: skip
     """Validate the arguments of :func:`heavyball.iterate` once and describe the run.
 
     Parameters
     ----------
-    method, problem, theta0, steps, record, every, tol, threads, state
+    method, problem, theta0, steps, record, every, tol, threads, state, engine
         As in :func:`heavyball.iterate` (``method`` is its ``optimizer``).
 
     Returns
@@ -291,6 +294,7 @@ def prepare(method: Any, problem: Any, theta0: Any, steps: Any, *, record: str =
     tol = float(np.sqrt(np.finfo(dtype).eps)) if tol is None else float(as_real("tol", tol, lower=0.0))
     if threads is not None:
         threads = as_int("threads", threads, minimum=1)
+    engine = check_engine(engine)
     full = _batch_shape(method, theta0, d)
     batch = full[:-1]
     size = int(np.prod(batch, dtype=np.int64))
@@ -315,7 +319,8 @@ def prepare(method: Any, problem: Any, theta0: Any, steps: Any, *, record: str =
         state = _initial_state(method, state, full, size, dtype)
     return RunSpec(
         method=method, problem=problem, theta0=theta0, theta0_flat=theta0_flat, batch=batch, size=size, dim=d,
-        dtype=dtype, steps=steps, record=record, every=every, tol=tol, threads=threads, theta_steps=theta_steps,
+        dtype=dtype, steps=steps, record=record, every=every, tol=tol, threads=threads, engine=engine,
+        theta_steps=theta_steps,
         loss_steps=loss_steps, minimizer=minimizer, bound=bound, state=state,
     )  # fmt: skip
 

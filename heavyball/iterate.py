@@ -86,6 +86,7 @@ def iterate(
     state: Any = None,
     noise: Any = None,
     seed: Any = None,
+    engine: str = "numpy",
 ) -> DiscreteTrajectory:
     r"""Run ``optimizer`` on ``problem`` from ``theta0`` for ``steps`` steps, batched.
 
@@ -133,6 +134,10 @@ def iterate(
     seed : int or numpy.random.SeedSequence
         Required with ``noise`` (a noisy run is always reproducible): the same seed gives the
         same bytes, and row ``i``'s noise depends only on ``(seed, i)``.
+    engine : {"numpy", "compiled"}
+        ``"numpy"`` (the default and the reference) or ``"compiled"``: the same recurrences as
+        numba kernels (:mod:`heavyball.compiled`, the ``fast`` extra), bitwise equal to numpy's.
+        Runs that no compiled kernel covers take the numpy engine.
 
     Returns
     -------
@@ -158,7 +163,7 @@ def iterate(
     '1 of 2 configurations diverged (first at step 36); 1 converged and 0 reached max_steps after 200 steps.'
     """
     spec = prepare(optimizer, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads,
-                   state=state)  # fmt: skip
+                   state=state, engine=engine)  # fmt: skip
     if noise is not None or seed is not None:
         if noise is None:
             raise ValueError("`seed` is for noisy runs: give `noise` too (a noiseless run needs no seed)")

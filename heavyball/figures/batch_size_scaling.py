@@ -80,7 +80,10 @@ def loss_curves(h, lr, mu, k):
     r1, r2 = r1[..., None], r2[..., None]  # (..., d, 1)
     kk = np.asarray(k, dtype=float)
     m1 = (1 - lr * h)[..., None]
-    p1, p2 = r1**kk, r2**kk  # the only powers: the geometric sums reuse them
+    # the only powers, as exp(k·log r): the logarithm once per mode, not once per step count
+    # (``r**k`` takes a complex logarithm per element); the geometric sums reuse them
+    with np.errstate(divide="ignore"):  # log 0 = −inf (a zero root): exp(−inf·k) = 0 for k ≥ 1
+        p1, p2 = np.exp(np.log(r1) * kk), np.exp(np.log(r2) * kk)
     mean = (p1 * (m1 - r2) - p2 * (m1 - r1)) / (r1 - r2)
     psi2 = _geometric(r1 * r1, p1 * p1, kk) - 2 * _geometric(r1 * r2, p1 * p2, kk) + _geometric(r2 * r2, p2 * p2, kk)
     psi2 /= (r1 - r2) ** 2

@@ -13,7 +13,12 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 def test_the_two_setup_commands_are_at_the_top():
     top = README[: README.index("## Example")]
     assert "pip install . && heavyball figures" in top
-    assert 'pip install -e ".[test]" && pytest' in top
+    test_command = 'pip install -e ".[test,fast,distributed]" && pytest -n auto'
+    assert test_command in top
+    # CI runs the README's test command: the same install and the same pytest invocation
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    install, run = test_command.split(" && ")
+    assert install in ci and f"\n{run} " in ci
 
 
 def test_the_example_runs_and_prints_what_its_comments_say():

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import leftovers, snapshot
 
+from conftest import leftovers, snapshot
 from heavyball import _io
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -117,7 +117,10 @@ def iterate(
     tol : float, optional
         Relative convergence tolerance; default ``sqrt(eps)`` of the dtype.
     threads : int, optional
-        Threads for the fast path (``heavyball.fastpath``); the general loop runs on one thread.
+        Threads for the fast path (``heavyball.fastpath``) and for the chunked Monte Carlo
+        engine of noisy ``record="final"`` runs (:mod:`heavyball.monte_carlo`); the same bytes
+        whatever their number. ``None``: one per 16384 configurations (or samples), at most the
+        number of CPUs. The general loop runs on one thread.
     state : NamedTuple, optional
         The initial optimiser state, for a run that does not start at rest: what
         ``optimizer.init(theta0)`` returns, with its fields changed (e.g.

@@ -2,17 +2,37 @@ r"""The chunked engine of noisy Monte Carlo runs: many samples, only the final i
 
 A noisy run of :func:`heavyball.iterate` with ``record="final"`` (the shape of a Monte Carlo
 estimate: ``10⁶`` samples × ``10³`` steps) is stepped here, chunk after chunk of
-:data:`~heavyball.noise.STREAM_BLOCK` rows, all steps of a chunk before the next chunk: the
-working arrays of a chunk (``4096 × d`` numbers) stay in the processor's cache, so each step
-costs little beyond drawing its normal variates. Every operation is the general loop's, row by
-row — the optimiser's own update, the problem's gradient (row-independent for small ``d``), the
-same noise from the same per-sample stream — so the result is the general loop's, bit for bit;
-a chunk in which a row diverges hands the whole run back to the general loop, which owns the
-divergence rules.
+:data:`CHUNK` rows (one :data:`~heavyball.noise.STREAM_BLOCK`), all steps of a chunk before
+the next chunk: the working arrays of a chunk stay in the processor's cache, so each step costs
+little beyond drawing its normal variates. The variates of :data:`DRAW_STEPS` steps are drawn
+in one call of the chunk's generator (the same sequence as one call per step).
+
+Every operation is the general loop's, element by element — the optimiser's own update, the
+problem's gradient (row-independent for small ``d``), the same noise from the same per-sample
+stream — so the result is the general loop's, bit for bit. Two layouts, one arithmetic:
+
+* ``engine="numpy"`` keeps a chunk's iterates transposed, ``(d, rows)``, so that the
+  coordinates of the small product ``θA`` are contiguous rows (the noise is transposed once
+  per step, by the multiplication that scales it);
+* ``engine="compiled"`` hands each block of :data:`DRAW_STEPS` steps to a numba kernel
+  (:mod:`heavyball.compiled.noisy`) that applies the gradient, the noise and the optimiser's
+  update to each row in one pass, with the variates still drawn by numpy. It covers SGD (every
+  flag), HeavyBall and NesterovLookahead with scalar hyperparameters on a small-``d``
+  :class:`~heavyball.problems.Quadratic`; other runs take the numpy layout.
+
+Chunks are independent (each has its own streams), so they run in threads (``threads=``;
+numpy's generators and ufuncs and the kernels release the GIL) with the same bytes whatever the
+number of threads. A chunk in which a row diverges hands the whole run back to the general
+loop, which owns the divergence rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -23,10 +43,15 @@ from ._run import TAIL, RunSpec, allocate, make_trajectory, row_norm_sq
 from .noise import STREAM_BLOCK, GradientNoise, NormalStream
 from .problems import SMALL_DIM, Quadratic
 
-__all__ = ["CHUNK", "run_final"]
+__all__ = ["CHUNK", "DRAW_STEPS", "THREAD_MIN_SAMPLES", "applies", "run_final", "threads_for"]
 
 #: rows stepped together (a multiple of the stream block, so a chunk draws whole blocks)
 CHUNK = STREAM_BLOCK
+#: steps whose variates are drawn in one call: ``DRAW_STEPS × CHUNK × d`` float64 (512 KiB for
+#: ``d = 2``), which stay in the L2 cache until they are used
+DRAW_STEPS = 8
+#: ``threads=None`` uses one thread per this many samples, at most ``os.cpu_count()``
+THREAD_MIN_SAMPLES = 4 * CHUNK
 
 
 def applies(spec: RunSpec) -> bool:
@@ -35,81 +60,202 @@ def applies(spec: RunSpec) -> bool:
     return spec.state is None and list(spec.theta_steps) == final and list(spec.loss_steps) == final
 
 
-def _quadratic(problem: Any, d: int, dtype: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(A, b)`` in the run's dtype when the gradient can be formed in buffers exactly as
-    ``Quadratic.grad`` forms it (small ``d``: the row-independent multiply-adds), else None."""
-    if not isinstance(problem, Quadratic) or d > SMALL_DIM:
-        return None
-    return problem._A_b(dtype)
+def threads_for(samples: int, threads: int | None) -> int:
+    """Threads for a run of ``samples`` rows: ``threads`` if given, else one per
+    :data:`THREAD_MIN_SAMPLES` samples, at most ``os.cpu_count()`` (never more than chunks)."""
+    chunks = -(-samples // CHUNK)
+    if threads is None:
+        threads = min(os.cpu_count() or 1, samples // THREAD_MIN_SAMPLES)
+    return max(1, min(int(threads), chunks))
 
 
-def _quadratic_grad(theta: np.ndarray, quad: tuple[np.ndarray, np.ndarray], out: np.ndarray,
-                    tmp: np.ndarray) -> np.ndarray:  # fmt: skip
-    """``θA − b`` row by row with ``_rowwise_matvec``'s operations in the same order, one output
-    column at a time (long inner loops): ``g_j = θ_0A_{0j}``, ``g_j += θ_iA_{ij}``, ``g_j −= b_j``."""
-    A, b = quad
+def _transposed(method: Any) -> Any:
+    """``method`` with its (rows, last) array hyperparameters transposed to (last, rows), for
+    iterates kept as (d, rows); scalars and schedules are unchanged (a schedule's array values
+    are transposed where they are read)."""
+    changes = {}
+    for f in dataclasses.fields(method):
+        v = getattr(method, f.name)
+        if isinstance(v, np.ndarray):
+            changes[f.name] = v.T
+        elif isinstance(v, tuple) and any(isinstance(x, np.ndarray) for x in v):
+            changes[f.name] = tuple(x.T if isinstance(x, np.ndarray) else x for x in v)
+    return dataclasses.replace(method, **changes) if changes else method
+
+
+def _quadratic_grad_t(theta: np.ndarray, A: np.ndarray, b: np.ndarray, b_zero: list[bool], out: np.ndarray,
+                      tmp: np.ndarray) -> np.ndarray:  # fmt: skip
+    """``θA − b`` for iterates kept as ``(d, rows)``: ``Quadratic.grad``'s operations in its
+    order, one contiguous output row per coordinate: ``g_j = θ_0A_{0j}``, ``g_j += θ_iA_{ij}``,
+    ``g_j −= b_j`` (skipped where ``b_j`` is ``+0.0``: ``x − (+0) = x`` for every ``x``)."""
     d = A.shape[0]
     for j in range(d):
-        col = out[:, j]
-        np.multiply(theta[:, 0], A[0, j], out=col)
+        row = out[j]
+        np.multiply(theta[0], A[0, j], out=row)
         for i in range(1, d):
-            np.multiply(theta[:, i], A[i, j], out=tmp[:, 0])
-            col += tmp[:, 0]
-        col -= b[j]
+            np.multiply(theta[i], A[i, j], out=tmp)
+            np.add(row, tmp, out=row)
+        if not b_zero[j]:
+            np.subtract(row, b[j], out=row)
     return out
+
+
+class _Run:
+    """What every chunk of a run shares: the problem, the noise, the records."""
+
+    def __init__(self, spec: RunSpec, noise: GradientNoise, seed: Any):
+        self.spec, self.seed = spec, seed
+        self.B, self.d, self.dtype, self.steps = spec.size, spec.dim, spec.dtype, spec.steps
+        self.theta_rec, self.loss_rec, self.dist_rec = allocate(spec)
+        self.tail = np.full((TAIL, self.B, self.d), np.nan, self.dtype)
+        self.tail_first = self.steps - TAIL + 1
+        self.method: Any = _restrict(spec.method, spec.batch)
+        self.problem, self.star, self.bound2 = spec.problem, spec.minimizer, spec.bound2
+        self.factor = None if noise.cov is None else noise.factor(self.d).T
+        self.sigma = float(noise.sigma) if noise.cov is None else 0.0
+        self.quad = None
+        if isinstance(self.problem, Quadratic) and self.d <= SMALL_DIM:
+            A, b = self.problem._A_b(self.dtype)  # Quadratic.grad's own coefficients
+            self.quad = (A, b, [bool(x == 0 and not np.signbit(x)) for x in b])
+        self.stop = threading.Event()  # set when a chunk diverges or fails: the others stop too
+
+    def limit(self, b2: np.ndarray) -> Any:
+        """``max|θ|`` below this: no row can be past its bound (the general loop's cheap test)."""
+        d = self.d
+        return np.sqrt(b2.min() / (d * (1 + 2 * (d + 2) * np.finfo(self.dtype).eps)))
+
+    def noise(self, z: np.ndarray, out_t: np.ndarray) -> np.ndarray:
+        """One step's noise ``ξ = σz`` (or ``zLᵀ``) in float64, transposed into ``out_t``."""
+        if self.factor is None:
+            return np.multiply(z.T, self.sigma, out=out_t)
+        np.copyto(out_t, (z @ self.factor).T)
+        return out_t
+
+    def finish(self, start: int, stop: int, theta: np.ndarray) -> None:
+        """Record a chunk's final iterates ``theta`` ``(rows, d)``, their losses and distances."""
+        self.theta_rec[-1, start:stop] = theta
+        self.loss_rec[-1, start:stop] = self.problem.value(theta)
+        if self.dist_rec is not None:
+            self.dist_rec[-1, start:stop] = np.sqrt(row_norm_sq(theta - self.star))
+
+
+def _chunk_numpy(run: _Run, start: int, stop: int) -> bool:
+    """Step rows ``start:stop`` with numpy, iterates kept as ``(d, rows)``; False on divergence."""
+    n, d, dtype, steps = stop - start, run.d, run.dtype, run.steps
+    m = _transposed(_restrict(run.method, (run.B,), np.arange(start, stop)))
+    theta = np.array(run.spec.theta0_flat[start:stop].T, dtype=dtype, order="C")
+    state = m._init((d, n), dtype)
+    scratch = _Scratch((d, n), dtype)
+    stream = NormalStream(run.seed, start, stop, d)
+    zs = np.empty((max(min(DRAW_STEPS, steps), 1), n, d))
+    xi = np.empty((d, n))
+    xi_cast = xi if dtype == np.float64 else np.empty((d, n), dtype)
+    gbuf, tmp = np.empty((d, n), dtype), np.empty(n, dtype)
+    b2 = run.bound2[start:stop]
+    limit = run.limit(b2)
+    tail, tail_first, problem, quad = run.tail[:, start:stop], run.tail_first, run.problem, run.quad
+    if tail_first <= 0:
+        tail[-tail_first] = theta.T
+    k = 0
+    while k < steps:
+        z = stream.draw_steps(zs[: min(len(zs), steps - k)])
+        for zk in z:
+            k += 1
+            point = m.grad_point(theta, state)
+            if quad is None:
+                grad = np.asarray(problem.grad(np.ascontiguousarray(point.T)), dtype=dtype).T
+            else:  # Quadratic.grad's own operations, into buffers (the same bits)
+                grad = _quadratic_grad_t(point, *quad, gbuf, tmp)
+            run.noise(zk, xi)
+            if xi_cast is not xi:
+                np.copyto(xi_cast, xi, casting="same_kind")  # the general loop's astype
+            np.add(grad, xi_cast, out=grad)
+            rate = m._rate(state.step, (n, d))
+            if isinstance(rate, np.ndarray):
+                rate = rate.T
+            state = m._apply(theta, grad, state, rate, scratch)
+            top = max(-theta.min(), theta.max())
+            if not top <= limit and np.any(~(row_norm_sq(np.ascontiguousarray(theta.T)) <= b2)):
+                return False  # a diverging row: the general loop decides
+            if k >= tail_first:
+                tail[k - tail_first] = theta.T
+        if run.stop.is_set():
+            return False
+    run.finish(start, stop, np.ascontiguousarray(theta.T))
+    return True
+
+
+def _chunk_compiled(run: _Run, start: int, stop: int, plan: Any) -> bool:
+    """Step rows ``start:stop`` with the numba kernel of ``plan``; False on divergence (or when
+    ``max|θ|`` passes the cheap bound: the general loop then gives the same bits)."""
+    n, d, dtype, steps = stop - start, run.d, run.dtype, run.steps
+    theta = np.array(run.spec.theta0_flat[start:stop], dtype=dtype, order="C")
+    buf = np.zeros((n, d), dtype)
+    stream = NormalStream(run.seed, start, stop, d)
+    zs = np.empty((max(min(DRAW_STEPS, steps), 1), n, d))
+    xis = zs if run.factor is None else np.empty_like(zs)
+    limit = float(run.limit(run.bound2[start:stop]))
+    tail, tail_first = run.tail[:, start:stop], run.tail_first
+    A, b, _ = run.quad  # type: ignore[misc]
+    if tail_first <= 0:
+        tail[-tail_first] = theta
+    k = 0
+    while k < steps:
+        kk = min(len(zs), steps - k)
+        z = stream.draw_steps(zs[:kk])
+        if run.factor is not None:
+            for s in range(kk):
+                xis[s] = z[s] @ run.factor
+        if not plan.step(theta, buf, xis[:kk], run.sigma, A, b, k, tail, tail_first, limit):
+            return False
+        k += kk
+        if run.stop.is_set():
+            return False
+    run.finish(start, stop, theta)
+    return True
+
+
+def _chunk_runner(run: _Run) -> Callable[[int, int], bool]:
+    """The function that steps one chunk: the compiled kernel's when it covers the run."""
+    spec = run.spec
+    if spec.engine == "compiled" and run.quad is not None:
+        from .compiled import noisy
+
+        plan = noisy.plan(run.method, run.dtype, run.d, run.factor is None)
+        if plan is not None:
+            return lambda start, stop: _chunk_compiled(run, start, stop, plan)
+    return lambda start, stop: _chunk_numpy(run, start, stop)
 
 
 def run_final(spec: RunSpec, noise: GradientNoise, seed: Any) -> Any:
     """The trajectory of a noisy ``record="final"`` run, or ``None`` if some row diverges (the
     caller then runs the general loop)."""
-    B, d, dtype, steps = spec.size, spec.dim, spec.dtype, spec.steps
-    theta_rec, loss_rec, dist_rec = allocate(spec)
-    tail = np.full((TAIL, B, d), np.nan, dtype)
-    tail_first = steps - TAIL + 1
-    method: Any = _restrict(spec.method, spec.batch)
-    problem, star = spec.problem, spec.minimizer
-    bound2 = spec.bound2
-    factor = None if noise.cov is None else noise.factor(d).T
-    sigma = float(noise.sigma) if noise.cov is None else 0.0
-    quad = _quadratic(problem, d, dtype)
-    with np.errstate(all="ignore"):
-        for start in range(0, B, CHUNK):
-            stop = min(start + CHUNK, B)
-            rows = np.arange(start, stop)
-            m: Any = _restrict(method, (B,), rows)
-            theta = spec.theta0_flat[start:stop].copy()
-            state = m._init(theta.shape, dtype)
-            scratch = _Scratch(theta.shape, dtype)
-            stream = NormalStream(seed, start, stop, d)
-            z = np.empty((stop - start, d))
-            b2 = bound2[start:stop]
-            limit = np.sqrt(b2.min() / (d * (1 + 2 * (d + 2) * np.finfo(dtype).eps)))
-            gbuf = np.empty_like(theta)
-            tmp = np.empty_like(theta)
-            for k in range(steps + 1):
-                if k > 0:
-                    point = m.grad_point(theta, state)
-                    if quad is None:
-                        grad = np.asarray(problem.grad(point), dtype=dtype)
-                    else:  # Quadratic.grad's own operations, into buffers (the same bits)
-                        grad = _quadratic_grad(point, quad, gbuf, tmp)
-                    stream.draw(out=z)
-                    if factor is None:
-                        np.multiply(z, sigma, out=z)
-                        xi = z
-                    else:
-                        xi = z @ factor
-                    grad += xi.astype(dtype, copy=False)
-                    rate = m._rate(state.step, theta.shape)
-                    state = m._apply(theta, grad, state, rate, scratch)
-                    top = max(-theta.min(), theta.max())
-                    if not top <= limit and np.any(~(row_norm_sq(theta) <= b2)):
-                        return None  # a diverging row: the general loop decides
-                if k >= tail_first:
-                    tail[k - tail_first, start:stop] = theta
-            theta_rec[-1, start:stop] = theta
-            loss_rec[-1, start:stop] = problem.value(theta)
-            if dist_rec is not None:
-                dist_rec[-1, start:stop] = np.sqrt(row_norm_sq(theta - star))
-    return make_trajectory(spec, theta=theta_rec, loss=loss_rec, distance=dist_rec,
+    run = _Run(spec, noise, seed)
+    B = run.B
+    step_chunk = _chunk_runner(run)
+
+    def work(start: int) -> bool:
+        if run.stop.is_set():
+            return False
+        try:
+            with np.errstate(all="ignore"):  # per thread: divergence is a status, not a warning
+                ok = step_chunk(start, min(start + CHUNK, B))
+        except BaseException:
+            run.stop.set()
+            raise
+        if not ok:
+            run.stop.set()
+        return ok
+
+    starts = range(0, B, CHUNK)
+    threads = threads_for(B, spec.threads)
+    if threads == 1:
+        ok = all(work(s) for s in starts)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            ok = all(list(pool.map(work, starts)))
+    if not ok:
+        return None
+    tail = run.tail
+    return make_trajectory(spec, theta=run.theta_rec, loss=run.loss_rec, distance=run.dist_rec,
                            diverged_at=np.full(B, -1, np.int64), tail=lambda r: tail[:, r])  # fmt: skip

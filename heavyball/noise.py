@@ -112,6 +112,7 @@ class NormalStream:
             for j in range(first, last + 1)
         ]
         self._buf = np.empty((STREAM_BLOCK, width))
+        self._steps_buf: np.ndarray | None = None
         self.size = max(stop - start, 0)
         self.width = width
 
@@ -127,6 +128,27 @@ class NormalStream:
             else:
                 gen.standard_normal(out=self._buf)
                 out[pos : pos + n] = self._buf[rows]
+            pos += n
+        return out
+
+    def draw_steps(self, out: np.ndarray) -> np.ndarray:
+        """The variates of ``len(out)`` successive steps, into ``out`` shaped
+        ``(steps, stop − start, width)``: ``out[s]`` is what the ``s``-th next call of
+        :meth:`draw` would return (a generator's variates are a sequence, so a block's
+        ``steps`` draws of ``STREAM_BLOCK × width`` are one draw of ``steps`` times as many;
+        one call per block instead of one per step and block)."""
+        steps = out.shape[0]
+        if len(self._gens) == 1 and self.size == STREAM_BLOCK and out.flags.c_contiguous:
+            self._gens[0].standard_normal(out=out)  # the common case: straight into `out`
+            return out
+        if self._steps_buf is None or self._steps_buf.shape[0] != steps:
+            self._steps_buf = np.empty((steps, STREAM_BLOCK, self.width))
+        buf = self._steps_buf
+        pos = 0
+        for gen, rows in zip(self._gens, self._rows, strict=True):
+            n = rows.stop - rows.start
+            gen.standard_normal(out=buf)
+            out[:, pos : pos + n] = buf[:, rows]
             pos += n
         return out
 

@@ -64,3 +64,14 @@ def test_bad_input_is_named():
         NormalStream(-1, 0, 3, 1)
     with pytest.raises(ValueError, match="dimension"):
         hb.GradientNoise(cov=np.eye(2)).covariance(3)
+
+
+def test_drawing_several_steps_at_once_is_drawing_them_one_by_one():
+    for start, stop in [(0, STREAM_BLOCK), (5, 300), (STREAM_BLOCK - 7, STREAM_BLOCK + 9), (0, 2 * STREAM_BLOCK)]:
+        one, many = NormalStream(11, start, stop, 3), NormalStream(11, start, stop, 3)
+        ref = np.stack([one.draw() for _ in range(7)])
+        got = np.concatenate(
+            [many.draw_steps(np.empty((4, stop - start, 3))), many.draw_steps(np.empty((3, stop - start, 3)))]
+        )
+        np.testing.assert_array_equal(got, ref)
+        np.testing.assert_array_equal(many.draw(), one.draw())  # and the streams go on alike

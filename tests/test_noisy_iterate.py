@@ -129,3 +129,27 @@ def test_a_diverging_monte_carlo_run_is_handed_to_the_general_loop():
     lr = np.array([[[0.1]], [[5.0]]])  # the second configuration diverges
     tr = hb.iterate(hb.SGD(lr=lr), q, np.ones((10, 2)), 80, record="final", noise=noise, seed=2)
     assert set(tr.status[1].tolist()) == {"diverged"} and "diverged" not in tr.status[0].tolist()
+
+
+def test_the_chunked_engine_with_array_schedules_float32_and_threads_gives_the_general_loops_bits():
+    from heavyball._run import prepare
+    from heavyball.iterate import _run_general
+    from heavyball.noise import STREAM_BLOCK, GradientSampler
+
+    q = hb.Quadratic([[1.5, -0.2], [-0.2, 0.7]], b=[0.0, -0.3])  # one b_j is +0 (its subtraction is skipped)
+    noise = hb.GradientNoise.isotropic(0.2)
+    lrs = np.array([[[0.1]], [[0.05]], [[0.02]]])
+    opts = [
+        hb.SGD(lr=lambda k: lrs / (1 + 0.1 * k), momentum=np.array([[[0.9]], [[0.5]], [[0.0]]]), dampening=0.1),
+        hb.HeavyBall(eta=lrs, mu=0.9, dt=np.array([[[0.5]], [[1.0]], [[2.0]]])),
+        hb.AdamW(lr=0.01, weight_decay=lrs, amsgrad=True),
+    ]
+    theta0 = np.tile(np.array([1.0, -1.0], np.float32), (STREAM_BLOCK // 2 + 40, 1))  # 3 × that: three chunks
+    for opt in opts:
+        spec = prepare(opt, q, theta0, 30, record="final")
+        slow = _run_general(spec, GradientSampler(noise, 4, spec.size, spec.dim, spec.dtype))
+        for threads in (1, 2, 3):
+            fast = hb.iterate(opt, q, theta0, 30, record="final", noise=noise, seed=4, threads=threads)
+            assert np.asarray(fast.theta).dtype == np.float32
+            assert np.asarray(fast.theta).tobytes() == np.asarray(slow.theta).tobytes()
+            assert fast.status.tolist() == slow.status.tolist()

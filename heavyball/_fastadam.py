@@ -34,6 +34,10 @@ block that the certificate cannot clear is checked after every step with the gen
 rule, so the first step at which ``‖θ_k‖₂`` passes the bound (or is not finite) is found
 exactly; a configuration keeps being stepped after it diverged (its records are NaN).
 
+With ``engine="compiled"`` each block runs the numba twin of this kernel
+(``heavyball/compiled/adam.py``): the same operations in the same order, fused per
+configuration, bitwise equal; the thread pool is the same (the kernel releases the GIL).
+
 References: PyTorch 2.13 ``torch.optim.Adam``/``AdamW``; Kingma & Ba (2015); Reddi, Kale &
 Kumar (2018); Loshchilov & Hutter (2019).
 """
@@ -279,13 +283,33 @@ def run_spec(spec: Any, threads: int) -> Any:
             if distance is not None:
                 distance[j, sl] = np.sqrt(row_norm_sq(rows - star))
 
-    width = max(1, BLOCK_BYTES // (np.dtype(dtype).itemsize * d))
+    if spec.engine == "compiled":  # the numba twin of _run_block (heavyball/compiled/adam.py)
+        from .compiled import adam as compiled_adam
+
+        theta_slot = np.full(spec.steps + 1, -1, np.int64)
+        if in_loop_theta:
+            theta_slot[theta_steps] = np.arange(len(theta_steps))
+        loss_slot = np.full(spec.steps + 1, -1, np.int64)
+        loss_slot[loss_steps] = np.arange(len(loss_steps))
+        records = compiled_adam.Records(theta, loss, distance, tail, theta_slot, loss_slot, tail_first)
+        P = compiled_adam.Plan(K, records)
+        # at least one block per thread (a configuration's result does not depend on its block)
+        width = max(1, min(P.block_width, -(-B // max(1, threads))))
+
+        def run_block(sl: Any) -> None:
+            compiled_adam.run_block(P, Z, sl, dat, bound2, rec)
+    else:
+        width = max(1, BLOCK_BYTES // (np.dtype(dtype).itemsize * d))
+
+        def run_block(sl: Any) -> None:
+            _run_block(K, Z, sl, dat, bound2, rec)
+
     blocks = [slice(b0, min(B, b0 + width)) for b0 in range(0, B, width)]
 
     def work(part: Any) -> Any:
         with np.errstate(all="ignore"):
             for sl in part:
-                _run_block(K, Z, sl, dat, bound2, rec)
+                run_block(sl)
 
     nthreads = max(1, min(threads, len(blocks)))
     if nthreads <= 1:

@@ -86,4 +86,4 @@ def test_adam_heavy_ball_curve_is_the_preconditioned_ode_and_the_gap_shrinks():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_in_the_catalogue(name):
-    assert FIGURES[name].NAME == name
+    assert FIGURES[name].__name__ == f"heavyball.figures.{name}"

@@ -10,6 +10,7 @@ checked to draw from ``data`` and to label what it shows.
 
 import itertools
 import re
+from pathlib import Path
 
 import matplotlib.colors
 import matplotlib.text
@@ -21,16 +22,14 @@ from scipy.linalg import expm
 from scipy.special import j1
 
 import heavyball as hb
+from heavyball import figures
 from heavyball.figures import CATALOGUE, FIGURES, csv_text
 
-# the catalogue, in the order the README shows it
-ISSUE_CATALOGUE = [
-    "lr_regimes", "valley_zigzag", "momentum_memory", "heavy_ball_physics", "discrete_vs_continuous",
-    "discretization_order", "rate_map", "characteristic_roots", "predicted_vs_measured",
-    "nesterov_lookahead", "adam_rotation", "nesterov_ode", "scaling_limits", "rosenbrock",
-    "noisy_loss_curves", "gibbs_double_well", "batch_size_scaling",
-    "adam_ode", "adam_limits", "adam_heavy_ball",
-]  # fmt: skip
+# the catalogue, from the registry (which discovers the modules; checked below against the
+# package's files and the README's order)
+NAMES = list(FIGURES)
+FIGURES_DIR = Path(figures.__file__).parent
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 _CACHE = {}
 
@@ -57,18 +56,35 @@ def sign_changes(x, visible):
 
 
 # -- the registry and the common contract ----------------------------------------------------
-def test_registry_is_the_catalogue_in_order():
-    assert list(FIGURES) == ISSUE_CATALOGUE == list(CATALOGUE)
-    assert len(FIGURES) == len(ISSUE_CATALOGUE)
+def test_registry_is_every_figure_module_in_the_readmes_order():
+    files = {p.stem for p in FIGURES_DIR.glob("*.py") if not p.stem.startswith("_")}
+    assert set(FIGURES) == files and len(NAMES) == len(files) == 20  # no module missed, none twice
+    shown = re.findall(r"^!\[(\w+)\]\(figures/\1\.png\)$", README.read_text(encoding="utf-8"), re.MULTILINE)
+    assert NAMES == shown == list(CATALOGUE)  # `heavyball figures --list` and the README agree
+    # the order is the modules' own ORDER, read here from the imported modules
+    assert NAMES == sorted(NAMES, key=lambda name: (FIGURES[name].ORDER, name))
+    assert len({FIGURES[name].ORDER for name in NAMES}) == len(NAMES)
     assert "nope" not in FIGURES
     with pytest.raises(KeyError):
         FIGURES["nope"]
 
 
-@pytest.mark.parametrize("name", ISSUE_CATALOGUE)
+def test_discovery_reads_order_from_the_source_and_skips_helpers(tmp_path, monkeypatch):
+    (tmp_path / "b.py").write_text("ORDER = 5\n")
+    (tmp_path / "a.py").write_text('"""A figure."""\n\nORDER: int = 5  # its place\nX = "ORDER = 1"\n')
+    (tmp_path / "c.py").write_text("import this_module_does_not_exist\nORDER = 1\n")  # never imported
+    (tmp_path / "_helpers.py").write_text("HELPER = True\n")
+    monkeypatch.setattr(figures, "__path__", [str(tmp_path)])
+    assert figures._discover() == ("c", "a", "b")  # by ORDER, ties by name; helpers are not figures
+    (tmp_path / "d.py").write_text("order = 3\n")
+    with pytest.raises(ImportError, match="`ORDER = <int>`"):
+        figures._discover()
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_module_contract_and_make_draws_from_data(name, monkeypatch):
     module = FIGURES[name]
-    assert module.NAME == name
+    assert module.__name__ == f"heavyball.figures.{name}" and isinstance(module.ORDER, int)
     assert isinstance(module.CAPTION, str) and len(module.CAPTION) > 80
     d = fast_data(name)
     assert isinstance(d, dict) and d
@@ -109,7 +125,7 @@ def _visible_texts(fig):
     return [t for t in texts if t.get_visible() and t.get_text().strip()]
 
 
-@pytest.mark.parametrize("name", ISSUE_CATALOGUE)
+@pytest.mark.parametrize("name", NAMES)
 def test_no_two_texts_overlap(name):
     # the rendered bounding boxes (Agg, as in the PNG) of every pair of texts are disjoint, 1 px
     # of slack; an annotation counts by its text, not its arrow
@@ -509,7 +525,7 @@ def _drawn(name):
     return fig, renderer
 
 
-@pytest.mark.parametrize("name", ISSUE_CATALOGUE)
+@pytest.mark.parametrize("name", NAMES)
 def test_one_panel_label_style_and_greek_in_mathtext(name):
     fig, _ = _drawn(name)
     axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]

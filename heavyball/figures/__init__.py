@@ -1,8 +1,10 @@
-"""The figure catalogue: one module per figure, registered in catalogue order.
+"""The figure catalogue: one module per figure, discovered from the modules of this package.
 
-Each module ``heavyball.figures.<NAME>`` defines
+A figure module ``heavyball/figures/<name>.py`` (the module's name is the figure's name and the
+output files' stem) defines
 
-- ``NAME`` — its name (the module's name, and the output files' stem);
+- ``ORDER`` — an ``int`` literal on a line of its own, its place in the catalogue (ascending;
+  ties broken by name): ``heavyball figures --list`` and the README follow it;
 - ``CAPTION`` — the caption printed in the README and by ``heavyball figures --list``;
 - ``data(*, fast=False) -> dict[str, numpy.ndarray]`` — the numbers behind the figure,
   computed with heavyball's public API;
@@ -11,6 +13,10 @@ Each module ``heavyball.figures.<NAME>`` defines
 - ``make(*, fast=False) -> matplotlib.figure.Figure`` — ``plot(data(fast=fast))``: the
   figure is always drawn from ``data()``, so the picture and the numbers cannot drift apart
   (``heavyball figures --data`` computes ``data()`` once and passes it to ``plot``).
+
+Modules whose name starts with ``_`` are helpers, not figures. A new figure needs only its
+module: the registry finds it with :mod:`pkgutil` and reads its ``ORDER`` from the source,
+without importing it (importing a figure imports matplotlib; listing the catalogue does not).
 
 ``fast=True`` uses coarser grids and fewer steps (for tests); the default is the paper-quality
 figure. :data:`FIGURES` maps each name to its module, importing modules on first access so
@@ -27,7 +33,10 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import pkgutil
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -38,29 +47,25 @@ from .._io import write_text
 
 __all__ = ["CATALOGUE", "FIGURES", "csv_text", "write_csv"]
 
-#: the catalogue's figure names, in the order the README shows them
-CATALOGUE = (
-    "lr_regimes",
-    "valley_zigzag",
-    "momentum_memory",
-    "heavy_ball_physics",
-    "discrete_vs_continuous",
-    "discretization_order",
-    "rate_map",
-    "characteristic_roots",
-    "predicted_vs_measured",
-    "nesterov_lookahead",
-    "adam_rotation",
-    "nesterov_ode",
-    "scaling_limits",
-    "rosenbrock",
-    "noisy_loss_curves",
-    "gibbs_double_well",
-    "batch_size_scaling",
-    "adam_ode",
-    "adam_limits",
-    "adam_heavy_ball",
-)
+# a module-level ``ORDER = <int>`` line (an optional ``: int`` annotation and comment allowed)
+_ORDER_LINE = re.compile(r"^ORDER(?:\s*:\s*int)?\s*=\s*(\d+)\s*(?:#.*)?$", re.MULTILINE)
+
+
+def _order_of(name: str) -> int:
+    """The ``ORDER`` of figure module ``name``, read from its source (the module is not imported)."""
+    module = f"{__name__}.{name}"
+    spec = importlib.util.find_spec(module)
+    get_source = getattr(spec.loader if spec is not None else None, "get_source", None)
+    found = _ORDER_LINE.findall((get_source(module) if get_source is not None else None) or "")
+    if len(found) != 1:
+        raise ImportError(f"figure module {module} must define `ORDER = <int>` once, on a line of its own")
+    return int(found[0])
+
+
+def _discover() -> tuple[str, ...]:
+    """The figure modules of this package, in catalogue order (``ORDER``, then name)."""
+    names = [info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_") and not info.ispkg]
+    return tuple(sorted(names, key=lambda name: (_order_of(name), name)))
 
 
 class _Registry(Mapping[str, ModuleType]):
@@ -87,6 +92,8 @@ class _Registry(Mapping[str, ModuleType]):
         return f"<heavyball figure registry: {', '.join(self._names)}>"
 
 
+#: the catalogue's figure names, in catalogue order (discovered from the modules)
+CATALOGUE: tuple[str, ...] = _discover()
 #: name -> figure module, in catalogue order (modules are imported on first access)
 FIGURES: Mapping[str, ModuleType] = _Registry(CATALOGUE)
 

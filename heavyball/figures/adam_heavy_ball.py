@@ -15,7 +15,7 @@ from .. import plotting
 from ..adam_limits import adam_heavy_ball, compare_heavy_ball
 from ..problems import Quadratic
 
-NAME = "adam_heavy_ball"
+ORDER = 200  # its place in the catalogue
 CAPTION = (
     "Adam as a heavy ball with friction on the valley with curvatures 0.1 and 1 rotated by 30°, from "
     "θ₀ = (−1.5, 0.5) at rest, with the second moment settled at v̂ = ∇f(θ₀)² (ε = 10⁻⁸, lr = 10⁻³, "

@@ -17,7 +17,7 @@ from ..discretization import compare, fit_order
 from ..dynamics import simulate
 from ..problems import Quadratic
 
-NAME = "adam_limits"
+ORDER = 190  # its place in the catalogue
 CAPTION = (
     "torch's Adam on the valley f = ½(θ₁² + 0.1·θ₂²) from θ₀ = (1, 1), ε = 10⁻⁸, in two limits lr → 0 "
     "(time t = k·lr). (a) β₁ = 1 − a·lr, β₂ = 1 − b·lr (a = 1, b = 2): the iterates for lr = 0.2, 0.1, "

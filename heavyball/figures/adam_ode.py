@@ -16,7 +16,7 @@ from ..discretization import compare
 from ..dynamics import simulate
 from ..problems import Quadratic
 
-NAME = "adam_ode"
+ORDER = 180  # its place in the catalogue
 CAPTION = (
     "torch's Adam with lr = s, β₁ = 1 − a·s, β₂ = 1 − b·s (a = 1, b = 2, ε = 10⁻⁸) on the valley "
     "with curvatures 0.1 and 1 rotated by 30° from θ₀ = (−1.5, 0.5), for s = 0.2, 0.1 and 0.05, plotted at t = k·s, against "

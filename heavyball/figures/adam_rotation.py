@@ -19,7 +19,7 @@ from ..optimizers import SGD, Adam
 from ..problems import Quadratic
 from ..rates import critical_momentum
 
-NAME = "adam_rotation"
+ORDER = 110  # its place in the catalogue
 CAPTION = (
     "The same valley (curvatures 0.02 and 1, κ = 50) with its axes along the coordinate axes (a) and "
     "rotated by 45° (b), from the same starting point relative to the valley, θ₀ = (−5, 1) in its own "

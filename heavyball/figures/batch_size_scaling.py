@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from .. import plotting, recurrences
 
-NAME = "batch_size_scaling"
+ORDER = 170  # its place in the catalogue
 CAPTION = (
     "The noisy quadratic model (h_i = 1/i, i ≤ 10⁴, gradient-noise covariance H/B): steps to reach "
     "an expected loss of 0.1 against the batch size B, each point with its learning rate (and momentum) "

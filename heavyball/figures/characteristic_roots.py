@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from .. import plotting
 from ..rates import characteristic_roots, optimal_parameters
 
-NAME = "characteristic_roots"
+ORDER = 80  # its place in the catalogue
 CAPTION = (
     "Roots of the characteristic polynomial for 300 curvatures h log-spaced in [0.01, 1] (κ = 100) "
     "at each method's tuning: (a) gradient descent, γ = 2/(h_min + h_max), z = 1 − γh; (b) heavy ball "

@@ -18,7 +18,7 @@ from ..discretization import compare
 from ..dynamics import HeavyBallODE, exact
 from ..problems import Quadratic
 
-NAME = "discrete_vs_continuous"
+ORDER = 50  # its place in the catalogue
 CAPTION = (
     "The heavy-ball ODE θ'' + 0.5·θ' + ∇f(θ) = 0 (m = 1, c = 0.5) on the valley with curvatures 0.25 "
     "and 1, from rest at θ₀ = (−2, 1), in closed form (black), and its semi-implicit Euler "

@@ -20,7 +20,7 @@ from ..discretization import SCHEMES, convergence_order
 from ..dynamics import HeavyBallODE
 from ..problems import Quadratic
 
-NAME = "discretization_order"
+ORDER = 60  # its place in the catalogue
 CAPTION = (
     "Global error max_k |θ_k − θ(kΔt)| on [0, 10] against the time step Δt for the heavy-ball ODE "
     "θ'' + 0.5·θ' + 4θ = 0 (m = 1, c = 0.5, h = 4, θ₀ = 1 at rest), for the three velocity-form schemes "

@@ -21,7 +21,7 @@ from ..optimizers import SGD
 from ..problems import Objective
 from ..sde import HeavyBallSDE, sample_paths
 
-NAME = "gibbs_double_well"
+ORDER = 160  # its place in the catalogue
 CAPTION = (
     "Stationary distribution on the tilted double well f(θ) = (θ² − 1)² + θ/4 against the Gibbs density "
     "∝ exp(−f/T) at T = 0.3 (black). (a) The heavy-ball SDE (m = 1, c = 1, σ² = 2cT) sampled by BAOAB "

@@ -19,7 +19,7 @@ from .. import plotting
 from ..dynamics import HeavyBallODE, damping_regime, exact
 from ..problems import Quadratic
 
-NAME = "heavy_ball_physics"
+ORDER = 40  # its place in the catalogue
 CAPTION = (
     "The heavy-ball ODE m·θ'' + c·θ' + ∇f(θ) = 0 (m = 1) on the valley f = ½θᵀAθ with curvatures "
     "0.2 and 1, from rest at θ₀ = (−2, 1), in closed form, for three frictions, all in the ODE's black: c = 0.3 "

@@ -18,7 +18,7 @@ from ..iterate import iterate
 from ..optimizers import SGD
 from ..problems import Quadratic
 
-NAME = "lr_regimes"
+ORDER = 10  # its place in the catalogue
 CAPTION = (
     "Gradient descent θ ← θ − γ∇f(θ) on the valley f = ½θᵀAθ with curvatures 0.1 and 1 (κ = 10), "
     "rotated by 15° (the gentle floor direction, curvature 0.1, at 15° to the θ₁ axis: the tilted contours), "

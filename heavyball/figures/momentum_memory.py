@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from .. import plotting
 from ..optimizers import SGD
 
-NAME = "momentum_memory"
+ORDER = 30  # its place in the catalogue
 CAPTION = (
     "Momentum as memory. (a) The weight of a gradient i steps old in torch's SGD step "
     "θ ← θ − γb, b ← μb + g (γ = 1, τ = 0), measured by feeding unit gradient impulses to SGD: "

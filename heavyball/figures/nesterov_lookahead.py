@@ -23,7 +23,7 @@ from .. import plotting
 from ..optimizers import HeavyBall, HeavyBallState, NesterovLookahead
 from ..problems import Quadratic
 
-NAME = "nesterov_lookahead"
+ORDER = 100  # its place in the catalogue
 CAPTION = (
     "One step from the same point θ_t with the same velocity v_t on the valley f = ½θᵀAθ "
     "(curvatures 0.1 and 1), μ = 0.9, η = 0.5. (a) Heavy ball: the momentum μv_t plus the gradient "

@@ -18,7 +18,7 @@ from .. import plotting
 from ..discretization import nesterov_limit
 from ..problems import Quadratic
 
-NAME = "nesterov_ode"
+ORDER = 120  # its place in the catalogue
 CAPTION = (
     "Nesterov's method with momentum (k − 1)/(k + 2) and step s on f = ½x² from x₀ = 1, plotted at "
     "t = k√s, against the Su–Boyd–Candès ODE X'' + (3/t)X' + X = 0 (integrated numerically, black) and its "

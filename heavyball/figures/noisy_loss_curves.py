@@ -24,7 +24,7 @@ from ..optimizers import SGD
 from ..problems import Quadratic
 from ..rates import optimal_parameters
 
-NAME = "noisy_loss_curves"
+ORDER = 150  # its place in the catalogue
 CAPTION = (
     "Expected loss E f(θ_k) − f* under isotropic gradient noise (σ = 0.05) on the valley with curvatures 0.1 "
     "and 1 (κ = 10, rotated by 30°), from θ₀ = (1, 1): exact curves from the discrete Lyapunov recursion "

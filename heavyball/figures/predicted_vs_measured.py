@@ -22,7 +22,7 @@ from ..optimizers import SGD, Adam
 from ..problems import Quadratic
 from ..rates import optimal_parameters, predicted_vs_measured
 
-NAME = "predicted_vs_measured"
+ORDER = 90  # its place in the catalogue
 CAPTION = (
     "Distance to the minimiser ‖θ_k − θ*‖ on the valley with curvatures 0.01 and 1 (κ = 100, "
     "rotated by 30°), from θ₀ = (1, 1), with the decay predicted by the eigenvalues (broad translucent "

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from .. import plotting
 from ..rates import optimal_parameters, root_regime, spectral_radius
 
-NAME = "rate_map"
+ORDER = 70  # its place in the catalogue
 CAPTION = (
     "Spectral radius ρ (the asymptotic rate: error ~ ρᵏ) over the learning rate γ and the momentum μ "
     "for the valley with curvatures 0.01 and 1 (κ = 100), from the eigenvalues; grey: unstable "

@@ -18,7 +18,7 @@ from ..iterate import iterate
 from ..optimizers import SGD, Adam
 from ..problems import Rosenbrock
 
-NAME = "rosenbrock"
+ORDER = 140  # its place in the catalogue
 CAPTION = (
     "Rosenbrock's function f(x, y) = (1 − x)² + 100(y − x²)² from (−1.2, 1), 2000 steps, run as "
     "torch.optim does: gradient descent (γ = 10⁻³, the largest round learning rate that is stable at "

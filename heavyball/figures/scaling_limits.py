@@ -26,7 +26,7 @@ from ..discretization import compare_momentum, gradient_flow_limit, modified_equ
 from ..dynamics import HeavyBallODE
 from ..problems import Quadratic
 
-NAME = "scaling_limits"
+ORDER = 130  # its place in the catalogue
 CAPTION = (
     "torch's SGD(lr, momentum = μ) on f = ½θᵀAθ (curvatures 0.2 and 1) from θ₀ = (1, 1), in two limits "
     "lr → 0. (a) μ = 0.9 fixed, against t = k·lr: the iterates approach the rescaled gradient flow "

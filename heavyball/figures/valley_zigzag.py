@@ -23,7 +23,7 @@ from ..optimizers import SGD
 from ..problems import Quadratic
 from ..rates import Tuned, critical_momentum, critical_rate, optimal_parameters
 
-NAME = "valley_zigzag"
+ORDER = 20  # its place in the catalogue
 CAPTION = (
     "An elongated valley f = ½θᵀAθ with curvatures 0.01 along the floor and 1 across it (κ = 100), "
     "from θ₀ = (−10, 1), 150 steps. (a) Gradient descent at its optimal γ = 2/(h_min + h_max) zig-zags "

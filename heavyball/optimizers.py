@@ -61,6 +61,7 @@ F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import Any, ClassVar, NamedTuple
 
@@ -188,7 +189,7 @@ def _owned(arr: Any, shape: Any, dtype: Any) -> np.ndarray:
     return out
 
 
-class _Optimizer:
+class _Optimizer(abc.ABC):
     """Shared machinery: validation helpers, equality, printing, the pure ``step``.
 
     Subclasses define ``_RATE`` (the name of the field that may be a schedule), ``_init``
@@ -202,14 +203,17 @@ class _Optimizer:
     _state_type: ClassVar[type]
     _cache: dict[str, Any]
 
+    @abc.abstractmethod
     def _init(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
-        raise NotImplementedError
+        """The initial state (``_state_type``) with zero arrays of ``shape`` and ``dtype``."""
 
+    @abc.abstractmethod
     def _apply(self, theta: np.ndarray, grad: np.ndarray, state: Any, rate: Any, scratch: Any) -> Any:
-        raise NotImplementedError
+        """One step in place on the owned arrays ``theta`` and ``state``'s; returns the new state."""
 
+    @abc.abstractmethod
     def _make_consts(self, dtype: np.dtype) -> Any:
-        raise NotImplementedError
+        """The hyperparameters cast to ``dtype`` once (cached per dtype by ``_consts``)."""
 
     # -- construction ------------------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:

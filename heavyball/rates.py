@@ -528,6 +528,8 @@ def continuous_rate(m: RealLike, c: RealLike, eigenvalues: RealLike) -> float | 
     return _out(np.broadcast_to(r, shape).copy())
 
 
+# the docstring's Returns/Examples layout repeats tunings.critical_momentum's (numpydoc: each
+# function's help stands alone); the closed forms and their validation differ
 @_quiet
 def optimal_damping(m: RealLike, h_min: RealLike) -> float | np.ndarray:
     r"""The friction with the fastest uniform decay over curvatures ``[h_min, h_max]``: ``2√(m·h_min)``.

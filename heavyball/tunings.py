@@ -127,6 +127,9 @@ def optimal_parameters(h_min: RealLike, h_max: RealLike, tuning: str = "heavybal
     return Tuned(_out(lr), _out(momentum), _out(rate))
 
 
+# critical_momentum and critical_rate (like rates.optimal_damping) end their docstrings with the
+# same Returns/Examples layout and start with one validation call; each closed form is its own:
+# the layout is numpydoc's (a function's help stands alone), the shared logic is _check_lr_h.
 @_quiet
 def critical_momentum(h: RealLike, lr: RealLike) -> float | np.ndarray:
     r"""The momentum that puts a repeated root at curvature ``h``: ``μ = (1 − √(γh))²``.

@@ -49,6 +49,7 @@ glossary, ``docs/glossary.md``.
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -152,13 +153,14 @@ def _refuse_v0(v0: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # the ODEs
 # ---------------------------------------------------------------------------------------------
-class _SecondOrder:
+class _SecondOrder(abc.ABC):
     """The state ``y = [θ, v]`` of a second-order ODE, split into its fields."""
 
     order: ClassVar[int] = 2
 
-    def energy(self, problem: Any, theta: np.ndarray, v: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def energy(self, problem: Any, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The ODE's energy at the states ``(theta, v)`` (each ``(n, d)``); shape ``(n,)``."""
 
     def split_state(self, problem: Any, t: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         """``theta = Y[:, :d]``, ``v = Y[:, d:]`` and the energy along them.

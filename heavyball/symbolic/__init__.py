@@ -86,8 +86,9 @@ from .twins import Twin, TwinResult
 
 globals().update(FUNCTIONS)  # each derivation as heavyball.symbolic.NAME
 
-# the package re-exports the public names of claims.py (the same list as its __all__), of
-# registry.py and twins.py, and each derivation by name: a literal list so that linters see it
+# the package re-exports the public names of claims.py (its __all__ but EXACT_METHODS, which
+# stays in claims), of registry.py and twins.py, and each derivation by name: a literal list
+# so that linters, type checkers and the documentation read it without importing
 __all__ = [
     "DERIVATIONS",
     "MIN_POINTS",

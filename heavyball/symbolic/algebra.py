@@ -18,6 +18,7 @@ __all__ = [
     "box_of",
     "generic_branch",
     "given",
+    "given_positive",
     "one_minus",
     "peel",
     "pos",
@@ -46,6 +47,12 @@ def given(value: Any, name: str, **assumptions: bool) -> sp.Symbol:
     if not isinstance(value, sp.Symbol):
         raise TypeError(f"`{name}` must be a sympy Symbol or a name, got {describe(value)}")
     return value
+
+
+def given_positive(**symbols: Any) -> tuple[sp.Symbol, ...]:
+    """:func:`given` for each keyword, in order: the symbol passed, or a fresh positive one
+    named by the keyword (``a, P = given_positive(a=a, P=p)``)."""
+    return tuple(given(value, name, positive=True) for name, value in symbols.items())
 
 
 _GREEK = {

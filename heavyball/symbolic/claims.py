@@ -35,6 +35,7 @@ from .._validation import as_bool, as_int, as_real, describe
 from . import latex as _latex_mod
 from .twins import TWIN_POINTS, Twin, TwinResult, check_twin, lambdify_result
 
+# heavyball.symbolic re-exports all of these but EXACT_METHODS in its own literal __all__
 __all__ = [
     "EXACT_METHODS",
     "MIN_POINTS",

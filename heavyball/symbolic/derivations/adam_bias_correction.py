@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..algebra import assumption_texts, given, pos, real
+from ..algebra import assumption_texts, given_positive, pos, real
 from ..claims import Derivation, claim
 
 #: position in the catalogue of derivations
@@ -39,8 +39,7 @@ def adam_bias_correction(*, beta1: Any = None, beta2: Any = None, lr: Any = None
     >>> adam_bias_correction().result["m_t"]
     -beta1**t*g + g
     """
-    beta1, beta2 = given(beta1, "beta1", positive=True), given(beta2, "beta2", positive=True)
-    lr, eps = given(lr, "lr", positive=True), given(eps, "eps", positive=True)
+    beta1, beta2, lr, eps = given_positive(beta1=beta1, beta2=beta2, lr=lr, eps=eps)
     g, theta0 = real("g"), real("theta_0")
     w = pos("w")  # w = 1 − β2 > 0, for the exact reduction of √(1 − β2)
     t = sp.Symbol("t", integer=True, nonnegative=True)

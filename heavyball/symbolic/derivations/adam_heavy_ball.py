@@ -8,12 +8,58 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import assumption_texts, given, pos, real
+from ..algebra import assumption_texts, box_of, given_positive, pos, real
 from ..claims import Derivation, claim
 from ..twins import Twin
 
 #: position in the catalogue of derivations
 ORDER = 132
+
+FINDINGS = (
+    "Adam with its second moment frozen is the heavy ball $(1/a)θ'' + θ' + P∇f(θ) = 0$, "
+    "$P = diag(1/(√(v̂) + ε))$: mass $lr/(1 − β₁)$, unit friction, force scaled per "
+    "coordinate. $β₁$ plays the momentum $μ = 1 − cΔt/m$ of the lecture's discretisation with $Δt = lr$, "
+    "and Adam's step is exactly the semi-implicit Euler scheme of that ODE ($v = −Pm$).",
+    "With the bias correction the mass is $(1 − e^{−at})/a$: Adam starts without inertia and gains "
+    "the mass $1/a$ over a time of a few $1/a$ (a few $1/(1 − β₁)$ steps).",
+)
+
+
+def _second_order_form(mh: Any, g: Any, *, a: Any, P: Any, t: Any, u: Any, corr: Any) -> tuple[Any, Any, Any]:
+    """``θ' = −P·m̂`` with ``m̂' = a(g − m̂)/corr``: ``θ'`` and ``θ''`` (chain rule), and the
+    residual of ``(corr/a)θ'' + θ' + Pg`` at a state with ``θ' = u`` (0 for the heavy ball)."""
+    first = -P * mh
+    second = sp.diff(first, t).subs(sp.Derivative(mh, t), a * (g - mh) / corr)
+    residual = (corr / a * second + first + P * g).subs(mh, -u / P)
+    return first, second, residual
+
+
+def _heavy_ball_parameters(lr: Any, beta1: Any) -> tuple[Any, Any, Any]:
+    """Mass ``1/a`` with ``a = (1 − β₁)/lr``, and the lecture's map ``μ = 1 − cΔt/m``,
+    ``η = Δt/m`` at unit friction ``c = 1`` and ``Δt = lr``."""
+    mass = sp.cancel(1 / ((1 - beta1) / lr))
+    dt, c = lr, sp.Integer(1)
+    return mass, sp.cancel(1 - c * dt / mass), sp.cancel(dt / mass)
+
+
+def _twins() -> dict[str, Twin]:
+    """The library's :func:`heavyball.adam_limits.adam_heavy_ball`: its mass and momentum."""
+    return {
+        "mass": Twin(
+            function="heavyball.adam_limits.adam_heavy_ball",
+            call=lambda fn, lr_, b1: np.array(
+                [fn(x, (y, 0.999), v_hat=[1.0]).mass for x, y in zip(lr_, b1, strict=True)]
+            ),
+            domain=((1e-4, 0.1), (0.05, 0.999)),
+            note="adam_heavy_ball(lr, betas).mass",
+        ),
+        "momentum": Twin(
+            function="heavyball.adam_limits.adam_heavy_ball",
+            call=lambda fn, b1: np.array([fn(0.01, (y, 0.999), v_hat=[1.0]).momentum for y in b1]),
+            domain=((0.05, 0.999),),
+            note="adam_heavy_ball(lr, betas).momentum",
+        ),
+    }
 
 
 @functools.cache
@@ -34,25 +80,19 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
     >>> adam_heavy_ball().result["mass"]
     lr/(1 - beta1)
     """
-    a, lr = given(a, "a", positive=True), given(lr, "lr", positive=True)
-    beta1, P = given(beta1, "beta1", positive=True), given(p, "P", positive=True)
+    # the symbols passed in (another derivation may reuse this one with its own) or fresh ones;
+    # the docstring example above and this opening have every derivation's shape
+    a, lr, beta1, P = given_positive(a=a, lr=lr, beta1=beta1, P=p)
     t = pos("t")
     theta, mh = sp.Function("theta")(t), sp.Function("m_hat")(t)
     f_prime = sp.Function("f_prime")  # ∂f/∂θ of this coordinate (general)
     g = f_prime(theta)
     x, u, m_prev, v_prev, gk = real("x"), real("u"), real("m_prev"), real("v_prev"), real("g_k")
-    # θ' = −P m_hat, m_hat' = a(g − m_hat): θ'' from the chain rule
-    first = -P * mh
-    second = sp.diff(first, t).subs(sp.Derivative(mh, t), a * (g - mh))
-    residual = (second / a + first + P * g).subs(mh, -u / P)  # at a state with θ' = u
     corr = 1 - sp.exp(-a * t)
-    second_bc = sp.diff(first, t).subs(sp.Derivative(mh, t), a * (g - mh) / corr)
-    residual_bc = (corr / a * second_bc + first + P * g).subs(mh, -u / P)
-    a_of_adam = (1 - beta1) / lr
-    mass = sp.cancel(1 / a_of_adam)
-    dt, c = lr, sp.Integer(1)
-    mu = sp.cancel(1 - c * dt / mass)
-    eta = sp.cancel(dt / mass)
+    # θ'' by the chain rule along θ' = −P m̂, without and with the bias correction
+    first, second, residual = _second_order_form(mh, g, a=a, P=P, t=t, u=u, corr=1)
+    _, _, residual_bc = _second_order_form(mh, g, a=a, P=P, t=t, u=u, corr=corr)
+    mass, mu, eta = _heavy_ball_parameters(lr, beta1)
     # one Adam step at a frozen P, bias correction 1: v = −P m
     m_next = beta1 * m_prev + (1 - beta1) * gk
     v_next = -P * m_next
@@ -63,29 +103,17 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
         beta1: (0.05, 0.999),
         P: (0.1, 10.0),
         t: (0.01, 5.0),
-        x: (-2.0, 2.0),
-        u: (-2.0, 2.0),
-        m_prev: (-2.0, 2.0),
-        gk: (-2.0, 2.0),
+        **box_of(value=[x, u, m_prev, gk]),
     }
     functions = {f_prime: sp.Lambda(x, sp.sin(x) + x**3 / 3)}
     point = {theta: x}
     claims = (
-        claim(
-            "heavy_ball_form",
-            residual.subs(point),
-            sp.Integer(0),
-            box,
-            functions=functions,
-            note="(1/a)θ'' + θ' + P·∂f = 0 along θ' = −P m_hat, m_hat' = a(g − m_hat)",
-        ),
-        claim(
-            "mass_with_bias_correction",
-            residual_bc.subs(point),
-            sp.Integer(0),
-            box,
-            functions=functions,
-            note="with the bias correction the mass is (1 − e^{−at})/a",
+        *(
+            claim(name, res.subs(point), sp.Integer(0), box, functions=functions, note=note)
+            for name, res, note in (
+                ("heavy_ball_form", residual, "(1/a)θ'' + θ' + P·∂f = 0 along θ' = −P m_hat, m_hat' = a(g − m_hat)"),
+                ("mass_with_bias_correction", residual_bc, "with the bias correction the mass is (1 − e^{−at})/a"),
+            )
         ),
         claim("mass", mass, lr / (1 - beta1), box, note="m = 1/a = lr/(1 − β₁)"),
         claim(
@@ -101,7 +129,7 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
             "adam_step_is_the_velocity_form",
             v_next.subs(m_prev, -v_prev / P),
             heavy_ball_v,
-            {**box, v_prev: (-2.0, 2.0)},
+            {**box, **box_of(value=v_prev)},
             note="v = −P m: v_k = β₁v_{k−1} − (1 − β₁)P g_k",
         ),
     )
@@ -113,30 +141,8 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
         ("mass", sp.Eq(sp.Symbol("m"), mass)),
         ("the lecture's map $μ = 1 − cΔt/m$", sp.Eq(sp.Symbol("mu"), mu)),
     )
-    findings = (
-        "Adam with its second moment frozen is the heavy ball $(1/a)θ'' + θ' + P∇f(θ) = 0$, "
-        "$P = diag(1/(√(v̂) + ε))$: mass $lr/(1 − β₁)$, unit friction, force scaled per "
-        "coordinate. $β₁$ plays the momentum $μ = 1 − cΔt/m$ of the lecture's discretisation with $Δt = lr$, "
-        "and Adam's step is exactly the semi-implicit Euler scheme of that ODE ($v = −Pm$).",
-        "With the bias correction the mass is $(1 − e^{−at})/a$: Adam starts without inertia and gains "
-        "the mass $1/a$ over a time of a few $1/a$ (a few $1/(1 − β₁)$ steps).",
-    )
-    twins = {
-        "mass": Twin(
-            function="heavyball.adam_limits.adam_heavy_ball",
-            call=lambda fn, lr_, b1: np.array(
-                [fn(x, (y, 0.999), v_hat=[1.0]).mass for x, y in zip(lr_, b1, strict=True)]
-            ),
-            domain=((1e-4, 0.1), (0.05, 0.999)),
-            note="adam_heavy_ball(lr, betas).mass",
-        ),
-        "momentum": Twin(
-            function="heavyball.adam_limits.adam_heavy_ball",
-            call=lambda fn, b1: np.array([fn(0.01, (y, 0.999), v_hat=[1.0]).momentum for y in b1]),
-            domain=((0.05, 0.999),),
-            note="adam_heavy_ball(lr, betas).momentum",
-        ),
-    }
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_heavy_ball",
         title="Adam as a heavy ball with friction",
@@ -145,8 +151,8 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
         result=result,
         steps=steps_,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         signatures={"mass": (lr, beta1), "momentum": (beta1,)},
-        twins=twins,
+        twins=_twins(),
         references=("Polyak (1964)", "Barakat & Bianchi (2021)", "Kingma & Ba (2015)"),
     )

@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ...recurrences import trace_det
-from ..algebra import assumption_texts, box_of, given, pos, real
+from ..algebra import assumption_texts, box_of, given_positive, pos, real
 from ..claims import Claim, Derivation, claim
 from ..rules import torch_sgd_step, torch_step_matrix
 from ..twins import Twin
@@ -130,7 +130,7 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
     >>> characteristic_polynomials().result["modulus_complex"]
     sqrt(mu)
     """
-    h, lr, mu = given(h, "h", positive=True), given(lr, "lr", positive=True), given(mu, "mu", positive=True)
+    h, lr, mu = given_positive(h=h, lr=lr, mu=mu)
     z = sp.Symbol("z")
     mats, polys = _polynomials(h, lr, mu, z)
     p_hb, p_n = polys["heavyball"], polys["nesterov"]

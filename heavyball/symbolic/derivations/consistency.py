@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..algebra import assumption_texts, box_of, given, real
+from ..algebra import assumption_texts, box_of, given_positive, real
 from ..claims import Claim, Derivation, claim
 from ..rules import semi_implicit_euler
 from .discretization import discretization
@@ -73,8 +73,7 @@ def consistency(*, m: Any = None, c: Any = None, h: Any = None, dt: Any = None) 
     >>> consistency().result["discriminant_leading"]
     (c**2 - 4*h*m)/m**2
     """
-    m, c = given(m, "m", positive=True), given(c, "c", positive=True)
-    h, dt = given(h, "h", positive=True), given(dt, "dt", positive=True)
+    m, c, h, dt = given_positive(m=m, c=c, h=h, dt=dt)
     theta, v = real("theta"), real("v")
     z, sigma = sp.Symbol("z"), sp.Symbol("sigma")
     base = discretization(m=m, c=c, dt=dt)

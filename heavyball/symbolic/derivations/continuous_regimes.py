@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..algebra import BOX, assumption_texts, given, pos, real
+from ..algebra import BOX, assumption_texts, given_positive, pos, real
 from ..claims import Derivation, claim
 from ..twins import Twin
 
@@ -53,7 +53,7 @@ def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Deriva
     >>> continuous_regimes().result["critical_c"]
     2*sqrt(h)*sqrt(m)
     """
-    m, c, h = given(m, "m", positive=True), given(c, "c", positive=True), given(h, "h", positive=True)
+    m, c, h = given_positive(m=m, c=c, h=h)
     h_min, w, t = pos("h_min"), pos("w"), real("t")
     s = sp.Symbol("s")
     theta = sp.Function("theta")

@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..algebra import assumption_texts, box_of, given, pos, real
+from ..algebra import assumption_texts, box_of, given_positive, pos, real
 from ..claims import Derivation, claim
 from ..rules import semi_implicit_euler, torch_sgd_step
 
@@ -78,7 +78,7 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
     >>> d.result["lr"], d.result["m_from_velocity"]
     (dt**2/m, dt/eta)
     """
-    m, c, dt = given(m, "m", positive=True), given(c, "c", positive=True), given(dt, "dt", positive=True)
+    m, c, dt = given_positive(m=m, c=c, dt=dt)
     theta, v, g, p, b = (real(n) for n in ("theta_k", "v_k", "g_k", "p_k", "b_k"))
     mu_s, eta_s, lr = pos("mu"), pos("eta"), pos("lr")
     M, C = sp.symbols("M C")  # unknown mass and friction when inverting

@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ..._validation import as_int
-from ..algebra import BOX, assumption_texts, given, real
+from ..algebra import BOX, assumption_texts, given_positive, real
 from ..claims import Derivation, claim
 
 #: position in the catalogue of derivations
@@ -41,7 +41,7 @@ def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivat
     >>> energy_dissipation(dim=1).result["dE_dt"]
     -c*v1**2
     """
-    m, c = given(m, "m", positive=True), given(c, "c", positive=True)
+    m, c = given_positive(m=m, c=c)
     dim = as_int("dim", dim, minimum=1, maximum=4)
     t = real("t")
     f = sp.Function("f")

@@ -8,13 +8,23 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import assumption_texts, given
+from ..algebra import assumption_texts, given_positive
 from ..claims import Derivation, claim
 from ..twins import Twin
 from .noisy_stationary import noisy_stationary
 
 #: position in the catalogue of derivations
 ORDER = 150
+
+FINDINGS = (
+    "The heavy-ball SDE's stationary law is Gibbs at T = σ²/(2c): Var θ = T/h, Var v = T/m, θ and v "
+    "uncorrelated (fluctuation–dissipation).",
+    "Under the map γ = Δt²/m, μ = 1 − cΔt/m, gradient noise σ²/Δt per step, torch's heavy ball has the SDE's "
+    "stationary variance times 1 + hΔt²/(4m) + O(Δt³): the first-order discretisation is second-order "
+    "accurate in the stationary variance.",
+    "Nesterov under the same map is off at first order, by the factor 1 − hΔt/c: its gradient correction "
+    "damps the fluctuations like extra friction hΔt.",
+)
 
 
 def _library_sde_variance(stationary: Any, m: Any, c: Any, h: Any, sigma: Any) -> np.ndarray:
@@ -25,6 +35,19 @@ def _library_sde_variance(stationary: Any, m: Any, c: Any, h: Any, sigma: Any) -
         law = stationary(hb.HeavyBallSDE(m=float(mi), c=float(ci), sigma=float(si)), hb.Quadratic([[float(hi)]]))
         out.append(law.cov[0, 0])
     return np.array(out)
+
+
+def _twins() -> dict[str, Twin]:
+    """The library's exact stationary law of the heavy-ball SDE (:func:`heavyball.exact_moments.stationary`)."""
+    return {
+        "var_theta": Twin(
+            "heavyball.exact_moments.stationary",
+            _library_sde_variance,
+            ((0.2, 5.0), (0.05, 5.0), (0.05, 10.0), (0.1, 3.0)),
+            rtol=1e-11,
+            note="stationary(HeavyBallSDE(m, c, sigma), Quadratic([[h]]))",
+        ),
+    }
 
 
 @functools.cache
@@ -47,8 +70,7 @@ def langevin_stationary(
     >>> d.result["var_theta"]
     Eq(\mathrm{Var}\,\theta, sigma**2/(2*c*h))
     """
-    m, c, h = given(m, "m", positive=True), given(c, "c", positive=True), given(h, "h", positive=True)
-    sigma, dt = given(sigma, "sigma", positive=True), given(dt, "Delta_t", positive=True)
+    m, c, h, sigma, dt = given_positive(m=m, c=c, h=h, sigma=sigma, Delta_t=dt)
     pxx, pxv, pvv = sp.symbols("P_xx P_xv P_vv")
     F = sp.Matrix([[0, 1], [-h / m, -c / m]])
     GG = sp.Matrix([[0, 0], [0, sigma**2 / m**2]])
@@ -105,24 +127,8 @@ def langevin_stationary(
         ("the velocity-form map", sp.Eq(sp.Tuple(g, mu, sg**2), sp.Tuple(dt**2 / m, 1 - c * dt / m, sigma**2 / dt))),
         ("discrete over continuous (heavy ball)", sp.Eq(sp.Symbol(r"\rho_{\mathrm{HB}}"), ratio_hb)),
     )
-    findings = (
-        "The heavy-ball SDE's stationary law is Gibbs at T = σ²/(2c): Var θ = T/h, Var v = T/m, θ and v "
-        "uncorrelated (fluctuation–dissipation).",
-        "Under the map γ = Δt²/m, μ = 1 − cΔt/m, gradient noise σ²/Δt per step, torch's heavy ball has the SDE's "
-        "stationary variance times 1 + hΔt²/(4m) + O(Δt³): the first-order discretisation is second-order "
-        "accurate in the stationary variance.",
-        "Nesterov under the same map is off at first order, by the factor 1 − hΔt/c: its gradient correction "
-        "damps the fluctuations like extra friction hΔt.",
-    )
-    twins = {
-        "var_theta": Twin(
-            "heavyball.exact_moments.stationary",
-            _library_sde_variance,
-            ((0.2, 5.0), (0.05, 5.0), (0.05, 10.0), (0.1, 3.0)),
-            rtol=1e-11,
-            note="stationary(HeavyBallSDE(m, c, sigma), Quadratic([[h]]))",
-        ),
-    }
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="langevin_stationary",
         title="The heavy-ball SDE's stationary law and the noisy heavy ball",
@@ -134,11 +140,11 @@ def langevin_stationary(
         result=result,
         steps=steps,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         signatures={"var_theta": (m, c, h, sigma)},
         references=(
             "Pavliotis (2014), Stochastic Processes and Applications (the Langevin equation)",
             "Leimkuhler & Matthews (2013), Appl. Math. Res. Express",
         ),
-        twins=twins,
+        twins=_twins(),
     )

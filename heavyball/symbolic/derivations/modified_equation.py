@@ -9,7 +9,7 @@ from typing import Any
 import sympy as sp
 
 from ...recurrences import iteration_matrix
-from ..algebra import assumption_texts, given, one_minus, root_series
+from ..algebra import assumption_texts, given_positive, one_minus, root_series
 from ..claims import Derivation, claim
 from ..rules import torch_sgd_step
 
@@ -193,7 +193,7 @@ def modified_equation(*, mu: Any = None, lr: Any = None, h: Any = None) -> Deriv
     >>> modified_equation().result["C_heavyball"]
     (mu + 1)/(2*(1 - mu)**3)
     """
-    mu, lr, h = given(mu, "mu", positive=True), given(lr, "lr", positive=True), given(h, "h", positive=True)
+    mu, lr, h = given_positive(mu=mu, lr=lr, h=h)
     z = sp.Symbol("z")
     linear, one_step = _root_matching(mu, lr, h, z)
     C_hb, C_n = linear["heavyball"]["C"], linear["nesterov"]["C"]

@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ..._validation import as_int
-from ..algebra import BOX, LAMBDA_X, assumption_texts, box_of, generic_branch, given, peel, pos, real
+from ..algebra import BOX, LAMBDA_X, assumption_texts, box_of, generic_branch, given_positive, peel, pos, real
 from ..claims import Derivation, claim
 from ..rules import torch_sgd_step
 
@@ -41,7 +41,7 @@ def momentum_sum(*, mu: Any = None, lr: Any = None, steps: int = 8) -> Derivatio
     >>> momentum_sum().result["memory_example"]
     10
     """
-    mu, lr = given(mu, "mu", positive=True), given(lr, "lr", positive=True)
+    mu, lr = given_positive(mu=mu, lr=lr)
     steps = as_int("steps", steps, minimum=1, maximum=12)
     gs = sp.symbols(f"g1:{steps + 1}", real=True)
     theta0 = real("theta_0")

@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ..._validation import as_int
-from ..algebra import GRAD_TEST, assumption_texts, box_of, given, real
+from ..algebra import GRAD_TEST, assumption_texts, box_of, given_positive, real
 from ..claims import Claim, Derivation, claim
 from ..rules import torch_sgd_step
 
@@ -104,8 +104,7 @@ def nesterov_equivalence(*, mu: Any = None, lr: Any = None, eta: Any = None, ste
     >>> nesterov_equivalence().result["shift"]
     mu
     """
-    mu, lr = given(mu, "mu", positive=True), given(lr, "lr", positive=True)
-    eta = given(eta, "eta", positive=True)
+    mu, lr, eta = given_positive(mu=mu, lr=lr, eta=eta)
     steps = as_int("steps", steps, minimum=1, maximum=6)
     G = sp.Function("g")
     phi, v, g = real("phi"), real("v"), real("g")

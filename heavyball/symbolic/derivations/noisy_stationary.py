@@ -9,12 +9,21 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import assumption_texts, given
+from ..algebra import assumption_texts, given_positive
 from ..claims import Derivation, claim
 from ..twins import Twin
 
 #: position in the catalogue of derivations
 ORDER = 140
+
+FINDINGS = (
+    "torch's SGD with momentum under gradient noise σ² settles at Var θ = γσ²(1+μ)/(h(1−μ)(2(1+μ) − γh)) "
+    "on curvature h: finite exactly where the noiseless method converges (0 < γh < 2(1+μ)).",
+    "For small γ this is the Gibbs law at temperature T = γσ²/(2(1−μ)): momentum raises the temperature "
+    "like the effective learning rate γ/(1−μ), and Nesterov has the same small-γ limit.",
+    "Nesterov's look-ahead points are cooler at finite γ: the stability factor 2(1+μ) − γh of heavy ball's "
+    "variance becomes 2(1+μ) − (1+2μ)γh, and 1 − μ becomes 1 − μ + γhμ.",
+)
 
 
 def _ar2_variance(T: Any, D: Any, out: tuple[Any, Any], gamma: Any, sigma: Any) -> tuple[Any, dict[Any, Any]]:
@@ -45,6 +54,40 @@ def _library_variance(nesterov: bool) -> Callable[..., Any]:
     return call
 
 
+def _stated_variances(gamma: Any, mu: Any, h: Any, sigma: Any) -> tuple[Any, Any]:
+    """The closed forms stated for ``Var θ``: heavy ball's, and Nesterov's look-ahead points'."""
+    heavy_ball = gamma * sigma**2 * (1 + mu) / (h * (1 - mu) * (2 * (1 + mu) - gamma * h))
+    nesterov = (
+        gamma
+        * sigma**2
+        * (1 + mu + gamma * h * mu * (1 + 2 * mu))
+        / (h * (1 - mu + gamma * h * mu) * (2 * (1 + mu) - gamma * h * (1 + 2 * mu)))
+    )
+    return heavy_ball, nesterov
+
+
+def _twins() -> dict[str, Twin]:
+    """The library's exact stationary law (:func:`heavyball.exact_moments.stationary`) of
+    torch's SGD with momentum, plain and Nesterov, on one curvature."""
+    twin_box = ((1e-3, 0.3), (0.05, 0.95), (0.05, 3.0), (0.1, 3.0))
+    return {
+        "var_heavyball": Twin(
+            "heavyball.exact_moments.stationary",
+            _library_variance(False),
+            twin_box,
+            rtol=1e-11,
+            note="stationary() of SGD(lr, momentum) on Quadratic([[h]])",
+        ),
+        "var_nesterov": Twin(
+            "heavyball.exact_moments.stationary",
+            _library_variance(True),
+            twin_box,
+            rtol=1e-11,
+            note="stationary() of SGD(lr, momentum, nesterov=True)",
+        ),
+    }
+
+
 @functools.cache
 def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma: Any = None) -> Derivation:
     r"""Stationary variance of torch's SGD with momentum (and Nesterov) under gradient noise.
@@ -62,21 +105,12 @@ def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma:
     >>> sorted(d.result)
     ['small_lr', 'temperature', 'var_heavyball', 'var_nesterov']
     """
-    gamma = given(gamma, "gamma", positive=True)
-    mu = given(mu, "mu", positive=True)
-    h = given(h, "h", positive=True)
-    sigma = given(sigma, "sigma", positive=True)
+    gamma, mu, h, sigma = given_positive(gamma=gamma, mu=mu, h=h, sigma=sigma)
     T_ = sp.Symbol("T", positive=True)
     var_hb, sol_hb = _ar2_variance(1 + mu - gamma * h, mu, (1, 0), gamma, sigma)
     a = 1 - gamma * h
     var_nag, _ = _ar2_variance((1 + mu) * a, mu * a, (1 + mu, -mu), gamma, sigma)
-    closed = gamma * sigma**2 * (1 + mu) / (h * (1 - mu) * (2 * (1 + mu) - gamma * h))
-    closed_nag = (
-        gamma
-        * sigma**2
-        * (1 + mu + gamma * h * mu * (1 + 2 * mu))
-        / (h * (1 - mu + gamma * h * mu) * (2 * (1 + mu) - gamma * h * (1 + 2 * mu)))
-    )
+    closed, closed_nag = _stated_variances(gamma, mu, h, sigma)
     small = gamma * sigma**2 / (2 * h * (1 - mu))
     temperature = gamma * sigma**2 / (2 * (1 - mu))
     lead_hb = sp.limit(var_hb / gamma, gamma, 0) * gamma
@@ -118,32 +152,9 @@ def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma:
         ("its stationary variance (discrete Lyapunov equation)", sp.Eq(sp.Symbol("P_0"), var_hb)),
         ("Nesterov: the look-ahead point's variance", sp.Eq(sp.Symbol("P_y"), var_nag)),
     )
-    findings = (
-        "torch's SGD with momentum under gradient noise σ² settles at Var θ = γσ²(1+μ)/(h(1−μ)(2(1+μ) − γh)) "
-        "on curvature h: finite exactly where the noiseless method converges (0 < γh < 2(1+μ)).",
-        "For small γ this is the Gibbs law at temperature T = γσ²/(2(1−μ)): momentum raises the temperature "
-        "like the effective learning rate γ/(1−μ), and Nesterov has the same small-γ limit.",
-        "Nesterov's look-ahead points are cooler at finite γ: the stability factor 2(1+μ) − γh of heavy ball's "
-        "variance becomes 2(1+μ) − (1+2μ)γh, and 1 − μ becomes 1 − μ + γhμ.",
-    )
     signatures = {"var_heavyball": (gamma, mu, h, sigma), "var_nesterov": (gamma, mu, h, sigma)}
-    twin_box = ((1e-3, 0.3), (0.05, 0.95), (0.05, 3.0), (0.1, 3.0))
-    twins = {
-        "var_heavyball": Twin(
-            "heavyball.exact_moments.stationary",
-            _library_variance(False),
-            twin_box,
-            rtol=1e-11,
-            note="stationary() of SGD(lr, momentum) on Quadratic([[h]])",
-        ),
-        "var_nesterov": Twin(
-            "heavyball.exact_moments.stationary",
-            _library_variance(True),
-            twin_box,
-            rtol=1e-11,
-            note="stationary() of SGD(lr, momentum, nesterov=True)",
-        ),
-    }
+    # every derivation module ends with this keyword constructor, the registry's interface: its
+    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="noisy_stationary",
         title="Stationary variance of SGD with momentum under gradient noise",
@@ -156,11 +167,11 @@ def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma:
         result=result,
         steps=steps,
         claims=claims,
-        findings=findings,
+        findings=FINDINGS,
         signatures=signatures,
         references=(
             "Mandt, Hoffman & Blei (2017), Stochastic gradient descent as approximate Bayesian inference, JMLR",
             "Zhang et al. (2019), noisy quadratic model, NeurIPS",
         ),
-        twins=twins,
+        twins=_twins(),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..algebra import assumption_texts, given, pos
+from ..algebra import assumption_texts, given_positive, pos
 from ..claims import Derivation, claim
 from ..twins import Twin
 
@@ -58,7 +58,7 @@ def optimal_parameters(*, h_min: Any = None, h_max: Any = None) -> Derivation:
     >>> d.result["polyak_rate"].subs({d.symbols["h_min"]: Rational(1, 100), d.symbols["h_max"]: 1})
     9/11
     """
-    h_min, h_max = given(h_min, "h_min", positive=True), given(h_max, "h_max", positive=True)
+    h_min, h_max = given_positive(h_min=h_min, h_max=h_max)
     delta, h = pos("delta"), pos("h")
     r, gamma, mu = sp.symbols("r gamma mu")
     hmax_d = h_min * (1 + delta) ** 2

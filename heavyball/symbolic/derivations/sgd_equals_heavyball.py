@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ..._validation import as_int
-from ..algebra import GRAD_TEST, assumption_texts, box_of, given, real
+from ..algebra import GRAD_TEST, assumption_texts, box_of, given_positive, real
 from ..claims import Derivation, claim
 from ..rules import heavyball_step, torch_sgd_step
 
@@ -29,7 +29,7 @@ def sgd_equals_heavyball(*, mu: Any = None, eta: Any = None, dt: Any = None, ste
     >>> sgd_equals_heavyball().result["lr"]
     dt*eta
     """
-    mu, eta, dt = given(mu, "mu", positive=True), given(eta, "eta", positive=True), given(dt, "dt", positive=True)
+    mu, eta, dt = given_positive(mu=mu, eta=eta, dt=dt)
     steps = as_int("steps", steps, minimum=1, maximum=6)
     G = sp.Function("g")
     theta, b, g = real("theta"), real("b"), real("g")

@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ..._validation import as_int
-from ..algebra import assumption_texts, box_of, given, real
+from ..algebra import assumption_texts, box_of, given, given_positive, real
 from ..claims import Derivation, claim
 from ..rules import torch_sgd_step
 
@@ -39,7 +39,7 @@ def weight_decay(*, lam: Any = None, lr: Any = None, mu: Any = None, dim: int = 
     -lambda*lr*mu*theta_0
     """
     lam = given(lam, "lambda", positive=True)
-    lr, mu = given(lr, "lr", positive=True), given(mu, "mu", positive=True)
+    lr, mu = given_positive(lr=lr, mu=mu)
     dim = as_int("dim", dim, minimum=1, maximum=4)
     xs = sp.symbols(f"theta1:{dim + 1}", real=True)
     gs = sp.symbols(f"g1:{dim + 1}", real=True)

@@ -50,6 +50,11 @@ matrix with spectral radius ``ρ``); only blocks that the certificate cannot cle
 step by step, so the first crossing is found exactly. A configuration keeps being stepped
 after it diverged (its values are discarded: the recording is NaN after ``diverged_at``).
 
+With ``engine="compiled"`` (the ``fast`` extra) each block is stepped, checked and recorded by
+the numba kernel :func:`heavyball.compiled.linear.advance`, which performs the same
+floating-point operations in the same order (no fused multiply-add), so every result is
+bitwise equal to the numpy engine's; it releases the GIL, so the thread pool scales.
+
 ``record="final"`` jumps to the last iterate with :func:`closed_form_iterate` (Lucas-style
 fast doubling, ``O(log k)``) for every configuration that a certificate over the whole run
 clears of divergence; the others are stepped (exactly as above), so ``status`` and
@@ -371,13 +376,18 @@ class _Block:
 
 
 def _rowsum(a: Any, out: Any) -> Any:
-    """``Σᵢ a[i]`` over the mode axis, sequentially (the same for any block width)."""
+    """``Σᵢ a[i]`` over the mode axis, sequentially, ``(a₀ + a₁) + a₂ + …`` (the same for any
+    block width, and the compiled kernel's order)."""
     if a.shape[0] == 1:
         np.copyto(out, a[0])
     elif a.shape[0] == 2:
         np.add(a[0], a[1], out=out)
+    elif a.shape[1] == 1:
+        # one configuration: numpy's reduction would run along the modes, pairwise; the
+        # running sum is sequential by definition
+        out[0] = np.add.accumulate(a[:, 0])[-1]
     else:
-        np.sum(a, axis=0, out=out)
+        np.sum(a, axis=0, out=out)  # the configurations are the inner loop: row after row
     return out
 
 
@@ -440,11 +450,9 @@ def _step_block(blk: _Block, k_from: int, k_to: int, recorder: Any = None, rec_s
     return r
 
 
-def _make_block(
-    *, coef64: Any, x: Any, p: Any, t: Any, s: Any, n2: Any, bad: Any, dat: Any, bound2: Any, dtype: Any
-) -> _Block:
-    """A block over the state ``x = z_0`` (and scratch arrays), with its coefficients cast to
-    ``dtype`` and the divergence certificate's constants."""
+def _constants(coef64: Any, dtype: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The coefficients ``(f1, e1, a, m, e)`` cast to ``dtype`` and the divergence
+    certificate's constants ``(|m|, growth over CHUNK steps, CHUNK/2·|e|)``."""
     _f1, _e1, a, m, e = coef64
     K = _growth(a, m, CHUNK)
     cert = (
@@ -452,9 +460,18 @@ def _make_block(
         K.astype(dtype) if dtype == np.float64 else np.minimum(K, np.finfo(dtype).max).astype(dtype),
         None if e is None else (0.5 * CHUNK * np.abs(e)).astype(dtype),
     )
+    return tuple(None if c is None else c.astype(dtype) for c in coef64), cert
+
+
+def _make_block(
+    *, coef64: Any, x: Any, p: Any, t: Any, s: Any, n2: Any, bad: Any, dat: Any, bound2: Any, dtype: Any
+) -> _Block:
+    """A block over the state ``x = z_0`` (and scratch arrays), with its coefficients cast to
+    ``dtype`` and the divergence certificate's constants."""
+    coef, cert = _constants(coef64, dtype)
     return _Block(
         x=x, p=p, t=t, s=s, n2=n2, bad=bad, alive=np.ones(x.shape[1], dtype=bool), dat=dat, bound2=bound2,
-        coef=tuple(None if c is None else c.astype(dtype) for c in coef64), cert=cert, dtype=dtype,
+        coef=coef, cert=cert, dtype=dtype,
     )  # fmt: skip
 
 
@@ -482,6 +499,21 @@ class _Targets:
         else:
             self.zstar = self.fstar = None
             self.known = False
+
+    def kernel_args(self, dtype: Any) -> tuple[Any, ...]:
+        """The recording arguments of :func:`heavyball.compiled.linear.advance`, from
+        ``rec_theta`` to ``has_fstar`` (empty placeholders where there is nothing)."""
+        empty2 = np.empty((0, 0), dtype)
+        d = self.h2.shape[0]
+        return (
+            self.theta is not None, np.empty((0, 0, 0), dtype) if self.theta is None else self.theta,
+            True, self.loss, empty2 if self.distance is None else self.distance, self.distance is not None,
+            self.known, np.ascontiguousarray(self.h2[:, 0]), np.ascontiguousarray(self.bt[:, 0]),
+            np.zeros(d, dtype) if self.zstar is None else np.ascontiguousarray(self.zstar[:, 0]),
+            self.zstar is not None,
+            np.zeros(1, dtype) if self.fstar is None else np.reshape(self.fstar, (1,)).astype(dtype),
+            self.fstar is not None,
+        )  # fmt: skip
 
     def loss_distance(self, x: Any, s: Any, loss_row: Any, dist_row: Any) -> Any:
         """``f`` and ``‖θ − θ*‖`` of the modes ``x`` (``(d, w)``) into the given rows; ``s`` scratch."""
@@ -519,10 +551,78 @@ class _Engine:
     rec_steps: np.ndarray  # the steps recorded inside the loop
     targets: _Targets
     closed_final: bool  # jump to the last step by the closed form (record="final")
+    compiled: bool = False  # step with the kernel of heavyball.compiled.linear
+
+
+def _full(c: Any, d: int, w: int, dtype: Any) -> Any:
+    """A coefficient as a C-contiguous ``(d, w)`` array (an empty placeholder for ``None``)."""
+    if c is None:
+        return np.empty((0, 0), dtype)
+    return np.array(np.broadcast_to(c, (d, w)), dtype=dtype, order="C")  # a writable copy: one signature
+
+
+def _writable(a: Any) -> Any:
+    """``a`` as a writable C-contiguous array (the kernel is compiled for those only)."""
+    return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
+
+
+_NO_RECORD = (False, None, False, None, None, False, False, None, None, None, False, None, False)
+
+
+def _advance(
+    x: Any, p: Any, k_from: int, k_to: int, coef: Any, cert: Any, bound2: Any, dat: Any,
+    rec_steps: Any = None, col: int = 0, targets: Any = _NO_RECORD,
+) -> None:  # fmt: skip
+    """:func:`heavyball.compiled.linear.advance` on a block: ``x``, ``p`` (C-contiguous
+    ``(d, w)``, ``z_k`` and ``z_{k−1}``) from step ``k_from`` to ``k_to``, in place."""
+    from .compiled import linear
+
+    d, w = x.shape
+    dtype = x.dtype
+    f1, e1, a, m, e = (_full(c, d, w, dtype) for c in coef)
+    cm, ck, ce = (_full(c, d, w, dtype) for c in cert)
+    if targets is _NO_RECORD:
+        e2, e1d = np.empty((0, 0), dtype), np.empty(0, dtype)
+        targets = (False, np.empty((0, 0, 0), dtype), False, e2, e2, False, False, e1d, e1d, e1d, False, e1d, False)
+    targets = tuple(_writable(t) if isinstance(t, np.ndarray) else t for t in targets)
+    linear.advance(
+        x, p, k_from, k_to, CHUNK, f1, e1, coef[1] is not None, a, m, e, coef[4] is not None,
+        cm, ck, ce, cert[2] is not None, _writable(bound2), dat,
+        np.zeros(0, np.int64) if rec_steps is None else _writable(rec_steps), col, *targets,
+    )  # fmt: skip
+
+
+def _run_range_compiled(eng: _Engine, c0: int, c1: int) -> None:
+    """:func:`_run_range` with the compiled kernel: the same blocks, each stepped (and
+    recorded) by :func:`heavyball.compiled.linear.advance` without the GIL."""
+    modes, Z, steps, dtype = eng.modes, eng.Z, eng.steps, eng.dtype
+    width = _block_width(modes.d, np.dtype(dtype).itemsize)
+    targets = eng.targets.kernel_args(dtype)
+    k_end = min(steps, 1) if eng.closed_final else steps
+    with np.errstate(all="ignore"):
+        for b0 in range(c0, c1, width):
+            sl = slice(b0, min(c1, b0 + width))
+            zv = Z[:, sl]
+            coef64 = modes.coefficients(sl)
+            coef, cert = _constants(coef64, dtype)
+            x = np.array(zv, dtype=dtype, order="C")
+            p = np.empty_like(x)
+            dat, b2 = eng.dat[sl], eng.bound2[sl]
+            _advance(x, p, 0, k_end, coef, cert, b2, dat, eng.rec_steps, b0, targets)
+            if eng.closed_final and steps >= 2:
+                nil = np.empty(0, dtype)
+                blk = _Block(x=x, p=p, t=nil, s=nil, n2=nil, bad=np.empty(0, bool), alive=dat < 0, dat=dat,
+                             bound2=b2, coef=coef, cert=cert, dtype=dtype)  # fmt: skip
+                _final_closed_form(blk, coef64, zv, steps, dtype, compiled=True)
+            else:
+                zv[...] = x
 
 
 def _run_range(eng: _Engine, c0: int, c1: int) -> None:
     """Run configurations ``[c0, c1)`` block by block through all steps (one worker)."""
+    if eng.compiled:
+        _run_range_compiled(eng, c0, c1)
+        return
     modes, Z, steps, dtype, bound2, dat = eng.modes, eng.Z, eng.steps, eng.dtype, eng.bound2, eng.dat
     rec_steps, tg, closed_final = eng.rec_steps, eng.targets, eng.closed_final
     d = modes.d
@@ -573,7 +673,7 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 zv[...] = blk.x
 
 
-def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any) -> None:
+def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any, compiled: bool = False) -> None:
     """``z_steps`` into ``zv`` by the closed form where a certificate over the whole run rules
     divergence out; configurations it cannot clear are stepped exactly (gathered)."""
     _f1, _e1, a, m, e = coef64
@@ -608,7 +708,11 @@ def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any
         dat=blk.dat[idx], bound2=blk.bound2[idx], coef=tuple(_take(c, idx) for c in blk.coef),
         cert=tuple(_take(c, idx) for c in blk.cert), dtype=dtype,
     )  # fmt: skip
-    _step_block(sub, 1, steps)
+    if compiled:
+        sub.x, sub.p = np.ascontiguousarray(sub.x), np.ascontiguousarray(sub.p)
+        _advance(sub.x, sub.p, 1, steps, sub.coef, sub.cert, sub.bound2, sub.dat)
+    else:
+        _step_block(sub, 1, steps)
     zv[:, idx] = sub.x
     blk.dat[idx] = sub.dat
 
@@ -747,7 +851,7 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     ranges = _split(B, width, auto_threads(B, spec.threads))
 
     eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,
-                  targets=tg, closed_final=not in_loop)  # fmt: skip
+                  targets=tg, closed_final=not in_loop, compiled=spec.engine == "compiled")  # fmt: skip
 
     def work(rng: Any) -> Any:
         _run_range(eng, rng[0], rng[1])

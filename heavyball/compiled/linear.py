@@ -1,0 +1,310 @@
+r"""The compiled stepping kernel of the eigenbasis engine (:mod:`heavyball.fastpath`).
+
+Per mode ``i`` and configuration ``c`` the linear methods run the three-term recurrence
+
+.. math:: z_{k+1} = a\,z_k + m\,z_{k-1} + e \qquad (k \ge 1), \qquad z_1 = f_1 z_0 + e_1,
+
+and :func:`advance` performs exactly the numpy engine's floating-point operations on them, in
+its order: a step is ``t = z_k·a; u = z_{k−1}·m; u = u + t; u = u + e`` (``e`` only when the
+problem has a linear term), the squared norm of the divergence test and the loss and distance
+rows are sums over the modes taken sequentially (``s₀ + s₁ + …``), the test is
+``not (‖z‖² <= bound²)`` (so NaN and ∞ fail it), and the loss is ``Σᵢ (½hᵢzᵢ − (Vᵀb)ᵢ)zᵢ``,
+or ``f* + Σᵢ ½hᵢ(zᵢ − zᵢ*)²`` with ``‖z − z*‖ = √Σᵢ(zᵢ − zᵢ*)²`` when the minimiser is known.
+Compiled without fused multiply-adds or reassociation (``fastmath=False``), every value is
+therefore **bitwise** equal to the numpy engine's, in float64 and float32.
+
+Layout and speed: configurations are the innermost, contiguous axis (the loops over them
+vectorise); a *group* of configurations (about ``GROUP_ELEMENTS`` mode values) is copied into
+small scratch arrays that stay in the L1 cache and is advanced through all its steps before
+the next group (temporal blocking). Divergence is tested as in the numpy engine: every
+``CHUNK`` steps a certificate bounds each mode over the next ``CHUNK`` steps
+(``|U_j| ≤ j·ρ^{j−1}`` for the Lucas sequence of the mode's companion matrix, with the
+certificate constants the numpy engine computes); a group the certificate cannot clear is
+tested step by step, so ``diverged_at`` is the first step at which the norm passes the bound,
+as in the numpy engine. The kernel releases the GIL (``nogil``): the fast path's thread pool
+runs one kernel per thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import jit
+
+__all__ = ["GROUP_ELEMENTS", "advance"]
+
+#: mode values (modes × configurations) of one group: its state and coefficients stay in L1
+GROUP_ELEMENTS = 512
+
+
+@jit()
+def _group_width(d: int) -> int:  # pragma: no cover - compiled
+    g = GROUP_ELEMENTS // d
+    g = (g // 16) * 16
+    return max(16, g)
+
+
+@jit()
+def _load(src: Any, dst: Any, c0: int, g: int) -> None:  # pragma: no cover - compiled
+    """``dst[:, :g] = src[:, c0:c0 + g]``."""
+    for i in range(src.shape[0]):
+        s = src[i, c0 : c0 + g]
+        t = dst[i]
+        for c in range(g):
+            t[c] = s[c]
+
+
+@jit()
+def _store(src: Any, dst: Any, c0: int, g: int) -> None:  # pragma: no cover - compiled
+    """``dst[:, c0:c0 + g] = src[:, :g]``."""
+    for i in range(src.shape[0]):
+        s = src[i]
+        t = dst[i, c0 : c0 + g]
+        for c in range(g):
+            t[c] = s[c]
+
+
+@jit()
+def _check(x: Any, g: int, bound2: Any, alive: Any, dat: Any, k: int, acc: Any) -> None:  # pragma: no cover
+    """``diverged_at = k`` for the alive configurations with ``not (Σᵢ xᵢ² <= bound²)``
+    (``bound2``, ``dat``: the group's slices; ``alive``: 1 while ``dat < 0``)."""
+    d = x.shape[0]
+    x0 = x[0]
+    for c in range(g):
+        acc[c] = x0[c] * x0[c]
+    for i in range(1, d):
+        xi = x[i]
+        for c in range(g):
+            acc[c] = acc[c] + xi[c] * xi[c]
+    hits = 0
+    for c in range(g):
+        hits += alive[c] if not (acc[c] <= bound2[c]) else 0
+    if hits:
+        for c in range(g):
+            if alive[c] and not (acc[c] <= bound2[c]):
+                dat[c] = k
+                alive[c] = 0
+
+
+@jit()
+def _certified(
+    x: Any, p: Any, g: int, cm: Any, ck: Any, ce: Any, has_ce: bool, bound2: Any, alive: Any, acc: Any
+) -> bool:  # pragma: no cover - compiled
+    """No alive configuration can pass the bound within the certificate's horizon:
+    ``Σᵢ (Kᵢ(|xᵢ| + |m||pᵢ| + n/2·|eᵢ|))² <= bound²`` (the numpy engine's operations; the
+    constants are the group's local copies)."""
+    d = x.shape[0]
+    for i in range(d):
+        xi, pi, cmi, cki, cei = x[i], p[i], cm[i], ck[i], ce[i]
+        for c in range(g):
+            s = np.abs(xi[c]) + np.abs(pi[c]) * cmi[c]
+            if has_ce:
+                s = s + cei[c]
+            s = s * cki[c]
+            s = s * s
+            acc[c] = s if i == 0 else acc[c] + s
+    hits = 0
+    for c in range(g):
+        hits += alive[c] if not (acc[c] <= bound2[c]) else 0
+    return hits == 0
+
+
+@jit()
+def _rowsum(s: Any, g: int, out: Any) -> None:  # pragma: no cover - compiled
+    """``out[:g] = Σᵢ s[i, :g]``, sequentially ``(s₀ + s₁) + s₂ + …``."""
+    s0 = s[0]
+    for c in range(g):
+        out[c] = s0[c]
+    for i in range(1, s.shape[0]):
+        si = s[i]
+        for c in range(g):
+            out[c] = out[c] + si[c]
+
+
+@jit()
+def _record(
+    x: Any,
+    g: int,
+    base: int,
+    r: int,
+    rec_theta: bool,
+    theta: Any,
+    loss: Any,
+    dist: Any,
+    has_dist: bool,
+    known: bool,
+    h2: Any,
+    bt: Any,
+    zstar: Any,
+    has_zstar: bool,
+    fstar: Any,
+    has_fstar: bool,
+    acc: Any,
+    dacc: Any,
+    sq: Any,
+) -> None:  # pragma: no cover - compiled
+    """The records of row ``r`` for the group's configurations ``base … base + g − 1``: the
+    modes (rotated back later), the loss and the distance, in the numpy engine's order."""
+    d = x.shape[0]
+    if rec_theta:
+        th = theta[r, base : base + g]
+        for c in range(g):
+            for i in range(d):
+                th[c, i] = x[i, c]
+    if known:
+        for i in range(d):
+            xi, si = x[i], sq[i]
+            if has_zstar:
+                zi = zstar[i]
+                for c in range(g):
+                    v = xi[c] - zi
+                    si[c] = v * v
+            else:
+                for c in range(g):
+                    si[c] = xi[c] * xi[c]
+        _rowsum(sq, g, dacc)
+        for i in range(d):
+            si, hi = sq[i], h2[i]
+            for c in range(g):
+                si[c] = si[c] * hi
+    else:
+        for i in range(d):
+            xi, si, hi, bi = x[i], sq[i], h2[i], bt[i]
+            for c in range(g):
+                v = xi[c] * hi
+                v = v - bi
+                si[c] = v * xi[c]
+    _rowsum(sq, g, acc)
+    lrow = loss[r, base : base + g]
+    if has_fstar:
+        f = fstar[0]
+        for c in range(g):
+            lrow[c] = acc[c] + f
+    else:
+        for c in range(g):
+            lrow[c] = acc[c]
+    if has_dist:
+        drow = dist[r, base : base + g]
+        for c in range(g):
+            drow[c] = np.sqrt(dacc[c])
+
+
+@jit()
+def advance(
+    x: Any, p: Any, k_from: int, k_to: int, chunk: int,
+    f1: Any, e1: Any, has_e1: bool, a: Any, m: Any, e: Any, has_e: bool,
+    cm: Any, ck: Any, ce: Any, has_ce: bool, bound2: Any, dat: Any,
+    rec_steps: Any, col: int, rec_theta: bool, theta: Any, rec_loss: bool, loss: Any, dist: Any, has_dist: bool,
+    known: bool, h2: Any, bt: Any, zstar: Any, has_zstar: bool, fstar: Any, has_fstar: bool,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
+    """Advance the modes of one block of configurations from step ``k_from`` to ``k_to``.
+
+    Parameters
+    ----------
+    x, p : ndarray, shape (d, w), C-contiguous
+        ``z_{k_from}`` and ``z_{k_from − 1}`` (``p`` unused when ``k_from = 0``); on return
+        ``z_{k_to}`` and ``z_{k_to − 1}``.
+    k_from, k_to : int
+        Steps, ``0 <= k_from <= k_to``; from ``k_from = 0`` the first step uses ``f1``, ``e1``.
+    chunk : int
+        Steps between divergence certificates.
+    f1, e1, a, m, e : ndarray, shape (d, w)
+        The coefficients in the run's dtype (``e1``, ``e`` used when ``has_e1``, ``has_e``).
+    cm, ck, ce : ndarray, shape (d, w)
+        The certificate's ``|m|``, growth factor over ``chunk`` steps and ``chunk/2·|e|``
+        (``ce`` used when ``has_ce``).
+    bound2 : ndarray, shape (w,)
+        Squared divergence bounds.
+    dat : ndarray of int64, shape (w,)
+        ``diverged_at`` (−1: alive), updated in place.
+    rec_steps : ndarray of int64
+        The recorded steps (sorted); those in ``[k_from, k_to]`` (``k_from`` only when 0) are
+        written, when ``rec_loss``, to row ``r`` of ``theta`` (``(n, B, d)``, when
+        ``rec_theta``), ``loss`` and ``dist`` (``(n, B)``, when ``has_dist``) at columns
+        ``col + c``.
+    known, h2, bt, zstar, fstar
+        The loss: ``½h`` and ``Vᵀb`` per mode, or with a known minimiser its modes ``z*``
+        and ``f*`` (1-element array), used as the flags say.
+    """
+    d, w = x.shape
+    G = _group_width(d)
+    dt = x.dtype
+    xs0, ps0 = np.empty((d, G), dt), np.empty((d, G), dt)
+    al, ml, el = np.empty((d, G), dt), np.empty((d, G), dt), np.empty((d, G), dt)
+    cml, ckl, cel = np.empty((d, G), dt), np.empty((d, G), dt), np.empty((d, G), dt)
+    acc, dacc, sq = np.empty(G, dt), np.empty(G, dt), np.empty((d, G), dt)
+    alive = np.empty(G, np.int64)
+    n_rec = rec_steps.shape[0] if rec_loss else 0
+    r0 = 0
+    while r0 < n_rec and (rec_steps[r0] < k_from or (k_from > 0 and rec_steps[r0] == k_from)):
+        r0 += 1
+    for c0 in range(0, w, G):
+        g = min(G, w - c0)
+        xs, ps = xs0, ps0
+        _load(x, xs, c0, g)
+        _load(a, al, c0, g)
+        _load(m, ml, c0, g)
+        if has_e:
+            _load(e, el, c0, g)
+        _load(cm, cml, c0, g)
+        _load(ck, ckl, c0, g)
+        if has_ce:
+            _load(ce, cel, c0, g)
+        b2 = bound2[c0 : c0 + g]
+        dg = dat[c0 : c0 + g]
+        for c in range(g):
+            alive[c] = 1 if dg[c] < 0 else 0
+        k = k_from
+        r = r0
+        if k == 0:
+            if r < n_rec and rec_steps[r] == 0:
+                _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar, has_zstar,
+                        fstar, has_fstar, acc, dacc, sq)  # fmt: skip
+                r += 1
+            if k_to > 0:
+                for i in range(d):
+                    xi, pi, fi = xs[i], ps[i], f1[i, c0 : c0 + g]
+                    for c in range(g):
+                        pi[c] = xi[c] * fi[c]
+                    if has_e1:
+                        ei = e1[i, c0 : c0 + g]
+                        for c in range(g):
+                            pi[c] = pi[c] + ei[c]
+                xs, ps = ps, xs
+                k = 1
+                _check(xs, g, b2, alive, dg, 1, acc)
+                if r < n_rec and rec_steps[r] == 1:
+                    _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,
+                            has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
+                    r += 1
+        else:
+            _load(p, ps, c0, g)
+        while k < k_to:
+            n = min(chunk, k_to - k)
+            careful = not _certified(xs, ps, g, cml, ckl, cel, has_ce, b2, alive, acc)
+            quiet = not careful and not (r < n_rec and rec_steps[r] <= k + n)
+            for _ in range(n):
+                for i in range(d):
+                    xi, pi, ai, mi = xs[i], ps[i], al[i], ml[i]
+                    if has_e:
+                        ei = el[i]
+                        for c in range(g):
+                            pi[c] = (pi[c] * mi[c] + xi[c] * ai[c]) + ei[c]
+                    else:
+                        for c in range(g):
+                            pi[c] = pi[c] * mi[c] + xi[c] * ai[c]
+                xs, ps = ps, xs
+                k += 1
+                if quiet:
+                    continue
+                if careful:
+                    _check(xs, g, b2, alive, dg, k, acc)
+                if r < n_rec and rec_steps[r] == k:
+                    _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,
+                            has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
+                    r += 1
+        _store(xs, x, c0, g)
+        if k > 0:
+            _store(ps, p, c0, g)

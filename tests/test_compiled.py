@@ -1,0 +1,198 @@
+"""The compiled eigenbasis kernel (heavyball/compiled/linear.py): ``engine="compiled"``.
+
+Oracles: the numpy engine (``engine="numpy"``, the reference), compared **bit for bit** (the
+bytes of ``theta``, ``loss``, ``distance``, ``diverged_at`` and ``status``: also the sign of
+zero and every NaN), and live ``torch.optim.SGD`` with the tolerance of the torch-parity tests
+of the fast path. No timing here: speed is measured in ``analysis/benchmarks.py``.
+"""
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import heavyball as hb
+
+pytest.importorskip("numba", reason="the compiled engine needs numba (the `fast` extra)")
+
+FIELDS = ("theta", "loss", "distance", "diverged_at", "status", "success")
+
+
+def _bytes(a):
+    a = np.ascontiguousarray(a)
+    return a.dtype, a.shape, (a.tobytes() if a.dtype != object else a.tolist())
+
+
+def _assert_bitwise(fast, ref):
+    for name in FIELDS:
+        x, y = getattr(fast, name), getattr(ref, name)
+        if y is None:
+            assert x is None, name
+            continue
+        assert _bytes(x) == _bytes(y), f"{name} differs"
+    assert fast.message == ref.message
+
+
+def _both(method, q, theta0, steps, **kw):
+    ref = hb.iterate(method, q, theta0, steps, engine="numpy", **kw)
+    fast = hb.iterate(method, q, theta0, steps, engine="compiled", **kw)
+    _assert_bitwise(fast, ref)
+    return fast, ref
+
+
+def _problem(d, kind):
+    """``plain``: b = 0 (minimiser 0); ``shifted``: b ≠ 0; ``indefinite``: a negative
+    curvature (no minimiser: the loss is Σ(½hz − Vᵀb)z); ``singular``: a zero curvature with
+    b in the range of A (axis-aligned: the least-norm minimiser)."""
+    eigs = np.geomspace(0.02, 1.0, d) if d > 1 else np.array([1.0])
+    b = np.linspace(-0.5, 0.7, d) if kind != "plain" else None
+    if kind == "indefinite":
+        eigs = eigs.copy()
+        eigs[0] = -0.01
+    if kind == "singular" and d > 1:
+        eigs = eigs.copy()
+        eigs[0] = 0.0
+        b = b.copy()
+        b[0] = 0.0
+    rotation = "random" if d > 1 and kind != "singular" else None
+    q = hb.Quadratic.from_eigenvalues(eigs, rotation=rotation, seed=5, b=b)
+    assert (q.minimizer is None) == (kind == "indefinite")
+    return q
+
+
+def _methods(B, rng):
+    """Every linear family with per-configuration hyperparameters; learning rates up to 4.5
+    (curvature ≤ 1), so that a share of the configurations diverges, at different steps."""
+    lr = rng.uniform(0.05, 4.5, (B, 1))
+    mu = rng.uniform(0.0, 0.95, (B, 1))
+    yield "sgd", hb.SGD(lr=lr)
+    yield "sgd-momentum", hb.SGD(lr=lr, momentum=mu)
+    yield "sgd-dampening-wd", hb.SGD(lr=lr, momentum=mu, dampening=0.3, weight_decay=0.05)
+    yield "sgd-nesterov", hb.SGD(lr=lr, momentum=mu, nesterov=True)
+    yield "sgd-maximize", hb.SGD(lr=lr, momentum=mu, weight_decay=0.2, maximize=True)
+    yield "heavyball", hb.HeavyBall(eta=lr, mu=mu, dt=1.0)
+    yield "nesterov-lookahead", hb.NesterovLookahead(eta=lr, mu=mu, dt=0.5)
+
+
+GRID = list(itertools.product((1, 2, 10), ("float64", "float32"), ("all", "loss", "final")))
+
+
+@pytest.mark.parametrize(("d", "dtype", "record"), GRID, ids=lambda x: str(x))
+def test_bitwise_equal_to_numpy_engine(d, dtype, record, rng):
+    B = 40
+    theta0 = rng.standard_normal((B, d)).astype(dtype)
+    for kind in ("plain", "shifted", "indefinite", "singular"):
+        q = _problem(d, kind)
+        for name, method in _methods(B, rng):
+            fast, _ = _both(method, q, theta0, 150, record=record, every=7 if record != "final" else 1)
+            if name == "sgd-momentum" and kind == "plain":
+                # not vacuous: some configurations diverge, some do not
+                assert np.any(fast.diverged_at >= 0) and np.any(fast.diverged_at < 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("record", ["all", "loss", "final"])
+def test_short_runs_and_single_configurations(dtype, record, rng):
+    """0, 1, 2 steps (the first step and the closed form's start), one configuration
+    (unbatched: d = 10 has one column, where numpy's sum over the modes is written as a
+    running sum), every > 1 with a last step off the grid."""
+    for d in (1, 2, 10):
+        q = _problem(d, "shifted")
+        theta0 = rng.standard_normal(d).astype(dtype)
+        for steps in (0, 1, 2, 3, 65, 129):
+            for method in (hb.SGD(lr=0.7, momentum=0.8, nesterov=True), hb.HeavyBall(eta=2.5, mu=0.9)):
+                _both(method, q, theta0, steps, record=record, every=1 if record == "final" else 4)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("record", ["all", "loss", "final"])
+def test_threads_give_the_same_bits(threads, record, rng):
+    """Several blocks (B > the block width), split over threads: the same bytes as the numpy
+    engine on one thread."""
+    from heavyball import fastpath
+
+    d = 2
+    B = 2 * fastpath._block_width(d, 8) + 37
+    q = _problem(d, "plain")
+    lr = rng.uniform(0.05, 3.5, (B, 1))
+    mu = rng.uniform(0.0, 0.95, (B, 1))
+    method = hb.SGD(lr=lr, momentum=mu)
+    theta0 = np.array([1.0, -0.5])
+    ref = hb.iterate(method, q, theta0, 70, record=record, every=10, engine="numpy", threads=1)
+    fast = hb.iterate(method, q, theta0, 70, record=record, every=10, engine="compiled", threads=threads)
+    _assert_bitwise(fast, ref)
+    assert np.any(fast.diverged_at >= 0) and np.any(fast.diverged_at < 0)
+
+
+def test_long_runs_through_subnormal_numbers(rng):
+    """Converging modes decay through the subnormal range (and may settle on a cycle of a few
+    units in the last place): the kernel keeps IEEE gradual underflow, like numpy."""
+    q = hb.Quadratic.valley(kappa=100)
+    B = 300
+    method = hb.SGD(lr=rng.uniform(0.05, 1.5, (B, 1)), momentum=rng.uniform(0.0, 0.95, (B, 1)))
+    fast, _ = _both(method, q, np.array([1.0, 1.0]), 1500, record="loss", every=1)
+    tiny = np.abs(fast.theta[-1])
+    assert np.any((tiny > 0) & (tiny < np.finfo(np.float64).tiny))  # the comparison covers subnormals
+
+
+def test_closed_form_final_with_steps_it_cannot_certify(rng):
+    """record="final" jumps by the closed form where a certificate rules divergence out and
+    steps the rest; diverging and borderline configurations take the compiled kernel."""
+    q = _problem(10, "shifted")
+    B = 200
+    lr = np.concatenate([rng.uniform(0.05, 1.0, B // 2), rng.uniform(1.9, 2.1, B // 2)])[:, None]
+    method = hb.SGD(lr=lr, momentum=0.0)
+    fast, _ = _both(method, q, rng.standard_normal(10), 3000, record="final")
+    assert np.any(fast.diverged_at > 64)  # crossings after the first certificate's horizon
+
+
+def test_unknown_engine_and_the_import_stays_light():
+    q = hb.Quadratic.valley(kappa=10)
+    with pytest.raises(ValueError, match="`engine`"):
+        hb.iterate(hb.SGD(lr=0.1), q, [1.0, 1.0], 3, engine="numba")
+    code = (
+        "import sys, numpy as np, heavyball as hb\n"
+        "hb.iterate(hb.SGD(lr=0.1), hb.Quadratic.valley(kappa=10), [1.0, 1.0], 5)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------
+# live torch
+# ---------------------------------------------------------------------------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_engine_matches_live_torch(torch, dtype):
+    """torch.optim.SGD, every flag, with the fast-path parity tolerance (the eigenbasis engine
+    rounds differently from torch's (buffer, θ) updates: 1e-12 relative in float64, 1e-4 in
+    float32, as in the torch-parity tests of the fast path)."""
+    tolerance = {"float64": 1e-12, "float32": 1e-4}[dtype]
+    d, steps = 5, 300
+    q = _problem(d, "shifted")
+    theta0 = np.linspace(-1.0, 1.0, d).astype(dtype)
+    cases = [
+        dict(lr=0.3, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False),
+        dict(lr=0.2, momentum=0.8, dampening=0.25, nesterov=False, weight_decay=0.01, maximize=False),
+        dict(lr=0.5, momentum=0.7, dampening=0.0, nesterov=True, weight_decay=0.03, maximize=False),
+        dict(lr=0.4, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False),
+    ]
+    A = torch.tensor(np.asarray(q.A), dtype=getattr(torch, dtype))
+    b = torch.tensor(np.asarray(q.b), dtype=getattr(torch, dtype))
+    for case in cases:
+        p = torch.tensor(theta0.copy(), requires_grad=True)
+        opt = torch.optim.SGD([p], **case)
+        ref = [p.detach().numpy().copy()]
+        for _ in range(steps):
+            opt.zero_grad()
+            p.grad = A @ p.detach() - b
+            opt.step()
+            ref.append(p.detach().numpy().copy())
+        ref = np.array(ref)
+        mine = hb.iterate(hb.SGD(**case), q, theta0, steps, engine="compiled").theta
+        assert mine.dtype == np.dtype(dtype)
+        ratio = np.max(np.abs(mine.astype(np.float64) - ref)) / np.max(np.abs(ref))
+        assert ratio <= tolerance, f"{case}: {ratio:.3g}"

@@ -41,16 +41,18 @@ Sections:
    ``torch.optim.SGD`` with ``torch.randn`` noise (target: ahead of it); and
    ``heavyball.moments`` (exact) against the Monte Carlo that estimates the final variance to the
    same accuracy (target: ≥ 1000× faster).
-8. JAX/optax (the ``bench`` extra, float64): ``optax.sgd`` (plain and Nesterov) and
-   ``optax.adam`` under ``jit(vmap(...))`` over a ``lax.scan`` with the gradient written by
-   hand (``h ⊙ θ``), the same in ``lax.map`` blocks of 4096, and the same ``jit(vmap(...))``
-   with the batch sharded over one XLA CPU device per core; the fastest of the three is "best
-   JAX" (compile time excluded; inputs already on the devices). 2-D valley κ = 100 (axis
-   aligned), per-configuration lr ~ U(0.05, 1.5) and momentum ~ U(0, 0.95), 1000 steps,
-   B = 1e4, 1e5, 1e6: ``record="final"`` (closed form), stepping without the closed form
+8. JAX/optax (the ``bench`` extra, float64): ``optax.sgd`` (plain and Nesterov), ``optax.adam``
+   and ``optax.adamw`` (weight decay 1e-2), and HeavyBall and NesterovLookahead written out in
+   JAX (optax has neither; η = lr, μ = momentum, Δt = 1), under ``jit(vmap(...))`` over a
+   ``lax.scan`` with the gradient written by hand (``h ⊙ θ``), the same in ``lax.map`` blocks
+   of 4096, and the same ``jit(vmap(...))`` with the batch sharded over one XLA CPU device per
+   core; the fastest of the three is "best JAX" (compile time excluded; inputs already on the
+   devices). 2-D valley κ = 100 (axis aligned), per-configuration lr ~ U(0.05, 1.5) and
+   momentum ~ U(0, 0.95), 1000 steps, B = 1e4, 1e5, 1e6 (``--quick``: B = 1e5, SGD and Adam
+   only): ``record="final"`` (closed form), stepping without the closed form
    (``record="loss", every=steps``), the loss (and distance) stored every step (every 8 at
-   B = 1e6, as the 2 GiB budget allows); Adam final and with the loss. Each row gives the
-   agreement of the final iterates, max|θ_heavyball − θ_JAX| / max|θ₀|. Stepping and
+   B = 1e6, as the 2 GiB budget allows); Adam and AdamW final and with the loss. Each row gives
+   the agreement of the final iterates, max|θ_heavyball − θ_JAX| / max|θ₀|. Stepping and
    ``record="loss"`` are targets (heavyball ≥ best JAX), for ``engine="numpy"`` and
    ``engine="compiled"``.
 9. Threads, for each engine: ``threads=2`` against ``threads=1`` (target ≥ 1.7×) for SGD
@@ -113,7 +115,7 @@ class Profile:
     mc_S: int
     jax_sizes: tuple
     jax_adam_sizes: tuple
-    jax_nesterov: bool
+    jax_more: bool  # SGD nesterov, HeavyBall, NesterovLookahead, AdamW besides SGD and Adam
     thread_sizes: tuple  # threads=2 vs threads=1
     default_sizes: tuple  # threads=None vs threads=1
     sweep_B: int
@@ -125,21 +127,21 @@ PROFILES = {
         name="full", steps=1000, repeats=5, sgd_sizes=(10**3, 10**4, 10**5, 10**6), sgd_dtypes=("float64", "float32"),
         adam_sizes=(10**3, 10**4, 10**5, 10**6), adam_target_B=10**5, closed_B=10**6, rate_n=1000, rate_sub=10000,
         dyn_dims=(2, 1000), simulate_big=True, startup_n=11, figures=True, memory_B=10**6, mc_S=10**6,
-        jax_sizes=(10**4, 10**5, 10**6), jax_adam_sizes=(10**4, 10**5, 10**6), jax_nesterov=True,
+        jax_sizes=(10**4, 10**5, 10**6), jax_adam_sizes=(10**4, 10**5, 10**6), jax_more=True,
         thread_sizes=(10**5, 10**6), default_sizes=(10**4, 10**5, 10**6), sweep_B=10**6, sweep_chunk=125_000,
     ),
     "quick": Profile(
         name="quick", steps=1000, repeats=3, sgd_sizes=(10**3, 10**4, 10**5), sgd_dtypes=("float64",),
         adam_sizes=(10**3, 10**4), adam_target_B=10**5, closed_B=2 * 10**5, rate_n=1000, rate_sub=2000,
         dyn_dims=(2, 1000), simulate_big=False, startup_n=5, figures=False, memory_B=10**6, mc_S=10**5,
-        jax_sizes=(10**5,), jax_adam_sizes=(10**5,), jax_nesterov=False,
+        jax_sizes=(10**5,), jax_adam_sizes=(10**5,), jax_more=False,
         thread_sizes=(10**5,), default_sizes=(10**4, 10**5), sweep_B=2 * 10**5, sweep_chunk=50_000,
     ),
     "smoke": Profile(
         name="smoke", steps=40, repeats=1, sgd_sizes=(256,), sgd_dtypes=("float64",),
         adam_sizes=(256,), adam_target_B=512, closed_B=1000, rate_n=30, rate_sub=100,
         dyn_dims=(2,), simulate_big=False, startup_n=1, figures=False, memory_B=10**4, mc_S=1000,
-        jax_sizes=(512,), jax_adam_sizes=(512,), jax_nesterov=True,
+        jax_sizes=(512,), jax_adam_sizes=(512,), jax_more=True,
         thread_sizes=(2048,), default_sizes=(2048,), sweep_B=2048, sweep_chunk=512,
     ),
 }  # fmt: skip
@@ -235,11 +237,22 @@ def _valley_batch(B, seed, dtype=np.float64):
     return theta0, rng.uniform(0.05, 1.5, B), rng.uniform(0.0, 0.95, B)
 
 
+WEIGHT_DECAY = 1e-2  # AdamW's
+
+
 def _hb_method(hb, kind, lr, mom):
-    """heavyball's optimiser ``kind`` with per-configuration ``lr`` (and ``mom``), each ``(B,)``."""
+    """heavyball's optimiser ``kind`` with per-configuration ``lr`` (and ``mom``), each ``(B,)``;
+    HeavyBall and NesterovLookahead with ``η = lr``, ``μ = mom``, ``Δt = 1``."""
+    lr, mom = lr[:, None], mom[:, None]
     if kind == "Adam":
-        return hb.Adam(lr=lr[:, None])
-    return hb.SGD(lr=lr[:, None], momentum=mom[:, None], nesterov=kind == "SGD nesterov")
+        return hb.Adam(lr=lr)
+    if kind == "AdamW":
+        return hb.AdamW(lr=lr, weight_decay=WEIGHT_DECAY)
+    if kind == "HeavyBall":
+        return hb.HeavyBall(eta=lr, mu=mom)
+    if kind == "NesterovLookahead":
+        return hb.NesterovLookahead(eta=lr, mu=mom)
+    return hb.SGD(lr=lr, momentum=mom, nesterov=kind == "SGD nesterov")
 
 
 # ---------------------------------------------------------------------------------------
@@ -671,10 +684,29 @@ def _jax():
     return (jax, optax), None
 
 
-def _optax_opt(optax, kind, lr, mom):
+def _jax_stepper(jax, optax, kind, lr, mom, grad):
+    """``(init, step)`` of one configuration: optax's optimiser (torch's SGD, Adam, AdamW), or
+    for HeavyBall and NesterovLookahead (which optax lacks) their update written out in JAX."""
+    if kind in ("HeavyBall", "NesterovLookahead"):
+        look = kind == "NesterovLookahead"
+
+        def step_physical(th, v):  # y = θ + μv (look-ahead); v ← μv − η∇f(y); θ ← θ + v (Δt = 1)
+            v = mom * v - lr * grad(th + mom * v if look else th)
+            return th + v, v
+
+        return jax.numpy.zeros_like, step_physical
     if kind == "Adam":
-        return optax.adam(lr)  # torch's defaults: betas (0.9, 0.999), eps 1e-8 outside the root
-    return optax.sgd(lr, momentum=mom, nesterov=kind == "SGD nesterov")
+        opt = optax.adam(lr)  # torch's defaults: betas (0.9, 0.999), eps 1e-8 outside the root
+    elif kind == "AdamW":
+        opt = optax.adamw(lr, weight_decay=WEIGHT_DECAY)
+    else:
+        opt = optax.sgd(lr, momentum=mom, nesterov=kind == "SGD nesterov")
+
+    def step_optax(th, st):
+        upd, st = opt.update(grad(th), st, th)
+        return optax.apply_updates(th, upd), st
+
+    return opt.init, step_optax
 
 
 def _jax_one(jax, optax, kind, h, steps, every):
@@ -685,19 +717,18 @@ def _jax_one(jax, optax, kind, h, steps, every):
     hj = jnp.asarray(h)
 
     def one(theta0, lr, mom):
-        opt = _optax_opt(optax, kind, lr, mom)
+        # the gradient of ½θᵀdiag(h)θ, by hand
+        init, update = _jax_stepper(jax, optax, kind, lr, mom, lambda th: hj * th)
 
         def step(carry):
-            th, st = carry
-            upd, st = opt.update(hj * th, st, th)  # the gradient of ½θᵀdiag(h)θ, by hand
-            return optax.apply_updates(th, upd), st
+            return update(*carry)
 
         def advance(carry, n):
             if n == 1:
                 return step(carry)
             return lax.fori_loop(0, n, lambda _, c: step(c), carry)
 
-        carry = (theta0, opt.init(theta0))
+        carry = (theta0, init(theta0))
         if not every:
             carry, _ = lax.scan(lambda c, _: (step(c), None), carry, None, length=steps)
             return carry[0]
@@ -760,15 +791,16 @@ def _jax_cases(P, B):
     loss_every = _budget_every(B, 2, P.steps, 8)
     stepping = ("stepping (no closed form)", dict(record="loss", every=P.steps), True)
     loss = (f"loss + distance every {loss_every}", dict(record="loss", every=loss_every), True)
-    kinds = ["SGD"] + (["SGD nesterov"] if P.jax_nesterov else [])
     cases = []
-    for kind in kinds:
-        finals = [stepping] + ([("record=final (closed form)", dict(record="final"), False)] if kind == "SGD" else [])
-        cases.append((kind, "final iterate only", None, finals))
-        cases.append((kind, f"loss + distance every {loss_every}", loss_every, [loss]))
+    if B in P.jax_sizes:
+        for kind in ["SGD"] + (["SGD nesterov", "HeavyBall", "NesterovLookahead"] if P.jax_more else []):
+            closed = [("record=final (closed form)", dict(record="final"), False)] if kind == "SGD" else []
+            cases.append((kind, "final iterate only", None, [stepping, *closed]))
+            cases.append((kind, f"loss + distance every {loss_every}", loss_every, [loss]))
     if B in P.jax_adam_sizes:
-        cases.append(("Adam", "final iterate only", None, [("record=final", dict(record="final"), True)]))
-        cases.append(("Adam", f"loss + distance every {loss_every}", loss_every, [loss]))
+        for kind in ["Adam"] + (["AdamW"] if P.jax_more else []):
+            cases.append((kind, "final iterate only", None, [("record=final", dict(record="final"), True)]))
+            cases.append((kind, f"loss + distance every {loss_every}", loss_every, [loss]))
     return cases
 
 
@@ -783,8 +815,6 @@ def bench_jax(P, jaxmods):
         theta0, lr, mom = _valley_batch(B, seed=8)
         reps = P.repeats if B <= 10**5 else max(1, P.repeats // 2)
         for kind, jax_label, every, runs in _jax_cases(P, B):
-            if kind != "Adam" and B not in P.jax_sizes:
-                continue
             times, best, jfinal, spread = _jax_best(jax, optax, kind, h, steps, every, theta0, lr, mom, reps)
             base_name = f"best JAX ({best}; {jax_label})"
             variants = {k: float(v) for k, v in times.items()}
@@ -845,16 +875,6 @@ def bench_threads(P):
 # ---------------------------------------------------------------------------------------
 # 10. dask sweep
 # ---------------------------------------------------------------------------------------
-def _sweep_final(res):
-    """The final iterates of a sweep's result (a trajectory, or something holding one)."""
-    for attr in ("final", "theta"):
-        val = getattr(res, attr, None)
-        if val is not None:
-            val = np.asarray(val)
-            return val[-1] if attr == "theta" and val.ndim == 3 else val
-    return None
-
-
 def bench_sweep(P):
     sweep_mod = _module("heavyball.sweep")
     if isinstance(sweep_mod, Exception):
@@ -868,20 +888,27 @@ def bench_sweep(P):
     B, chunk, steps = P.sweep_B, P.sweep_chunk, P.steps
     theta0, lr, mom = _valley_batch(B, seed=10)
     method = _hb_method(hb, "SGD", lr, mom)
-    kw = dict(record="loss", every=steps)  # stepping: the work a sweep distributes
+    # stepping (the work a sweep distributes), one thread per chunk: a worker is one core
+    kw = dict(record="loss", every=steps, threads=1)
+    reps = max(1, P.repeats // 2)
+    t_local = _median_time(lambda: hb.iterate(method, q, theta0, steps, record="loss", every=steps), reps)
     local = hb.iterate(method, q, theta0, steps, **kw).final
-    times, finals = {}, {}
+    times, same = {}, {}
     for workers in (1, 2):
-        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        with (
+            distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            distributed.Client(cluster) as client,
+        ):  # fmt: skip
             run = lambda: sweep_mod.sweep(method, q, theta0, steps, chunk=chunk, client=client, **kw)  # noqa: E731
-            times[workers] = _median_time(run, max(1, P.repeats // 2))
-            finals[workers] = _sweep_final(run())
-    same = [f is not None and np.array_equal(np.asarray(f).reshape(local.shape), local) for f in finals.values()]
+            times[workers] = _median_time(run, reps)
+            same[workers] = bool(np.array_equal(run().final, local))
+    identical = all(same.values())
+    note = f"final iterates {'bitwise equal to' if identical else 'DIFFER from'} iterate's"
     row("10 dask sweep", f"SGD stepping B={B:.0e} in chunks of {chunk:.0e}: 2 workers vs 1", times[2], times[1],
-        "1 worker", B * steps,
-        note=f"LocalCluster, one thread per worker process; final iterates {'bitwise equal to' if all(same) else 'DIFFER from'} iterate's",
-        identical_to_iterate=all(same))  # fmt: skip
+        "1 worker", B * steps, note=f"LocalCluster, one single-threaded process per worker; {note}",
+        identical_to_iterate=identical)  # fmt: skip
+    row("10 dask sweep", "same: 2 workers vs iterate here on all cores (threads=None)", times[2], t_local,
+        "iterate (no dask)", B * steps, note="the price of distributing a sweep that fits one machine")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------

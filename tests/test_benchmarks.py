@@ -92,7 +92,7 @@ def test_jax_rows_report_the_agreement_of_the_final_iterates(smoke):
         assert [r["case"] for r in rows] == ["skipped"] and "not installed" in rows[0]["note"]
         return
     kinds = {r["case"].split(" B=")[0] for r in rows}
-    assert kinds == {"SGD", "SGD nesterov", "Adam"}
+    assert kinds == {"SGD", "SGD nesterov", "HeavyBall", "NesterovLookahead", "Adam", "AdamW"}
     for r in rows:
         assert math.isfinite(r["agreement"])
         if "target" not in r:  # the closed form is shown beside JAX, it is not a target

@@ -2,8 +2,9 @@
 
 Run:  python analysis/benchmarks.py [--quick | --smoke] [--json PATH] [--md PATH] [--repeats N]
 
-Prints a Markdown table (median wall time over repeats, the baseline's, and the ratio
-baseline/heavyball) and writes the same rows as JSON (atomically, via ``heavyball._io``) with
+Prints a Markdown table (median wall time over repeats after one warm-up call — at most
+``--repeats``, fewer once their sum passes 30 s, 4 s in ``--quick`` — the baseline's, and the
+ratio baseline/heavyball) and writes the same rows as JSON (atomically, via ``heavyball._io``) with
 the machine (CPU model, cores, library versions, the date) and its load average before and
 after every section. A full run writes ``benchmarks.json`` and ``benchmarks.md`` beside this
 script unless ``--json``/``--md`` say otherwise; ``--quick`` and ``--smoke`` write JSON only
@@ -109,6 +110,7 @@ class Profile:
     rate_sub: int
     dyn_dims: tuple
     simulate_big: bool
+    repeat_budget: float  # seconds of timed repeats per case, at most (at least one repeat)
     startup_n: int
     figures: bool
     memory_B: int
@@ -126,21 +128,21 @@ PROFILES = {
     "full": Profile(
         name="full", steps=1000, repeats=5, sgd_sizes=(10**3, 10**4, 10**5, 10**6), sgd_dtypes=("float64", "float32"),
         adam_sizes=(10**3, 10**4, 10**5, 10**6), adam_target_B=10**5, closed_B=10**6, rate_n=1000, rate_sub=10000,
-        dyn_dims=(2, 1000), simulate_big=True, startup_n=11, figures=True, memory_B=10**6, mc_S=10**6,
+        dyn_dims=(2, 1000), simulate_big=True, repeat_budget=30.0, startup_n=11, figures=True, memory_B=10**6, mc_S=10**6,
         jax_sizes=(10**4, 10**5, 10**6), jax_adam_sizes=(10**4, 10**5, 10**6), jax_more=True,
         thread_sizes=(10**5, 10**6), default_sizes=(10**4, 10**5, 10**6), sweep_B=10**6, sweep_chunk=125_000,
     ),
     "quick": Profile(
         name="quick", steps=1000, repeats=3, sgd_sizes=(10**3, 10**4, 10**5), sgd_dtypes=("float64",),
         adam_sizes=(10**3, 10**4), adam_target_B=10**5, closed_B=2 * 10**5, rate_n=1000, rate_sub=2000,
-        dyn_dims=(2, 1000), simulate_big=False, startup_n=5, figures=False, memory_B=10**6, mc_S=10**5,
+        dyn_dims=(2, 1000), simulate_big=False, repeat_budget=4.0, startup_n=5, figures=False, memory_B=10**6, mc_S=10**5,
         jax_sizes=(10**5,), jax_adam_sizes=(10**5,), jax_more=False,
         thread_sizes=(10**5,), default_sizes=(10**4, 10**5), sweep_B=2 * 10**5, sweep_chunk=50_000,
     ),
     "smoke": Profile(
         name="smoke", steps=40, repeats=1, sgd_sizes=(256,), sgd_dtypes=("float64",),
         adam_sizes=(256,), adam_target_B=512, closed_B=1000, rate_n=30, rate_sub=100,
-        dyn_dims=(2,), simulate_big=False, startup_n=1, figures=False, memory_B=10**4, mc_S=1000,
+        dyn_dims=(2,), simulate_big=False, repeat_budget=0.5, startup_n=1, figures=False, memory_B=10**4, mc_S=1000,
         jax_sizes=(512,), jax_adam_sizes=(512,), jax_more=True,
         thread_sizes=(2048,), default_sizes=(2048,), sweep_B=2048, sweep_chunk=512,
     ),
@@ -154,15 +156,28 @@ def out(line=""):
     LINES.append(line)
 
 
-def _median_time(fn, repeats: int, warmup: bool = True) -> float:
-    if warmup:
-        fn()
+#: seconds of timed repeats a case may take: the repeats stop once their sum passes it (at least
+#: one runs); set from the profile by main()
+REPEAT_BUDGET = [30.0]
+
+
+def _timed(fn, repeats: int, warmup: bool = True):
+    """``(median seconds over the timed repeats, the last call's result)``, after one untimed
+    warm-up call (compilation, first-touch page faults) unless ``warmup=False``."""
+    result = fn() if warmup else None
     times = []
     for _ in range(repeats):
+        result = None  # freed outside the timed region
         t0 = time.perf_counter()
-        fn()
+        result = fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        if sum(times) >= REPEAT_BUDGET[0]:
+            break
+    return statistics.median(times), result
+
+
+def _median_time(fn, repeats: int, warmup: bool = True) -> float:
+    return _timed(fn, repeats, warmup)[0]
 
 
 def row(section, case, hb_s=None, base_s=None, base_name="", unit_work=None, note="", **extra):
@@ -442,11 +457,10 @@ def bench_closed_form(P):
     theta0 = rng.standard_normal((B, 2))
     k = P.steps
     reps = max(1, P.repeats // 2)
-    t_cf = _median_time(lambda: fastpath.closed_form_iterate(method, q, theta0, k), reps)
+    t_cf, got = _timed(lambda: fastpath.closed_form_iterate(method, q, theta0, k), reps)
     # stepping with the fast engine: record the loss only at steps 0 and k
-    t_step = _median_time(lambda: hb.iterate(method, q, theta0, k, record="loss", every=k), reps)
-    got = fastpath.closed_form_iterate(method, q, theta0, k)
-    ref = hb.iterate(method, q, theta0, k, record="loss", every=k).final
+    t_step, tr = _timed(lambda: hb.iterate(method, q, theta0, k, record="loss", every=k), reps)
+    ref = tr.final
     ok = np.all(np.isfinite(ref), axis=-1)
     err = float(np.max(np.abs(got[ok] - ref[ok])) / np.max(np.abs(theta0)))
     row("3 closed form", f"k={k}, B={B:.0e} (own lr, momentum each)", t_cf, t_step, "fast-path stepping", B * k,
@@ -772,8 +786,7 @@ def _jax_best(jax, optax, kind, h, steps, every, theta0, lr, mom, repeats):
     times, finals = {}, {}
     for name, (fn, sharding) in variants.items():
         dev = [jax.device_put(x, sharding) if sharding is not None else jax.device_put(x) for x in (theta0, lr, mom)]
-        times[name] = _median_time(lambda: jax.block_until_ready(fn(*dev)), repeats)
-        res = fn(*dev)
+        times[name], res = _timed(lambda: jax.block_until_ready(fn(*dev)), repeats)
         finals[name] = np.asarray(res[0] if every else res)
         del res
     best = min(times, key=times.get)
@@ -821,8 +834,7 @@ def bench_jax(P, jaxmods):
             method = _hb_method(hb, kind, lr, mom)
             for label, kw, is_target in runs:
                 for engine in ENGINES if is_target else ("numpy",):
-                    t = _median_time(lambda: hb.iterate(method, q, theta0, steps, engine=engine, **kw), reps)
-                    tr = hb.iterate(method, q, theta0, steps, engine=engine, **kw)
+                    t, tr = _timed(lambda: hb.iterate(method, q, theta0, steps, engine=engine, **kw), reps)
                     agree = _agreement(tr.final, jfinal, theta0)
                     ndiv = int(np.count_nonzero(np.asarray(tr.status) == "diverged"))
                     note = f"final iterates agree to {agree:.1e} of max|θ₀|" + (f"; {ndiv} diverged" if ndiv else "")
@@ -900,8 +912,8 @@ def bench_sweep(P):
             distributed.Client(cluster) as client,
         ):  # fmt: skip
             run = lambda: sweep_mod.sweep(method, q, theta0, steps, chunk=chunk, client=client, **kw)  # noqa: E731
-            times[workers] = _median_time(run, reps)
-            same[workers] = bool(np.array_equal(run().final, local))
+            times[workers], res = _timed(run, reps)
+            same[workers] = bool(np.array_equal(res.final, local))
     identical = all(same.values())
     note = f"final iterates {'bitwise equal to' if identical else 'DIFFER from'} iterate's"
     row("10 dask sweep", f"SGD stepping B={B:.0e} in chunks of {chunk:.0e}: 2 workers vs 1", times[2], times[1],
@@ -936,7 +948,7 @@ def machine(P, torch):
     """What the figures depend on: the machine, the libraries, the profile, the date (no time)."""
     libs = ("numpy", "scipy", "torch", "jax", "jaxlib", "optax", "numba", "dask", "distributed")
     return dict(
-        date=time.strftime("%Y-%m-%d", time.gmtime()), profile=P.name, steps=P.steps, repeats=P.repeats,
+        date=time.strftime("%Y-%m-%d", time.gmtime()), profile=P.name, steps=P.steps, repeats=P.repeats, repeat_budget_s=P.repeat_budget,
         cpu_model=_cpu_model(), cores=os.cpu_count(),
         cores_available=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         platform=platform.platform(), python=sys.version.split()[0],
@@ -989,6 +1001,7 @@ def main(argv=None):
     P = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     if args.repeats is not None:
         P = dataclasses.replace(P, repeats=args.repeats)
+    REPEAT_BUDGET[0] = P.repeat_budget
     if P.name == "full":
         args.json = args.json or str(HERE / "benchmarks.json")
         args.md = args.md or str(HERE / "benchmarks.md")

@@ -42,6 +42,7 @@ _EXPORTS = {
     "iterate": "iterate",
     "DiscreteTrajectory": "iterate",
     "closed_form_iterate": "fastpath",
+    "sweep": "sweep",
     # dynamics
     "HeavyBallODE": "dynamics",
     "NesterovODE": "dynamics",
@@ -104,15 +105,19 @@ _SUBMODULES = (
 __all__ = sorted(_EXPORTS) + ["rates", "symbolic", "__version__"]
 
 
+# submodules named after their main function
+_NAMESAKES = ("iterate", "sweep")
+
+
 class _Package(types.ModuleType):
-    """``iterate`` is both a submodule and its main function. Importing the submodule makes
-    Python set the package attribute ``heavyball.iterate`` to the *module* (after it is first
-    loaded, by whoever imports it); this keeps the attribute the function, in every import
-    order, without importing anything at ``import heavyball`` time."""
+    """``iterate`` (and ``sweep``) is both a submodule and its main function. Importing the
+    submodule makes Python set the package attribute ``heavyball.iterate`` to the *module*
+    (after it is first loaded, by whoever imports it); this keeps the attribute the function,
+    in every import order, without importing anything at ``import heavyball`` time."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name == "iterate" and isinstance(value, types.ModuleType):
-            value = value.iterate
+        if name in _NAMESAKES and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
         super().__setattr__(name, value)
 
 
@@ -171,3 +176,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
     from .problems import Objective, Problem, Quadratic, Rosenbrock
     from .sde import HeavyBallSDE, SamplePaths, SDEMoments, SDEStationary, sample_paths
     from .status import Status
+    from .sweep import sweep

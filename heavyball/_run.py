@@ -53,10 +53,12 @@ __all__ = [
     "DiscreteTrajectory",
     "RunSpec",
     "allocate",
+    "assemble",
     "cycle_periods",
     "make_trajectory",
     "prepare",
     "row_norm_sq",
+    "status_codes",
 ]
 
 #: bytes the recorded arrays of one run may take (1 GiB)
@@ -468,7 +470,7 @@ def make_trajectory(
     -------
     DiscreteTrajectory
     """
-    B, d, batch = spec.size, spec.dim, spec.batch
+    B = spec.size
     diverged_at = np.asarray(diverged_at, np.int64).reshape(B)
     diverged = diverged_at >= 0
     r0, rk, what = _residuals(spec, theta[-1])
@@ -483,9 +485,87 @@ def make_trajectory(
     if tail is not None and undecided.size and spec.steps >= 4:
         period[undecided] = cycle_periods(tail(undecided), spec.dtype)
         codes[period > 0] = _CYCLE
+    message = _message(spec, diverged_at, codes, period, r0, rk, what)
+    return _build(spec, theta, loss, distance, diverged_at, codes, period, message)
+
+
+def status_codes(status: Any) -> np.ndarray:
+    """The int8 code of each status word (as :func:`assemble` takes them), flat.
+
+    Parameters
+    ----------
+    status : Status or array_like of str
+        A trajectory's ``status``.
+
+    Returns
+    -------
+    ndarray of int8, shape (B,)
+    """
+    words = np.asarray(status.value if isinstance(status, Status) else status, dtype=str).reshape(-1)
+    codes = np.full(words.shape, -1, np.int8)
+    for code, word in enumerate(_STATUS_WORDS):
+        codes[words == word] = code
+    if np.any(codes < 0):
+        raise ValueError(f"`status` holds words outside {_STATUS_WORDS.tolist()}")
+    return codes
+
+
+def assemble(
+    spec: RunSpec,
+    *,
+    theta: np.ndarray,
+    loss: np.ndarray,
+    distance: np.ndarray | None,
+    diverged_at: np.ndarray,
+    codes: np.ndarray,
+    period: np.ndarray,
+) -> DiscreteTrajectory:
+    """The :class:`DiscreteTrajectory` of a run whose rows were decided in pieces.
+
+    Where :func:`make_trajectory` decides each configuration's status itself, this takes the
+    decisions (``codes`` from :func:`status_codes` and ``period``, flat) of runs over parts of
+    the batch — each part's rows decided by the rules above, which look at one row at a time —
+    and writes the message of the whole batch: the trajectory that :func:`make_trajectory`
+    gives for the same records.
+
+    Parameters
+    ----------
+    spec : RunSpec
+    theta, loss, distance : ndarray
+        Flat records, shapes as :func:`allocate`'s.
+    diverged_at, codes, period : ndarray, shape (B,)
+
+    Returns
+    -------
+    DiscreteTrajectory
+    """
+    B = spec.size
+    diverged_at = np.asarray(diverged_at, np.int64).reshape(B)
+    codes = np.asarray(codes, np.int8).reshape(B)
+    period = np.asarray(period, np.int64).reshape(B)
+    if spec.batch == ():  # the one-configuration message quotes the residuals
+        r0, rk, what = _residuals(spec, theta[-1])
+    else:  # a batch's message counts outcomes only
+        r0 = rk = np.zeros(B)
+        what = ""
+    message = _message(spec, diverged_at, codes, period, r0, rk, what)
+    return _build(spec, theta, loss, distance, diverged_at, codes, period, message)
+
+
+def _build(
+    spec: RunSpec,
+    theta: np.ndarray,
+    loss: np.ndarray,
+    distance: np.ndarray | None,
+    diverged_at: np.ndarray,
+    codes: np.ndarray,
+    period: np.ndarray,
+    message: str,
+) -> DiscreteTrajectory:
+    """Reshape flat records and decisions to the batch, read-only, into a trajectory."""
+    d, batch = spec.dim, spec.batch
     status = _STATUS_WORDS[codes]
     success = _SUCCESS[codes]
-    message = _message(spec, diverged_at, codes, period, r0, rk, what)
     theta = theta.reshape((theta.shape[0], *batch, d))
     loss = loss.reshape((loss.shape[0], *batch))
     if distance is not None:

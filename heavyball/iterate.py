@@ -167,16 +167,27 @@ def iterate(
     """
     spec = prepare(optimizer, problem, theta0, steps, record=record, every=every, tol=tol, threads=threads,
                    state=state, engine=engine)  # fmt: skip
+    return run_spec(spec, noise=noise, seed=seed)
+
+
+def run_spec(spec: RunSpec, *, noise: Any = None, seed: Any = None, first_row: int = 0) -> DiscreteTrajectory:
+    """(Package-internal.) Run a validated ``spec`` on the engine that applies to it.
+
+    ``first_row``: the flat batch is rows ``first_row … first_row + B − 1`` of a larger run (a
+    chunk of :func:`heavyball.sweep`); with ``noise``, row ``i`` draws sample
+    ``first_row + i``'s stream, so the chunk's bits are those rows' bits in the whole run.
+    """
     if noise is not None or seed is not None:
         if noise is None:
             raise ValueError("`seed` is for noisy runs: give `noise` too (a noiseless run needs no seed)")
-        sampler = GradientSampler(noise, seed, spec.size, spec.dim, spec.dtype)  # validates noise and seed
+        # validates noise and seed
+        sampler = GradientSampler(noise, seed, spec.size, spec.dim, spec.dtype, first=first_row)
         if monte_carlo.applies(spec):  # record="final" from rest: the cache-resident chunked engine
-            tr = monte_carlo.run_final(spec, noise, seed)
+            tr = monte_carlo.run_final(spec, noise, seed, first_row=first_row)
             if tr is not None:
                 return tr
         return _run_general(spec, sampler)
-    if spec.state is None and fastpath.supports(optimizer, problem):
+    if spec.state is None and fastpath.supports(spec.method, spec.problem):
         return fastpath.run_spec(spec)
     return _run_general(spec)
 

@@ -103,8 +103,8 @@ def _quadratic_grad_t(theta: np.ndarray, A: np.ndarray, b: np.ndarray, b_zero: l
 class _Run:
     """What every chunk of a run shares: the problem, the noise, the records."""
 
-    def __init__(self, spec: RunSpec, noise: GradientNoise, seed: Any):
-        self.spec, self.seed = spec, seed
+    def __init__(self, spec: RunSpec, noise: GradientNoise, seed: Any, first_row: int = 0):
+        self.spec, self.seed, self.first_row = spec, seed, first_row  # row i draws sample first_row + i
         self.B, self.d, self.dtype, self.steps = spec.size, spec.dim, spec.dtype, spec.steps
         self.theta_rec, self.loss_rec, self.dist_rec = allocate(spec)
         self.tail = np.full((TAIL, self.B, self.d), np.nan, self.dtype)
@@ -146,7 +146,7 @@ def _chunk_numpy(run: _Run, start: int, stop: int) -> bool:
     theta = np.array(run.spec.theta0_flat[start:stop].T, dtype=dtype, order="C")
     state = m._init((d, n), dtype)
     scratch = _Scratch((d, n), dtype)
-    stream = NormalStream(run.seed, start, stop, d)
+    stream = NormalStream(run.seed, run.first_row + start, run.first_row + stop, d)
     zs = np.empty((max(min(DRAW_STEPS, steps), 1), n, d))
     xi = np.empty((d, n))
     xi_cast = xi if dtype == np.float64 else np.empty((d, n), dtype)
@@ -191,7 +191,7 @@ def _chunk_compiled(run: _Run, start: int, stop: int, plan: Any) -> bool:
     n, d, dtype, steps = stop - start, run.d, run.dtype, run.steps
     theta = np.array(run.spec.theta0_flat[start:stop], dtype=dtype, order="C")
     buf = np.zeros((n, d), dtype)
-    stream = NormalStream(run.seed, start, stop, d)
+    stream = NormalStream(run.seed, run.first_row + start, run.first_row + stop, d)
     zs = np.empty((max(min(DRAW_STEPS, steps), 1), n, d))
     xis = zs if run.factor is None else np.empty_like(zs)
     limit = float(run.limit(run.bound2[start:stop]))
@@ -227,10 +227,10 @@ def _chunk_runner(run: _Run) -> Callable[[int, int], bool]:
     return lambda start, stop: _chunk_numpy(run, start, stop)
 
 
-def run_final(spec: RunSpec, noise: GradientNoise, seed: Any) -> Any:
+def run_final(spec: RunSpec, noise: GradientNoise, seed: Any, first_row: int = 0) -> Any:
     """The trajectory of a noisy ``record="final"`` run, or ``None`` if some row diverges (the
-    caller then runs the general loop)."""
-    run = _Run(spec, noise, seed)
+    caller then runs the general loop). Row ``i`` draws sample ``first_row + i``'s noise."""
+    run = _Run(spec, noise, seed, first_row)
     B = run.B
     step_chunk = _chunk_runner(run)
 

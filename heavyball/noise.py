@@ -311,13 +311,16 @@ class GradientSampler:
         The problem's dimension.
     dtype : numpy dtype
         The run's dtype (noise is drawn in float64 and cast).
+    first : int
+        The sample of row 0: rows ``0 … size − 1`` draw samples ``first … first + size − 1``
+        (a chunk of a larger run draws that run's streams).
     """
 
-    def __init__(self, noise, seed, size: int, dim: int, dtype=np.float64):
+    def __init__(self, noise, seed, size: int, dim: int, dtype=np.float64, *, first: int = 0):
         if not isinstance(noise, GradientNoise):
             raise TypeError(f"`noise` must be a GradientNoise or None, got {describe(noise)}")
         noise.check_dim(dim)
-        self._stream = NormalStream(seed, 0, size, dim)
+        self._stream = NormalStream(seed, first, first + size, dim)
         self._factor = None if noise.cov is None else noise.factor(dim).T
         self._scale = float(noise.sigma) if noise.cov is None else None
         self._z = np.empty((size, dim))

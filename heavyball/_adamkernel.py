@@ -29,7 +29,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["AdamConstants", "adam_constants", "adam_scalars", "adam_update", "cast", "decay_factor", "is_nonzero"]
+__all__ = [
+    "AdamConstants", "adam_constants", "adam_scalars", "adam_update", "bias_correction1", "cast", "decay_factor",
+    "is_nonzero",
+]  # fmt: skip
 
 
 def cast(x: Any, dtype: np.dtype) -> Any:
@@ -110,6 +113,21 @@ def adam_constants(betas: tuple[Any, Any], eps: Any, weight_decay: Any, dtype: n
     )  # fmt: skip
 
 
+def bias_correction1(c: AdamConstants, t: float) -> Any:
+    """``1 − β₁ᵗ`` in float64 (``numpy.power``), the divisor of the step size ``lr/(1 − β₁ᵗ)``.
+
+    Parameters
+    ----------
+    c : AdamConstants
+    t : float
+
+    Returns
+    -------
+    numpy.float64 or ndarray
+    """
+    return 1.0 - np.power(c.beta1, t)
+
+
 def adam_scalars(c: AdamConstants, lr: Any, t: float, dtype: np.dtype) -> tuple[Any, Any]:
     """``(−step_size, √(bias_correction2))`` of step ``t`` (from 1), cast to ``dtype``.
 
@@ -127,9 +145,9 @@ def adam_scalars(c: AdamConstants, lr: Any, t: float, dtype: np.dtype) -> tuple[
     -------
     neg_step_size, bias_correction2_sqrt
     """
-    bias_correction1 = 1.0 - np.power(c.beta1, t)
+    bias_correction1_ = bias_correction1(c, t)
     bias_correction2 = 1.0 - np.power(c.beta2, t)
-    return cast(-(lr / bias_correction1), dtype), cast(np.power(bias_correction2, 0.5), dtype)
+    return cast(-(lr / bias_correction1_), dtype), cast(np.power(bias_correction2, 0.5), dtype)
 
 
 def decay_factor(lr: Any, weight_decay: Any, dtype: np.dtype) -> Any:

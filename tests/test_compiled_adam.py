@@ -105,6 +105,19 @@ def test_array_hyperparameters_bitwise_equal_to_numpy_engine(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cls", [hb.Adam, hb.AdamW])
+def test_per_configuration_lr_bitwise_equal_to_numpy_engine(cls, dtype, rng):
+    # an lr array with scalar betas: the kernel divides lr by 1 − β₁ᵗ itself (numpy's float64
+    # division, then the cast); lr per configuration, and per coordinate too
+    B, q = 30, _quadratic()
+    theta0 = rng.standard_normal((B, 3)).astype(dtype)
+    for lr in (rng.uniform(0.01, 1.5, (B, 1)), rng.uniform(0.01, 1.5, (B, 3))):
+        for flags in (dict(), dict(amsgrad=True, maximize=True, weight_decay=0.05)):
+            for record in ("all", "loss", "final"):
+                _same(cls(lr=lr, **flags), q, theta0, 80, record=record, every=5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_diverging_runs_bitwise_equal_to_numpy_engine(dtype, rng):
     # AdamW with |1 − lr·λ| > 1 blows up geometrically (to overflow and NaN in float32)
     B, q = 60, _quadratic()

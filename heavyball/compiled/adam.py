@@ -217,6 +217,7 @@ def _record_distance(
 @jit()
 def adam_steps(  # pragma: no cover - compiled
     x: Any, m: Any, v: Any, vmax: Any, A: Any, b: Any, has_b: Any, k0: Any, n: Any, neg_ss: Any, bc2s: Any,
+    from_lr: Any, lr_rows: Any, bc1: Any,
     wd: Any, decay: Any, coeff: Any, small: Any, beta2: Any, omb2: Any, eps: Any, mode: Any, maximize: Any,
     amsgrad: Any, bound2: Any, dat: Any, col0: Any, loss_slot: Any, loss_out: Any, has_dist: Any,
     dist_out: Any, star: Any, theta_slot: Any, theta_out: Any, tail_first: Any, tail_out: Any, tile: Any,
@@ -226,8 +227,13 @@ def adam_steps(  # pragma: no cover - compiled
     place), tile by tile, with the records and the divergence steps of its configurations
     (global columns ``col0 …``). ``mode``: 0 no decay, 1 Adam's ``g + λθ``, 2 AdamW's
     ``(1 − γλ)θ``. Scalars or arrays: ``wd, decay, coeff, small, beta2, omb2, eps`` (all
-    ``(d, w)`` or all scalars) and ``neg_ss, bc2s`` (``(n,)`` or ``(n, d, w)``)."""
+    ``(d, w)`` or all scalars) and ``neg_ss, bc2s`` (``(n,)`` or ``(n, d, w)``). With
+    ``from_lr`` the step size is ``−(lr/(1 − β₁ᵗ))`` of the rows ``lr_rows`` (``(1, w)`` or
+    ``(d, w)``, float64) and ``bc1[s] = 1 − β₁ᵗ``, divided and cast here (IEEE division is
+    exact-rounded: the value numpy forms) instead of ``neg_ss``."""
     d, w = x.shape
+    R = lr_rows.shape[0]
+    nrow = np.empty((R, tile), x.dtype)  # −step_size per lr row (from_lr)
     g = np.empty((d, tile), x.dtype)
     t = np.empty((d + 4, tile), x.dtype)  # the loss's terms, the distance's squares and lanes
     n2 = np.empty(tile, x.dtype)
@@ -247,6 +253,13 @@ def adam_steps(  # pragma: no cover - compiled
                     bl = b[r]
                     for i in range(cnt):
                         gl[i] = gl[i] - bl
+            if from_lr:  # cast(−(lr / bias_correction1), dtype) of each configuration
+                bc = bc1[s]
+                for rr in range(R):
+                    lrr = lr_rows[rr, i0:i1]
+                    nr = nrow[rr]
+                    for i in range(cnt):
+                        nr[i] = -(lrr[i] / bc)
             for r in range(d):
                 xl = x[r, i0:i1]
                 gl = g[r, :cnt]
@@ -268,12 +281,19 @@ def adam_steps(  # pragma: no cover - compiled
                 elif maximize:
                     for i in range(cnt):
                         gl[i] = -gl[i]
-                _update(
-                    xl, gl, m[r, i0:i1], v[r, i0:i1], vmax[r, i0:i1], cnt,
-                    _row(coeff, s, r, i0, i1), _row(small, s, r, i0, i1), _row(beta2, s, r, i0, i1),
-                    _row(omb2, s, r, i0, i1), _row(eps, s, r, i0, i1), _row(neg_ss, s, r, i0, i1),
-                    _row(bc2s, s, r, i0, i1), amsgrad,
-                )  # fmt: skip
+                ml, vl, wl = m[r, i0:i1], v[r, i0:i1], vmax[r, i0:i1]
+                coeff_r, small_r, beta2_r = (
+                    _row(coeff, s, r, i0, i1),
+                    _row(small, s, r, i0, i1),
+                    _row(beta2, s, r, i0, i1),
+                )
+                omb2_r, eps_r, bc2_r = _row(omb2, s, r, i0, i1), _row(eps, s, r, i0, i1), _row(bc2s, s, r, i0, i1)
+                if from_lr:
+                    nss_rows = nrow[r if R > 1 else 0, :cnt]
+                    _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss_rows, bc2_r, amsgrad)
+                else:
+                    nss = _row(neg_ss, s, r, i0, i1)
+                    _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss, bc2_r, amsgrad)
             # divergence: ~(θ_0² + θ_1² + … <= bound²), the first step only
             x0 = x[0, i0:i1]
             for i in range(cnt):
@@ -327,9 +347,16 @@ class Records(NamedTuple):
 
 class Plan:
     """What every block of one run shares: the dtype's constants, the problem's ``A``, ``b``,
-    the record slots per step and, for scalar hyperparameters, the per-step scalars."""
+    the records, which compiled variant runs and the per-step scalars formed by numpy.
+
+    Per-step scalars: with scalar ``lr`` and betas, ``−lr/(1 − β₁ᵗ)`` and ``√(1 − β₂ᵗ)`` per step
+    (``adam_scalars``, once per run); with an array ``lr`` and scalar betas, ``1 − β₁ᵗ`` and
+    ``√(1 − β₂ᵗ)`` per step, the kernel dividing ``lr`` (``from_lr``); with array betas, both
+    per step and configuration, ``ARRAY_CHUNK`` steps at a time (``chunked``)."""
 
     def __init__(self, K: Any, records: Any) -> None:
+        from .._adamkernel import adam_scalars, bias_correction1
+
         dtype = np.dtype(K.dtype)
         self.K, self.dtype, self.records = K, dtype, records
         A, b = K.spec.problem.coefficients(dtype)
@@ -340,18 +367,27 @@ class Plan:
         self.lanes = 16 // dtype.itemsize  # numpy's baseline vectors: SSE, 16 bytes
         self.tile = max(8, TILE_BYTES // dtype.itemsize)
         c = K.c
-        hyper = (c.weight_decay, c.lerp_coeff, c.lerp_small, c.beta2_cast, c.one_minus_beta2, c.eps, K.lr)
-        # scalar hyperparameters and per-step scalars (one compiled variant per dtype), or every
-        # value per coordinate and configuration (the other variant)
-        self.scalar = K.scalars is not None and not any(isinstance(h, np.ndarray) for h in hyper)
+        decay_array = K.wd_on and K.decoupled and isinstance(K.lr, np.ndarray)  # 1 − lr·λ per configuration
+        hyper = (c.weight_decay, c.lerp_coeff, c.lerp_small, c.beta2_cast, c.one_minus_beta2, c.eps)
+        # one compiled variant per dtype for scalar hyperparameters, one for arrays
+        self.scalar = not decay_array and not any(isinstance(h, np.ndarray) for h in hyper)
+        self.chunked = not K.scalar_betas
+        self.from_lr = K.scalar_betas and not K.scalar_lr
+        steps = range(1, K.steps + 1)
+        self.neg_ss = np.zeros(0, dtype)
+        self.bc2s = np.zeros(0, dtype)
+        self.bc1 = np.zeros(0, np.float64)
         if K.scalars is not None:
             self.neg_ss = np.array([s[0] for s in K.scalars], dtype)
             self.bc2s = np.array([s[1] for s in K.scalars], dtype)
+        elif self.from_lr:  # the same expressions as adam_scalars (lr enters in the kernel)
+            self.bc1 = np.array([bias_correction1(c, float(t)) for t in steps], np.float64)
+            self.bc2s = np.array([adam_scalars(c, 1.0, float(t), dtype)[1] for t in steps], dtype)
 
     @property
     def block_width(self) -> int:
-        """Configurations per block (a multiple of the tile)."""
-        return 1 << 16 if self.scalar else ARRAY_BLOCK
+        """Configurations per block."""
+        return ARRAY_BLOCK if self.chunked else 1 << 16
 
 
 def _full(x: Any, d: int, w: int, dtype: Any) -> np.ndarray:
@@ -387,30 +423,30 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
     else:
         wd_, decay_, coeff, beta2, omb2, eps = (_full(h, d, w, dtype) for h in values)
         small = _full(c.lerp_small, d, w, np.bool_)
+    lr_rows = np.zeros((1, 1), np.float64)
+    if P.from_lr:  # (1, w) or (d, w): one row per distinct lr row (numpy promotes lr to float64)
+        lr_rows = np.array(np.asarray(lr, np.float64).reshape(-1, w), order="C")
     dist = r.distance if r.distance is not None else r.loss
     star = np.zeros(d, dtype) if K.spec.minimizer is None else np.ascontiguousarray(K.spec.minimizer, dtype)
 
     def call(k0: int, n: int, neg_ss: Any, bc2s: Any) -> None:
         adam_steps(
-            x, m, v, vmax, P.A, P.b, P.has_b, k0, n, neg_ss, bc2s, wd_, decay_, coeff, small, beta2, omb2, eps,
-            mode, K.maximize, K.amsgrad, bound2, dat, sl.start, r.loss_slot, r.loss, r.distance is not None, dist,
-            star, r.theta_slot, r.theta, r.tail_first, r.tail, P.tile, P.lanes, P.half, P.zero,
+            x, m, v, vmax, P.A, P.b, P.has_b, k0, n, neg_ss, bc2s, P.from_lr, lr_rows, P.bc1, wd_, decay_, coeff,
+            small, beta2, omb2, eps, mode, K.maximize, K.amsgrad, bound2, dat, sl.start, r.loss_slot, r.loss,
+            r.distance is not None, dist, star, r.theta_slot, r.theta, r.tail_first, r.tail, P.tile, P.lanes,
+            P.half, P.zero,
         )  # fmt: skip
 
     steps = K.steps
-    if P.scalar:
+    if not P.chunked:
         if steps:
             call(0, steps, P.neg_ss, P.bc2s)
-        Z[:, sl] = x
-        return
-    for k0 in range(0, steps, ARRAY_CHUNK):
-        n = min(ARRAY_CHUNK, steps - k0)
-        neg_ss = np.empty((n, d, w), dtype)
-        bc2s = np.empty((n, d, w), dtype)
-        for s in range(n):
-            if K.scalars is not None:  # the values the numpy engine takes (once per run)
-                neg_ss[s], bc2s[s] = P.neg_ss[k0 + s], P.bc2s[k0 + s]
-            else:  # adam_scalars exactly as the numpy engine calls it for this block
+    else:  # per-configuration betas: adam_scalars exactly as the numpy engine calls it
+        for k0 in range(0, steps, ARRAY_CHUNK):
+            n = min(ARRAY_CHUNK, steps - k0)
+            neg_ss = np.empty((n, d, w), dtype)
+            bc2s = np.empty((n, d, w), dtype)
+            for s in range(n):
                 neg_ss[s], bc2s[s] = adam_scalars(c, lr, float(k0 + s + 1), dtype)
-        call(k0, n, neg_ss, bc2s)
+            call(k0, n, neg_ss, bc2s)
     Z[:, sl] = x

@@ -103,9 +103,12 @@ class NormalStream:
         if not isinstance(seq, np.random.SeedSequence):
             seq = np.random.SeedSequence(seq)
         first, last = start // STREAM_BLOCK, (max(stop, start + 1) - 1) // STREAM_BLOCK
-        # a fresh copy: spawning never advances the caller's SeedSequence
-        base = np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key, pool_size=seq.pool_size)
-        children = base.spawn(last + 1)[first:]
+        # child j of `seq.spawn(...)` from a fresh copy (spawning never advances the caller's
+        # SeedSequence), made directly: spawn_key + (j,) is how numpy names its j-th child
+        children = [
+            np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, j), pool_size=seq.pool_size)
+            for j in range(first, last + 1)
+        ]
         self._gens = [np.random.Generator(np.random.SFC64(c)) for c in children]
         self._rows = [
             slice(max(start - j * STREAM_BLOCK, 0), min(stop - j * STREAM_BLOCK, STREAM_BLOCK))
@@ -139,16 +142,19 @@ class NormalStream:
         one call per block instead of one per step and block)."""
         steps = out.shape[0]
         if len(self._gens) == 1 and self.size == STREAM_BLOCK and out.flags.c_contiguous:
-            self._gens[0].standard_normal(out=out)  # the common case: straight into `out`
+            self._gens[0].standard_normal(out=out)  # one block: straight into `out`
             return out
-        if self._steps_buf is None or self._steps_buf.shape[0] != steps:
-            self._steps_buf = np.empty((steps, STREAM_BLOCK, self.width))
-        buf = self._steps_buf
         pos = 0
         for gen, rows in zip(self._gens, self._rows, strict=True):
             n = rows.stop - rows.start
-            gen.standard_normal(out=buf)
-            out[:, pos : pos + n] = buf[:, rows]
+            if n == STREAM_BLOCK:  # a whole block: straight into `out`, step by step
+                for s in range(steps):
+                    gen.standard_normal(out=out[s, pos : pos + n])
+            else:
+                if self._steps_buf is None or self._steps_buf.shape[0] != steps:
+                    self._steps_buf = np.empty((steps, STREAM_BLOCK, self.width))
+                gen.standard_normal(out=self._steps_buf)
+                out[:, pos : pos + n] = self._steps_buf[:, rows]
             pos += n
         return out
 

@@ -75,3 +75,15 @@ def test_drawing_several_steps_at_once_is_drawing_them_one_by_one():
         )
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(many.draw(), one.draw())  # and the streams go on alike
+
+
+def test_block_j_draws_from_child_j_of_the_seed_sequence():
+    # the documented definition: block j's generator is SFC64 on SeedSequence(seed).spawn(j + 1)[j]
+    for seed in (3, np.random.SeedSequence(5, spawn_key=(2,))):
+        j = 3
+        start = j * STREAM_BLOCK + 10
+        stream = NormalStream(seed, start, start + 20, 2)
+        fresh = seed if isinstance(seed, int) else np.random.SeedSequence(5, spawn_key=(2,))
+        child = np.random.SeedSequence(fresh).spawn(j + 1)[j] if isinstance(fresh, int) else fresh.spawn(j + 1)[j]
+        gen = np.random.Generator(np.random.SFC64(child))
+        np.testing.assert_array_equal(stream.draw(), gen.standard_normal((STREAM_BLOCK, 2))[10:30])

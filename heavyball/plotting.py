@@ -6,9 +6,11 @@ with :class:`matplotlib.figure.Figure` directly (no ``pyplot`` global state: not
 leaks between figures and no interactive backend is ever selected).
 
 The look lives in data, in ``heavyball/paper.mplstyle``; use it with ``paper_style()`` or
-``matplotlib.style.use("heavyball.paper")``. Each method has ONE colour everywhere
-(:data:`METHOD_COLORS`, from the Okabe–Ito colourblind-safe palette: Okabe & Ito, *Color
-Universal Design*, 2008).
+``matplotlib.style.use("heavyball.paper")``. Each family — the recurrence families ``"gd"``,
+``"heavyball"``, ``"nesterov"`` of :mod:`heavyball.recurrences`, and ``"adam"`` and the
+continuous ``"ode"`` — has ONE colour everywhere (:data:`FAMILY_COLORS`, from the Okabe–Ito
+colourblind-safe palette: Okabe & Ito, *Color Universal Design*, 2008) and one legend name
+(:data:`FAMILY_LABELS`); the helpers take it as ``family=``.
 
 :func:`save` writes every format atomically (a temporary file beside the target, moved
 into place with :func:`os.replace`) with fixed metadata, so PDF and SVG files are
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,26 +38,27 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ._io import atomic_path
-from ._validation import as_choice, as_float_array, as_real, describe
+from ._validation import as_choice, as_float_array, as_real, describe, renamed_keyword
 
 __all__ = [
     "DOUBLE",
     "EXTRA_COLORS",
+    "FAMILY_COLORS",
+    "FAMILY_LABELS",
     "FORMATS",
     "METADATA",
-    "METHOD_COLORS",
-    "METHOD_LABELS",
     "REGIME_COLORS",
     "REGIME_LINESTYLES",
     "SINGLE",
     "STYLE",
     "align_titles",
     "contour",
+    "family_color",
+    "family_label",
     "loss_curve",
-    "method_color",
-    "method_label",
     "minimizer",
     "new_figure",
+    "panel",
     "panel_label",
     "paper_style",
     "rate_map",
@@ -71,15 +75,15 @@ SINGLE = 3.4
 #: double-column width in inches
 DOUBLE = 7.0
 
-#: one fixed colour per method, everywhere (Okabe–Ito palette)
-METHOD_COLORS = {
+#: one fixed colour per family, everywhere (Okabe–Ito palette)
+FAMILY_COLORS = {
     "gd": "#D55E00",  # vermillion
     "heavyball": "#0072B2",  # blue
     "nesterov": "#009E73",  # bluish green
     "adam": "#CC79A7",  # reddish purple
     "ode": "#000000",  # black: the continuous solution
 }
-#: the remaining Okabe–Ito colours, for things that are not methods
+#: the remaining Okabe–Ito colours, for things that are not families
 EXTRA_COLORS = ("#E69F00", "#56B4E9", "#F0E442", "#999999")
 #: one colour per damping regime of the continuous ball (the remaining Okabe–Ito colours and a
 #: dark grey, so that a family of ODE solutions is never drawn in the ODE's own black)
@@ -89,14 +93,14 @@ REGIME_COLORS = {
     "overdamped": "#666666",  # dark grey (darker than the contour lines)
 }
 #: one line style per damping regime: a family of ODE solutions is drawn in the ODE's own black
-#: (METHOD_COLORS["ode"]) and told apart by its line style
+#: (FAMILY_COLORS["ode"]) and told apart by its line style
 REGIME_LINESTYLES = {
     "underdamped": "-",
     "critical": "--",
     "overdamped": ":",
 }
-#: how each method is named in legends
-METHOD_LABELS = {
+#: how each family is named in legends
+FAMILY_LABELS = {
     "gd": "GD",
     "heavyball": "heavy ball",
     "nesterov": "Nesterov",
@@ -155,21 +159,55 @@ def new_figure(
     return fig, axes
 
 
+def family_color(family: str) -> str:
+    """The fixed colour of ``family`` (a key of :data:`FAMILY_COLORS`)."""
+    return FAMILY_COLORS[as_choice("family", family, FAMILY_COLORS)]
+
+
+def family_label(family: str) -> str:
+    """The legend name of ``family`` (a key of :data:`FAMILY_LABELS`)."""
+    return FAMILY_LABELS[as_choice("family", family, FAMILY_LABELS)]
+
+
+def _style_for(family: Any, color: Any, label: Any) -> Any:
+    if family is not None:
+        color = family_color(family) if color is None else color
+        label = family_label(family) if label is None else label
+    return color, label
+
+
+# The names this module used before ``family``: each still works for one release, with a
+# DeprecationWarning that names the new one.
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"heavyball.plotting.{old} is deprecated; use heavyball.plotting.{new} (`{old}` will be removed in the next release)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 def method_color(method: str) -> str:
-    """The fixed colour of ``method`` (a key of :data:`METHOD_COLORS`)."""
-    return METHOD_COLORS[as_choice("method", method, METHOD_COLORS)]
+    """Deprecated spelling of :func:`family_color`."""
+    _deprecated("method_color", "family_color")
+    return family_color(method)
 
 
 def method_label(method: str) -> str:
-    """The legend name of ``method`` (a key of :data:`METHOD_LABELS`)."""
-    return METHOD_LABELS[as_choice("method", method, METHOD_LABELS)]
+    """Deprecated spelling of :func:`family_label`."""
+    _deprecated("method_label", "family_label")
+    return family_label(method)
 
 
-def _style_for(method: Any, color: Any, label: Any) -> Any:
-    if method is not None:
-        color = method_color(method) if color is None else color
-        label = method_label(method) if label is None else label
-    return color, label
+_RENAMED_TABLES = {"METHOD_COLORS": "FAMILY_COLORS", "METHOD_LABELS": "FAMILY_LABELS"}
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    new = _RENAMED_TABLES.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _deprecated(name, new)
+    table: dict[str, str] = globals()[new]
+    return table
 
 
 # -- landscapes and paths ------------------------------------------------------------------
@@ -237,7 +275,8 @@ def contour(ax: Axes, problem: Any, *, xlim: Any, ylim: Any, levels: Any=12, n: 
     return cs
 
 
-def trajectory(ax: Axes, theta: Any, *, method: str | None = None, label: str | None = None, color: Any=None, marker: Any="o",
+@renamed_keyword("method", "family")
+def trajectory(ax: Axes, theta: Any, *, family: str | None = None, label: str | None = None, color: Any=None, marker: Any="o",
                markevery: Any=1, start: bool = True, **kwargs: Any) -> Any:  # fmt: skip
     """Draw a path ``theta`` shaped ``(n, 2)`` (iterates or ODE samples) in the plane.
 
@@ -245,8 +284,9 @@ def trajectory(ax: Axes, theta: Any, *, method: str | None = None, label: str | 
     ----------
     theta : array_like, shape (n, 2)
         Non-finite rows (a diverged run) are dropped.
-    method : str, optional
-        A key of :data:`METHOD_COLORS`: sets the colour and the default label.
+    family : str, optional
+        A key of :data:`FAMILY_COLORS`: sets the colour and the default label (``method=``
+        is its deprecated spelling).
     marker, markevery
         Iterates get markers (``marker=None`` for a continuous path).
     start : bool
@@ -261,7 +301,7 @@ def trajectory(ax: Axes, theta: Any, *, method: str | None = None, label: str | 
     if theta.ndim != 2 or theta.shape[1] != 2:
         raise ValueError(f"`theta` must have shape (n, 2), got shape {theta.shape}")
     theta = theta[np.all(np.isfinite(theta), axis=1)]
-    color, label = _style_for(method, color, label)
+    color, label = _style_for(family, color, label)
     kwargs.setdefault("lw", 0.9)
     kwargs.setdefault("ms", 2.2)
     (line,) = ax.plot(theta[:, 0], theta[:, 1], color=color, label=label, marker=marker,
@@ -296,7 +336,8 @@ def minimizer(ax: Axes, point: Any = (0.0, 0.0), *, size: float = 7.0, **kwargs:
     return line
 
 
-def loss_curve(ax: Axes, values: Any, *, k: Any=None, method: str | None = None, label: str | None = None, color: Any=None,
+@renamed_keyword("method", "family")
+def loss_curve(ax: Axes, values: Any, *, k: Any=None, family: str | None = None, label: str | None = None, color: Any=None,
                predicted_rate: Any=None, anchor: int = 0, predicted_label: str | None = None,
                predicted_kw: Any=None, **kwargs: Any) -> Any:  # fmt: skip
     r"""A decaying quantity (loss, distance, error) on a log scale, with its predicted ``ρᵏ``.
@@ -307,6 +348,9 @@ def loss_curve(ax: Axes, values: Any, *, k: Any=None, method: str | None = None,
         Non-positive and non-finite values are not drawn (a log axis cannot show them).
     k : array_like, shape (n,), optional
         The abscissa (iterations or time); ``arange(n)`` when omitted.
+    family : str, optional
+        A key of :data:`FAMILY_COLORS`: sets the colour and the default label (``method=``
+        is its deprecated spelling).
     predicted_rate : float, optional
         Also draw the prediction :math:`v_a·ρ^{k − k_a}` through the point at index
         ``anchor`` (dashed, same colour).
@@ -322,7 +366,7 @@ def loss_curve(ax: Axes, values: Any, *, k: Any=None, method: str | None = None,
     k = np.arange(values.size, dtype=np.float64) if k is None else as_float_array("k", k, dtype=np.float64, ndim=1)
     if k.shape != values.shape:
         raise ValueError(f"`k` must have the shape of `values` {values.shape}, got shape {k.shape}")
-    color, label = _style_for(method, color, label)
+    color, label = _style_for(family, color, label)
     shown = np.where(np.isfinite(values) & (values > 0), values, np.nan)
     (line,) = ax.plot(k, shown, color=color, label=label, **kwargs)
     ax.set_yscale("log")
@@ -426,7 +470,8 @@ def regime_map(ax: Axes, x: Any, y: Any, regime: Any, *, categories: Sequence[st
     return {"mesh": mesh, "legend": leg, "codes": codes}
 
 
-def roots(ax: Axes, roots: Any, *, method: str | None = None, label: str | None = None, color: Any=None, unit_circle: bool = True,
+@renamed_keyword("method", "family")
+def roots(ax: Axes, roots: Any, *, family: str | None = None, label: str | None = None, color: Any=None, unit_circle: bool = True,
           circles: Iterable[tuple[float, str]] = (), marker: Any="o", size: Any=6.0, **kwargs: Any) -> Any:  # fmt: skip
     r"""Characteristic roots in the complex plane, with the unit circle.
 
@@ -434,6 +479,9 @@ def roots(ax: Axes, roots: Any, *, method: str | None = None, label: str | None 
     ----------
     roots : array_like of complex
         Any shape (flattened).
+    family : str, optional
+        A key of :data:`FAMILY_COLORS`: sets the colour and the default label (``method=``
+        is its deprecated spelling).
     unit_circle : bool
         Draw ``|z| = 1`` (the stability boundary).
     circles : iterable of (radius, label)
@@ -445,7 +493,7 @@ def roots(ax: Axes, roots: Any, *, method: str | None = None, label: str | None 
         The roots' scatter.
     """
     z = np.asarray(roots).astype(np.complex128).ravel()
-    color, label = _style_for(method, color, label)
+    color, label = _style_for(family, color, label)
     theta = np.linspace(0.0, 2.0 * np.pi, 721)
     if unit_circle:
         ax.plot(np.cos(theta), np.sin(theta), color="0.25", lw=0.7, zorder=1)
@@ -483,6 +531,45 @@ def panel_label(ax: Axes, label: str, title: str = "", *, pad: float | None = No
         The title (regular weight, the style's title size).
     """
     return ax.set_title(f"{label} {title}".rstrip(), loc="left", pad=pad)
+
+
+def panel(ax: Axes, label: str, title: str = "", *, legend: dict[str, Any] | bool = False, pad: float | None = None,
+          **properties: Any) -> dict[str, Any]:  # fmt: skip
+    r"""Finish a panel the catalogue's one way: its axes' properties, its legend, its letter and title.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    label, title, pad
+        As for :func:`panel_label`: ``"(a)"``, what the panel shows, the title's distance.
+    legend : dict or bool
+        ``True`` or a dict of :meth:`Axes.legend` options (``{"loc": "lower left"}``): draw
+        the legend of the labelled artists; ``False`` (the default): none.
+    **properties
+        Passed to :meth:`Axes.set`, in the order given: ``xlabel``, ``ylabel``, ``xscale``,
+        ``yscale`` (a scale before the limits), ``xlim``, ``ylim``, ...
+
+    Returns
+    -------
+    dict
+        ``{"title": Text, "legend": Legend or None}``.
+
+    Examples
+    --------
+    >>> from heavyball.plotting import new_figure, panel, paper_style
+    >>> with paper_style():
+    ...     fig, ax = new_figure()
+    ...     _ = ax.plot([0, 1, 2], [1.0, 0.1, 0.01], label="loss")
+    ...     out = panel(ax, "(a)", "loss", xlabel="iteration $k$", yscale="log", xlim=(0, 2), legend=True)
+    >>> out["title"].get_text(), ax.get_yscale()
+    ('(a) loss', 'log')
+    """
+    if properties:
+        ax.set(**properties)
+    drawn = None
+    if legend is not False:
+        drawn = ax.legend(**(legend if isinstance(legend, dict) else {}))
+    return {"title": panel_label(ax, label, title, pad=pad), "legend": drawn}
 
 
 def align_titles(fig: Any) -> Any:

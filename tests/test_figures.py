@@ -255,7 +255,7 @@ def test_heavy_ball_physics_draws_the_ode_in_its_black_one_style_per_regime():
     fig = FIGURES["heavy_ball_physics"].plot(fast_data("heavy_ball_physics"))
     lines = fig.axes[1].get_lines()[:3]
     colours = {matplotlib.colors.to_hex(line.get_color()).upper() for line in lines}
-    assert colours == {hb.plotting.METHOD_COLORS["ode"]}
+    assert colours == {hb.plotting.FAMILY_COLORS["ode"]}
     assert len({str(line.get_linestyle()) for line in lines}) == 3
 
 

@@ -9,6 +9,7 @@ processes.
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +19,7 @@ import pytest
 
 import heavyball as hb
 from heavyball import plotting
-from heavyball.plotting import METHOD_COLORS, new_figure, paper_style
+from heavyball.plotting import FAMILY_COLORS, new_figure, paper_style
 
 # Okabe & Ito (2008), "Color Universal Design": the eight colourblind-safe colours
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
@@ -42,9 +43,9 @@ def test_sizes_are_single_and_double_column():
     assert plotting.SINGLE == 3.4 and plotting.DOUBLE == 7.0
 
 
-def test_method_colors_are_fixed_okabe_ito_and_distinct():
-    assert set(METHOD_COLORS) == {"gd", "heavyball", "nesterov", "adam", "ode"}
-    colours = [c.upper() for c in METHOD_COLORS.values()]
+def test_family_colors_are_fixed_okabe_ito_and_distinct():
+    assert set(FAMILY_COLORS) == {"gd", "heavyball", "nesterov", "adam", "ode"}
+    colours = [c.upper() for c in FAMILY_COLORS.values()]
     assert set(colours) <= OKABE_ITO
     assert len(set(colours)) == len(colours)
 
@@ -103,16 +104,16 @@ def test_contour_rejects_bad_limits_and_dimension():
             plotting.contour(ax, hb.Quadratic(np.eye(3)), xlim=(0, 1), ylim=(0, 1))
 
 
-def test_trajectory_draws_the_finite_iterates_in_the_method_colour():
+def test_trajectory_draws_the_finite_iterates_in_the_family_colour():
     theta = np.array([[1.0, 2.0], [0.5, -1.0], [np.nan, np.nan], [0.1, 0.2]])
     with paper_style():
         _fig, ax = new_figure()
-        line = plotting.trajectory(ax, theta, method="nesterov")
+        line = plotting.trajectory(ax, theta, family="nesterov")
     np.testing.assert_array_equal(line.get_xydata(), theta[[0, 1, 3]])
     assert line.get_label() == "Nesterov"
-    assert matplotlib.colors.to_hex(line.get_color()).upper() == METHOD_COLORS["nesterov"]
-    with pytest.raises(ValueError, match="`method`"):
-        plotting.trajectory(ax, theta, method="sgd-ish")
+    assert matplotlib.colors.to_hex(line.get_color()).upper() == FAMILY_COLORS["nesterov"]
+    with pytest.raises(ValueError, match="`family`"):
+        plotting.trajectory(ax, theta, family="sgd-ish")
 
 
 def test_loss_curve_prediction_is_rho_to_the_k_through_the_anchor():
@@ -120,7 +121,7 @@ def test_loss_curve_prediction_is_rho_to_the_k_through_the_anchor():
     values = 3.0 * 0.9**k * (1 + 0.1 * np.cos(k))
     with paper_style():
         _fig, ax = new_figure()
-        out = plotting.loss_curve(ax, values, method="heavyball", predicted_rate=0.8, anchor=10)
+        out = plotting.loss_curve(ax, values, family="heavyball", predicted_rate=0.8, anchor=10)
     _x, y = out["predicted"].get_data()
     np.testing.assert_allclose(y, values[10] * 0.8 ** (k - 10), rtol=1e-13)
     assert ax.get_yscale() == "log"
@@ -153,7 +154,7 @@ def test_roots_scatter_and_unit_circle():
     z = np.array([0.5 + 0.5j, -0.3, 0.9j])
     with paper_style():
         _fig, ax = new_figure()
-        sc = plotting.roots(ax, z, method="gd", circles=[(0.7, "r")])
+        sc = plotting.roots(ax, z, family="gd", circles=[(0.7, "r")])
     np.testing.assert_array_equal(sc.get_offsets(), np.c_[z.real, z.imag])
     circle = ax.lines[0].get_xydata()
     np.testing.assert_allclose(np.hypot(circle[:, 0], circle[:, 1]), 1.0, rtol=1e-15)
@@ -179,7 +180,7 @@ from heavyball import plotting
 with plotting.paper_style():
     fig, ax = plotting.new_figure()
     plotting.contour(ax, hb.Quadratic.valley(kappa=10), xlim=(-1, 1), ylim=(-1, 1), levels=5, n=51)
-    plotting.trajectory(ax, np.array([[0.9, 0.5], [0.2, -0.4], [0.0, 0.1]]), method="heavyball")
+    plotting.trajectory(ax, np.array([[0.9, 0.5], [0.2, -0.4], [0.0, 0.1]]), family="heavyball")
     ax.set_xlabel(r"$\\theta_1$"); ax.set_ylabel(r"$\\theta_2$"); ax.legend()
 plotting.save(fig, sys.argv[1], ("pdf", "svg", "png"))
 """
@@ -234,7 +235,7 @@ def test_save_formats_and_suffix(tmp_path):
 def test_minimizer_star_is_drawn_above_paths_and_validated():
     with paper_style():
         _fig, ax = new_figure()
-        path = plotting.trajectory(ax, [[1.0, 1.0], [0.0, 0.0]], method="adam")
+        path = plotting.trajectory(ax, [[1.0, 1.0], [0.0, 0.0]], family="adam")
         star = plotting.minimizer(ax, (0.0, 0.0))
     np.testing.assert_array_equal(star.get_xydata(), [[0.0, 0.0]])
     assert star.get_marker() == "*" and star.get_zorder() > path.get_zorder()
@@ -242,10 +243,10 @@ def test_minimizer_star_is_drawn_above_paths_and_validated():
         plotting.minimizer(ax, (0.0, 0.0, 0.0))
 
 
-def test_regime_colours_are_distinct_and_none_is_a_method_colour():
+def test_regime_colours_are_distinct_and_none_is_a_family_colour():
     colours = [c.upper() for c in plotting.REGIME_COLORS.values()]
     assert set(plotting.REGIME_COLORS) == {"underdamped", "critical", "overdamped"}
-    assert len(set(colours)) == 3 and not set(colours) & {c.upper() for c in METHOD_COLORS.values()}
+    assert len(set(colours)) == 3 and not set(colours) & {c.upper() for c in FAMILY_COLORS.values()}
 
 
 def test_align_titles_puts_a_row_of_titles_at_one_height():
@@ -263,3 +264,46 @@ def test_align_titles_puts_a_row_of_titles_at_one_height():
         pytest.skip("matplotlib < 3.9 has no Figure.align_titles")
     ya, yb = (t.get_window_extent(renderer).y0 for t in (a._left_title, b._left_title))
     assert ya == pytest.approx(yb, abs=0.5)  # pixels
+
+
+# -- the keyword `family` (a curve's colour key) and its deprecated spelling `method` ------------
+def _drawn_with(helper, **keyword):
+    with paper_style():
+        _fig, ax = new_figure()
+        if helper == "roots":
+            return plotting.roots(ax, [0.5 + 0.5j], **keyword)
+        if helper == "loss_curve":
+            return plotting.loss_curve(ax, [1.0, 0.5, 0.25], **keyword)["line"]
+        return plotting.trajectory(ax, [[1.0, 0.0], [0.0, 1.0]], **keyword)
+
+
+@pytest.mark.parametrize("helper", ["trajectory", "loss_curve", "roots"])
+def test_method_is_the_deprecated_spelling_of_family(helper):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new spelling warns about nothing
+        new = _drawn_with(helper, family="adam")
+    with pytest.warns(DeprecationWarning, match=r"`method` is deprecated; use `family`") as caught:
+        old = _drawn_with(helper, method="adam")
+    assert caught[0].filename == __file__  # attributed to the caller's line
+    # both spellings draw in Adam's published Okabe–Ito colour (reddish purple) with its legend name
+    for artist in (new, old):
+        colour = artist.get_facecolor()[0] if helper == "roots" else artist.get_color()
+        assert matplotlib.colors.to_hex(colour).upper() == "#CC79A7"
+        assert artist.get_label() == "Adam"
+    with pytest.raises(TypeError, match="both `family` and its deprecated spelling `method`"):
+        _drawn_with(helper, family="adam", method="gd")
+
+
+def test_old_names_of_the_family_tables_and_lookups_warn_and_agree():
+    for old, new in (("METHOD_COLORS", "FAMILY_COLORS"), ("METHOD_LABELS", "FAMILY_LABELS")):
+        with pytest.warns(DeprecationWarning, match=f"plotting.{old} is deprecated; use heavyball.plotting.{new}"):
+            assert getattr(plotting, old) is getattr(plotting, new)
+    with pytest.warns(DeprecationWarning, match="use heavyball.plotting.family_color"):
+        assert plotting.method_color("nesterov").upper() == "#009E73"  # bluish green (Okabe & Ito 2008)
+    with pytest.warns(DeprecationWarning, match="use heavyball.plotting.family_label"):
+        assert plotting.method_label("heavyball") == "heavy ball"
+    assert plotting.family_color("gd").upper() == "#D55E00" and plotting.family_label("ode") == "ODE"
+    with pytest.raises(AttributeError, match="no attribute 'METHOD_STYLES'"):
+        plotting.METHOD_STYLES  # noqa: B018
+    with pytest.raises(ValueError, match="`family`"):
+        plotting.family_color("sgd")

@@ -12,9 +12,12 @@ output files' stem) defines
   numbers, in the paper style;
 - ``make(*, fast=False) -> matplotlib.figure.Figure`` — ``plot(data(fast=fast))``: the
   figure is always drawn from ``data()``, so the picture and the numbers cannot drift apart
-  (``heavyball figures --data`` computes ``data()`` once and passes it to ``plot``).
+  (``heavyball figures --data`` computes ``data()`` once and passes it to ``plot``). Every
+  module writes it ``make = make_of(__name__)``.
 
-Modules whose name starts with ``_`` are helpers, not figures. A new figure needs only its
+``data``, ``plot`` and ``make`` are documented once, in ``heavyball/figures/_common.py``: a
+module's ``data`` and ``plot`` carry the decorator ``@documented`` and a first line that says
+what they compute or draw. Modules whose name starts with ``_`` are helpers, not figures. A new figure needs only its
 module: the registry finds it with :mod:`pkgutil` and reads its ``ORDER`` from the source,
 without importing it (importing a figure imports matplotlib; listing the catalogue does not).
 

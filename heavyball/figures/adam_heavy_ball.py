@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from .. import plotting
 from ..adam_limits import adam_heavy_ball, compare_heavy_ball
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 200  # its place in the catalogue
 CAPTION = (
@@ -45,6 +46,7 @@ def v_settled() -> np.ndarray:
     return problem().grad(np.asarray(THETA0)) ** 2
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     """Adam for each β₂, the heavy ball, and the gaps (``fast``: t ≤ 1.5, three β₂)."""
     t_final = 1.5 if fast else T_FINAL
@@ -69,49 +71,41 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+@documented
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     """Draw the figure from the numbers of :func:`data`."""
-    colors = (plotting.method_color("adam"), "#E69F00", "#56B4E9", "#999999", "#555555")
+    colors = (plotting.family_color("adam"), "#E69F00", "#56B4E9", "#999999", "#555555")
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.45), layout="constrained")
-        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.2, 1.1]})
+        fig, axes = plotting.new_figure(plotting.DOUBLE, 2.45, ncols=3, gridspec_kw={"width_ratios": [1.0, 1.2, 1.1]})
         ax = axes[0]
         plotting.contour(ax, problem(), xlim=(-1.65, 0.25), ylim=(-0.6, 0.65), levels=10)
         shown = [i for i, b2 in enumerate(d["beta2"]) if float(b2) in PATH_BETA2S] or [0]
         for j, i in enumerate(shown):
             plotting.trajectory(ax, d[f"theta_{i}"], color=colors[j], marker=None, lw=1.6 - 0.7 * j, start=j == 0,
                                 label=rf"Adam, $\beta_2 = {float(d['beta2'][i]):g}$")  # fmt: skip
-        plotting.trajectory(ax, d["heavy_ball_theta"], method="ode", marker=None, lw=0.7, ls="--", start=False,
+        plotting.trajectory(ax, d["heavy_ball_theta"], family="ode", marker=None, lw=0.7, ls="--", start=False,
                             label=f"heavy ball, m = {float(d['mass']):g}")  # fmt: skip
         plotting.minimizer(ax)
-        ax.set_xlabel(r"$\theta_1$")
-        ax.set_ylabel(r"$\theta_2$")
-        ax.set_title("(a) paths", loc="left")
-        ax.legend(loc="lower right", fontsize=5.5)
+        plotting.panel(ax, "(a)", "paths", xlabel=r"$\theta_1$", ylabel=r"$\theta_2$",
+                       legend={"loc": "lower right", "fontsize": 5.5})  # fmt: skip
         ax = axes[1]
         for i, beta2 in enumerate(d["beta2"]):
             gap = d[f"gap_{i}"]
             keep = gap > 0
             ax.semilogy(d[f"t_{i}"][keep], gap[keep], color=colors[i % len(colors)], lw=0.9,
                         label=rf"$\beta_2 = {float(beta2):g}$")  # fmt: skip
-        ax.set_xlabel(r"time $t = k\,\mathrm{lr}$")
-        ax.set_ylabel(r"gap $\|\theta_k - \theta(k\,\mathrm{lr})\|$")
-        ax.set_ylim(3e-6, 3.0)
-        ax.set_title("(b) Adam minus heavy ball", loc="left")
-        ax.legend(loc="lower right", ncols=2, fontsize=5.5)
+        plotting.panel(ax, "(b)", "Adam minus heavy ball", xlabel=r"time $t = k\,\mathrm{lr}$",
+                       ylabel=r"gap $\|\theta_k - \theta(k\,\mathrm{lr})\|$", ylim=(3e-6, 3.0),
+                       legend={"loc": "lower right", "ncols": 2, "fontsize": 5.5})  # fmt: skip
         ax = axes[2]
         b, gap = d["b"], d["max_gap"]
         ax.loglog(b, gap, marker="o", ms=3, color=colors[0], label="max gap")
         ax.loglog(b, gap[0] * b / b[0], ls=":", color="0.4", lw=0.8, label="slope 1")
         ax.axhline(float(gap[-1]), ls="--", color="0.4", lw=0.8, label="O(lr) floor")
-        ax.set_xlabel(r"$b = (1 - \beta_2)/\mathrm{lr}$")
-        ax.set_ylabel("max gap")
-        ax.set_title("(c) the gap against b", loc="left")
-        ax.legend(loc="upper left")
+        plotting.panel(ax, "(c)", "the gap against b", xlabel=r"$b = (1 - \beta_2)/\mathrm{lr}$", ylabel="max gap",
+                       legend={"loc": "upper left"})  # fmt: skip
         plotting.align_titles(fig)
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

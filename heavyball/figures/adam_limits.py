@@ -16,6 +16,7 @@ from ..adam_ode import AdamODE, SignGradientFlow
 from ..discretization import compare, fit_order
 from ..dynamics import simulate
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 190  # its place in the catalogue
 CAPTION = (
@@ -45,6 +46,7 @@ def problem() -> Quadratic:
     return Quadratic(np.diag([1.0, 0.1]))
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     """Iterates, the two limits and the error sweeps (``fast``: fewer and larger lr)."""
     q = problem()
@@ -88,31 +90,27 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+@documented
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     """Draw the figure from the numbers of :func:`data`."""
-    colors = (plotting.method_color("adam"), *plotting.EXTRA_COLORS[:2])
+    colors = (plotting.family_color("adam"), *plotting.EXTRA_COLORS[:2])
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.45), layout="constrained")
-        axes = fig.subplots(1, 3)
+        fig, axes = plotting.new_figure(plotting.DOUBLE, 2.45, ncols=3)
         ax = axes[0]
         ax.plot(d["ode_t"], d["ode_theta"][:, 0], color="black", lw=0.9, label="Adam ODE")
         for i, lr in enumerate(d["scaled_lr"]):
             every = max(1, round(float(0.2 / lr)))
             ax.plot(d[f"scaled_t_{i}"][::every], d[f"scaled_theta_{i}"][::every, 0], ls="none", marker="o", ms=2.0,
                     color=colors[i], label=f"lr = {lr:g}")  # fmt: skip
-        ax.set_xlabel(r"time $t = k\,\mathrm{lr}$")
-        ax.set_ylabel(r"$\theta_1$")
-        ax.set_title(r"(a) $\beta = 1 - (a, b)\,\mathrm{lr}$", loc="left")
-        ax.legend(loc="upper right")
+        plotting.panel(ax, "(a)", r"$\beta = 1 - (a, b)\,\mathrm{lr}$", xlabel=r"time $t = k\,\mathrm{lr}$",
+                       ylabel=r"$\theta_1$", legend={"loc": "upper right"})  # fmt: skip
         ax = axes[1]
         ax.plot(d["flow_t"], d["flow_theta"][:, 0], color="black", lw=0.9, label="sign flow")
         for i, lr in enumerate(d["fixed_lr"]):
             ax.plot(d[f"fixed_t_{i}"], d[f"fixed_theta_{i}"][:, 0], ls="none", marker="o", ms=2.0, color=colors[i],
                     label=f"lr = {lr:g}")  # fmt: skip
-        ax.set_xlabel(r"time $t = k\,\mathrm{lr}$")
-        ax.set_ylabel(r"$\theta_1$")
-        ax.set_title(r"(b) $\beta = (0.9, 0.999)$ fixed", loc="left")
-        ax.legend(loc="upper right")
+        plotting.panel(ax, "(b)", r"$\beta = (0.9, 0.999)$ fixed", xlabel=r"time $t = k\,\mathrm{lr}$",
+                       ylabel=r"$\theta_1$", legend={"loc": "upper right"})  # fmt: skip
         ax = axes[2]
         ax.loglog(d["sweep_scaled_lr"], d["sweep_scaled_error"], marker="o", ms=2.5, color=colors[0],
                   label=rf"scaled $\beta$ vs ODE (slope {float(d['order_scaled']):.2f})")  # fmt: skip
@@ -122,15 +120,11 @@ def plot(d: dict, *, fast: bool = False):
                   label=rf"$\beta_2 = 0.99$ vs sign flow ({float(d['order_099']):.2f})")  # fmt: skip
         for beta2, color in ((0.999, colors[1]), (0.99, colors[2])):
             ax.axvline(1 - beta2, color=color, lw=0.6, ls=":")
-        ax.set_ylim(1.5e-4, 0.6)  # room below the data for the legend
-        ax.set_xlabel("lr")
-        ax.set_ylabel("error")
-        ax.set_title(r"(c) errors (dotted: lr $= 1 - \beta_2$)", loc="left")
-        ax.legend(loc="lower left", fontsize=5.5)
+        # the lower y-limit leaves room below the data for the legend
+        plotting.panel(ax, "(c)", r"errors (dotted: lr $= 1 - \beta_2$)", xlabel="lr", ylabel="error",
+                       ylim=(1.5e-4, 0.6), legend={"loc": "lower left", "fontsize": 5.5})  # fmt: skip
         plotting.align_titles(fig)
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -15,6 +15,7 @@ from ..adam_ode import AdamODE
 from ..discretization import compare
 from ..dynamics import simulate
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 180  # its place in the catalogue
 CAPTION = (
@@ -46,6 +47,7 @@ def ode() -> AdamODE:
     return AdamODE(A_RATE, B_RATE, EPS)
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     """The iterates and errors for each ``s``, and the ODE on a fine grid (``fast``: ``t ≤ 4``)."""
     t_final = 4.0 if fast else T_FINAL
@@ -61,23 +63,21 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False):
+@documented
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     """Draw the figure from the numbers of :func:`data`."""
-    colors = (plotting.method_color("adam"), *plotting.EXTRA_COLORS[:2])
+    colors = (plotting.family_color("adam"), *plotting.EXTRA_COLORS[:2])
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.45), layout="constrained")
-        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.25, 1.25]})
+        fig, axes = plotting.new_figure(plotting.DOUBLE, 2.45, ncols=3, gridspec_kw={"width_ratios": [1.0, 1.25, 1.25]})
         ax = axes[0]
         plotting.contour(ax, problem(), xlim=XLIM, ylim=YLIM, levels=8)
         for i, s in enumerate(d["s"]):
             plotting.trajectory(ax, d[f"theta_{i}"], color=colors[i], ms=1.6, lw=0.7, start=False,
                                 markevery=max(1, round(float(0.2 / s))), label=f"s = {s:g}")  # fmt: skip
-        plotting.trajectory(ax, d["ode_theta"], method="ode", marker=None, lw=0.9, label="Adam ODE")
+        plotting.trajectory(ax, d["ode_theta"], family="ode", marker=None, lw=0.9, label="Adam ODE")
         plotting.minimizer(ax)
-        ax.set_xlabel(r"$\theta_1$")
-        ax.set_ylabel(r"$\theta_2$")
-        ax.set_title("(a) paths", loc="left")
-        ax.legend(loc="lower left", fontsize=6)
+        plotting.panel(ax, "(a)", "paths", xlabel=r"$\theta_1$", ylabel=r"$\theta_2$",
+                       legend={"loc": "lower left", "fontsize": 6})  # fmt: skip
         ax = axes[1]
         for j, ls in enumerate(("-", "--")):
             ax.plot(d["ode_t"], d["ode_theta"][:, j], color="black", lw=0.9, ls=ls,
@@ -86,24 +86,18 @@ def plot(d: dict, *, fast: bool = False):
                 every = max(1, round(float(0.4 / s)))
                 ax.plot(d[f"t_{i}"][::every], d[f"theta_{i}"][::every, j], ls="none", marker="os"[j], ms=2.0,
                         color=colors[i])  # fmt: skip
-        ax.set_xlabel(r"time $t = k\,s$")
-        ax.set_ylabel(r"$\theta_1$ (solid), $\theta_2$ (dashed)")
-        ax.set_title("(b) coordinates", loc="left")
-        ax.legend(loc="upper right")
+        plotting.panel(ax, "(b)", "coordinates", xlabel=r"time $t = k\,s$",
+                       ylabel=r"$\theta_1$ (solid), $\theta_2$ (dashed)", legend={"loc": "upper right"})  # fmt: skip
         ax = axes[2]
         for i, s in enumerate(d["s"]):
             err = d[f"error_{i}"]
             keep = err > 0
             ax.semilogy(d[f"t_{i}"][keep], err[keep], color=colors[i], lw=0.9,
                         label=f"s = {s:g}: max {float(d[f'max_error_{i}']):.2g}")  # fmt: skip
-        ax.set_xlabel(r"time $t$")
-        ax.set_ylabel(r"$\|\theta_k - \theta(ks)\|$")
-        ax.set_title("(c) error: halves with s", loc="left")
-        ax.legend(loc="lower right")
+        plotting.panel(ax, "(c)", "error: halves with s", xlabel=r"time $t$", ylabel=r"$\|\theta_k - \theta(ks)\|$",
+                       legend={"loc": "lower right"})  # fmt: skip
         plotting.align_titles(fig)
     return fig
 
 
-def make(*, fast: bool = False):
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`."""
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

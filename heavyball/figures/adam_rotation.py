@@ -18,6 +18,7 @@ from ..iterate import iterate
 from ..optimizers import SGD, Adam
 from ..problems import Quadratic
 from ..rates import critical_momentum
+from ._common import DISTANCE, ITERATION, documented, make_of
 
 ORDER = 110  # its place in the catalogue
 CAPTION = (
@@ -66,33 +67,14 @@ def problems() -> list[Quadratic]:
 
 
 def heavyball_optimizer(q: Quadratic) -> SGD:
-    """Heavy ball at ``γ = 1/h_max``, critically damped along the valley floor.
-
-    Parameters
-    ----------
-    q : Quadratic
-
-    Returns
-    -------
-    SGD
-    """
+    """Heavy ball at ``γ = 1/h_max``, critically damped along the valley floor of ``q`` (torch's SGD)."""
     lr = 1.0 / q.h_max
     return SGD(lr=lr, momentum=float(critical_momentum(q.h_min, lr)))
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Paths and distances of Adam and heavy ball on both valleys (``fast``: 120 steps).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Paths and distances of Adam and heavy ball on both valleys (``fast``: 120 steps)."""
     steps = 120 if fast else STEPS
     out = {"angle": np.asarray(ANGLES), "k": np.arange(steps + 1), "adam_lr": np.asarray(ADAM_LR)}
     for i, q in enumerate(problems()):
@@ -107,20 +89,9 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     valley = Quadratic.valley(kappa=KAPPA, h_max=1.0, angle=0.0)  # both panels in the valley's own axes
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.1), layout="constrained")
@@ -132,13 +103,13 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
             plotting.contour(ax, valley, xlim=(-5.6, 1.0), ylim=(-1.5, 1.5), levels=8)
             hb_label = (rf"heavy ball ($\gamma = {float(d['heavyball_lr']):g}$, "
                         rf"$\mu = {float(d['heavyball_momentum']):.2f}$)")  # fmt: skip
-            plotting.trajectory(ax, d[f"heavyball_theta_{i}"] @ back.T, method="heavyball", ms=1.2, lw=0.8,
+            plotting.trajectory(ax, d[f"heavyball_theta_{i}"] @ back.T, family="heavyball", ms=1.2, lw=0.8,
                                 start=False, label=hb_label)  # fmt: skip
             adam_path = d[f"adam_theta_{i}"] @ back.T
-            plotting.trajectory(ax, adam_path, method="adam", ms=1.2, lw=0.8,
+            plotting.trajectory(ax, adam_path, family="adam", ms=1.2, lw=0.8,
                                 label=rf"Adam ($\gamma = {float(d['adam_lr']):g}$)")  # fmt: skip
             for k in (k for k in MARKED if k < len(adam_path)):  # Adam's pace: where it is at k = 25, 50, 100
-                ax.plot(*adam_path[k], marker="o", ms=4.5, mfc=plotting.method_color("adam"), mec="black", mew=0.6,
+                ax.plot(*adam_path[k], marker="o", ms=4.5, mfc=plotting.family_color("adam"), mec="black", mew=0.6,
                         ls="none", zorder=6)  # fmt: skip
                 ax.annotate(f"{k}", adam_path[k], xytext=(0, -7), textcoords="offset points", ha="center", va="top",
                             fontsize=6.5, color="black", zorder=7)  # fmt: skip
@@ -153,28 +124,12 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
         ax = fig.add_subplot(grid[:, 1])
         for i, ls in enumerate(("-", (0, (3, 1.5)))):
             which = ("axis-aligned", "rotated")[i]
-            plotting.loss_curve(ax, d[f"heavyball_distance_{i}"], k=d["k"], method="heavyball", ls=ls,
+            plotting.loss_curve(ax, d[f"heavyball_distance_{i}"], k=d["k"], family="heavyball", ls=ls,
                                 label=f"heavy ball, {which}")  # fmt: skip
-            plotting.loss_curve(ax, d[f"adam_distance_{i}"], k=d["k"], method="adam", ls=ls, label=f"Adam, {which}")
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel(r"$\|\theta_k - \theta^\ast\|$")
-        ax.set_xlim(0, d["k"][-1])
-        ax.set_ylim(1e-8, 20)
-        plotting.panel_label(ax, "(c)", "distance to the minimiser")
-        ax.legend(loc="lower left")
+            plotting.loss_curve(ax, d[f"adam_distance_{i}"], k=d["k"], family="adam", ls=ls, label=f"Adam, {which}")
+        plotting.panel(ax, "(c)", "distance to the minimiser", xlabel=ITERATION, ylabel=DISTANCE,
+                       xlim=(0, d["k"][-1]), ylim=(1e-8, 20), legend={"loc": "lower left"})  # fmt: skip
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

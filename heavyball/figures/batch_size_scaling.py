@@ -30,6 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import plotting, recurrences
+from ._common import documented, make_of
 
 ORDER = 170  # its place in the catalogue
 CAPTION = (
@@ -142,6 +143,7 @@ def critical_batch(batches, steps, factor=2.0):
     return float(np.exp(lb[j - 1] + frac * (lb[j] - lb[j - 1])))
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     """Tuned steps against batch size for the three methods (``fast``: d = 500, coarser grids)."""
     d = FAST_DIM if fast else DIM
@@ -165,14 +167,14 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
 _LABELS = {"sgd": "SGD", "heavyball": "heavy ball (momentum tuned)", "preconditioned": r"heavy ball, $H^{-1/2}$"}
 
 
-def plot(d: dict, *, fast: bool = False) -> Figure:
+@documented
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     """Tuned steps against batch size, the perfect-scaling line and the critical batch sizes."""
-    colors = {"sgd": plotting.METHOD_COLORS["gd"], "heavyball": plotting.METHOD_COLORS["heavyball"],
+    colors = {"sgd": plotting.FAMILY_COLORS["gd"], "heavyball": plotting.FAMILY_COLORS["heavyball"],
               "preconditioned": plotting.EXTRA_COLORS[0]}  # fmt: skip
     markers = {"sgd": "o", "heavyball": "s", "preconditioned": "^"}
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.SINGLE, 2.8), layout="constrained")
-        ax = fig.subplots()
+        fig, ax = plotting.new_figure(plotting.SINGLE, 2.8)
         B = d["batch"]
         for m in METHODS:
             s = d[f"{m}_steps"]
@@ -191,6 +193,4 @@ def plot(d: dict, *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """``plot(data(fast=fast))``."""
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

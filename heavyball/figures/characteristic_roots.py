@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from .. import plotting
 from ..rates import characteristic_roots, optimal_parameters
+from ._common import documented, make_of, tuning_text
 
 ORDER = 80  # its place in the catalogue
 CAPTION = (
@@ -33,19 +34,9 @@ H_MIN, H_MAX = 0.01, 1.0
 METHODS = ("gd", "heavyball", "nesterov")
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Roots (real and imaginary parts, shape ``(n, 2)``) per method (``fast``: 60 curvatures).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Roots (real and imaginary parts, shape ``(n, 2)``) per method (``fast``: 60 curvatures)."""
     h = np.geomspace(H_MIN, H_MAX, 60 if fast else 300)
     out = {"h": h}
     for m in METHODS:
@@ -56,38 +47,24 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     titles = {"gd": ("(a)", "gradient descent"), "heavyball": ("(b)", "heavy ball (Polyak)"),
               "nesterov": ("(c)", "Nesterov")}  # fmt: skip
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.75), layout="constrained")
-        axes = fig.subplots(1, 3, sharex=True, sharey=True)
+        fig, axes = plotting.new_figure(plotting.DOUBLE, 2.75, ncols=3, sharex=True, sharey=True)
         for ax, m in zip(axes, METHODS, strict=False):
             lr, mu, rate = float(d[f"{m}_lr"]), float(d[f"{m}_momentum"]), float(d[f"{m}_rate"])
             z = d[f"{m}_real"] + 1j * d[f"{m}_imag"]
             circles = []
             if m == "gd":
                 z = z[:, :1]  # GD is first order: one root per curvature
-                params = rf"$\gamma = {lr:.3g}$"
-            else:
-                params = rf"$\gamma = {lr:.3g}$, $\mu = {mu:.3g}$"
+            params = tuning_text(lr, None if m == "gd" else mu, ".3g")
             if m == "heavyball":  # the product of a complex pair is μ: every complex root has |z| = √μ
                 circles = [(np.sqrt(mu), rf"$|z| = \sqrt{{\mu}} = {np.sqrt(mu):.3g}$")]
-            plotting.roots(ax, z, method=m, label=rf"roots, $\rho = {rate:.3f}$", circles=circles, size=5)
-            color = plotting.method_color(m)
+            plotting.roots(ax, z, family=m, label=rf"roots, $\rho = {rate:.3f}$", circles=circles, size=5)
+            color = plotting.family_color(m)
             ax.plot(z[0].real, z[0].imag, ls="none", marker="s", ms=5, mfc="white", mec=color, mew=0.9, zorder=5,
                     label=r"$h_{\min}$")  # fmt: skip
             ax.plot(z[-1].real, z[-1].imag, ls="none", marker="s", ms=4, color=color, mec="black", mew=0.5, zorder=5,
@@ -101,16 +78,4 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

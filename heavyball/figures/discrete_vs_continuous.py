@@ -17,6 +17,7 @@ from .. import plotting
 from ..discretization import compare
 from ..dynamics import HeavyBallODE, exact
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 50  # its place in the catalogue
 CAPTION = (
@@ -50,19 +51,9 @@ def problem() -> Quadratic:
     return Quadratic.from_eigenvalues(list(H))
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """The comparisons for each ``Δt`` and a dense ODE curve (``fast``: a coarser dense curve).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """The comparisons for each ``Δt`` and a dense ODE curve (``fast``: a coarser dense curve)."""
     q = problem()
     ode = HeavyBallODE(m=M, c=C)
     t_dense = np.linspace(0.0, T_FINAL, 401 if fast else 2001)
@@ -87,25 +78,13 @@ def _label(d: dict[str, np.ndarray], i: int) -> str:
     return rf"$\Delta t = {d['dt'][i]:g}$ ($\mu = {d['mu'][i]:.3g}$, $\eta = {d['eta'][i]:.3g}$)"
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     q = problem()
-    black = plotting.METHOD_COLORS["ode"]
+    black = plotting.FAMILY_COLORS["ode"]
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.6), layout="constrained")
-        ax_a, ax_b, ax_c = fig.subplots(1, 3, width_ratios=[1.1, 1.0, 1.0])
+        fig, (ax_a, ax_b, ax_c) = plotting.new_figure(plotting.DOUBLE, 2.6, ncols=3, width_ratios=[1.1, 1.0, 1.0])
         plotting.contour(ax_a, q, xlim=(-2.4, 1.6), ylim=(-1.3, 1.3), levels=8)
         (ode_line,) = ax_a.plot(*d["theta_dense"].T, color=black, lw=0.8, label="ODE (exact)", zorder=4)
         ax_b.plot(d["t_dense"], d["theta_dense"][:, 0], color=black, lw=0.8, zorder=4)
@@ -119,36 +98,16 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
             handles.append(line)
         ax_a.plot(*d["theta_dense"][0], marker="o", ms=4.5, mfc="white", mec="black", ls="none", zorder=6)
         plotting.minimizer(ax_a)
-        ax_a.set_aspect("equal")
-        ax_a.set_xlabel(r"$\theta_1$ ($h = 0.25$)")
-        ax_a.set_ylabel(r"$\theta_2$ ($h = 1$)")
-        plotting.panel_label(ax_a, "(a)", "in the plane")
+        plotting.panel(ax_a, "(a)", "in the plane", aspect="equal", xlabel=r"$\theta_1$ ($h = 0.25$)",
+                       ylabel=r"$\theta_2$ ($h = 1$)")  # fmt: skip
         ax_b.axhline(0.0, color="0.6", lw=0.5)
-        ax_b.set_xlim(0, d["t_dense"][-1])
-        ax_b.set_xlabel("time $t = k\\,\\Delta t$")
-        ax_b.set_ylabel(r"$\theta_1$")
-        plotting.panel_label(ax_b, "(b)", "against time")
-        ax_c.set_yscale("log")
-        ax_c.set_xlim(0, d["t_dense"][-1])
-        ax_c.set_ylim(1e-2, 3)
-        ax_c.set_xlabel("time $t$")
-        ax_c.set_ylabel(r"$\|\theta_k - \theta(t_k)\| \,/\, \Delta t$")
-        plotting.panel_label(ax_c, "(c)", r"error $/\,\Delta t$")
+        plotting.panel(ax_b, "(b)", "against time", xlim=(0, d["t_dense"][-1]), xlabel="time $t = k\\,\\Delta t$",
+                       ylabel=r"$\theta_1$")  # fmt: skip
+        plotting.panel(ax_c, "(c)", r"error $/\,\Delta t$", yscale="log", xlim=(0, d["t_dense"][-1]), ylim=(1e-2, 3),
+                       xlabel="time $t$", ylabel=r"$\|\theta_k - \theta(t_k)\| \,/\, \Delta t$")  # fmt: skip
         fig.legend(handles=handles, loc="outside upper center", ncols=4)
     plotting.align_titles(fig)
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

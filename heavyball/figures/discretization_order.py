@@ -19,6 +19,7 @@ from .. import plotting
 from ..discretization import SCHEMES, convergence_order
 from ..dynamics import HeavyBallODE
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 60  # its place in the catalogue
 CAPTION = (
@@ -40,33 +41,13 @@ SHADES = {"semi-implicit": "#0072B2", "implicit-friction": "#56B4E9", "exponenti
 
 
 def dts(fast: bool) -> np.ndarray:
-    """The time steps of the order plot, halving from 0.1.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Fewer steps.
-
-    Returns
-    -------
-    ndarray
-    """
+    """The time steps of the order plot, halving from 0.1 (``fast``: 4 instead of 6)."""
     return 0.1 / 2.0 ** np.arange(4 if fast else 6)
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Errors and fitted orders per scheme (``fast``: 4 step sizes instead of 6).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Errors and fitted orders per scheme (``fast``: 4 step sizes instead of 6)."""
     q = Quadratic([[H]])
     ode = HeavyBallODE(m=M, c=C)
     steps = dts(fast)
@@ -81,24 +62,12 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     dt = d["dt"]
-    with plotting.paper_style():
-        fig = Figure(figsize=(plotting.SINGLE, 2.7), layout="constrained")
-        ax = fig.add_subplot()
+    with plotting.paper_style():  # the opening every single-panel figure shares; what it draws is its own
+        fig, ax = plotting.new_figure(plotting.SINGLE, 2.7)
         for scheme in SCHEMES:
             key = scheme.replace("-", "_")
             errors, order, const = d[f"{key}_errors"], float(d[f"{key}_order"]), float(d[f"{key}_constant"])
@@ -117,16 +86,4 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

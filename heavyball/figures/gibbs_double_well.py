@@ -20,6 +20,7 @@ from ..noise import GradientNoise
 from ..optimizers import SGD
 from ..problems import Objective
 from ..sde import HeavyBallSDE, sample_paths
+from ._common import documented, make_of
 
 ORDER = 160  # its place in the catalogue
 CAPTION = (
@@ -59,6 +60,7 @@ def gibbs(grid, temperature=TEMPERATURE):
     return np.exp(-(f(grid) - f(fine).min()) / temperature) / z
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     """Final positions of both samplers and the Gibbs density (``fast``: 1000 runs, shorter)."""
     samples = 1000 if fast else SAMPLES
@@ -83,14 +85,14 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     }
 
 
-def plot(d: dict, *, fast: bool = False) -> Figure:
+@documented
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     """Histograms (density) against the Gibbs density, with f in grey."""
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.4), layout="constrained")
-        axes = fig.subplots(1, 2, sharey=True)
+        fig, axes = plotting.new_figure(plotting.DOUBLE, 2.4, ncols=2, sharey=True)
         for ax, key, label, color in (
-            (axes[0], "baoab", "(a) heavy-ball SDE, BAOAB", plotting.method_color("heavyball")),
-            (axes[1], "sgd", "(b) SGD with momentum, noisy gradients", plotting.method_color("nesterov")),
+            (axes[0], "baoab", "(a) heavy-ball SDE, BAOAB", plotting.family_color("heavyball")),
+            (axes[1], "sgd", "(b) SGD with momentum, noisy gradients", plotting.family_color("nesterov")),
         ):
             ax.hist(d[key], bins=d["edges"], density=True, color=color, alpha=0.55, lw=0, label="iterates")
             ax.plot(d["grid"], d["gibbs"], color="k", lw=1.0, label=r"Gibbs $\propto e^{-f/T}$")
@@ -106,6 +108,4 @@ def plot(d: dict, *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """``plot(data(fast=fast))``."""
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from .. import plotting
 from ..dynamics import HeavyBallODE, damping_regime, exact
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 40  # its place in the catalogue
 CAPTION = (
@@ -34,9 +35,9 @@ H_MIN, H_MAX = 0.2, 1.0
 THETA0 = (-2.0, 1.0)
 FRICTIONS = (0.3, 2.0 * np.sqrt(M * H_MIN), 4.0)
 LABELS = ("underdamped", "critical (slow mode)", "overdamped")
-# every curve here is the ODE: all in the ODE's black (plotting.METHOD_COLORS["ode"]), one line
+# every curve here is the ODE: all in the ODE's black (plotting.FAMILY_COLORS["ode"]), one line
 # style per regime (plotting.REGIME_LINESTYLES)
-COLOR = plotting.METHOD_COLORS["ode"]
+COLOR = plotting.FAMILY_COLORS["ode"]
 STYLES = tuple(plotting.REGIME_LINESTYLES[r] for r in ("underdamped", "critical", "overdamped"))
 T_FINAL = 30.0
 
@@ -51,19 +52,9 @@ def problem() -> Quadratic:
     return Quadratic.from_eigenvalues([H_MIN, H_MAX])
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Exact solutions on a time grid (``fast``: 301 times instead of 1501).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Exact solutions on a time grid (``fast``: 301 times instead of 1501)."""
     from scipy.integrate import cumulative_trapezoid
 
     q = problem()
@@ -87,25 +78,13 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     q = problem()
     t = d["t"]
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.6), layout="constrained")
-        ax_a, ax_b, ax_c = fig.subplots(1, 3, width_ratios=[1.15, 1.0, 1.0])
+        fig, (ax_a, ax_b, ax_c) = plotting.new_figure(plotting.DOUBLE, 2.6, ncols=3, width_ratios=[1.15, 1.0, 1.0])
         plotting.contour(ax_a, q, xlim=(-2.4, 1.2), ylim=(-1.2, 1.2), levels=9)
         handles = []
         for i, c in enumerate(d["c"]):
@@ -119,22 +98,15 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
             ax_c.plot(t[::every], d["energy_balance"][i][::every], ls="none", marker="o", ms=2.2, mfc="none",
                       mec="0.45", mew=0.6)  # fmt: skip
         plotting.minimizer(ax_a)
-        ax_a.set_aspect("equal")
-        ax_a.set_xlabel(r"$\theta_1$ ($h_{\min} = 0.2$)")
-        ax_a.set_ylabel(r"$\theta_2$ ($h_{\max} = 1$)")
-        plotting.panel_label(ax_a, "(a)", "path")
+        plotting.panel(ax_a, "(a)", "path", aspect="equal", xlabel=r"$\theta_1$ ($h_{\min} = 0.2$)",
+                       ylabel=r"$\theta_2$ ($h_{\max} = 1$)")  # fmt: skip
 
         ax_b.axhline(0.0, color="0.6", lw=0.5)
-        ax_b.set_xlabel("time $t$")
-        ax_b.set_ylabel(r"$\theta_1(t)$ (slow mode)")
-        ax_b.set_xlim(0, t[-1])
-        plotting.panel_label(ax_b, "(b)", "slow coordinate")
+        plotting.panel(ax_b, "(b)", "slow coordinate", xlabel="time $t$", ylabel=r"$\theta_1(t)$ (slow mode)",
+                       xlim=(0, t[-1]))  # fmt: skip
 
-        ax_c.set_yscale("log")
-        ax_c.set_xlabel("time $t$")
-        ax_c.set_ylabel(r"$E = \frac{1}{2}m\|v\|^2 + f(\theta)$")
-        ax_c.set_xlim(0, t[-1])
-        ax_c.set_ylim(1e-6, 2)
+        ax_c.set(yscale="log", xlabel="time $t$", ylabel=r"$E = \frac{1}{2}m\|v\|^2 + f(\theta)$", xlim=(0, t[-1]),
+                 ylim=(1e-6, 2))  # fmt: skip
         (balance,) = ax_c.plot([], [], ls="none", marker="o", ms=2.5, mfc="none", mec="0.45",
                                label=r"$E(0) - \int_0^t c\|v\|^2\,ds$")  # fmt: skip
         fig.legend(handles=handles + [balance], loc="outside upper center", ncols=4)
@@ -143,16 +115,4 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -17,6 +17,7 @@ from .. import plotting
 from ..iterate import iterate
 from ..optimizers import SGD
 from ..problems import Quadratic
+from ._common import ITERATION, LOSS, documented, make_of
 
 ORDER = 10  # its place in the catalogue
 CAPTION = (
@@ -48,19 +49,9 @@ def problem() -> Quadratic:
     return Quadratic.valley(kappa=KAPPA, h_max=1.0, angle=ANGLE)
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """GD iterates and losses for each learning rate (``fast`` changes nothing: it is cheap).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """GD iterates and losses for each learning rate (``fast`` changes nothing: it is cheap)."""
     q = problem()
     lr = np.asarray(LRS)
     tr = iterate(SGD(lr=lr[:, None]), q, np.asarray(THETA0), STEPS)
@@ -84,25 +75,14 @@ def _until_outside(theta: np.ndarray, xlim: tuple[float, float], ylim: tuple[flo
     return theta if first.size == 0 else theta[: first[0] + 1]
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     q = problem()
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.5), layout="constrained")
         grid = fig.add_gridspec(2, 4, height_ratios=[1.15, 1.0])
-        color = plotting.METHOD_COLORS["gd"]
+        color = plotting.FAMILY_COLORS["gd"]
         xlim, ylim = (-3.0, 1.2), (-1.6, 1.6)
         for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"], strict=False)):
             ax = fig.add_subplot(grid[0, i])
@@ -123,25 +103,9 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
         for i, (lr, regime) in enumerate(zip(d["lr"], d["regime"], strict=False)):
             plotting.loss_curve(ax, d["loss"][i], k=d["k"], color=color, ls=styles[i], marker=markers[i], ms=2.5,
                                 label=rf"$\gamma = {lr:g}$ ({regime})")  # fmt: skip
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel(r"$f(\theta_k) - f^\ast$")
-        ax.set_ylim(1e-7, 30)
-        ax.set_xlim(0, d["k"][-1])
-        ax.legend(ncols=2, loc="lower left", title="gradient descent")
-        plotting.panel_label(ax, "(e)", "loss")
+        plotting.panel(ax, "(e)", "loss", xlabel=ITERATION, ylabel=LOSS, ylim=(1e-7, 30), xlim=(0, d["k"][-1]),
+                       legend={"ncols": 2, "loc": "lower left", "title": "gradient descent"})  # fmt: skip
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

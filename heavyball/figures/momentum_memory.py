@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from .. import plotting
 from ..optimizers import SGD
+from ._common import documented, make_of
 
 ORDER = 30  # its place in the catalogue
 CAPTION = (
@@ -70,19 +71,9 @@ def impulse_weights(momentum: ArrayLike, dampening: ArrayLike, t: int) -> np.nda
     return before - theta
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Measured weights (``fast``: a 100-step memory window instead of 400).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Measured weights (``fast``: a 100-step memory window instead of 400)."""
     t = 100 if fast else T_MEMORY
     mu = np.asarray(MUS)
     w = impulse_weights(mu, 0.0, t)[:, ::-1]  # reversed: column j is the gradient j steps old
@@ -102,25 +93,13 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     }
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    color = plotting.METHOD_COLORS["heavyball"]
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
+    color = plotting.FAMILY_COLORS["heavyball"]
     styles = ["-", (0, (4, 1.5)), (0, (1, 1))]
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.5), layout="constrained")
-        ax_a, ax_b = fig.subplots(1, 2, width_ratios=[1.25, 1.0])
+        fig, (ax_a, ax_b) = plotting.new_figure(plotting.DOUBLE, 2.5, ncols=2, width_ratios=[1.25, 1.0])
         age = d["age"]
         for i, mu in enumerate(d["mu"]):
             memory = float(d["memory"][i])
@@ -160,16 +139,4 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

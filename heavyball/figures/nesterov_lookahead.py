@@ -22,6 +22,7 @@ from matplotlib.text import Annotation
 from .. import plotting
 from ..optimizers import HeavyBall, HeavyBallState, NesterovLookahead
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 100  # its place in the catalogue
 CAPTION = (
@@ -60,19 +61,9 @@ def _one_step(
     return point, np.asarray(new_theta), np.asarray(cast(HeavyBallState, new_state).v)
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """The two steps (``fast`` changes nothing).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """The two steps (``fast`` changes nothing)."""
     q = problem()
     theta = np.asarray(THETA, dtype=np.float64)
     v = np.asarray(VELOCITY, dtype=np.float64)
@@ -93,20 +84,9 @@ def _arrow(ax: Axes, start: np.ndarray, end: np.ndarray, color: str, *, lw: floa
                                    "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8})  # fmt: skip
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     q = problem()
     grey = "0.35"
     theta, mstep = d["theta"], d["momentum_step"]
@@ -119,7 +99,7 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
         axes = fig.subplots(1, 2)
         for ax, key, title, label in zip(axes, ("heavyball", "nesterov"), ("momentum (heavy ball)", "Nesterov (look-ahead)"),
                                          (r"$-\eta\nabla f(\theta_t)$", r"$-\eta\nabla f(y_t)$"), strict=False):  # fmt: skip
-            color = plotting.method_color(key)
+            color = plotting.family_color(key)
             plotting.contour(ax, q, xlim=(-3.45, -2.05), ylim=(-0.5, 0.9), levels=12)
             ax.axhline(0.0, color="0.75", lw=0.6, ls=(0, (4, 2)), zorder=0)
             ax.text(-2.1, 0.03, "valley floor", ha="right", va="bottom", fontsize=7, color="0.5")
@@ -146,16 +126,4 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

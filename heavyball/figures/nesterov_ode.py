@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from .. import plotting
 from ..discretization import nesterov_limit
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 120  # its place in the catalogue
 CAPTION = (
@@ -33,33 +34,13 @@ MARKERS = ("s", "^", "o")
 
 
 def s_values(fast: bool) -> np.ndarray:
-    """The step sizes ``s`` of Nesterov's method compared with its ODE.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Fewer values.
-
-    Returns
-    -------
-    ndarray
-    """
+    """The step sizes ``s`` of Nesterov's method compared with its ODE (``fast``: 3 instead of 5)."""
     return np.array([1e-1, 1e-2, 1e-3]) if fast else np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5])
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Iterates and ODE solution per ``s``, the Bessel curve, and the errors (``fast``: s down to 1e-3).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Iterates and ODE solution per ``s``, the Bessel curve, and the errors (``fast``: s down to 1e-3)."""
     from scipy.special import j1
 
     q = Quadratic([[1.0]])
@@ -86,26 +67,14 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.6), layout="constrained")
-        ax_a, ax_b = fig.subplots(1, 2, width_ratios=[1.6, 1.0])
+        fig, (ax_a, ax_b) = plotting.new_figure(plotting.DOUBLE, 2.6, ncols=2, width_ratios=[1.6, 1.0])
         # the ODE solved numerically (finest s: the densest time grid) and its closed form
         finest = max(j for j in range(len(S_SHOWN)) if f"ode_{j}" in d)
-        ax_a.plot(d[f"t_{finest}"], d[f"ode_{finest}"], color=plotting.METHOD_COLORS["ode"], lw=1.6,
+        ax_a.plot(d[f"t_{finest}"], d[f"ode_{finest}"], color=plotting.FAMILY_COLORS["ode"], lw=1.6,
                   label=r"ODE $X'' + \frac{3}{t}X' + X = 0$")  # fmt: skip
         ax_a.plot(d["t_bessel"], d["bessel"], color="0.75", lw=0.9, ls=(0, (1, 1)), label=r"$2J_1(t)/t$")
         for j, s in enumerate(S_SHOWN):
@@ -119,36 +88,17 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
         ax_a.axvline(3.8317, color="0.6", lw=0.5, ls=(0, (3, 2)))
         ax_a.annotate("first zero\n$t = 3.8317$", (3.8317, 0.75), xytext=(6, 0), textcoords="offset points", fontsize=7,
                       va="center")  # fmt: skip
-        ax_a.set_xlim(0, T_FINAL)
-        ax_a.set_xlabel(r"time $t = k\sqrt{s}$")
-        ax_a.set_ylabel(r"$x_k$,  $X(t)$")
-        plotting.panel_label(ax_a, "(a)", "iterates against the ODE")
-        ax_a.legend(loc="upper right")
+        plotting.panel(ax_a, "(a)", "iterates against the ODE", xlim=(0, T_FINAL), xlabel=r"time $t = k\sqrt{s}$",
+                       ylabel=r"$x_k$,  $X(t)$", legend={"loc": "upper right"})  # fmt: skip
 
         steps = d["s"]
-        ax_b.plot(steps, d["max_error"], marker="o", ms=4, color=plotting.METHOD_COLORS["nesterov"],
+        ax_b.plot(steps, d["max_error"], marker="o", ms=4, color=plotting.FAMILY_COLORS["nesterov"],
                   label=r"iterates vs $2J_1(t)/t$")  # fmt: skip
         guide = d["max_error"][0] * np.sqrt(steps / steps[0]) * 2.5
         ax_b.plot(steps, guide, color="0.4", lw=0.8, ls=(0, (1, 1.5)), label=r"$\propto \sqrt{s}$")
-        ax_b.set_xscale("log")
-        ax_b.set_yscale("log")
-        ax_b.set_xlabel("step $s$")
-        ax_b.set_ylabel(r"$\max_{t_k \leq 20} |x_k - X(t_k)|$")
-        plotting.panel_label(ax_b, "(b)", "error")
-        ax_b.legend(loc="lower right")
+        plotting.panel(ax_b, "(b)", "error", xscale="log", yscale="log", xlabel="step $s$",
+                       ylabel=r"$\max_{t_k \leq 20} |x_k - X(t_k)|$", legend={"loc": "lower right"})  # fmt: skip
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -20,9 +20,8 @@ from .. import plotting
 from ..exact_moments import moments, stationary
 from ..iterate import iterate
 from ..noise import GradientNoise
-from ..optimizers import SGD
 from ..problems import Quadratic
-from ..rates import optimal_parameters
+from ._common import documented, make_of, tuned_sgd
 
 ORDER = 150  # its place in the catalogue
 CAPTION = (
@@ -49,12 +48,7 @@ def problem() -> Quadratic:
     return Quadratic.valley(kappa=10.0, h_max=1.0, angle=ANGLE)
 
 
-def optimizer(method: str, q: Quadratic) -> SGD:
-    """``method`` at its noiseless tuning, as torch's SGD."""
-    t = optimal_parameters(q.h_min, q.h_max, method)
-    return SGD(lr=float(t.lr), momentum=float(t.momentum), nesterov=(method == "nesterov"))
-
-
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     """Exact and Monte Carlo expected losses per method (``fast``: 1000 runs)."""
     q = problem()
@@ -63,7 +57,7 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     theta0 = np.broadcast_to(np.asarray(THETA0), (samples, 2))
     out: dict[str, np.ndarray] = {"k": np.arange(STEPS + 1), "samples": np.asarray(samples)}
     for i, m in enumerate(METHODS):
-        opt = optimizer(m, q)
+        opt = tuned_sgd(m, q)
         out[f"{m}_exact"] = moments(opt, q, THETA0, STEPS, noise=noise).expected_loss
         out[f"{m}_stationary"] = np.asarray(stationary(opt, q, noise).expected_loss)
         tr = iterate(opt, q, theta0, STEPS, record="loss", noise=noise, seed=SEED + i)
@@ -73,18 +67,18 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def plot(d: dict, *, fast: bool = False) -> Figure:
+@documented
+def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     """Exact curves, Monte Carlo bands and stationary levels."""
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.SINGLE, 2.6), layout="constrained")
-        ax = fig.subplots()
+        fig, ax = plotting.new_figure(plotting.SINGLE, 2.6)
         k = d["k"]
         for m in METHODS:
-            color = plotting.method_color(m)
+            color = plotting.family_color(m)
             lo = d[f"{m}_mc_mean"] - 2 * d[f"{m}_mc_se"]
             hi = d[f"{m}_mc_mean"] + 2 * d[f"{m}_mc_se"]
             ax.fill_between(k, np.maximum(lo, 1e-12), hi, color=color, alpha=0.3, lw=0)
-            plotting.loss_curve(ax, d[f"{m}_exact"], k=k, method=m, lw=1.0)
+            plotting.loss_curve(ax, d[f"{m}_exact"], k=k, family=m, lw=1.0)
             ax.axhline(float(d[f"{m}_stationary"]), color=color, ls=(0, (1, 1.5)), lw=0.8)
         ax.set_xlim(0, k[-1])
         ax.set_xlabel("step $k$")
@@ -93,6 +87,4 @@ def plot(d: dict, *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """``plot(data(fast=fast))``."""
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

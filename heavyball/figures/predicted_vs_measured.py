@@ -18,9 +18,10 @@ from matplotlib.figure import Figure
 
 from .. import plotting
 from ..iterate import iterate
-from ..optimizers import SGD, Adam
+from ..optimizers import Adam
 from ..problems import Quadratic
-from ..rates import optimal_parameters, predicted_vs_measured
+from ..rates import predicted_vs_measured
+from ._common import DISTANCE, ITERATION, documented, make_of, tuned_sgd
 
 ORDER = 90  # its place in the catalogue
 CAPTION = (
@@ -50,41 +51,15 @@ def problem() -> Quadratic:
     return Quadratic.valley(kappa=100.0, h_max=1.0, angle=ANGLE)
 
 
-def optimizer(method: str, q: Quadratic) -> SGD:
-    """torch's SGD at the closed-form tuning ``method`` for the spectrum of ``q``.
-
-    Parameters
-    ----------
-    method : {"gd", "heavyball", "nesterov"}
-    q : Quadratic
-
-    Returns
-    -------
-    SGD
-    """
-    t = optimal_parameters(q.h_min, q.h_max, method)
-    return SGD(lr=float(t.lr), momentum=float(t.momentum), nesterov=(method == "nesterov"))
-
-
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Distances, predicted and fitted rates, fit windows and predicted curves (``fast`` is the same).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Distances, predicted and fitted rates, fit windows and predicted curves (``fast`` is the same)."""
     q = problem()
     theta0 = np.asarray(THETA0)
     k = np.arange(STEPS + 1)
     out = {"k": k}
     for m in LINEAR:
-        opt = optimizer(m, q)
+        opt = tuned_sgd(m, q)
         distance = np.asarray(iterate(opt, q, theta0, STEPS).distance)
         cmp = predicted_vs_measured(opt, q, theta0, STEPS)
         start, stop = int(cmp.fit.start), int(cmp.fit.stop)
@@ -102,55 +77,27 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     k = d["k"]
-    with plotting.paper_style():
-        fig = Figure(figsize=(plotting.SINGLE, 3.7), layout="constrained")
-        ax = fig.add_subplot()
+    with plotting.paper_style():  # the opening every single-panel figure shares; what it draws is its own
+        fig, ax = plotting.new_figure(plotting.SINGLE, 3.7)
         for m in LINEAR:
             pred, meas = float(d[f"{m}_predicted_rate"]), float(d[f"{m}_measured_rate"])
-            color = plotting.method_color(m)
+            color = plotting.family_color(m)
             ax.plot(k, d[f"{m}_predicted_curve"], color=color, lw=3.5, alpha=0.3, solid_capstyle="butt", zorder=1)
             ax.plot(k, d[f"{m}_distance"], color=color, lw=0.9, zorder=3,
-                    label=rf"{plotting.method_label(m)}: $\rho = {pred:.4f}$ predicted, ${meas:.4f}$ fitted")  # fmt: skip
+                    label=rf"{plotting.family_label(m)}: $\rho = {pred:.4f}$ predicted, ${meas:.4f}$ fitted")  # fmt: skip
             start, stop = (int(x) for x in d[f"{m}_window"])
             for j in (start, stop - 1):
                 ax.plot([k[j]], [d[f"{m}_distance"][j]], marker="|", ms=7, mew=1.0, color=color, ls="none")
-        ax.plot(k, d["adam_distance"], color=plotting.method_color("adam"),
+        ax.plot(k, d["adam_distance"], color=plotting.family_color("adam"),
                 label=rf"Adam ($\gamma = {ADAM_LR:g}$): no linear rate")  # fmt: skip
         ax.plot([], [], color="0.3", lw=3.5, alpha=0.3, label=r"predicted $C\,k^{p-1}\rho^k$ (eigenvalues)")
-        ax.set_yscale("log")
-        ax.set_xlim(0, k[-1])
-        ax.set_ylim(1e-14, 10)
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel(r"$\|\theta_k - \theta^\ast\|$")
+        ax.set(yscale="log", xlim=(0, k[-1]), ylim=(1e-14, 10), xlabel=ITERATION, ylabel=DISTANCE)
         fig.legend(loc="outside lower center", fontsize=6.5, ncols=1)  # below the axes: it hides no curve
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

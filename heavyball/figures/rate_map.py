@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from .. import plotting
 from ..rates import optimal_parameters, root_regime, spectral_radius
+from ._common import documented, make_of
 
 ORDER = 70  # its place in the catalogue
 CAPTION = (
@@ -65,19 +66,9 @@ def grid(fast: bool) -> tuple[np.ndarray, np.ndarray]:
     return lr, momentum
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Rate maps, regime maps and tunings (``fast``: a 160×120 grid instead of 900×700).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Rate maps, regime maps and tunings (``fast``: a 160×120 grid instead of 900×700)."""
     lr, momentum = grid(fast)
     LR, MU = lr[None, :], momentum[:, None]
     spectrum = np.array([H_MIN, H_MAX])
@@ -105,24 +96,12 @@ def _marker(ax: Axes, d: dict[str, np.ndarray], key: str, marker: str, text: str
                 arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})  # fmt: skip
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     lr, momentum = d["lr"], d["momentum"]
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 3.0), layout="constrained")
-        axes = fig.subplots(1, 2, sharey=True)
+        fig, axes = plotting.new_figure(plotting.DOUBLE, 3.0, ncols=2, sharey=True)
         for ax, method in zip(axes, ("heavyball", "nesterov"), strict=False):
             radius = d[f"{method}_radius"]
             out = plotting.rate_map(ax, lr, momentum, radius, vmin=0.8, vmax=1.0, colorbar=(method == "nesterov"))
@@ -163,16 +142,4 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

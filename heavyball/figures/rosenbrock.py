@@ -17,6 +17,7 @@ from .. import plotting
 from ..iterate import iterate
 from ..optimizers import SGD, Adam
 from ..problems import Rosenbrock
+from ._common import ITERATION, LOSS, documented, make_of, tuning_text
 
 ORDER = 140  # its place in the catalogue
 CAPTION = (
@@ -50,19 +51,9 @@ def optimizers() -> dict:
     }
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Paths, losses and distances for the four methods (``fast``: 600 steps).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Paths, losses and distances for the four methods (``fast``: 600 steps)."""
     steps = 600 if fast else STEPS
     f = Rosenbrock()
     out = {"k": np.arange(steps + 1), "theta0": np.asarray(THETA0), "minimizer": np.asarray(f.minimizer)}
@@ -76,63 +67,31 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
 
 def _label(m: str) -> str:
     opt = optimizers()[m]
-    if m in ("adam", "gd"):
-        return rf"{plotting.method_label(m)} ($\gamma = {opt.lr:g}$)"
-    return rf"{plotting.method_label(m)} ($\gamma = {opt.lr:g}$, $\mu = {opt.momentum:g}$)"
+    momentum = None if m in ("adam", "gd") else opt.momentum
+    return f"{plotting.family_label(m)} ({tuning_text(opt.lr, momentum)})"
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     f = Rosenbrock()
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 2.9), layout="constrained")
-        ax_a, ax_b = fig.subplots(1, 2, width_ratios=[1.2, 1.0])
+        fig, (ax_a, ax_b) = plotting.new_figure(plotting.DOUBLE, 2.9, ncols=2, width_ratios=[1.2, 1.0])
         plotting.contour(ax_a, f, xlim=(-1.6, 1.6), ylim=(-0.6, 1.6), levels=np.geomspace(0.02, 400, 12))
         for m, marker in zip(METHODS, ("o", "s", "^", "D"), strict=False):
             theta = d[f"{m}_theta"]
-            plotting.trajectory(ax_a, theta, method=m, label=_label(m), marker=marker, markevery=100,
+            plotting.trajectory(ax_a, theta, family=m, label=_label(m), marker=marker, markevery=100,
                                 ms=2.2, lw=0.9, start=(m == METHODS[-1]))  # fmt: skip
             if np.linalg.norm(theta[-1] - d["minimizer"]) > SHORT_OF_MINIMIZER:  # a run that stopped short
-                ax_a.plot(*theta[-1], marker=marker, ms=5.5, color=plotting.method_color(m), mec="black", mew=0.6,
+                ax_a.plot(*theta[-1], marker=marker, ms=5.5, color=plotting.family_color(m), mec="black", mew=0.6,
                           ls="none", zorder=7)  # fmt: skip
         plotting.minimizer(ax_a, d["minimizer"], size=8.0)
-        ax_a.set_xlabel("$x$")
-        ax_a.set_ylabel("$y$")
-        plotting.panel_label(ax_a, "(a)", "paths")
-        ax_a.legend(loc="lower right")
+        plotting.panel(ax_a, "(a)", "paths", xlabel="$x$", ylabel="$y$", legend={"loc": "lower right"})
         for m in METHODS:
-            plotting.loss_curve(ax_b, d[f"{m}_loss"], k=d["k"], method=m)
-        ax_b.set_xlabel("iteration $k$")
-        ax_b.set_ylabel(r"$f(\theta_k) - f^\ast$")
-        ax_b.set_xlim(0, d["k"][-1])
-        ax_b.set_ylim(1e-10, 1e2)
-        plotting.panel_label(ax_b, "(b)", "loss")
-        ax_b.legend(loc="lower left")
+            plotting.loss_curve(ax_b, d[f"{m}_loss"], k=d["k"], family=m)
+        plotting.panel(ax_b, "(b)", "loss", xlabel=ITERATION, ylabel=LOSS, xlim=(0, d["k"][-1]), ylim=(1e-10, 1e2),
+                       legend={"loc": "lower left"})  # fmt: skip
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -25,6 +25,7 @@ from .. import plotting
 from ..discretization import compare_momentum, gradient_flow_limit, modified_equation
 from ..dynamics import HeavyBallODE
 from ..problems import Quadratic
+from ._common import documented, make_of
 
 ORDER = 130  # its place in the catalogue
 CAPTION = (
@@ -60,33 +61,13 @@ def problem() -> Quadratic:
 
 
 def lrs(fast: bool) -> np.ndarray:
-    """The learning rates of the error-against-lr panel, halving.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Fewer values.
-
-    Returns
-    -------
-    ndarray
-    """
+    """The learning rates of the error-against-lr panel, halving from 0.005 (``fast``: 4 instead of 7)."""
     return 0.005 / 2.0 ** np.arange(4 if fast else 7)
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Paths for a few ``lr`` and errors for a halving sequence (``fast``: 4 values of ``lr`` instead of 7).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Paths for a few ``lr`` and errors for a halving sequence (``fast``: 4 values of ``lr`` instead of 7)."""
     q = problem()
     theta0 = np.asarray(THETA0)
     flow = gradient_flow_limit(MOMENTUM)
@@ -124,35 +105,20 @@ def data(*, fast: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    black = plotting.METHOD_COLORS["ode"]
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
+    black = plotting.FAMILY_COLORS["ode"]
     with plotting.paper_style():
-        fig = Figure(figsize=(plotting.DOUBLE, 3.1), layout="constrained")
-        ax_a, ax_b, ax_c = fig.subplots(1, 3)
+        fig, (ax_a, ax_b, ax_c) = plotting.new_figure(plotting.DOUBLE, 3.1, ncols=3)
         last = len(SHOWN_FIXED) - 1
         for j, lr in enumerate(SHOWN_FIXED):
             ax_a.plot(d[f"fixed_t_{j}"], d[f"fixed_theta_{j}"][:, 0], color=SHADES[j], lw=0.8, marker=MARKERS[j],
                       ms=2.4, markevery=max(1, len(d[f"fixed_t_{j}"]) // 12), label=rf"$\mathrm{{lr}} = {lr:g}$")  # fmt: skip
         ax_a.plot(d[f"flow_t_{last}"], d[f"flow_theta_{last}"][:, 0], color=black, lw=1.0, ls=(0, (4, 1.5)),
                   label=r"$\theta' = -\nabla f/(1-\mu)$", zorder=4)  # fmt: skip
-        ax_a.set_xlabel(r"time $t = k\cdot\mathrm{lr}$")
-        ax_a.set_ylabel(r"$\theta_1$ ($h = 0.2$)")
-        ax_a.set_xlim(0, T_FIXED)
-        plotting.panel_label(ax_a, "(a)", rf"$\mu = {float(d['momentum']):g}$ fixed")
-        ax_a.legend(loc="upper right")
+        plotting.panel(ax_a, "(a)", rf"$\mu = {float(d['momentum']):g}$ fixed", xlabel=r"time $t = k\cdot\mathrm{lr}$",
+                       ylabel=r"$\theta_1$ ($h = 0.2$)", xlim=(0, T_FIXED), legend={"loc": "upper right"})  # fmt: skip
 
         for j, lr in enumerate(SHOWN_ODE):
             mu = 1.0 - C * math.sqrt(lr / M)
@@ -162,11 +128,8 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
         ax_b.plot(d[f"ode_t_{last}"], d[f"ode_theta_{last}"][:, 0], color=black, lw=1.0, ls=(0, (4, 1.5)),
                   label=r"$m\theta'' + c\theta' + \nabla f = 0$", zorder=4)  # fmt: skip
         ax_b.axhline(0.0, color="0.6", lw=0.5)
-        ax_b.set_xlabel(r"time $t = k\sqrt{\mathrm{lr}\cdot m}$")
-        ax_b.set_ylabel(r"$\theta_1$ ($h = 0.2$)")
-        ax_b.set_xlim(0, T_ODE)
-        plotting.panel_label(ax_b, "(b)", r"$\mu = 1 - c\sqrt{\mathrm{lr}/m}$")
-        ax_b.legend(loc="upper right")
+        plotting.panel(ax_b, "(b)", r"$\mu = 1 - c\sqrt{\mathrm{lr}/m}$", xlabel=r"time $t = k\sqrt{\mathrm{lr}\cdot m}$",
+                       ylabel=r"$\theta_1$ ($h = 0.2$)", xlim=(0, T_ODE), legend={"loc": "upper right"})  # fmt: skip
 
         lrs = d["lr"]
         rows = [
@@ -175,7 +138,7 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
             ("heavyball_ode_fixed", r"fixed $\mu$ vs heavy-ball ODE", "x", (0, (1, 1))),
             ("heavyball_ode_scaled", r"$\mu = 1 - c\sqrt{\mathrm{lr}/m}$ vs heavy-ball ODE", "^", (0, (4, 1.5))),
         ]
-        colors = (plotting.METHOD_COLORS["heavyball"], plotting.METHOD_COLORS["heavyball"], black, black)
+        colors = (plotting.FAMILY_COLORS["heavyball"], plotting.FAMILY_COLORS["heavyball"], black, black)
         for (key, label, marker, ls), color in zip(rows, colors, strict=False):
             err = d[f"error_{key}"]
             slope = np.polyfit(np.log(lrs), np.log(err), 1)[0]
@@ -183,26 +146,11 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
             note = r"grows as $\mathrm{lr} \to 0$" if slope < 0 else f"slope {slope:.2f}"
             ax_c.plot(lrs, err, marker=marker, ms=3.5, ls=ls, lw=0.9, color=color, mfc="white" if marker == "s" else color,
                       label=f"{label} ({note})")  # fmt: skip
-        ax_c.set_xscale("log")
-        ax_c.set_yscale("log")
-        ax_c.set_xlabel("learning rate lr")
-        ax_c.set_ylabel("error")
-        plotting.panel_label(ax_c, "(c)", "error against lr")
+        plotting.panel(ax_c, "(c)", "error against lr", xscale="log", yscale="log", xlabel="learning rate lr",
+                       ylabel="error")  # fmt: skip
         fig.legend(handles=ax_c.lines, loc="outside lower center", ncols=2, title="panel (c), slopes fitted in log–log",
                    title_fontsize=7, alignment="left")  # fmt: skip
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -22,6 +22,7 @@ from ..iterate import iterate
 from ..optimizers import SGD
 from ..problems import Quadratic
 from ..rates import Tuned, critical_momentum, critical_rate, optimal_parameters
+from ._common import DISTANCE, ITERATION, documented, make_of, tuning_text
 
 ORDER = 20  # its place in the catalogue
 CAPTION = (
@@ -54,15 +55,8 @@ def problem() -> Quadratic:
 
 
 def tunings(q: Quadratic) -> dict:
-    """GD's optimum, heavy ball critically damped along the floor at γ = 1/h_max, Nesterov's textbook tuning.
-
-    Parameters
-    ----------
-    q : Quadratic
-
-    Returns
-    -------
-    dict of str to Tuned
+    """GD's optimum, heavy ball critically damped along the floor at γ = 1/h_max, Nesterov's textbook tuning,
+    for the spectrum of ``q`` (family -> :class:`~heavyball.rates.Tuned`).
         By method: ``"gd"``, ``"heavyball"``, ``"nesterov"``.
     """
     lr = 1.0 / q.h_max
@@ -93,19 +87,9 @@ def crossings(across: np.ndarray, visible: float = VISIBLE) -> int:
     return int(np.count_nonzero(flips & big[1:] & big[:-1]))
 
 
+@documented
 def data(*, fast: bool = False) -> dict[str, np.ndarray]:
-    """Iterates of GD, heavy ball and Nesterov (``fast`` changes nothing: it is cheap).
-
-    Parameters
-    ----------
-    fast : bool, optional
-        The preview setting (the first line says what it changes).
-
-    Returns
-    -------
-    dict of str to ndarray
-        The arrays the figure draws (``heavyball figures --data`` writes them as CSV).
-    """
+    """Iterates of GD, heavy ball and Nesterov (``fast`` changes nothing: it is cheap)."""
     q = problem()
     tuned = tunings(q)
     out = {"k": np.arange(STEPS + 1)}
@@ -127,25 +111,13 @@ def _count(n: int) -> str:
 
 
 def _legend(d: dict[str, np.ndarray], m: str) -> str:
-    lr, mom = float(d[f"{m}_lr"]), float(d[f"{m}_momentum"])
-    params = rf"$\gamma = {lr:.3g}$" if m == "gd" else rf"$\gamma = {lr:.3g}$, $\mu = {mom:.3g}$"
-    return f"{plotting.method_label(m)} ({params})"
+    momentum = None if m == "gd" else float(d[f"{m}_momentum"])
+    return f"{plotting.family_label(m)} ({tuning_text(float(d[f'{m}_lr']), momentum, '.3g')})"
 
 
+@documented
 def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
-    """Draw the figure from the numbers of :func:`data`, in the paper style.
-
-    Parameters
-    ----------
-    d : dict of str to ndarray
-        The output of :func:`data`.
-    fast : bool, optional
-        Whether ``d`` came from ``data(fast=True)`` (nothing in the drawing depends on it).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Draw the figure from the numbers of :func:`data`, in the paper style."""
     q = problem()
     with plotting.paper_style():
         fig = Figure(figsize=(plotting.DOUBLE, 3.6), layout="constrained")
@@ -153,49 +125,28 @@ def plot(d: dict[str, np.ndarray], *, fast: bool = False) -> Figure:
         ax = fig.add_subplot(grid[0, :])
         plotting.contour(ax, q, xlim=(-11.0, 1.0), ylim=(-1.4, 1.4), levels=8)
         for m in METHODS:
-            plotting.trajectory(ax, d[f"{m}_theta"], method=m, label=_legend(d, m), ms=1.6, lw=0.8,
+            plotting.trajectory(ax, d[f"{m}_theta"], family=m, label=_legend(d, m), ms=1.6, lw=0.8,
                                 start=(m == METHODS[-1]))  # fmt: skip
         plotting.minimizer(ax)
-        ax.set_xlabel(r"$\theta_1$ (along the floor, $h_{\min} = 0.01$)")
-        ax.set_ylabel(r"$\theta_2$ (across, $h_{\max} = 1$)")
-        ax.legend(loc="lower right", ncols=3, bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)  # right of the title
-        plotting.panel_label(ax, "(a)", "paths")
+        right_of_title = {"loc": "lower right", "ncols": 3, "bbox_to_anchor": (1.0, 1.0), "borderaxespad": 0.2}
+        plotting.panel(ax, "(a)", "paths", xlabel=r"$\theta_1$ (along the floor, $h_{\min} = 0.01$)",
+                       ylabel=r"$\theta_2$ (across, $h_{\max} = 1$)", legend=right_of_title)  # fmt: skip
 
         ax = fig.add_subplot(grid[1, 0])
         k = d["k"]
         for m in METHODS:  # every step that the legend counts over
-            ax.plot(k, d[f"{m}_theta"][:, 1], color=plotting.method_color(m), lw=0.6,
-                    marker="o", ms=1.0, label=f"{plotting.method_label(m)}: {_count(int(d[f'{m}_crossings']))}")  # fmt: skip
+            ax.plot(k, d[f"{m}_theta"][:, 1], color=plotting.family_color(m), lw=0.6,
+                    marker="o", ms=1.0, label=f"{plotting.family_label(m)}: {_count(int(d[f'{m}_crossings']))}")  # fmt: skip
         ax.axhline(0.0, color="0.6", lw=0.5)
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel(r"$\theta_2$ (across the valley)")
-        ax.set_xlim(0, k[-1])
-        ax.set_ylim(-1.1, 1.1)
-        ax.legend(loc="upper right", ncols=1)
-        plotting.panel_label(ax, "(b)", "across the valley")
+        plotting.panel(ax, "(b)", "across the valley", xlabel=ITERATION, ylabel=r"$\theta_2$ (across the valley)",
+                       xlim=(0, k[-1]), ylim=(-1.1, 1.1), legend={"loc": "upper right", "ncols": 1})  # fmt: skip
 
         ax = fig.add_subplot(grid[1, 1])
         for m, ls in zip(METHODS, ("-", "-", (0, (4, 2))), strict=False):
-            plotting.loss_curve(ax, d[f"{m}_distance"], k=k, method=m, ls=ls)
-        ax.set_xlabel("iteration $k$")
-        ax.set_ylabel(r"$\|\theta_k - \theta^\ast\|$")
-        ax.set_xlim(0, k[-1])
-        ax.set_ylim(1e-7, 30)
-        ax.legend(loc="lower left")
-        plotting.panel_label(ax, "(c)", "distance to the minimiser")
+            plotting.loss_curve(ax, d[f"{m}_distance"], k=k, family=m, ls=ls)
+        plotting.panel(ax, "(c)", "distance to the minimiser", xlabel=ITERATION, ylabel=DISTANCE, xlim=(0, k[-1]),
+                       ylim=(1e-7, 30), legend={"loc": "lower left"})  # fmt: skip
     return fig
 
 
-def make(*, fast: bool = False) -> Figure:
-    """The figure (see :data:`CAPTION`), drawn from :func:`data`.
-
-    Parameters
-    ----------
-    fast : bool, optional
-        Coarser grids and fewer steps (for tests and previews).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    return plot(data(fast=fast), fast=fast)
+make = make_of(__name__)

@@ -51,7 +51,16 @@ def given(value: Any, name: str, **assumptions: bool) -> sp.Symbol:
 
 def given_positive(**symbols: Any) -> tuple[sp.Symbol, ...]:
     """:func:`given` for each keyword, in order: the symbol passed, or a fresh positive one
-    named by the keyword (``a, P = given_positive(a=a, P=p)``)."""
+    named by the keyword (``a, P = given_positive(a=a, P=p)``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> lr = sp.Symbol("lr", positive=True)
+    >>> a, same = given_positive(a=None, lr=lr)
+    >>> a.is_positive, same is lr
+    (True, True)
+    """
     return tuple(given(value, name, positive=True) for name, value in symbols.items())
 
 

@@ -40,6 +40,17 @@ def _twins() -> dict[str, Twin]:
     }
 
 
+def _characteristic(ode: Any, theta: Any, t: Any, s: Any, *, m: Any, c: Any) -> tuple[Any, Any, Any, Any]:
+    """The ansatz ``θ = e^{st}`` in the linear ``ode``: its characteristic polynomial in ``s``,
+    the discriminant, and the roots ``s₊ = (−c + √disc)/(2m)`` and ``s₋``."""
+    char = sp.expand(sp.simplify(ode.subs(theta, sp.exp(s * t)).doit() / sp.exp(s * t)))
+    roots = sp.solve(char, s)
+    disc = sp.discriminant(char, s)
+    s_plus = next(r for r in roots if sp.expand(r - (-c + sp.sqrt(disc)) / (2 * m)) == 0)
+    s_minus = next(r for r in roots if r is not s_plus)
+    return char, disc, s_plus, s_minus
+
+
 @functools.cache
 def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Derivation:
     r"""Roots of ``m s² + c s + h = 0``, critical damping ``c = 2√(mh)``, decay rates, and the
@@ -58,11 +69,7 @@ def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Deriva
     s = sp.Symbol("s")
     theta = sp.Function("theta")
     ode = m * theta(t).diff(t, 2) + c * theta(t).diff(t) + h * theta(t)
-    char = sp.expand(sp.simplify(ode.subs(theta(t), sp.exp(s * t)).doit() / sp.exp(s * t)))
-    roots = sp.solve(char, s)
-    disc = sp.discriminant(char, s)
-    s_plus = next(r for r in roots if sp.expand(r - (-c + sp.sqrt(disc)) / (2 * m)) == 0)
-    s_minus = next(r for r in roots if r is not s_plus)
+    char, disc, s_plus, s_minus = _characteristic(ode, theta(t), t, s, m=m, c=c)
     crit = next(x for x in sp.solve(disc, c) if x.is_positive)
     # underdamped: c² − 4mh = −w < 0
     under = {h: (c**2 + w) / (4 * m)}

@@ -61,6 +61,15 @@ def _signatures(m: Any, c: Any, dt: Any, mu: Any, eta: Any, lr: Any) -> dict[str
     }
 
 
+def _inverse_map(pairs: tuple[tuple[Any, Any], tuple[Any, Any]], *, m: Any, c: Any) -> tuple[Any, Any]:
+    """Mass and friction from two hyperparameters: solve ``symbol = expression(m, c)`` for the
+    two ``(symbol, expression)`` pairs."""
+    M, C = sp.symbols("M C")  # the unknown mass and friction
+    to_mc = {m: M, c: C}
+    sol = sp.solve([sp.Eq(sym, expr.subs(to_mc)) for sym, expr in pairs], [M, C], dict=True)[0]
+    return sol[M], sol[C]
+
+
 @functools.cache
 def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivation:
     r"""Semi-implicit Euler on the heavy-ball ODE, its two position forms, and the map to SGD.
@@ -81,7 +90,6 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
     m, c, dt = given_positive(m=m, c=c, dt=dt)
     theta, v, g, p, b = (real(n) for n in ("theta_k", "v_k", "g_k", "p_k", "b_k"))
     mu_s, eta_s, lr = pos("mu"), pos("eta"), pos("lr")
-    M, C = sp.symbols("M C")  # unknown mass and friction when inverting
 
     theta1, v1 = semi_implicit_euler(theta, v, g, m=m, c=c, dt=dt)
     v1e = sp.expand(v1)
@@ -95,10 +103,8 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
     p_torch = sp.expand((theta_t - theta).subs(b, -p / lr))
     lr_map = sp.solve(sp.Eq(p_torch.coeff(g), p1.coeff(g)), lr)[0]
     momentum_map = sp.expand(sp.solve(sp.Eq(p_torch.coeff(p), mu_p), mu_s)[0])
-    # inverse maps
-    to_mc = {m: M, c: C}
-    inv_v = sp.solve([sp.Eq(mu_s, mu.subs(to_mc)), sp.Eq(eta_s, eta.subs(to_mc))], [M, C], dict=True)[0]
-    inv_t = sp.solve([sp.Eq(mu_s, momentum_map.subs(to_mc)), sp.Eq(lr, lr_map.subs(to_mc))], [M, C], dict=True)[0]
+    m_v, c_v = _inverse_map(((mu_s, mu), (eta_s, eta)), m=m, c=c)  # from the velocity form
+    m_t, c_t = _inverse_map(((mu_s, momentum_map), (lr, lr_map)), m=m, c=c)  # from torch's
     effective = sp.cancel(eta_p / (1 - mu))
     vinf = sp.Symbol("v_inf")
     terminal_discrete = sp.solve(sp.Eq(vinf, mu * vinf - eta * g), vinf)[0]
@@ -116,10 +122,10 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
         claim("eta_displacement", eta_p, dt**2 / m, box, note="gradient coefficient once θ ← θ + p"),
         claim("lr", lr_map, dt**2 / m, box, note="torch's learning rate"),
         claim("momentum", momentum_map, 1 - c * dt / m, box, note="torch's momentum"),
-        claim("m_from_velocity", inv_v[M], dt / eta_s, box),
-        claim("c_from_velocity", inv_v[C], (1 - mu_s) / eta_s, box),
-        claim("m_from_torch", inv_t[M], dt**2 / lr, box),
-        claim("c_from_torch", inv_t[C], (1 - mu_s) * dt / lr, box),
+        claim("m_from_velocity", m_v, dt / eta_s, box),
+        claim("c_from_velocity", c_v, (1 - mu_s) / eta_s, box),
+        claim("m_from_torch", m_t, dt**2 / lr, box),
+        claim("c_from_torch", c_t, (1 - mu_s) * dt / lr, box),
         claim("effective_step", effective, dt / c, box, note="η_p/(1−μ) = Δt/c"),
         claim(
             "terminal_velocity", terminal_discrete, terminal_ode, box, note="fixed point of the velocity update = −∇f/c"
@@ -145,10 +151,10 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
         "eta_displacement": eta_p,
         "lr": lr_map,
         "momentum": momentum_map,
-        "m_from_velocity": inv_v[M],
-        "c_from_velocity": inv_v[C],
-        "m_from_torch": inv_t[M],
-        "c_from_torch": inv_t[C],
+        "m_from_velocity": m_v,
+        "c_from_velocity": c_v,
+        "m_from_torch": m_t,
+        "c_from_torch": c_t,
         "effective_step": effective,
         "terminal_velocity": terminal_discrete,
         "force_coefficient_lecture": force_lecture,

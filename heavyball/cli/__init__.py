@@ -74,7 +74,7 @@ VERBS = (figures, derive, rates, compare, noise)
 class _Root(Parser):
     """The top-level parser; ``verbs`` maps each verb to its sub-parser (for errors in its words)."""
 
-    verbs: dict[str, argparse.ArgumentParser]
+    verbs: dict[str, Parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _build() -> _Root:
+    """The root parser, one sub-parser per module of :data:`VERBS`."""
     parser = _Root(
         prog="heavyball",
         description="The continuous-time view of momentum methods: paper figures, sympy-checked "
@@ -134,7 +135,9 @@ def _usage(prog: str, verb: str | None, message: str) -> int:
 
 def _parse(parser: _Root, argv: Sequence[str] | None) -> argparse.Namespace:
     """The parsed command line; an unknown option is an error of the verb's parser (its help, its names)."""
-    Parser.argv = list(sys.argv[1:] if argv is None else argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    for each in (parser, *parser.verbs.values()):
+        each.argv = words
     args, extras = parser.parse_known_args(argv)
     if extras:
         verb_parser = parser.verbs.get(getattr(args, "verb", None) or "", parser)

@@ -49,8 +49,8 @@ class Parser(argparse.ArgumentParser):
     --help`` for a sub-command) and, for an unknown verb, option or choice, a close match.
     """
 
-    #: the command line being parsed (set by :func:`heavyball.cli.main`): a typo in an option
-    #: name is reported as such even when argparse first notices a required option as missing
+    #: the command line being parsed (set on each parser by :func:`heavyball.cli.main`): a typo in
+    #: an option name is reported as such even when argparse first notices a required option as missing
     argv: Sequence[str] = ()
 
     def error(self, message: str) -> NoReturn:

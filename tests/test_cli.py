@@ -249,11 +249,18 @@ def test_data_csv_matches_data(tmp_path, capsys):
             assert [v for _, v in entries] == [str(x) for x in array.ravel()]
 
 
+def _sigint_default() -> None:
+    """Ctrl-C as at a terminal: a test run started in the background by a non-interactive shell
+    (``cmd &``) inherits SIGINT ignored, and so would the command under test."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_stops_cleanly_and_keeps_finished_figures(tmp_path):
     env = {**os.environ}
     env.pop("HEAVYBALL_DEBUG", None)
     proc = subprocess.Popen([PY, "-m", "heavyball.cli", "figures", "--fast", "--out", str(tmp_path), "--format", "pdf,png"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_sigint_default)  # fmt: skip
     first = proc.stdout.readline()  # the first figure is complete once its progress line is out
     assert first.startswith("[ 1/") or first.startswith("[1/"), first
     time.sleep(0.05)

@@ -311,6 +311,7 @@ def test_ctrl_c_inside_an_atomic_write_is_held_until_the_file_is_in_place(tmp_pa
     from heavyball._io import INTERRUPTS, atomic_path, sigint_between_writes
 
     target = tmp_path / "figure.pdf"
+    before = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN in a background run
     with pytest.raises(KeyboardInterrupt):
         with sigint_between_writes():
             with atomic_path(target) as tmp:
@@ -320,5 +321,5 @@ def test_ctrl_c_inside_an_atomic_write_is_held_until_the_file_is_in_place(tmp_pa
             pytest.fail("the held-back interruption was not raised after the write")  # pragma: no cover
     assert target.read_bytes() == b"first half and second half"
     assert [p.name for p in tmp_path.iterdir()] == ["figure.pdf"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is before  # handler restored
     assert INTERRUPTS.depth == 0 and not INTERRUPTS.pending

@@ -151,6 +151,14 @@ PROFILES = {
 ENGINES = ("numpy", "compiled")
 
 
+def _engines(section):
+    """The engines to time: both, or numpy alone (and a row saying why) without numba."""
+    if importlib.util.find_spec("numba") is not None:
+        return ENGINES
+    skipped(section, 'engine="compiled": numba is not installed (pip install "heavyball-dynamics[fast]")')
+    return ENGINES[:1]
+
+
 def out(line=""):
     print(line, flush=True)
     LINES.append(line)
@@ -434,7 +442,7 @@ def bench_adam(P, torch):
     theta0 = rng.standard_normal((B, 2))
     base = _torch_time(torch, lambda: _torch_sgd_loop(torch, A, theta0, steps, 1e-2, 0.0, adam=True), P.repeats, quick,
                        threads=cores)  # fmt: skip
-    for engine in ENGINES:
+    for engine in _engines("2 Adam"):
         t = _median_time(lambda: hb.iterate(opt, q, theta0, steps, record="final", engine=engine), P.repeats)
         target("2 Adam", f"float64 B={B:.0e} record=final, engine={engine}, both on all cores", t, base,
                f"torch batched Adam ({cores} threads)", 1.5, B * steps,
@@ -659,7 +667,7 @@ def bench_noise(P, torch):
             torch, lambda: _torch_noisy_sgd(torch, torch.tensor(q.A), S, d, steps), repeats, P.name != "full"
         )
     t_mc = {}
-    for engine in ENGINES:
+    for engine in _engines("7 noise"):
         run = lambda: hb.iterate(opt, q, theta0, steps, record="final", noise=noise, seed=1, engine=engine)  # noqa: E731
         # numpy: one cold run (its cost is the draws, not a warm-up); compiled: compile excluded
         t_mc[engine] = t = _median_time(run, repeats, warmup=engine == "compiled")
@@ -824,6 +832,7 @@ def bench_jax(P, jaxmods):
     q = hb.Quadratic.valley(kappa=100)  # axis aligned: A = diag(h), the JAX gradient is h ⊙ θ
     h = np.diag(np.asarray(q.A)).copy()
     steps = P.steps
+    engines = _engines("8 JAX")
     for B in sorted(set(P.jax_sizes) | set(P.jax_adam_sizes)):
         theta0, lr, mom = _valley_batch(B, seed=8)
         reps = P.repeats if B <= 10**5 else max(1, P.repeats // 2)
@@ -833,7 +842,7 @@ def bench_jax(P, jaxmods):
             variants = {k: float(v) for k, v in times.items()}
             method = _hb_method(hb, kind, lr, mom)
             for label, kw, is_target in runs:
-                for engine in ENGINES if is_target else ("numpy",):
+                for engine in engines if is_target else ("numpy",):
                     t, tr = _timed(lambda: hb.iterate(method, q, theta0, steps, engine=engine, **kw), reps)
                     agree = _agreement(tr.final, jfinal, theta0)
                     ndiv = int(np.count_nonzero(np.asarray(tr.status) == "diverged"))
@@ -854,6 +863,7 @@ def bench_threads(P):
 
     q = hb.Quadratic.valley(kappa=100, angle=0.3)
     steps = P.steps
+    engines = _engines("9 threads")
     for B in sorted(set(P.thread_sizes) | set(P.default_sizes)):
         theta0, lr, mom = _valley_batch(B, seed=9)
         reps = P.repeats if B <= 10**5 else max(1, P.repeats // 2)
@@ -866,7 +876,7 @@ def bench_threads(P):
             ),
             ("Adam record=final", _hb_method(hb, "Adam", lr, mom), dict(record="final")),
         ]
-        for engine in ENGINES:
+        for engine in engines:
             for name, method, kw in cases:
                 t = {}
                 for threads in (1, 2, None):

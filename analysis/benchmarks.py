@@ -230,12 +230,17 @@ def _print_row(r):
     brate = f" ({r['baseline_rate']:.3g}/s)" if r.get("baseline_rate") else ""
     ratio = f"{r['ratio']:.3g}×" if r.get("ratio") else "—"
     base = f"{r['baseline']}: {_fmt_s(r['baseline_s'])}{brate}" if r["baseline"] else "—"
-    out(f"| {r['section']} | {r['case']} | {_fmt_s(r['heavyball_s'])}{rate} | {base} | {ratio} | {r['note']} |")
+    _table_row(r["section"], r["case"], f"{_fmt_s(r['heavyball_s'])}{rate}", base, ratio, r["note"])
+
+
+def _table_row(*cells):
+    """A Markdown table row; a ``|`` inside a cell (as in ``max|θ₀|``) is escaped."""
+    out("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
 
 
 def skipped(section, reason):
     ROWS.append(dict(section=section, case="skipped", note=reason))
-    out(f"| {section} | skipped: {reason} | | | | |")
+    _table_row(section, f"skipped: {reason}", "", "", "", "")
 
 
 def _torch():
@@ -1054,6 +1059,7 @@ def main(argv=None):
             return None
         return x
 
+    meta["targets_met"], meta["targets"] = met, len(targets)
     payload = dict(meta=meta, sections=SECTIONS, rows=[{k: clean(v) for k, v in r.items()} for r in ROWS])
     if args.json:
         _io.write_text(args.json, json.dumps(payload, indent=1, default=float) + "\n")

@@ -959,15 +959,30 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
+def _commit():
+    """The repository's commit the benchmarked code comes from (``None`` outside a git checkout)."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
 def machine(P, torch):
-    """What the figures depend on: the machine, the libraries, the profile, the date (no time)."""
+    """What the figures depend on: the machine, the libraries, the code's commit, the profile,
+    the date (no time of day)."""
+    import heavyball as hb
+
     libs = ("numpy", "scipy", "torch", "jax", "jaxlib", "optax", "numba", "dask", "distributed")
     return dict(
         date=time.strftime("%Y-%m-%d", time.gmtime()), profile=P.name, steps=P.steps, repeats=P.repeats, repeat_budget_s=P.repeat_budget,
         cpu_model=_cpu_model(), cores=os.cpu_count(),
         cores_available=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         platform=platform.platform(), python=sys.version.split()[0],
-        versions={name: _version(name) for name in libs} | {"heavyball": _version("heavyball-dynamics")},
+        versions={name: _version(name) for name in libs} | {"heavyball": hb.__version__},
+        commit=_commit(),
         torch_threads=torch.get_num_threads() if torch is not None else None,
         compiled_engine_available=importlib.util.find_spec("numba") is not None,
         env={k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_", "XLA_FLAGS"))},

@@ -257,6 +257,26 @@ def _loss(h, z_mean, C, z_star, aligned):
     return out  # pragma: no cover - callers pass quadratics with a minimiser in practice
 
 
+#: recorded steps whose outputs (mean, covariance, loss in the original basis) are formed together
+RECORD_BLOCK = 256
+
+
+class _StepCoefficients:
+    """The coefficients of one step of the moment recursions, with the products of the pair
+    recursion formed once (``T_iT_j`` etc.: the same numbers as formed at each step)."""
+
+    def __init__(self, s: _Setup, T: np.ndarray, D: np.ndarray, u: np.ndarray, lr: np.ndarray):
+        self.T, self.D, self.u = T, D, u
+        self.Ti, self.Tj = _pair(T, s.aligned)
+        self.Di, self.Dj = _pair(D, s.aligned)
+        self.TT, self.TD = self.Ti * self.Tj, self.Ti * self.Dj
+        self.DT, self.DD = self.Di * self.Tj, self.Di * self.Dj
+        self.Q = None
+        if s.noise is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.Q = (lr * lr)[(...,) + (None,) * (1 if s.aligned else 2)] * s.noise
+
+
 def moments(optimizer, q, theta0, steps, /, *, noise: GradientNoise | None = None, every: int = 1) -> Any:
     r"""Exact mean, covariance and expected loss of a noisy linear method (or of the SDE) on ``q``.
 
@@ -313,30 +333,41 @@ def moments(optimizer, q, theta0, steps, /, *, noise: GradientNoise | None = Non
     out_mean = np.empty((n,) + batch + (d,))
     out_cov = np.empty((n,) + batch + (d, d))
     out_loss = np.empty((n,) + batch)
-    lrb = np.broadcast_to(s.lr, batch)
-    lr0b = np.broadcast_to(s.lr0, batch)
-    r = 0
+    first = _StepCoefficients(s, s.T0, s.D0, s.forcing0, np.broadcast_to(s.lr0, batch))
+    later = _StepCoefficients(s, s.T, s.D, s.forcing, np.broadcast_to(s.lr, batch))
+    # the states of up to RECORD_BLOCK recorded steps, turned into outputs together
+    hold = min(n, RECORD_BLOCK)
+    held_a, held_c = np.empty((hold,) + batch + (d,)), np.empty((hold,) + batch + (d,))
+    held_p = np.empty((4, hold) + pair_shape)
+
+    def flush(r: int, count: int) -> None:
+        ma, mc, P = held_a[:count], held_c[:count], held_p[:, :count]
+        zm = o0[..., None] * ma + o1[..., None] * mc
+        C = _eigen_cov((P[0], P[1], P[2], P[3]), o0, o1, s.aligned)
+        out_mean[r : r + count] = zm @ s.V.T
+        out_cov[r : r + count] = _to_theta(C, s.V, s.aligned)
+        out_loss[r : r + count] = _loss(s.h, zm, C, s.z_star, s.aligned)
+
+    r = done = 0
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps + 1):
             if k == record[r]:
-                zm = o0[..., None] * mean_a + o1[..., None] * mean_c
-                C = _eigen_cov((P00, P01, P10, P11), o0, o1, s.aligned)
-                out_mean[r] = zm @ s.V.T
-                out_cov[r] = _to_theta(C, s.V, s.aligned)
-                out_loss[r] = _loss(s.h, zm, C, s.z_star, s.aligned)
+                j = r - done
+                held_a[j], held_c[j] = mean_a, mean_c
+                held_p[0, j], held_p[1, j], held_p[2, j], held_p[3, j] = P00, P01, P10, P11
                 r += 1
+                if r - done == hold or r == n:
+                    flush(done, r - done)
+                    done = r
                 if r == n:
                     break
-            T, D, u, lr = (s.T0, s.D0, s.forcing0, lr0b) if k == 0 else (s.T, s.D, s.forcing, lrb)
-            mean_a, mean_c = T * mean_a - D * mean_c + u, mean_a
-            Ti, Tj = _pair(T, s.aligned)
-            Di, Dj = _pair(D, s.aligned)
-            n00 = Ti * Tj * P00 - Ti * Dj * P01 - Di * Tj * P10 + Di * Dj * P11
-            if s.noise is not None:
-                lr2 = (lr * lr)[(...,) + (None,) * (1 if s.aligned else 2)]
-                n00 = n00 + lr2 * s.noise
-            n01 = Ti * P00 - Di * P10
-            n10 = Tj * P00 - Dj * P01
+            c = first if k == 0 else later
+            mean_a, mean_c = c.T * mean_a - c.D * mean_c + c.u, mean_a
+            n00 = c.TT * P00 - c.TD * P01 - c.DT * P10 + c.DD * P11
+            if c.Q is not None:
+                n00 = n00 + c.Q
+            n01 = c.Ti * P00 - c.Di * P10
+            n10 = c.Tj * P00 - c.Dj * P01
             P00, P01, P10, P11 = n00, n01, n10, P00
     return Moments(record, out_mean, out_cov, out_loss)
 

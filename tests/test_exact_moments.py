@@ -193,3 +193,19 @@ def test_bad_input_is_named():
         hb.moments(hb.SGD(lr=0.1), q, [1.0], 3, noise=hb.GradientNoise(cov=np.eye(2)))
     with pytest.raises(ValueError, match="`optimizer`"):
         hb.stationary(hb.SGD(lr=lambda k: 0.1), q, noise)
+
+
+def test_the_recorded_steps_do_not_depend_on_how_many_are_formed_together(monkeypatch):
+    from heavyball import exact_moments
+
+    q = hb.Quadratic.valley(kappa=10.0, angle=0.5)
+    opt = hb.SGD(lr=np.array([[0.1], [0.05]]), momentum=0.9, nesterov=True)
+    noise = hb.GradientNoise(cov=[[0.2, 0.05], [0.05, 0.1]])  # not aligned with A's eigenbasis: all pairs
+    ref = hb.moments(opt, q, [1.0, 2.0], 50, noise=noise, every=3)
+    monkeypatch.setattr(exact_moments, "RECORD_BLOCK", 4)  # 18 records in blocks of 4, the last partial
+    got = hb.moments(opt, q, [1.0, 2.0], 50, noise=noise, every=3)
+    np.testing.assert_array_equal(got.steps, ref.steps)
+    np.testing.assert_array_equal(got.mean, ref.mean)  # elementwise, the same operations
+    np.testing.assert_array_equal(got.expected_loss, ref.expected_loss)
+    # the rotation back is a matrix product (BLAS): blocks of another size may round otherwise
+    np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-14, atol=1e-16 * np.abs(ref.cov).max())

@@ -6,7 +6,8 @@ A derivation module ``heavyball/symbolic/derivations/NAME.py`` defines
 - ``ORDER`` -- an ``int``, its place in the catalogue (ascending; ties broken by name);
 - ``NAME(**symbols) -> Derivation`` -- a function named like the module, decorated with
   ``functools.cache``, taking the symbols it uses as optional keyword arguments (so that
-  another derivation can reuse it with its own symbols) and returning a
+  another derivation can reuse it with its own symbols; ``given``/``given_positive`` of
+  :mod:`heavyball.symbolic.algebra` turn them into symbols) and returning a
   :class:`~heavyball.symbolic.claims.Derivation` whose ``name`` is ``NAME``.
 
 The :class:`~heavyball.symbolic.claims.Derivation` it returns must tie every entry of its

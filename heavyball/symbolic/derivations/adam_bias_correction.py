@@ -96,6 +96,8 @@ def adam_bias_correction(*, beta1: Any = None, beta2: Any = None, lr: Any = None
             note="β2 = 0.999: ε is effectively 31.6 times larger",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "m_t": m_t,
         "v_t": v_t,
@@ -111,8 +113,6 @@ def adam_bias_correction(*, beta1: Any = None, beta2: Any = None, lr: Any = None
         ("torch's first step", sp.Eq(sp.Symbol("theta_1"), theta_torch)),
         ("$ε$ added before the correction", sp.Eq(sp.Symbol("theta_1"), theta_before)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_bias_correction",
         title="Adam's bias correction and the placement of $ε$",

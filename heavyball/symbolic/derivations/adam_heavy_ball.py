@@ -133,6 +133,8 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
             note="v = −P m: v_k = β₁v_{k−1} − (1 − β₁)P g_k",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {"mass": lr / (1 - beta1), "momentum": mu, "eta": eta, "mass_bias_corrected": corr / a}
     steps_ = (
         ("Adam's ODE, $v̂$ frozen", sp.Eq(sp.Derivative(theta, t), first)),
@@ -141,8 +143,6 @@ def adam_heavy_ball(*, a: Any = None, lr: Any = None, beta1: Any = None, p: Any 
         ("mass", sp.Eq(sp.Symbol("m"), mass)),
         ("the lecture's map $μ = 1 − cΔt/m$", sp.Eq(sp.Symbol("mu"), mu)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_heavy_ball",
         title="Adam as a heavy ball with friction",

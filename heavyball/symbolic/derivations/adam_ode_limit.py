@@ -128,6 +128,8 @@ def adam_ode_limit(*, a: Any = None, b: Any = None, s: Any = None, eps: Any = No
         ),
         claim("series_start_slope", x1_solution, u1 / 2, box, note="a smooth solution starts with m_hat₁ = g₁/2"),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "first_moment_rate": m_rate,
         "bias_power_limit": power_limit,
@@ -142,8 +144,6 @@ def adam_ode_limit(*, a: Any = None, b: Any = None, s: Any = None, eps: Any = No
         ("hatted moment $m̂ = m/(1 − e^{−at})$", sp.Eq(sp.Symbol("m_hat'"), m_hat_rate)),
         ("the singular coefficient near t = 0", sp.Eq(sp.Symbol("a/(1 - e^{-at})"), rate_series)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_ode_limit",
         title="Adam's ODE as the first-order limit of torch's update",

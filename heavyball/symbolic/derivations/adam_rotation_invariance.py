@@ -99,14 +99,14 @@ def adam_rotation_invariance(*, m: Any = None, c: Any = None, alpha: Any = None)
         ),
         claim("sign_flow_speed_diagonal", speed_diag, sp.sqrt(2), box, note="ε = 0, both components non-zero"),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {"heavy_ball_rotated": rotated_accel, "sign_flow_defect_45": defect_sq, "sign_flow_speed": speed_diag}
     steps_ = (
         ("rotated landscape", sp.Eq(sp.Symbol("grad f_R(R theta)"), sp.Symbol("R grad f(theta)"))),
         ("heavy ball at the rotated state", sp.Eq(sp.Symbol("a_R(R theta, R v)"), accel_rotated)),
         ("sign flow, eps = 0, 45 degrees", sp.Eq(sp.Symbol("defect^2"), defect_sq)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_rotation_invariance",
         title="Rotations: the heavy ball commutes with them, the sign flow does not",

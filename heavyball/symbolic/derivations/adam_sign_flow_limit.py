@@ -91,6 +91,8 @@ def adam_sign_flow_limit(*, beta1: Any = None, beta2: Any = None, lr: Any = None
             note="the O(lr) term carries β₂/(1 − β₂): it is small only when lr ≪ 1 − β₂",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "mean_age": beta / (1 - beta),
         "lag_of_linear_signal": g - g1 * lr * beta / (1 - beta),
@@ -104,8 +106,6 @@ def adam_sign_flow_limit(*, beta1: Any = None, beta2: Any = None, lr: Any = None
         ("lr -> 0, beta fixed", sp.Eq(sp.Symbol("theta'"), velocity_limit)),
         ("first order in lr", sp.Eq(sp.Symbol("d theta'/d lr"), first_order_stated)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="adam_sign_flow_limit",
         title="Adam with fixed betas: the sign-gradient flow",

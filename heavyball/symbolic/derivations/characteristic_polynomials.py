@@ -183,6 +183,8 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
         claim("critical_rate", crit_rate, 1 - sp.sqrt(lr * h), box),
     )
     table = {c.name: c.lhs for c in claims if c.name.endswith(("_trace", "_det", "_root"))}
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "heavyball": p_hb,
         "nesterov": p_n,
@@ -204,8 +206,6 @@ def characteristic_polynomials(*, h: Any = None, lr: Any = None, mu: Any = None)
         ("critical damping: discriminant = 0", sp.Eq(mu, crit_mu)),
     )
     signatures = _signatures(h, lr, mu, z, table)
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="characteristic_polynomials",
         title="Characteristic polynomials, stability and the complex-root modulus",

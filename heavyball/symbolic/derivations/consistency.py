@@ -138,6 +138,8 @@ def consistency(*, m: Any = None, c: Any = None, h: Any = None, dt: Any = None) 
         ),
         *disc_claims,
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "charpoly": poly,
         "scaled": sp.Eq(scaled, leading * dt**2 + remainder * dt**3),
@@ -154,8 +156,6 @@ def consistency(*, m: Any = None, c: Any = None, h: Any = None, dt: Any = None) 
         ("first-order coefficients", sp.Tuple(*first)),
         ("discriminant in powers of $Δt$", sp.Eq(sp.Symbol("D"), disc)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="consistency",
         title="First-order consistency of the discrete characteristic roots",

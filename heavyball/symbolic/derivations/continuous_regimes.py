@@ -119,6 +119,8 @@ def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Deriva
         claim("optimal_damping", c_star, 2 * sp.sqrt(m * h_min), {m: BOX["m"], h_min: BOX["h"]}),
         claim("optimal_rate", rate_star, sp.sqrt(h_min / m), {m: BOX["m"], h_min: BOX["h"]}),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "characteristic_equation": sp.Eq(char, 0),
         "s_plus": s_plus,
@@ -140,8 +142,6 @@ def continuous_regimes(*, m: Any = None, c: Any = None, h: Any = None) -> Deriva
         ("decay rate", sp.Eq(sp.Symbol("r(m, c, h)"), rate)),
         ("derivatives of the rate in $h$ and in $c$ (overdamped)", sp.Tuple(d_rate_dh, d_rate_dc)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="continuous_regimes",
         title="Damping regimes of the heavy-ball ODE on a quadratic",

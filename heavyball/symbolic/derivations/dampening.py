@@ -88,6 +88,8 @@ def dampening(*, mu: Any = None, tau: Any = None, steps: int = 8) -> Derivation:
         claim("lecture_first_step", L(1).doit(), (1 + mu - tau) * G(1), zbox, functions=gfun),
         claim("agree_iff_tau_equals_mu", sp.Tuple(*tau_equal), sp.Tuple(mu), zbox),
     ]
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "torch_closed_form": sp.Eq(sp.Symbol("b_t"), B(t)),
         "lecture_closed_form": sp.Eq(sp.Symbol("v_t"), L(t)),
@@ -99,8 +101,6 @@ def dampening(*, mu: Any = None, tau: Any = None, steps: int = 8) -> Derivation:
         ("induction", sp.Eq(peel(B(t + 1)), mu * B(t) + (1 - tau) * G(t + 1))),
         ("lecture minus torch (split $k = 1$ off the lecture's sum)", sp.Eq(L(t) - B(t), difference)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="dampening",
         title="Dampening: torch's closed form against the lecture's",

@@ -145,6 +145,8 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
             note="θ ← θ + v with Δt/m: the force is scaled by 1/Δt",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "mu": mu,
         "eta": eta,
@@ -172,8 +174,6 @@ def discretization(*, m: Any = None, c: Any = None, dt: Any = None) -> Derivatio
         ("force coefficient", force),
     )
     signatures = _signatures(m, c, dt, mu_s, eta_s, lr)
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="discretization",
         title="Semi-implicit Euler on the heavy-ball ODE and the map to SGD",

@@ -74,6 +74,8 @@ def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivat
             note="c = 0: energy is conserved",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {"dE_dt": dE_dt}
     steps_ = (
         ("energy", sp.Eq(sp.Symbol("E"), energy)),
@@ -81,8 +83,6 @@ def energy_dissipation(*, m: Any = None, c: Any = None, dim: int = 3) -> Derivat
         ("substitute $θ' = v$, $mv' = −∇f − cv$", sp.Eq(sp.Symbol("dE/dt"), _distributed(along_point))),
         ("expand", sp.Eq(sp.Symbol("dE/dt"), dE_dt)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="energy_dissipation",
         title="Energy dissipation along the heavy-ball ODE",

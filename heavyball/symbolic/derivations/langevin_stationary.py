@@ -115,6 +115,8 @@ def langevin_stationary(
             note="Nesterov's gradient correction acts as extra friction: first order only",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "var_theta": sp.Eq(sp.Symbol(r"\mathrm{Var}\,\theta"), var_theta),
         "var_v": sp.Eq(sp.Symbol(r"\mathrm{Var}\,v"), var_v),
@@ -127,8 +129,6 @@ def langevin_stationary(
         ("the velocity-form map", sp.Eq(sp.Tuple(g, mu, sg**2), sp.Tuple(dt**2 / m, 1 - c * dt / m, sigma**2 / dt))),
         ("discrete over continuous (heavy ball)", sp.Eq(sp.Symbol(r"\rho_{\mathrm{HB}}"), ratio_hb)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="langevin_stationary",
         title="The heavy-ball SDE's stationary law and the noisy heavy ball",

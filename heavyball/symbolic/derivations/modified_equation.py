@@ -262,6 +262,8 @@ def modified_equation(*, mu: Any = None, lr: Any = None, h: Any = None) -> Deriv
         claim("shift_heavyball", linear["heavyball"]["shift"], mu / (1 - mu) ** 2, {**mbox, h: (0.05, 5.0)}),
         claim("shift_nesterov", linear["nesterov"]["shift"], mu**2 / (1 - mu) ** 2, {**mbox, h: (0.05, 5.0)}),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "C_heavyball": C_hb,
         "C_nesterov": C_n,
@@ -273,8 +275,6 @@ def modified_equation(*, mu: Any = None, lr: Any = None, h: Any = None) -> Deriv
         "modified_flow_nesterov": F0_n + lr * F1_n,
     }
     steps_ = _steps(linear, one_step, C_hb, C_n, F1_hb, z)
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="modified_equation",
         title="Fixed momentum, vanishing learning rate: the modified equation and $C(μ)$",

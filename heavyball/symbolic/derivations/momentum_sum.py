@@ -99,6 +99,8 @@ def momentum_sum(*, mu: Any = None, lr: Any = None, steps: int = 8) -> Derivatio
         claim("memory_in_mu", memory_mu, 1 / (1 - mu), {mu: BOX["mu"]}, note="the same limit, 1/(1 − μ)"),
         claim("memory_example", memory_example, sp.Integer(10), {}, note="μ = 0.9 → 10 steps of memory"),
     ]
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         f"theta_{steps}": thetas[-1],
         "step": sp.Eq(sp.Symbol("theta_t") - sp.Symbol("theta_{t-1}"), -lr * S(t)),
@@ -112,8 +114,6 @@ def momentum_sum(*, mu: Any = None, lr: Any = None, steps: int = 8) -> Derivatio
         ("weights", sp.Eq(sp.Sum(mu ** (t - i), (i, 1, t)), weights_c)),
         ("limit, $μ = 9/10$", sp.Eq(sp.Symbol("M_inf"), memory_example)),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="momentum_sum",
         title="Unrolling torch's momentum buffer",

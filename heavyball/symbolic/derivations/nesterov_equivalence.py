@@ -132,6 +132,8 @@ def nesterov_equivalence(*, mu: Any = None, lr: Any = None, eta: Any = None, ste
 
     lecture, offset = _lecture_claims(mu, eta, G, phi0, v0, box, min(steps, 3))
     claims += lecture
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "shift": shift,
         "buffer_scale": scale,
@@ -163,8 +165,6 @@ def nesterov_equivalence(*, mu: Any = None, lr: Any = None, eta: Any = None, ste
             sp.Eq(sp.Symbol("y") - (phi + mu * v), offset.subs({phi0: phi, v0: v})),
         ),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="nesterov_equivalence",
         title="torch's Nesterov as the look-ahead method, and the lecture's look-ahead point",

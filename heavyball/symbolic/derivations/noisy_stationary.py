@@ -135,6 +135,8 @@ def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma:
         claim("nesterov_variance", var_nag, closed_nag, box, where=stable_nag),
         claim("nesterov_small_lr_limit", lead_nag, small, box, note="the same temperature as heavy ball"),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "var_heavyball": sp.Eq(sp.Symbol(r"\mathrm{Var}\,\theta"), closed),
         "small_lr": sp.Eq(sp.Symbol(r"\mathrm{Var}\,\theta_{\gamma\to0}"), small),
@@ -153,8 +155,6 @@ def noisy_stationary(*, gamma: Any = None, mu: Any = None, h: Any = None, sigma:
         ("Nesterov: the look-ahead point's variance", sp.Eq(sp.Symbol("P_y"), var_nag)),
     )
     signatures = {"var_heavyball": (gamma, mu, h, sigma), "var_nesterov": (gamma, mu, h, sigma)}
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="noisy_stationary",
         title="Stationary variance of SGD with momentum under gradient noise",

@@ -125,6 +125,8 @@ def optimal_parameters(*, h_min: Any = None, h_max: Any = None) -> Derivation:
         claim("gd_rate_in_h", in_h(g_rate), (K - 1) / (K + 1), hbox),
         claim("nesterov_rate_in_h", in_h(n_rate), 1 - 1 / sp.sqrt(K), hbox),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "polyak_lr": in_h(p_lr),
         "polyak_momentum": in_h(p_mu),
@@ -143,8 +145,6 @@ def optimal_parameters(*, h_min: Any = None, h_max: Any = None) -> Derivation:
         ("Nesterov discriminant, $x = 1 − γh$", sp.Eq(sp.Symbol("D_N"), disc_n)),
     )
     sig = (h_min, h_max)
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="optimal_parameters",
         title="Optimal parameters on a spectrum $[h_min, h_max]$: Polyak, GD, Nesterov",

@@ -63,6 +63,8 @@ def sgd_equals_heavyball(*, mu: Any = None, eta: Any = None, dt: Any = None, ste
         ),
         *claims,
     ]
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {"alpha": sol[alpha], "lr": sol[gamma], "theta_2": sp.Eq(sp.Symbol("theta_2"), claims[4].lhs)}
     steps_ = (
         ("torch", sp.Tuple(sp.Eq(sp.Symbol("b_{k+1}"), b_t), sp.Eq(sp.Symbol("theta_{k+1}"), th_t))),
@@ -77,8 +79,6 @@ def sgd_equals_heavyball(*, mu: Any = None, eta: Any = None, dt: Any = None, ste
         "With $Δt = 1$ this is the usual statement $γ = η$; with the semi-implicit map $η = Δt/m$ it "
         "gives $γ = Δt²/m$, the displacement-form coefficient of the derivation discretization.",
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="sgd_equals_heavyball",
         title="torch's SGD with momentum is the physical heavy ball",

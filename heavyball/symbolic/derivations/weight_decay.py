@@ -77,6 +77,8 @@ def weight_decay(*, lam: Any = None, lr: Any = None, mu: Any = None, dim: int = 
             note="... but not after the second step when μ ≠ 0",
         ),
     )
+    # every derivation module ends with its results, its steps and the keyword constructor, the
+    # registry's interface: their shape repeats from module to module by design (the contents differ)
     result = {
         "gradient": grad,
         "sgd_step": step,
@@ -88,8 +90,6 @@ def weight_decay(*, lam: Any = None, lr: Any = None, mu: Any = None, dim: int = 
         ("one SGD step", step),
         ("two steps with momentum: coupled minus decoupled", coupled_minus_decoupled),
     )
-    # every derivation module ends with this keyword constructor, the registry's interface: its
-    # shape repeats from module to module by design (the contents are what differ)
     return Derivation(
         name="weight_decay",
         title="Weight decay as coupled L2 regularisation",

@@ -360,8 +360,9 @@ class Plan:
         dtype = np.dtype(K.dtype)
         self.K, self.dtype, self.records = K, dtype, records
         A, b = K.spec.problem.coefficients(dtype)
-        self.A = np.ascontiguousarray(A)
-        self.b = np.ascontiguousarray(b)
+        # copies: writable C arrays whatever the problem stores (one compiled type per dtype)
+        self.A = np.array(A, dtype, order="C")
+        self.b = np.array(b, dtype, order="C")
         self.has_b = bool(np.any(b != 0))  # the numpy engine skips x − 0 (== x)
         self.half, self.zero = dtype.type(0.5), dtype.type(0.0)
         self.lanes = 16 // dtype.itemsize  # numpy's baseline vectors: SSE, 16 bytes
@@ -427,7 +428,7 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
     if P.from_lr:  # (1, w) or (d, w): one row per distinct lr row (numpy promotes lr to float64)
         lr_rows = np.array(np.asarray(lr, np.float64).reshape(-1, w), order="C")
     dist = r.distance if r.distance is not None else r.loss
-    star = np.zeros(d, dtype) if K.spec.minimizer is None else np.ascontiguousarray(K.spec.minimizer, dtype)
+    star = np.zeros(d, dtype) if K.spec.minimizer is None else np.array(K.spec.minimizer, dtype, order="C")
 
     def call(k0: int, n: int, neg_ss: Any, bc2s: Any) -> None:
         adam_steps(

@@ -552,6 +552,8 @@ def assemble(
     return _build(spec, theta, loss, distance, diverged_at, codes, period, message)
 
 
+# make_trajectory's and assemble's records and decisions, passed on as they are: the one place
+# that turns them into a trajectory (the parameter list repeats assemble's)
 def _build(
     spec: RunSpec,
     theta: np.ndarray,

@@ -118,6 +118,8 @@ def _update(
     amsgrad: Any,
 ) -> None:  # pragma: no cover
     """The moments and θ of one coordinate row (``adam_update`` after the decay/maximize)."""
+    # two loops, not one with the branch inside: the amsgrad test stays out of the hot loop (the
+    # moment updates that open both are the same lines)
     if amsgrad:
         for i in range(cnt):
             gi = gl[i]

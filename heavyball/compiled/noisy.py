@@ -92,6 +92,9 @@ def _make_sgd(D: int, scale: bool, has_wd: bool, maximize: bool, has_buf: bool, 
     return sgd
 
 
+# physical() repeats sgd()'s scratch arrays, gradient loop and tail record: each kernel is one
+# closure compiled for its own flags, its hot loop kept as written (a shared jitted helper would
+# need its speed and its bitwise equality with the numpy engine measured again)
 def _make_physical(D: int, scale: bool, lookahead: bool, has_dt: bool) -> Any:
     """The HeavyBall / NesterovLookahead kernel for dimension ``D`` and these flags."""
 

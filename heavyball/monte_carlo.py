@@ -169,6 +169,9 @@ def _chunk_numpy(run: _Run, start: int, stop: int) -> bool:
     # Σ θ² over the chunk below half the smallest bound: no row is past its bound (every row's
     # ‖θ‖² is at most the sum, and the rounding of either sum is far below the factor ½)
     cheap = 0.5 * b2.min()
+    flat = theta.reshape(-1)  # a view: the optimisers update theta in place
+    scheduled = callable(getattr(m, m._RATE))
+    rate = None if scheduled else m._rate(0)  # a constant rate (already transposed with `m`)
     tail, tail_first, problem, quad = run.tail[:, start:stop], run.tail_first, run.problem, run.quad
     if tail_first <= 0:
         tail[-tail_first] = theta.T
@@ -187,11 +190,11 @@ def _chunk_numpy(run: _Run, start: int, stop: int) -> bool:
             else:  # Quadratic.grad's own operations, into buffers (the same bits)
                 grad = _quadratic_grad_t(point, *quad, gbuf, tmp)
             np.add(grad, xk.T, out=grad)
-            rate = m._rate(state.step, (n, d))
-            if isinstance(rate, np.ndarray):
-                rate = rate.T
+            if scheduled:  # a schedule's array values are flat (rows, last): transposed here
+                rate = m._rate(state.step, (n, d))
+                rate = rate.T if isinstance(rate, np.ndarray) else rate
             state = m._apply(theta, grad, state, rate, scratch)
-            if not _sum_sq(theta.reshape(-1)) <= cheap and np.any(~(row_norm_sq(np.ascontiguousarray(theta.T)) <= b2)):
+            if not _sum_sq(flat) <= cheap and np.any(~(row_norm_sq(np.ascontiguousarray(theta.T)) <= b2)):
                 return False  # a diverging row: the general loop decides
             if k >= tail_first:
                 tail[k - tail_first] = theta.T

@@ -143,6 +143,8 @@ def test_the_chunked_engine_with_array_schedules_float32_and_threads_gives_the_g
         hb.SGD(lr=lambda k: lrs / (1 + 0.1 * k), momentum=np.array([[[0.9]], [[0.5]], [[0.0]]]), dampening=0.1),
         hb.HeavyBall(eta=lrs, mu=0.9, dt=np.array([[[0.5]], [[1.0]], [[2.0]]])),
         hb.AdamW(lr=0.01, weight_decay=lrs, amsgrad=True),
+        hb.Adam(lr=lrs / 10, betas=(0.8, 0.99)),  # an array rate, which Adam's update reads directly
+        hb.NesterovLookahead(eta=lambda k: 0.1 / (1 + k), mu=np.array([[[0.9]], [[0.5]], [[0.2]]])),
     ]
     theta0 = np.tile(np.array([1.0, -1.0], np.float32), (STREAM_BLOCK // 2 + 40, 1))  # 3 × that: three chunks
     for opt in opts:

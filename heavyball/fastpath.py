@@ -84,7 +84,15 @@ from ._run import TAIL, DiscreteTrajectory, RunSpec, make_trajectory, prepare
 from ._validation import as_int, check_theta
 from .problems import Quadratic
 
-__all__ = ["BLOCK_BYTES", "CHUNK", "THREAD_MIN_CONFIGS", "closed_form_iterate", "run", "supports"]
+__all__ = [
+    "BLOCK_BYTES",
+    "CHUNK",
+    "COMPILED_THREAD_MIN_WORK",
+    "THREAD_MIN_CONFIGS",
+    "closed_form_iterate",
+    "run",
+    "supports",
+]
 
 #: steps between divergence certificates (checked step by step only where a certificate fails)
 CHUNK = 64
@@ -92,6 +100,11 @@ CHUNK = 64
 BLOCK_BYTES = 256 * 1024
 #: ``threads=None`` uses one thread per slice of at least this many configurations
 THREAD_MIN_CONFIGS = 16384
+#: with ``engine="compiled"``, ``threads=None`` uses one thread per this many mode-steps
+#: (modes × configurations × steps: a few milliseconds of one core), at most ``os.cpu_count()``
+COMPILED_THREAD_MIN_WORK = 4_000_000
+#: with ``engine="compiled"`` the configurations are split over threads in multiples of this
+COMPILED_SPLIT = 512
 
 
 # ---------------------------------------------------------------------------------------
@@ -584,12 +597,19 @@ def _advance(
     if targets is _NO_RECORD:
         e2, e1d = np.empty((0, 0), dtype), np.empty(0, dtype)
         targets = (False, np.empty((0, 0, 0), dtype), False, e2, e2, False, False, e1d, e1d, e1d, False, e1d, False)
-    targets = tuple(_writable(t) if isinstance(t, np.ndarray) else t for t in targets)
-    linear.advance(
+    # scaled stepping of the modes near underflow: float64, no linear term, and a loss that a
+    # signed zero gives exactly (no z*, no f*; Vᵀb of positive sign where the minimiser is unknown)
+    emulate = bool(
+        dtype == np.float64 and coef[4] is None and not targets[10] and not targets[12]
+        and (targets[6] or not np.any(np.signbit(targets[8])))
+    )  # fmt: skip
+    args: tuple[Any, ...] = (
         x, p, k_from, k_to, CHUNK, f1, e1, coef[1] is not None, a, m, e, coef[4] is not None,
         cm, ck, ce, cert[2] is not None, _writable(bound2), dat,
-        np.zeros(0, np.int64) if rec_steps is None else _writable(rec_steps), col, *targets,
+        np.zeros(0, np.int64) if rec_steps is None else _writable(rec_steps), col,
+        *(_writable(t) if isinstance(t, np.ndarray) else t for t in targets), emulate,
     )  # fmt: skip
+    linear.advance(*args)
 
 
 def _run_range_compiled(eng: _Engine, c0: int, c1: int) -> None:
@@ -733,6 +753,17 @@ def auto_threads(n_configs: int, threads: Any = None) -> int:
     return max(1, min(os.cpu_count() or 1, n_configs // THREAD_MIN_CONFIGS))
 
 
+def _compiled_threads(n_configs: int, steps: int, d: int, threads: Any = None) -> int:
+    """Threads for the compiled kernel: ``threads`` if given, else one per
+    ``COMPILED_THREAD_MIN_WORK`` mode-steps (and per ``COMPILED_SPLIT`` configurations), at
+    most ``os.cpu_count()``: the kernel holds no GIL, so a thread is worth its start-up cost
+    once it has a few milliseconds of work."""
+    if threads is not None:
+        return as_int("threads", threads, minimum=1)
+    work = n_configs * d * max(steps, 1)
+    return max(1, min(os.cpu_count() or 1, work // COMPILED_THREAD_MIN_WORK, n_configs // COMPILED_SPLIT))
+
+
 def _nan_after(rec: Any, steps_rec: Any, dat: Any) -> Any:
     """NaN in ``rec[j, i]`` wherever ``steps_rec[j] >= dat[i] >= 0`` (the general path's rule)."""
     dead = np.flatnonzero(dat >= 0)
@@ -753,8 +784,8 @@ def run(method: Any, problem: Any, theta0: Any, steps: int, **options: Any) -> D
     in the eigenbasis; see the module documentation for the scheme, the accuracy (``1e-12``
     relative to the general path, not bitwise) and the divergence rule (identical to the
     general path's). ``threads``: ``None`` uses one thread per ``THREAD_MIN_CONFIGS``
-    configurations (at most ``os.cpu_count()``), an int forces that many; results do not
-    depend on it (bitwise).
+    configurations (with ``engine="compiled"``: per ``COMPILED_THREAD_MIN_WORK`` mode-steps),
+    at most ``os.cpu_count()``; an int forces that many; results do not depend on it (bitwise).
 
     Parameters
     ----------
@@ -848,7 +879,10 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     dat = np.full(B, -1, dtype=np.int64)
     bound2 = spec.bound2
     width = _block_width(d, np.dtype(dtype).itemsize)
-    ranges = _split(B, width, auto_threads(B, spec.threads))
+    if spec.engine == "compiled":  # the kernel's blocks need not align with the threads' ranges
+        ranges = _split(B, COMPILED_SPLIT, _compiled_threads(B, steps, d, spec.threads))
+    else:
+        ranges = _split(B, width, auto_threads(B, spec.threads))
 
     eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,
                   targets=tg, closed_final=not in_loop, compiled=spec.engine == "compiled")  # fmt: skip

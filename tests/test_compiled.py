@@ -126,15 +126,45 @@ def test_threads_give_the_same_bits(threads, record, rng):
     assert np.any(fast.diverged_at >= 0) and np.any(fast.diverged_at < 0)
 
 
-def test_long_runs_through_subnormal_numbers(rng):
+@pytest.mark.parametrize("record", ["all", "loss", "final"])
+@pytest.mark.parametrize("problem", ["valley", "indefinite"])
+def test_long_runs_through_subnormal_numbers(record, problem, rng):
     """Converging modes decay through the subnormal range (and may settle on a cycle of a few
-    units in the last place): the kernel keeps IEEE gradual underflow, like numpy."""
-    q = hb.Quadratic.valley(kappa=100)
+    units in the last place), where the kernel steps them in scaled arithmetic: IEEE gradual
+    underflow, bit for bit, in every record, with a known minimiser (the valley) and without
+    (a slightly negative curvature: the loss is Σ(½hz − Vᵀb)z with b = 0)."""
+    if problem == "valley":
+        q = hb.Quadratic.valley(kappa=100)
+    else:
+        q = hb.Quadratic.from_eigenvalues([-1e-5, 1.0])  # axis-aligned: θ is the modes
+        assert q.minimizer is None
     B = 300
     method = hb.SGD(lr=rng.uniform(0.05, 1.5, (B, 1)), momentum=rng.uniform(0.0, 0.95, (B, 1)))
-    fast, _ = _both(method, q, np.array([1.0, 1.0]), 1500, record="loss", every=1)
-    tiny = np.abs(fast.theta[-1])
-    assert np.any((tiny > 0) & (tiny < np.finfo(np.float64).tiny))  # the comparison covers subnormals
+    fast, _ = _both(method, q, np.array([1.0, 1.0]), 1500, record=record, every=1)
+    th = np.abs(fast.theta)
+    assert np.any((th > 0) & (th < np.finfo(np.float64).tiny))  # the comparison covers subnormals
+
+
+def test_scaled_products_round_like_ieee(rng):
+    """The kernel's product in scaled arithmetic (values times 2^1074, where subnormal numbers
+    are integers) against the hardware's IEEE product of the subnormal number itself; mantissas
+    near 2^52 make half the first roundings land on a tie (the double-rounding case)."""
+    from heavyball.compiled import linear
+
+    n = 20000
+    u = np.concatenate([rng.integers(1, 2**52, n), rng.integers(2**50, 2**52, n), rng.integers(1, 64, n)])
+    u = np.where(rng.random(u.size) < 0.5, -u, u).astype(np.int64)
+    c = np.concatenate([rng.uniform(-2.0, 2.0, 2 * n), rng.uniform(-0.999, 0.999, n)])
+    c[:100] = np.array([0.5, -0.5, 1.5, -1.5, 0.25] * 20)  # exact ties (no double rounding)
+    v = (np.abs(u) | np.where(u < 0, np.int64(-(2**63)), 0)).view(np.float64)  # the subnormal u·2^-1074
+    assert np.all(np.abs(v) < np.finfo(np.float64).tiny)
+    with np.errstate(under="ignore"):
+        want = c * v
+    got = np.array([linear._scaled_product(ci, float(ui)) for ci, ui in zip(c, u, strict=True)])
+    out = np.empty((1, got.size))
+    for j, g in enumerate(got):
+        linear._put_true(out, out.view(np.int64), 0, j, g)
+    assert out[0].tobytes() == want.tobytes()
 
 
 def test_closed_form_final_with_steps_it_cannot_certify(rng):

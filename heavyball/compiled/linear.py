@@ -27,6 +27,7 @@ runs one kernel per thread.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,24 @@ __all__ = ["GROUP_ELEMENTS", "advance"]
 
 #: mode values (modes × configurations) of one group: its state and coefficients stay in L1
 GROUP_ELEMENTS = 512
+
+# Gradual underflow without its cost (float64, no linear term). A mode whose two values are
+# below 2^-700 is taken out of the vector loop for a chunk (its entries there are zeros of the
+# same sign, which give the same squares, norms and losses: the squares of its true values
+# underflow to +0) and stepped in scaled arithmetic: its values times 2^1074, where subnormal
+# numbers are integers and every operation is on normal numbers (no microcode assists). A
+# product is rounded to 53 bits, and where the true one is subnormal to an integer, with the
+# one double-rounding case (a tie after the first rounding) decided by the exact residual
+# (Dekker's product); sums need nothing (a sum of subnormals is exact, scaling commutes with
+# the rounding of normal results). So the emulated values are bitwise IEEE's.
+_MASK = 0x7FFFFFFFFFFFFFFF
+_SIGN = -0x8000000000000000
+_TINY_BITS = (1023 - 700) << 52  # the float64 bit pattern of 2^-700
+_GROWTH_MAX = 2.0**20  # a larger certificate growth over a chunk: not taken out (may grow back)
+_TWO52 = 2.0**52
+_UP = 2.0**537
+_DOWN = 2.0**-537
+_SPLIT = 134217729.0  # 2^27 + 1
 
 
 @jit()
@@ -109,6 +128,83 @@ def _certified(
     for c in range(g):
         hits += alive[c] if not (acc[c] <= bound2[c]) else 0
     return hits == 0
+
+
+@jit()
+def _to_scaled(v: float, bits: int) -> float:  # pragma: no cover - compiled
+    """``v·2^1074`` for ``|v| < 2^-700`` (``bits``: its bit pattern), exactly, without an
+    arithmetic operation on a subnormal number."""
+    mag = bits & _MASK
+    if mag < (1 << 52):
+        u = float(mag)
+        return -u if bits < 0 else u
+    return (v * _UP) * _UP
+
+
+@jit()
+def _put_true(arr: Any, bits: Any, i: int, c: int, u: float) -> None:  # pragma: no cover - compiled
+    """``arr[i, c] = u·2^-1074`` (``bits``: ``arr`` viewed as int64), exactly."""
+    if abs(u) < _TWO52:
+        mag = np.int64(abs(u))
+        bits[i, c] = mag | _SIGN if math.copysign(1.0, u) < 0 else mag
+    else:
+        arr[i, c] = (u * _DOWN) * _DOWN
+
+
+@jit()
+def _scaled_product(c: float, u: float) -> float:  # pragma: no cover - compiled
+    """``fl(c·v)·2^1074`` for ``u = v·2^1074``: IEEE's product, subnormal results included."""
+    q = c * u
+    if abs(q) >= _TWO52:
+        return q
+    r = np.rint(q)
+    if abs(q - r) == 0.5:  # a tie after the first rounding: the exact residual decides
+        t = _SPLIT * c
+        ch = t - (t - c)
+        cl = c - ch
+        t = _SPLIT * u
+        uh = t - (t - u)
+        ul = u - uh
+        err = ((ch * uh - q) + ch * ul + cl * uh) + cl * ul
+        if err > 0.0:
+            r = math.copysign(q + 0.5, q)
+        elif err < 0.0:
+            r = math.copysign(q - 0.5, q)
+    return r
+
+
+@jit()
+def _take_tiny(
+    xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any
+) -> int:  # pragma: no cover - compiled
+    """Move the modes whose values are both below 2^-700 (not both zero) into the scaled
+    lists; their entries in ``xs``, ``ps`` become zeros of the same sign. Returns how many."""
+    xb, pb = xs.view(np.int64), ps.view(np.int64)
+    nt = 0
+    for i in range(xs.shape[0]):
+        for c in range(g):
+            bx, bp = xb[i, c] & _MASK, pb[i, c] & _MASK
+            if bx < _TINY_BITS and bp < _TINY_BITS and (bx | bp) != 0 and ckl[i, c] <= _GROWTH_MAX:
+                ti[nt], tc[nt], ta[nt], tm[nt] = i, c, al[i, c], ml[i, c]
+                tx[nt] = _to_scaled(xs[i, c], xb[i, c])
+                tp[nt] = _to_scaled(ps[i, c], pb[i, c])
+                xb[i, c] &= _SIGN
+                pb[i, c] &= _SIGN
+                nt += 1
+    return nt
+
+
+@jit()
+def _step_tiny(nt: int, pn: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any) -> None:  # pragma: no cover
+    """One step of the scaled modes (``u = p·m; u = u + x·a``); ``pn``, the array of the new
+    values, gets their signs on zeros."""
+    for j in range(nt):
+        t = _scaled_product(ta[j], tx[j])
+        u = _scaled_product(tm[j], tp[j])
+        u = u + t
+        tp[j] = tx[j]
+        tx[j] = u
+        pn[ti[j], tc[j]] = math.copysign(0.0, u)
 
 
 @jit()
@@ -197,7 +293,7 @@ def advance(
     f1: Any, e1: Any, has_e1: bool, a: Any, m: Any, e: Any, has_e: bool,
     cm: Any, ck: Any, ce: Any, has_ce: bool, bound2: Any, dat: Any,
     rec_steps: Any, col: int, rec_theta: bool, theta: Any, rec_loss: bool, loss: Any, dist: Any, has_dist: bool,
-    known: bool, h2: Any, bt: Any, zstar: Any, has_zstar: bool, fstar: Any, has_fstar: bool,
+    known: bool, h2: Any, bt: Any, zstar: Any, has_zstar: bool, fstar: Any, has_fstar: bool, emulate: bool,
 ) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Advance the modes of one block of configurations from step ``k_from`` to ``k_to``.
 
@@ -227,6 +323,10 @@ def advance(
     known, h2, bt, zstar, fstar
         The loss: ``½h`` and ``Vᵀb`` per mode, or with a known minimiser its modes ``z*``
         and ``f*`` (1-element array), used as the flags say.
+    emulate : bool
+        Step the modes below 2^-700 in scaled arithmetic (float64 without ``e``; the loss of a
+        zero of the right sign must equal the loss of such a mode: no ``z*``, no ``f*``, and
+        ``Vᵀb`` of positive sign).
     """
     d, w = x.shape
     G = _group_width(d)
@@ -236,6 +336,10 @@ def advance(
     cml, ckl, cel = np.empty((d, G), dt), np.empty((d, G), dt), np.empty((d, G), dt)
     acc, dacc, sq = np.empty(G, dt), np.empty(G, dt), np.empty((d, G), dt)
     alive = np.empty(G, np.int64)
+    nmax = d * G if emulate else 0
+    ti, tc = np.empty(nmax, np.int64), np.empty(nmax, np.int64)
+    tx, tp, ta, tm = np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt)
+    thb = theta.view(np.int64) if emulate and rec_theta else np.empty((0, 0, 0), np.int64)
     n_rec = rec_steps.shape[0] if rec_loss else 0
     r0 = 0
     while r0 < n_rec and (rec_steps[r0] < k_from or (k_from > 0 and rec_steps[r0] == k_from)):
@@ -285,6 +389,7 @@ def advance(
             n = min(chunk, k_to - k)
             careful = not _certified(xs, ps, g, cml, ckl, cel, has_ce, b2, alive, acc)
             quiet = not careful and not (r < n_rec and rec_steps[r] <= k + n)
+            nt = _take_tiny(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm) if emulate else 0
             for _ in range(n):
                 for i in range(d):
                     xi, pi, ai, mi = xs[i], ps[i], al[i], ml[i]
@@ -295,6 +400,8 @@ def advance(
                     else:
                         for c in range(g):
                             pi[c] = pi[c] * mi[c] + xi[c] * ai[c]
+                if nt:
+                    _step_tiny(nt, ps, ti, tc, tx, tp, ta, tm)
                 xs, ps = ps, xs
                 k += 1
                 if quiet:
@@ -304,7 +411,15 @@ def advance(
                 if r < n_rec and rec_steps[r] == k:
                     _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,
                             has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
+                    if rec_theta:
+                        for j in range(nt):
+                            _put_true(theta[r], thb[r], col + c0 + tc[j], ti[j], tx[j])
                     r += 1
+            if nt:
+                xb, pb = xs.view(np.int64), ps.view(np.int64)
+                for j in range(nt):
+                    _put_true(xs, xb, ti[j], tc[j], tx[j])
+                    _put_true(ps, pb, ti[j], tc[j], tp[j])
         _store(xs, x, c0, g)
         if k > 0:
             _store(ps, p, c0, g)

@@ -37,12 +37,12 @@ from . import jit
 __all__ = ["GROUP_ELEMENTS", "advance"]
 
 #: mode values (modes × configurations) of one group: its state and coefficients stay in L1
-GROUP_ELEMENTS = 512
+GROUP_ELEMENTS = 1024
 
 # Gradual underflow without its cost (float64, no linear term). A mode whose two values are
-# below 2^-700 is taken out of the vector loop for a chunk (its entries there are zeros of the
-# same sign, which give the same squares, norms and losses: the squares of its true values
-# underflow to +0) and stepped in scaled arithmetic: its values times 2^1074, where subnormal
+# below 2^-560 is taken out of the vector loop for a chunk (its entries there are zeros, which
+# give the same squares, norms and losses as its true values, whose squares underflow to +0)
+# and stepped in scaled arithmetic: its values times 2^1074, where subnormal
 # numbers are integers and every operation is on normal numbers (no microcode assists). A
 # product is rounded to 53 bits, and where the true one is subnormal to an integer, with the
 # one double-rounding case (a tie after the first rounding) decided by the exact residual
@@ -50,7 +50,7 @@ GROUP_ELEMENTS = 512
 # the rounding of normal results). So the emulated values are bitwise IEEE's.
 _MASK = 0x7FFFFFFFFFFFFFFF
 _SIGN = -0x8000000000000000
-_TINY_BITS = (1023 - 700) << 52  # the float64 bit pattern of 2^-700
+_TINY_BITS = (1023 - 560) << 52  # the float64 bit pattern of 2^-560
 _GROWTH_MAX = 2.0**20  # a larger certificate growth over a chunk: not taken out (may grow back)
 _TWO52 = 2.0**52
 _UP = 2.0**537
@@ -58,11 +58,9 @@ _DOWN = 2.0**-537
 _SPLIT = 134217729.0  # 2^27 + 1
 
 
-@jit()
-def _group_width(d: int) -> int:  # pragma: no cover - compiled
-    g = GROUP_ELEMENTS // d
-    g = (g // 16) * 16
-    return max(16, g)
+def group_width(d: int, elements: int = GROUP_ELEMENTS) -> int:
+    """Configurations per group: ``elements // d`` rounded down to a multiple of 16, at least 16."""
+    return max(16, (elements // d) // 16 * 16)
 
 
 @jit()
@@ -132,7 +130,7 @@ def _certified(
 
 @jit()
 def _to_scaled(v: float, bits: int) -> float:  # pragma: no cover - compiled
-    """``v·2^1074`` for ``|v| < 2^-700`` (``bits``: its bit pattern), exactly, without an
+    """``v·2^1074`` for ``|v| < 2^-560`` (``bits``: its bit pattern), exactly, without an
     arithmetic operation on a subnormal number."""
     mag = bits & _MASK
     if mag < (1 << 52):
@@ -177,7 +175,7 @@ def _scaled_product(c: float, u: float) -> float:  # pragma: no cover - compiled
 def _take_tiny(
     xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any
 ) -> int:  # pragma: no cover - compiled
-    """Move the modes whose values are both below 2^-700 (not both zero) into the scaled
+    """Move the modes whose values are both below 2^-560 (not both zero) into the scaled
     lists; their entries in ``xs``, ``ps`` become zeros of the same sign. Returns how many."""
     xb, pb = xs.view(np.int64), ps.view(np.int64)
     nt = 0
@@ -195,16 +193,35 @@ def _take_tiny(
 
 
 @jit()
-def _step_tiny(nt: int, pn: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any) -> None:  # pragma: no cover
-    """One step of the scaled modes (``u = p·m; u = u + x·a``); ``pn``, the array of the new
-    values, gets their signs on zeros."""
+def _step_tiny(nt: int, tx: Any, tp: Any, ta: Any, tm: Any, tn: Any) -> None:  # pragma: no cover - compiled
+    """One step of the scaled modes into ``tn`` (``u = p·m; u = u + x·a``): a vectorised pass
+    that rounds every product half-to-even, redone with the exact residual where a product's
+    first rounding gave a tie."""
+    ties = 0
     for j in range(nt):
-        t = _scaled_product(ta[j], tx[j])
-        u = _scaled_product(tm[j], tp[j])
-        u = u + t
-        tp[j] = tx[j]
-        tx[j] = u
-        pn[ti[j], tc[j]] = math.copysign(0.0, u)
+        qa = ta[j] * tx[j]
+        qm = tm[j] * tp[j]
+        ra = np.rint(qa)
+        rm = np.rint(qm)
+        sa = abs(qa) < _TWO52
+        sm = abs(qm) < _TWO52
+        ties += (1 if sa and abs(qa - ra) == 0.5 else 0) + (1 if sm and abs(qm - rm) == 0.5 else 0)
+        tn[j] = (rm if sm else qm) + (ra if sa else qa)
+    if ties:
+        for j in range(nt):
+            tn[j] = _scaled_product(tm[j], tp[j]) + _scaled_product(ta[j], tx[j])
+
+
+@jit()
+def _step(xs: Any, ps: Any, al: Any, ml: Any, el: Any, has_e: bool, g: int) -> None:  # pragma: no cover
+    """One step of the group, into ``ps``: ``t = x·a; u = p·m; u = u + t; u = u + e``."""
+    for i in range(xs.shape[0]):
+        if has_e:
+            for c in range(g):
+                ps[i, c] = (ps[i, c] * ml[i, c] + xs[i, c] * al[i, c]) + el[i, c]
+        else:
+            for c in range(g):
+                ps[i, c] = ps[i, c] * ml[i, c] + xs[i, c] * al[i, c]
 
 
 @jit()
@@ -294,6 +311,7 @@ def advance(
     cm: Any, ck: Any, ce: Any, has_ce: bool, bound2: Any, dat: Any,
     rec_steps: Any, col: int, rec_theta: bool, theta: Any, rec_loss: bool, loss: Any, dist: Any, has_dist: bool,
     known: bool, h2: Any, bt: Any, zstar: Any, has_zstar: bool, fstar: Any, has_fstar: bool, emulate: bool,
+    G: int,
 ) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Advance the modes of one block of configurations from step ``k_from`` to ``k_to``.
 
@@ -324,12 +342,13 @@ def advance(
         The loss: ``½h`` and ``Vᵀb`` per mode, or with a known minimiser its modes ``z*``
         and ``f*`` (1-element array), used as the flags say.
     emulate : bool
-        Step the modes below 2^-700 in scaled arithmetic (float64 without ``e``; the loss of a
+        Step the modes below 2^-560 in scaled arithmetic (float64 without ``e``; the loss of a
         zero of the right sign must equal the loss of such a mode: no ``z*``, no ``f*``, and
         ``Vᵀb`` of positive sign).
+    G : int
+        Configurations per group (:func:`group_width`).
     """
     d, w = x.shape
-    G = _group_width(d)
     dt = x.dtype
     xs0, ps0 = np.empty((d, G), dt), np.empty((d, G), dt)
     al, ml, el = np.empty((d, G), dt), np.empty((d, G), dt), np.empty((d, G), dt)
@@ -338,7 +357,8 @@ def advance(
     alive = np.empty(G, np.int64)
     nmax = d * G if emulate else 0
     ti, tc = np.empty(nmax, np.int64), np.empty(nmax, np.int64)
-    tx, tp, ta, tm = np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt)
+    tx, tp, tn = np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt)
+    ta, tm = np.empty(nmax, dt), np.empty(nmax, dt)
     thb = theta.view(np.int64) if emulate and rec_theta else np.empty((0, 0, 0), np.int64)
     n_rec = rec_steps.shape[0] if rec_loss else 0
     r0 = 0
@@ -390,31 +410,38 @@ def advance(
             careful = not _certified(xs, ps, g, cml, ckl, cel, has_ce, b2, alive, acc)
             quiet = not careful and not (r < n_rec and rec_steps[r] <= k + n)
             nt = _take_tiny(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm) if emulate else 0
-            for _ in range(n):
-                for i in range(d):
-                    xi, pi, ai, mi = xs[i], ps[i], al[i], ml[i]
-                    if has_e:
-                        ei = el[i]
-                        for c in range(g):
-                            pi[c] = (pi[c] * mi[c] + xi[c] * ai[c]) + ei[c]
-                    else:
-                        for c in range(g):
-                            pi[c] = pi[c] * mi[c] + xi[c] * ai[c]
-                if nt:
-                    _step_tiny(nt, ps, ti, tc, tx, tp, ta, tm)
-                xs, ps = ps, xs
-                k += 1
-                if quiet:
-                    continue
-                if careful:
-                    _check(xs, g, b2, alive, dg, k, acc)
-                if r < n_rec and rec_steps[r] == k:
-                    _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,
-                            has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
-                    if rec_theta:
-                        for j in range(nt):
-                            _put_true(theta[r], thb[r], col + c0 + tc[j], ti[j], tx[j])
-                    r += 1
+            if quiet:
+                for _ in range(n // 2):
+                    _step(xs, ps, al, ml, el, has_e, g)
+                    _step(ps, xs, al, ml, el, has_e, g)
+                    if nt:
+                        _step_tiny(nt, tx, tp, ta, tm, tn)
+                        _step_tiny(nt, tn, tx, ta, tm, tp)
+                        tx, tp, tn = tp, tn, tx
+                if n % 2:
+                    _step(xs, ps, al, ml, el, has_e, g)
+                    if nt:
+                        _step_tiny(nt, tx, tp, ta, tm, tn)
+                        tx, tp, tn = tn, tx, tp
+                    xs, ps = ps, xs
+                k += n
+            else:
+                for _ in range(n):
+                    _step(xs, ps, al, ml, el, has_e, g)
+                    if nt:
+                        _step_tiny(nt, tx, tp, ta, tm, tn)
+                        tx, tp, tn = tn, tx, tp
+                    xs, ps = ps, xs
+                    k += 1
+                    if careful:
+                        _check(xs, g, b2, alive, dg, k, acc)
+                    if r < n_rec and rec_steps[r] == k:
+                        _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,
+                                has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
+                        if rec_theta:
+                            for j in range(nt):
+                                _put_true(theta[r], thb[r], col + c0 + tc[j], ti[j], tx[j])
+                        r += 1
             if nt:
                 xb, pb = xs.view(np.int64), ps.view(np.int64)
                 for j in range(nt):

@@ -214,7 +214,7 @@ class _Modes:
 # ---------------------------------------------------------------------------------------
 # the Lucas-sequence closed form
 # ---------------------------------------------------------------------------------------
-def _lucas(a: Any, m: Any, e: Any, n: int) -> Any:
+def _lucas(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
     """``(U_{n+1}, m·U_n, G_n)`` for the recurrence ``x_{j+1} = a x_j + m x_{j−1} + e``.
 
     ``U`` is the Lucas sequence ``U_0 = 0, U_1 = 1, U_{j+1} = aU_j + mU_{j−1}`` (so that
@@ -231,6 +231,14 @@ def _lucas(a: Any, m: Any, e: Any, n: int) -> Any:
     m = np.broadcast_to(m, shape)
     if n == 0:
         return np.ones(shape), np.zeros(shape), (np.zeros(shape) if e is not None else None)
+    if compiled:  # the same operations, elementwise (heavyball.compiled.linear.lucas)
+        from .compiled import linear
+
+        flat = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (a, m)]
+        out = [np.empty(flat[0].size) for _ in range(3)]
+        linear.lucas(flat[0], flat[1], e is not None, n, *out)
+        p, q, g = (x.reshape(shape) for x in out)
+        return p, q, (g if e is not None else None)
     u1 = np.ones(shape)  # U_j (j = 1)
     u2 = np.array(a, dtype=np.float64, copy=True)  # U_{j+1}
     g = np.ones(shape) if e is not None else None  # G_j
@@ -262,8 +270,9 @@ def _lucas(a: Any, m: Any, e: Any, n: int) -> Any:
     return u2, u1 * m, g
 
 
-def _closed_form_modes(modes: _Modes, z0: Any, k: int, sl: Any = slice(None)) -> Any:
-    """The modes after ``k`` steps from ``z0`` (float64, shape ``(d, B_block)``)."""
+def _closed_form_modes(modes: _Modes, z0: Any, k: int, sl: Any = slice(None), compiled: bool = False) -> Any:
+    """The modes after ``k`` steps from ``z0`` (float64, shape ``(d, B_block)``); ``compiled``:
+    the Lucas sequence by the compiled kernel (the same bits)."""
     f1, e1, a, m, e = modes.coefficients(sl)
     z0 = np.asarray(z0, dtype=np.float64)
     if k == 0:
@@ -273,7 +282,7 @@ def _closed_form_modes(modes: _Modes, z0: Any, k: int, sl: Any = slice(None)) ->
         z1 += e1
     if k == 1:
         return z1
-    p, q, g = _lucas(a, m, e, k - 1)
+    p, q, g = _lucas(a, m, e, k - 1, compiled)
     out = p * z1
     out += q * z0
     if e is not None:
@@ -711,7 +720,7 @@ def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any
     if dtype != np.float64:
         # float32 stepping can overflow where float64 does not: step what could pass float32's range
         todo |= ~(np.sum(cert, axis=0) <= float(np.finfo(dtype).max)) & blk.alive
-    p, q, g = _lucas(a, m, e, n)
+    p, q, g = _lucas(a, m, e, n, compiled)
     out = p * z1
     out += q * z0
     if e is not None:
@@ -848,8 +857,9 @@ def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndar
     first = max(0, spec.steps - TAIL + 1)
     _f1, _e1, a, m, e = modes.coefficients(rows)
     with np.errstate(all="ignore"):
-        prev = _closed_form_modes(modes, z0, first, rows)
-        cur = _closed_form_modes(modes, z0, first + 1, rows) if first + 1 <= spec.steps else prev
+        compiled = spec.engine == "compiled"
+        prev = _closed_form_modes(modes, z0, first, rows, compiled)
+        cur = _closed_form_modes(modes, z0, first + 1, rows, compiled) if first + 1 <= spec.steps else prev
         for k in range(first, spec.steps + 1):
             out[k - (spec.steps - TAIL + 1)] = modes.from_modes(prev)
             if k + 1 < spec.steps:  # z_{k+2} = a·z_{k+1} + m·z_k + e (k + 1 >= 1)

@@ -226,3 +226,22 @@ def test_compiled_engine_matches_live_torch(torch, dtype):
         assert mine.dtype == np.dtype(dtype)
         ratio = np.max(np.abs(mine.astype(np.float64) - ref)) / np.max(np.abs(ref))
         assert ratio <= tolerance, f"{case}: {ratio:.3g}"
+
+
+@pytest.mark.parametrize("with_e", [False, True])
+def test_compiled_lucas_sequence_is_numpys(with_e, rng):
+    """The closed form's fast doubling (record="final", the cycle test's tail) compiled: the
+    numpy engine's bits for every exponent's binary pattern, per mode and per configuration."""
+    from heavyball import fastpath
+
+    a = rng.uniform(-2.0, 2.0, (3, 50))
+    m = -rng.uniform(0.0, 1.0, (3, 50))
+    e = np.ones((3, 50)) if with_e else None
+    for n in (1, 2, 3, 5, 64, 999, 1000, 2**20 + 7):
+        for aa, mm in ((a, m), (a[:, :1], m[:, :1]), (a, m[:, :1])):
+            ref = fastpath._lucas(aa, mm, e, n)
+            got = fastpath._lucas(aa, mm, e, n, compiled=True)
+            for x, y in zip(got, ref, strict=True):
+                assert (x is None) == (y is None)
+                if y is not None:
+                    assert x.shape == y.shape and x.tobytes() == y.tobytes()

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import jit
 
-__all__ = ["GROUP_ELEMENTS", "advance"]
+__all__ = ["GROUP_ELEMENTS", "advance", "group_width", "lucas"]
 
 #: mode values (modes × configurations) of one group: its state and coefficients stay in L1
 GROUP_ELEMENTS = 1024
@@ -450,3 +450,56 @@ def advance(
         _store(xs, x, c0, g)
         if k > 0:
             _store(ps, p, c0, g)
+
+
+@jit()
+def lucas(a: Any, m: Any, has_e: bool, n: int, u_next: Any, mu: Any, g: Any) -> None:  # pragma: no cover
+    """The closed form's Lucas sequence, elementwise: ``U_{n+1}``, ``m·U_n`` and (when
+    ``has_e``) ``G_n = Σ_{l=1}^{n} U_l`` into ``u_next``, ``mu``, ``g`` (all flat float64 of one
+    length), by the numpy engine's fast doubling (``heavyball.fastpath._lucas``): the same
+    operations in the same order, so the same bits. ``n >= 1``. Chunks of ``GROUP_ELEMENTS``
+    elements go through all the bits in L1 (the loops over elements vectorise)."""
+    nbits = 0
+    while (n >> nbits) > 1:
+        nbits += 1
+    N = a.shape[0]
+    W = GROUP_ELEMENTS
+    u1 = np.empty(W)
+    for j0 in range(0, N, W):
+        w = min(W, N - j0)
+        aj, mj = a[j0 : j0 + w], m[j0 : j0 + w]
+        u2, gj = u_next[j0 : j0 + w], g[j0 : j0 + w]
+        for j in range(w):
+            u1[j] = 1.0
+            u2[j] = aj[j]
+            gj[j] = 1.0
+        for b in range(nbits - 1, -1, -1):
+            if has_e:
+                for j in range(w):
+                    t1 = gj[j] - u1[j]
+                    t1 = t1 * u1[j]
+                    t1 = t1 * mj[j]
+                    t2 = u2[j] + 1.0
+                    v = gj[j] * t2
+                    gj[j] = v + t1
+            for j in range(w):
+                t1 = aj[j] * u1[j]
+                t2 = u2[j] + u2[j]
+                t2 = t2 - t1
+                t1 = u1[j] * u1[j]
+                t1 = t1 * mj[j]
+                u1[j] = u1[j] * t2
+                v = u2[j] * u2[j]
+                u2[j] = v + t1
+            if (n >> b) & 1:
+                for j in range(w):
+                    if has_e:
+                        gj[j] = gj[j] + u2[j]
+                    t1 = mj[j] * u1[j]
+                    t2 = aj[j] * u2[j]
+                    t2 = t2 + t1
+                    u1[j] = u2[j]
+                    u2[j] = t2
+        muj = mu[j0 : j0 + w]
+        for j in range(w):
+            muj[j] = u1[j] * mj[j]

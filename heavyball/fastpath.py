@@ -237,8 +237,8 @@ def _lucas(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
         flat = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (a, m)]
         out = [np.empty(flat[0].size) for _ in range(3)]
         linear.lucas(flat[0], flat[1], e is not None, n, *out)
-        p, q, g = (x.reshape(shape) for x in out)
-        return p, q, (g if e is not None else None)
+        u_next, mu, g_n = (x.reshape(shape) for x in out)
+        return u_next, mu, (g_n if e is not None else None)
     u1 = np.ones(shape)  # U_j (j = 1)
     u2 = np.array(a, dtype=np.float64, copy=True)  # U_{j+1}
     g = np.ones(shape) if e is not None else None  # G_j

@@ -239,7 +239,8 @@ def test_compiled_lucas_sequence_is_numpys(with_e, rng):
     e = np.ones((3, 50)) if with_e else None
     for n in (1, 2, 3, 5, 64, 999, 1000, 2**20 + 7):
         for aa, mm in ((a, m), (a[:, :1], m[:, :1]), (a, m[:, :1])):
-            ref = fastpath._lucas(aa, mm, e, n)
+            with np.errstate(all="ignore"):  # growing modes overflow at large n (to the same inf)
+                ref = fastpath._lucas(aa, mm, e, n)
             got = fastpath._lucas(aa, mm, e, n, compiled=True)
             for x, y in zip(got, ref, strict=True):
                 assert (x is None) == (y is None)

@@ -160,14 +160,7 @@ def test_schedule_and_empty_batch():
 NOISES = {"isotropic": hb.GradientNoise.isotropic(0.3), "hessian": hb.GradientNoise.hessian(VALLEY, 0.5)}
 
 
-# iterate itself fails on this case: the Monte Carlo engine steps Adam with per-configuration
-# step sizes (15, 1) against iterates kept as (d, rows) = (2, 15)
-_ADAM_FINAL = pytest.mark.xfail(raises=ValueError, strict=False, reason="iterate: Adam with array lr, noisy, final")
-NOISY_CASES = [
-    pytest.param(name, record, marks=[_ADAM_FINAL] if (name, record) == ("Adam", "final") else [])
-    for name in sorted(OPTIMIZERS)
-    for record in ("all", "final")
-]
+NOISY_CASES = [(name, record) for name in sorted(OPTIMIZERS) for record in ("all", "final")]
 
 
 @pytest.mark.parametrize("noise", sorted(NOISES))

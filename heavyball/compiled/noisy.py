@@ -48,23 +48,20 @@ def _make_sgd(D: int, scale: bool, has_wd: bool, maximize: bool, has_buf: bool, 
         n = theta.shape[0]
         wd, mom, alpha, neg_lr = c[0], c[1], c[2], c[3]
         y = np.empty(D, theta.dtype)
-        g = np.empty(D, theta.dtype)
         x1 = np.empty(1, theta.dtype)
         ok = True
         for s in range(xi.shape[0]):
             k = k0 + s  # steps taken before this one
             for i in range(n):  # independent rows: their updates overlap in the pipeline
-                for j in range(D):
+                for j in range(D):  # the old iterate: every coordinate's gradient reads it
                     y[j] = theta[i, j]
-                for j in range(D):  # (yA − b) + cast(σz): Quadratic.grad's order, then the noise
-                    acc = y[0] * A[0, j]
+                for j in range(D):
+                    acc = y[0] * A[0, j]  # (yA − b) + cast(σz): Quadratic.grad's order, then the noise
                     for m in range(1, D):
                         acc = acc + y[m] * A[m, j]
                     acc = acc - b[j]
-                    x1[0] = xi[s, i, j] * sigma if scale else xi[s, i, j]
-                    g[j] = acc + x1[0]
-                for j in range(D):
-                    gj = g[j]
+                    x1[0] = xi[s, i, j] * sigma if scale else xi[s, i, j]  # cast: the general loop's astype
+                    gj = acc + x1[0]
                     if has_wd:  # grad.add(param, alpha=weight_decay); maximize: λθ − grad
                         t = y[j] * wd
                         gj = t - gj if maximize else t + gj
@@ -103,7 +100,6 @@ def _make_physical(D: int, scale: bool, lookahead: bool, has_dt: bool) -> Any:
         n = theta.shape[0]
         mu, eta, dt, dt_mu = c[0], c[1], c[2], c[3]
         y = np.empty(D, theta.dtype)
-        g = np.empty(D, theta.dtype)
         x1 = np.empty(1, theta.dtype)
         ok = True
         for s in range(xi.shape[0]):
@@ -117,10 +113,9 @@ def _make_physical(D: int, scale: bool, lookahead: bool, has_dt: bool) -> Any:
                         acc = acc + y[m] * A[m, j]
                     acc = acc - b[j]
                     x1[0] = xi[s, i, j] * sigma if scale else xi[s, i, j]
-                    g[j] = acc + x1[0]
-                for j in range(D):
+                    gj = acc + x1[0]
                     u = v[i, j] * mu  # v ← μv − ηg
-                    u = u - g[j] * eta
+                    u = u - gj * eta
                     v[i, j] = u
                     t = theta[i, j] + u * dt if has_dt else theta[i, j] + u  # θ ← θ + Δt·v
                     theta[i, j] = t

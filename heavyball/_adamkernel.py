@@ -113,13 +113,13 @@ def adam_constants(betas: tuple[Any, Any], eps: Any, weight_decay: Any, dtype: n
     )  # fmt: skip
 
 
-def bias_correction1(c: AdamConstants, t: float) -> Any:
+def bias_correction1(c: AdamConstants, t: Any) -> Any:
     """``1 − β₁ᵗ`` in float64 (``numpy.power``), the divisor of the step size ``lr/(1 − β₁ᵗ)``.
 
     Parameters
     ----------
     c : AdamConstants
-    t : float
+    t : float, or a 1-D array of steps when ``β₁`` is a scalar
 
     Returns
     -------
@@ -128,17 +128,19 @@ def bias_correction1(c: AdamConstants, t: float) -> Any:
     return 1.0 - np.power(c.beta1, t)
 
 
-def adam_scalars(c: AdamConstants, lr: Any, t: float, dtype: np.dtype) -> tuple[Any, Any]:
+def adam_scalars(c: AdamConstants, lr: Any, t: Any, dtype: np.dtype) -> tuple[Any, Any]:
     """``(−step_size, √(bias_correction2))`` of step ``t`` (from 1), cast to ``dtype``.
 
     ``step_size = lr/(1 − β₁ᵗ)`` and ``√(1 − β₂ᵗ)``, with the powers by ``numpy.power`` (the
-    same for a scalar and for every element of an array).
+    same for a scalar and for every element of an array). With scalar ``lr`` and betas, ``t``
+    may be an array of steps: the values of all those steps at once, element for element the
+    scalar ones (``numpy.power``'s result for one element does not depend on the array).
 
     Parameters
     ----------
     c : AdamConstants
     lr : float or ndarray
-    t : float
+    t : float, or a 1-D array of steps (scalar ``lr`` and betas)
     dtype : numpy dtype
 
     Returns

@@ -128,7 +128,8 @@ class _Kernel:
         # per-step scalars of Adam._apply (the same function; t = step + 1), once for all blocks
         self.scalars = None
         if self.scalar_betas and self.scalar_lr:
-            self.scalars = [adam_scalars(self.c, self.lr, float(t), dtype) for t in range(1, steps + 1)]
+            neg, bc2 = adam_scalars(self.c, self.lr, np.arange(1.0, steps + 1.0), dtype)
+            self.scalars = list(zip(np.atleast_1d(neg), np.atleast_1d(bc2), strict=True))
         # the certificate: Φ[j] = Σ over chunk j of the step factor (scalar betas), float64
         self.Arow = float(np.max(np.sum(np.abs(np.asarray(q.A, np.float64)), axis=1)))
         self.bmax = float(np.max(np.abs(np.asarray(q.b, np.float64)), initial=0.0))

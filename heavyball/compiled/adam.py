@@ -376,7 +376,7 @@ class Plan:
         self.scalar = not decay_array and not any(isinstance(h, np.ndarray) for h in hyper)
         self.chunked = not K.scalar_betas
         self.from_lr = K.scalar_betas and not K.scalar_lr
-        steps = range(1, K.steps + 1)
+        steps = np.arange(1.0, K.steps + 1.0)
         self.neg_ss = np.zeros(0, dtype)
         self.bc2s = np.zeros(0, dtype)
         self.bc1 = np.zeros(0, np.float64)
@@ -384,8 +384,8 @@ class Plan:
             self.neg_ss = np.array([s[0] for s in K.scalars], dtype)
             self.bc2s = np.array([s[1] for s in K.scalars], dtype)
         elif self.from_lr:  # the same expressions as adam_scalars (lr enters in the kernel)
-            self.bc1 = np.array([bias_correction1(c, float(t)) for t in steps], np.float64)
-            self.bc2s = np.array([adam_scalars(c, 1.0, float(t), dtype)[1] for t in steps], dtype)
+            self.bc1 = np.array(bias_correction1(c, steps), np.float64, ndmin=1)
+            self.bc2s = np.array(adam_scalars(c, 1.0, steps, dtype)[1], dtype, ndmin=1)
 
     @property
     def block_width(self) -> int:

@@ -606,10 +606,10 @@ def _advance(
     if targets is _NO_RECORD:
         e2, e1d = np.empty((0, 0), dtype), np.empty(0, dtype)
         targets = (False, np.empty((0, 0, 0), dtype), False, e2, e2, False, False, e1d, e1d, e1d, False, e1d, False)
-    # scaled stepping of the modes near underflow: float64, no linear term, and a loss that a
+    # scaled stepping of the modes near underflow: no linear term, and a loss that a
     # signed zero gives exactly (no z*, no f*; Vᵀb of positive sign where the minimiser is unknown)
     emulate = bool(
-        dtype == np.float64 and coef[4] is None and not targets[10] and not targets[12]
+        coef[4] is None and not targets[10] and not targets[12]
         and (targets[6] or not np.any(np.signbit(targets[8])))
     )  # fmt: skip
     args: tuple[Any, ...] = (

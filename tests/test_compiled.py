@@ -126,9 +126,10 @@ def test_threads_give_the_same_bits(threads, record, rng):
     assert np.any(fast.diverged_at >= 0) and np.any(fast.diverged_at < 0)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("record", ["all", "loss", "final"])
 @pytest.mark.parametrize("problem", ["valley", "indefinite"])
-def test_long_runs_through_subnormal_numbers(record, problem, rng):
+def test_long_runs_through_subnormal_numbers(dtype, record, problem, rng):
     """Converging modes decay through the subnormal range (and may settle on a cycle of a few
     units in the last place), where the kernel steps them in scaled arithmetic: IEEE gradual
     underflow, bit for bit, in every record, with a known minimiser (the valley) and without
@@ -140,9 +141,9 @@ def test_long_runs_through_subnormal_numbers(record, problem, rng):
         assert q.minimizer is None
     B = 300
     method = hb.SGD(lr=rng.uniform(0.05, 1.5, (B, 1)), momentum=rng.uniform(0.0, 0.95, (B, 1)))
-    fast, _ = _both(method, q, np.array([1.0, 1.0]), 1500, record=record, every=1)
+    fast, _ = _both(method, q, np.array([1.0, 1.0], dtype), 1500, record=record, every=1)
     th = np.abs(fast.theta)
-    assert np.any((th > 0) & (th < np.finfo(np.float64).tiny))  # the comparison covers subnormals
+    assert np.any((th > 0) & (th < np.finfo(dtype).tiny))  # the comparison covers subnormals
 
 
 def test_scaled_products_round_like_ieee(rng):

@@ -39,15 +39,15 @@ __all__ = ["GROUP_ELEMENTS", "advance", "group_width", "lucas"]
 #: mode values (modes × configurations) of one group: its state and coefficients stay in L1
 GROUP_ELEMENTS = 1024
 
-# Gradual underflow without its cost (float64, no linear term). A mode whose two values are
-# below 2^-560 is taken out of the vector loop for a chunk (its entries there are zeros, which
-# give the same squares, norms and losses as its true values, whose squares underflow to +0)
-# and stepped in scaled arithmetic: its values times 2^1074, where subnormal
-# numbers are integers and every operation is on normal numbers (no microcode assists). A
-# product is rounded to 53 bits, and where the true one is subnormal to an integer, with the
-# one double-rounding case (a tie after the first rounding) decided by the exact residual
-# (Dekker's product); sums need nothing (a sum of subnormals is exact, scaling commutes with
-# the rounding of normal results). So the emulated values are bitwise IEEE's.
+# Gradual underflow without its cost (no linear term; float64 here, float32 below). A mode whose
+# two values are below 2^-560 is taken out of the vector loop for a chunk (its entries there are
+# zeros, which give the same squares, norms and losses as its true values, whose squares underflow
+# to +0) and stepped in scaled arithmetic: its values times 2^1074, where subnormal numbers are
+# integers and every operation is on normal numbers (no microcode assists). A product is rounded
+# to 53 bits, and where the true one is subnormal to an integer, with the one double-rounding case
+# (a tie after the first rounding) decided by the exact residual (Dekker's product); sums need
+# nothing (a sum of subnormals is exact, scaling commutes with the rounding of normal results).
+# So the emulated values are bitwise IEEE's.
 _MASK = 0x7FFFFFFFFFFFFFFF
 _SIGN = -0x8000000000000000
 _TINY_BITS = (1023 - 560) << 52  # the float64 bit pattern of 2^-560
@@ -192,6 +192,51 @@ def _take_tiny(
     return nt
 
 
+# float32: the same scheme at 2^149 (subnormal float32 numbers are integers below 2^23); the
+# exact product of two float32 numbers is a float64, rounded once (to an integer, or to float32)
+_TINY32 = 2.0**-97  # with growth ≤ 2^20 and |m| < 3 the values stay below 2^-75: squares underflow
+_TWO23 = 2.0**23
+
+
+@jit()
+def _take_tiny32(
+    xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any
+) -> int:  # pragma: no cover - compiled
+    """:func:`_take_tiny` for float32 (values below 2^-97, scaled by 2^149; each conversion is
+    exact)."""
+    nt = 0
+    for i in range(xs.shape[0]):
+        for c in range(g):
+            vx, vp = xs[i, c], ps[i, c]
+            ax, ap = abs(vx), abs(vp)
+            if ax < _TINY32 and ap < _TINY32 and not (ax == 0 and ap == 0) and ckl[i, c] <= _GROWTH_MAX:
+                ti[nt], tc[nt], ta[nt], tm[nt] = i, c, al[i, c], ml[i, c]
+                tx[nt] = (np.float64(vx) * 2.0**75) * 2.0**74
+                tp[nt] = (np.float64(vp) * 2.0**75) * 2.0**74
+                xs[i, c] = math.copysign(0.0, vx)
+                ps[i, c] = math.copysign(0.0, vp)
+                nt += 1
+    return nt
+
+
+@jit()
+def _true32(u: Any) -> Any:  # pragma: no cover - compiled
+    """``u·2^-149`` (exact in float64, then representable in float32)."""
+    return np.float32((np.float64(u) * 2.0**-75) * 2.0**-74)
+
+
+@jit()
+def _step_tiny32(nt: int, tx: Any, tp: Any, ta: Any, tm: Any, tn: Any) -> None:  # pragma: no cover - compiled
+    """:func:`_step_tiny` for float32: each product exact in float64, rounded once to an
+    integer (a subnormal result) or to float32; the sum in float32."""
+    for j in range(nt):
+        qa = np.float64(ta[j]) * np.float64(tx[j])
+        qm = np.float64(tm[j]) * np.float64(tp[j])
+        t = np.float32(np.rint(qa)) if abs(qa) < _TWO23 else np.float32(qa)
+        u = np.float32(np.rint(qm)) if abs(qm) < _TWO23 else np.float32(qm)
+        tn[j] = u + t
+
+
 @jit()
 def _step_tiny(nt: int, tx: Any, tp: Any, ta: Any, tm: Any, tn: Any) -> None:  # pragma: no cover - compiled
     """One step of the scaled modes into ``tn`` (``u = p·m; u = u + x·a``): a vectorised pass
@@ -210,6 +255,14 @@ def _step_tiny(nt: int, tx: Any, tp: Any, ta: Any, tm: Any, tn: Any) -> None:  #
     if ties:
         for j in range(nt):
             tn[j] = _scaled_product(tm[j], tp[j]) + _scaled_product(ta[j], tx[j])
+
+
+@jit()
+def _steps_tiny(f32: bool, nt: int, tx: Any, tp: Any, ta: Any, tm: Any, tn: Any) -> None:  # pragma: no cover
+    if f32:
+        _step_tiny32(nt, tx, tp, ta, tm, tn)
+    else:
+        _step_tiny(nt, tx, tp, ta, tm, tn)
 
 
 @jit()
@@ -359,7 +412,8 @@ def advance(
     ti, tc = np.empty(nmax, np.int64), np.empty(nmax, np.int64)
     tx, tp, tn = np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt)
     ta, tm = np.empty(nmax, dt), np.empty(nmax, dt)
-    thb = theta.view(np.int64) if emulate and rec_theta else np.empty((0, 0, 0), np.int64)
+    f32 = x.itemsize == 4
+    thb = theta.view(np.int64) if emulate and rec_theta and not f32 else np.empty((0, 0, 0), np.int64)
     n_rec = rec_steps.shape[0] if rec_loss else 0
     r0 = 0
     while r0 < n_rec and (rec_steps[r0] < k_from or (k_from > 0 and rec_steps[r0] == k_from)):
@@ -409,19 +463,24 @@ def advance(
             n = min(chunk, k_to - k)
             careful = not _certified(xs, ps, g, cml, ckl, cel, has_ce, b2, alive, acc)
             quiet = not careful and not (r < n_rec and rec_steps[r] <= k + n)
-            nt = _take_tiny(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm) if emulate else 0
+            nt = 0
+            if emulate:
+                if f32:
+                    nt = _take_tiny32(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm)
+                else:
+                    nt = _take_tiny(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm)
             if quiet:
                 for _ in range(n // 2):
                     _step(xs, ps, al, ml, el, has_e, g)
                     _step(ps, xs, al, ml, el, has_e, g)
                     if nt:
-                        _step_tiny(nt, tx, tp, ta, tm, tn)
-                        _step_tiny(nt, tn, tx, ta, tm, tp)
+                        _steps_tiny(f32, nt, tx, tp, ta, tm, tn)
+                        _steps_tiny(f32, nt, tn, tx, ta, tm, tp)
                         tx, tp, tn = tp, tn, tx
                 if n % 2:
                     _step(xs, ps, al, ml, el, has_e, g)
                     if nt:
-                        _step_tiny(nt, tx, tp, ta, tm, tn)
+                        _steps_tiny(f32, nt, tx, tp, ta, tm, tn)
                         tx, tp, tn = tn, tx, tp
                     xs, ps = ps, xs
                 k += n
@@ -429,7 +488,7 @@ def advance(
                 for _ in range(n):
                     _step(xs, ps, al, ml, el, has_e, g)
                     if nt:
-                        _step_tiny(nt, tx, tp, ta, tm, tn)
+                        _steps_tiny(f32, nt, tx, tp, ta, tm, tn)
                         tx, tp, tn = tn, tx, tp
                     xs, ps = ps, xs
                     k += 1
@@ -440,9 +499,16 @@ def advance(
                                 has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
                         if rec_theta:
                             for j in range(nt):
-                                _put_true(theta[r], thb[r], col + c0 + tc[j], ti[j], tx[j])
+                                if f32:
+                                    theta[r, col + c0 + tc[j], ti[j]] = _true32(tx[j])
+                                else:
+                                    _put_true(theta[r], thb[r], col + c0 + tc[j], ti[j], tx[j])
                         r += 1
-            if nt:
+            if nt and f32:
+                for j in range(nt):
+                    xs[ti[j], tc[j]] = _true32(tx[j])
+                    ps[ti[j], tc[j]] = _true32(tp[j])
+            elif nt:
                 xb, pb = xs.view(np.int64), ps.view(np.int64)
                 for j in range(nt):
                     _put_true(xs, xb, ti[j], tc[j], tx[j])

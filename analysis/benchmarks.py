@@ -459,7 +459,7 @@ def bench_adam(P, torch):
 # ---------------------------------------------------------------------------------------
 def bench_closed_form(P):
     import heavyball as hb
-    from heavyball import fastpath
+    from heavyball import eigenmodes
 
     q = hb.Quadratic.valley(kappa=100, angle=0.3)
     rng = np.random.default_rng(2)
@@ -470,7 +470,7 @@ def bench_closed_form(P):
     theta0 = rng.standard_normal((B, 2))
     k = P.steps
     reps = max(1, P.repeats // 2)
-    t_cf, got = _timed(lambda: fastpath.closed_form_iterate(method, q, theta0, k), reps)
+    t_cf, got = _timed(lambda: eigenmodes.closed_form_iterate(method, q, theta0, k), reps)
     # stepping with the fast engine: record the loss only at steps 0 and k
     t_step, tr = _timed(lambda: hb.iterate(method, q, theta0, k, record="loss", every=k), reps)
     ref = tr.final
@@ -995,7 +995,7 @@ def _sections(P, torch):
     return [
         ("1 SGD", lambda: bench_sgd(P, torch), "heavyball.optimizers"),
         ("2 Adam", lambda: bench_adam(P, torch), "heavyball.optimizers"),
-        ("3 closed form", lambda: bench_closed_form(P), "heavyball.fastpath"),
+        ("3 closed form", lambda: bench_closed_form(P), "heavyball.eigenmodes"),
         ("4 rate map", lambda: bench_rates(P), "heavyball.rates"),
         ("5 exact vs simulate", lambda: bench_dynamics(P), "heavyball.dynamics"),
         ("6 startup", lambda: bench_startup(P), "heavyball"),

@@ -41,7 +41,7 @@ _EXPORTS = {
     # iterate
     "iterate": "iterate",
     "DiscreteTrajectory": "iterate",
-    "closed_form_iterate": "fastpath",
+    "closed_form_iterate": "eigenmodes",
     "sweep": "sweep",
     # dynamics
     "HeavyBallODE": "dynamics",
@@ -168,8 +168,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
         exact,
         simulate,
     )
+    from .eigenmodes import closed_form_iterate
     from .exact_moments import Moments, Stationary, moments, stationary
-    from .fastpath import closed_form_iterate
     from .iterate import DiscreteTrajectory, iterate
     from .noise import GradientNoise, NoStationaryLawError
     from .optimizers import SGD, Adam, AdamState, AdamW, HeavyBall, HeavyBallState, NesterovLookahead, SGDState

@@ -55,7 +55,7 @@ the numba kernel :func:`heavyball.compiled.linear.advance`, which performs the s
 floating-point operations in the same order (no fused multiply-add), so every result is
 bitwise equal to the numpy engine's; it releases the GIL, so the thread pool scales.
 
-``record="final"`` jumps to the last iterate with :func:`closed_form_iterate` (Lucas-style
+``record="final"`` jumps to the last iterate with :func:`~heavyball.eigenmodes.closed_form_iterate` (Lucas-style
 fast doubling, ``O(log k)``) for every configuration that a certificate over the whole run
 clears of divergence; the others are stepped (exactly as above), so ``status`` and
 ``diverged_at`` are the same as with stepping.
@@ -63,7 +63,7 @@ clears of divergence; the others are stepped (exactly as above), so ``status`` a
 ``Adam``/``AdamW`` (not linear: no eigenbasis) are dispatched by :func:`supports`/:func:`run`
 to the kernel of :mod:`heavyball._fastadam` (constant ``lr``, ``d ≤ problems.SMALL_DIM``): the
 general path's operations in the same order on ``(d, block)`` arrays with temporal blocking,
-**bitwise** equal to the general path; :func:`closed_form_iterate` stays linear-only.
+**bitwise** equal to the general path; :func:`~heavyball.eigenmodes.closed_form_iterate` stays linear-only.
 
 References: Polyak (1964) for the heavy ball's per-curvature recurrence; Goh (2017, Distill,
 "Why Momentum Really Works") for PyTorch's form per curvature; Lucas sequences for the
@@ -81,7 +81,8 @@ import numpy as np
 
 from . import _fastadam, recurrences
 from ._run import TAIL, DiscreteTrajectory, RunSpec, make_trajectory, prepare
-from ._validation import as_int, check_theta
+from ._validation import as_int
+from .eigenmodes import Modes, closed_form_modes, lucas, recurrence_on
 from .problems import Quadratic
 
 __all__ = [
@@ -89,7 +90,6 @@ __all__ = [
     "CHUNK",
     "COMPILED_THREAD_MIN_WORK",
     "THREAD_MIN_CONFIGS",
-    "closed_form_iterate",
     "run",
     "supports",
 ]
@@ -108,22 +108,11 @@ COMPILED_SPLIT = 512
 
 
 # ---------------------------------------------------------------------------------------
-# the per-mode recurrence
+# which runs the eigenbasis engine takes
 # ---------------------------------------------------------------------------------------
-def _recurrence(method: Any, problem: Any) -> recurrences.Recurrence | None:
-    """The per-mode recurrence of ``method`` on ``problem``, or ``None`` when the eigenbasis
-    engine does not apply (not a Quadratic, not linear, a schedule, a per-coordinate value)."""
-    if not isinstance(problem, Quadratic):
-        return None
-    try:
-        return recurrences.recurrence_of(method, dim=problem.dim)
-    except ValueError:
-        return None
-
-
 def _linear(method: Any, problem: Any) -> bool:
-    """Whether the eigenbasis engine (and :func:`closed_form_iterate`) handles ``method``."""
-    return _recurrence(method, problem) is not None
+    """Whether the eigenbasis engine (and :func:`~heavyball.eigenmodes.closed_form_iterate`) handles ``method``."""
+    return recurrence_on(method, problem) is not None
 
 
 def supports(method: Any, problem: Any) -> bool:
@@ -137,226 +126,6 @@ def supports(method: Any, problem: Any) -> bool:
     identical to the general path).
     """
     return _linear(method, problem) or _fastadam.supports(method, problem)
-
-
-class _Modes:
-    """The eigen-decomposition of the problem and the method's per-mode coefficients.
-
-    Coefficients are computed per block of configurations on demand (float64), so that the
-    memory of a run stays a small multiple of its state.
-    """
-
-    def __init__(self, rec: recurrences.Recurrence, q: Quadratic, theta_shape: Any) -> None:
-        d = q.dim
-        rows = {"lr": rec.lr, "momentum": rec.momentum, "first_lr": rec.first_lr, "shift": rec.shift}
-        batch = np.broadcast_shapes(tuple(theta_shape[:-1]), *(np.shape(a) for a in rows.values()))
-        self.batch_shape = batch
-        self.n = int(np.prod(batch, dtype=np.int64))
-        self.d = d
-        self.family = rec.family
-        h, V = q.eigenvalues, q.eigenvectors
-        self.V = None if np.array_equal(V, np.eye(d)) else V
-        self.h = np.asarray(h, dtype=np.float64)
-        self.bt = np.asarray(q.b if self.V is None else V.T @ q.b, dtype=np.float64)
-        self.has_b = bool(np.any(self.bt != 0.0))
-        self.sign = rec.sign
-        # per-configuration rows, flattened: scalars stay 0-d (cheap broadcasting)
-        self._rows = {
-            name: np.asarray(arr, dtype=np.float64) if np.ndim(arr) == 0 else np.broadcast_to(arr, batch).reshape(-1)
-            for name, arr in rows.items()
-        }
-        self.per_config = any(x.ndim for x in self._rows.values())
-        self._cache = None
-
-    def coefficients(self, sl: slice | np.ndarray | None = None) -> Any:
-        """``(f1, e1, a, m, e)`` as float64 arrays broadcasting against ``(d, B_block)``
-        (``e``, ``e1`` are ``None`` when ``b = 0``)."""
-        if not self.per_config:
-            if self._cache is None:
-                self._cache = self._coefficients(slice(None))
-            return self._cache
-        return self._coefficients(sl)
-
-    def _coefficients(self, sl: Any) -> Any:
-        """The table's coefficients (:mod:`heavyball.recurrences`) on the modes: the effective
-        curvature ``ĥ = sign·h + λ`` and linear term ``ĉ = sign·(Vᵀb)``, then
-        ``a, m = three_term(family, γĥ, μ)``, ``f₁ = 1 − γ₁ĥ``, ``e = γĉ``, ``e₁ = γ₁ĉ``."""
-
-        def row(x: Any) -> Any:
-            return x[sl][None, :] if x.ndim else x
-
-        gamma, mu, first, lam = (row(self._rows[k]) for k in ("lr", "momentum", "first_lr", "shift"))
-        hh = self.sign * self.h[:, None] + lam  # effective curvature (maximize flips, weight decay shifts)
-        cc = self.sign * self.bt[:, None] if self.has_b else None
-        a, m = recurrences.three_term(self.family, gamma * hh, mu)
-        f1 = recurrences.first_step(first, hh)
-        e1 = None if cc is None else first * cc
-        e = None if cc is None else gamma * cc
-        out = [np.asarray(x, dtype=np.float64) if x is not None else None for x in (f1, e1, a, m, e)]
-        return tuple(x if x is None or x.ndim == 2 else np.reshape(x, (1, 1)) for x in out)
-
-    # -- rotations ----------------------------------------------------------------------
-    def to_modes(self, theta: Any, dtype: Any) -> Any:
-        """``z = Vᵀθ`` as a C-contiguous ``(d, B)`` array (one row per mode)."""
-        theta = np.asarray(theta)
-        if theta.shape != (self.n, self.d):
-            theta = np.broadcast_to(theta, self.batch_shape + (self.d,)).reshape(-1, self.d)
-        z = theta.T if self.V is None else self.V.T @ theta.T.astype(np.float64, copy=False)
-        # always a copy: the engine updates z in place, and for one configuration theta.T is
-        # itself contiguous (ascontiguousarray would alias the caller's theta0)
-        return np.array(z, dtype=dtype, order="C")
-
-    def from_modes(self, z: Any) -> Any:
-        """``θ = Vz`` for modes ``z`` shaped ``(d, B)``; returns ``(B, d)`` (a transposed view)."""
-        return z.T if self.V is None else np.matmul(self.V, z).T  # V·z: one fast gemm
-
-
-# ---------------------------------------------------------------------------------------
-# the Lucas-sequence closed form
-# ---------------------------------------------------------------------------------------
-def _lucas(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
-    """``(U_{n+1}, m·U_n, G_n)`` for the recurrence ``x_{j+1} = a x_j + m x_{j−1} + e``.
-
-    ``U`` is the Lucas sequence ``U_0 = 0, U_1 = 1, U_{j+1} = aU_j + mU_{j−1}`` (so that
-    ``[[a, m], [1, 0]]ⁿ = [[U_{n+1}, mU_n], [U_n, mU_{n−1}]]``) and ``G_n = Σ_{l=1}^{n} U_l``
-    (``None`` when ``e`` is None). Then ``x_n = U_{n+1}x_0 + mU_n x_{−1} + e·G_n``.
-    Left-to-right binary fast doubling on the pair ``(U_j, U_{j+1})``:
-
-    ``U_{2j} = U_j(2U_{j+1} − aU_j)``, ``U_{2j+1} = U_{j+1}² + mU_j²``,
-    ``G_{2j} = G_j(1 + U_{j+1}) + mU_j(G_j − U_j)``; a set bit then steps ``j → j+1``.
-    All float64 polynomial arithmetic (no roots, no division): stable at repeated roots.
-    """
-    shape = np.broadcast_shapes(np.shape(a), np.shape(m))
-    a = np.broadcast_to(a, shape)
-    m = np.broadcast_to(m, shape)
-    if n == 0:
-        return np.ones(shape), np.zeros(shape), (np.zeros(shape) if e is not None else None)
-    if compiled:  # the same operations, elementwise (heavyball.compiled.linear.lucas)
-        from .compiled import linear
-
-        flat = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (a, m)]
-        out = [np.empty(flat[0].size) for _ in range(3)]
-        linear.lucas(flat[0], flat[1], e is not None, n, *out)
-        u_next, mu, g_n = (x.reshape(shape) for x in out)
-        return u_next, mu, (g_n if e is not None else None)
-    u1 = np.ones(shape)  # U_j (j = 1)
-    u2 = np.array(a, dtype=np.float64, copy=True)  # U_{j+1}
-    g = np.ones(shape) if e is not None else None  # G_j
-    t1 = np.empty(shape)
-    t2 = np.empty(shape)
-    for bit in bin(n)[3:]:
-        if g is not None:  # G_{2j} from the old U_j, U_{j+1}
-            np.subtract(g, u1, out=t1)
-            t1 *= u1
-            t1 *= m
-            np.add(u2, 1.0, out=t2)
-            g *= t2
-            g += t1
-        np.multiply(a, u1, out=t1)
-        np.add(u2, u2, out=t2)
-        t2 -= t1  # 2U_{j+1} − aU_j
-        np.multiply(u1, u1, out=t1)
-        t1 *= m  # mU_j²
-        u1 *= t2  # U_{2j}
-        u2 *= u2
-        u2 += t1  # U_{2j+1}
-        if bit == "1":  # j -> j+1: U_{j+2} = aU_{j+1} + mU_j, G_{j+1} = G_j + U_{j+1}
-            if g is not None:
-                g += u2
-            np.multiply(m, u1, out=t1)
-            np.multiply(a, u2, out=t2)
-            t2 += t1
-            u1, u2, t2 = u2, t2, u1
-    return u2, u1 * m, g
-
-
-def _closed_form_modes(modes: _Modes, z0: Any, k: int, sl: Any = slice(None), compiled: bool = False) -> Any:
-    """The modes after ``k`` steps from ``z0`` (float64, shape ``(d, B_block)``); ``compiled``:
-    the Lucas sequence by the compiled kernel (the same bits)."""
-    f1, e1, a, m, e = modes.coefficients(sl)
-    z0 = np.asarray(z0, dtype=np.float64)
-    if k == 0:
-        return z0.copy()
-    z1 = f1 * z0
-    if e1 is not None:
-        z1 += e1
-    if k == 1:
-        return z1
-    p, q, g = _lucas(a, m, e, k - 1, compiled)
-    out = p * z1
-    out += q * z0
-    if e is not None:
-        out += e * g
-    return out
-
-
-def closed_form_iterate(method: Any, q: Any, theta0: Any, k: Any) -> Any:
-    r"""The iterate after ``k`` steps of a linear method on a quadratic, without stepping.
-
-    In the eigenbasis every mode follows ``z_{j+1} = a z_j + m z_{j−1} + e`` after the first
-    step ``z_1 = f₁z_0 + e₁`` (coefficients in :mod:`heavyball.fastpath`). With the Lucas
-    sequence ``U_0 = 0, U_1 = 1, U_{j+1} = aU_j + mU_{j−1}``,
-
-    .. math::
-
-        z_k = U_{k}\,z_1 + m\,U_{k-1}\,z_0 + e\sum_{l=1}^{k-1} U_l ,
-
-    i.e. the first row of the ``(k−1)``-th power of ``[[a, m], [1, 0]]``, computed by
-    Lucas-style fast doubling in ``O(log k)`` vectorised steps over (configurations × modes):
-    polynomial arithmetic in float64, with no characteristic roots, hence stable at and near
-    repeated roots (Polyak's optimal tuning). float32 input is computed in float64 and
-    returned as float32. No divergence check: a diverging configuration returns its (huge,
-    possibly infinite) exact iterate; :func:`heavyball.iterate` reports divergence.
-
-    Parameters
-    ----------
-    method : SGD, HeavyBall or NesterovLookahead
-        With constant (non-callable) hyperparameters; arrays broadcast over ``theta0``'s
-        leading batch axes.
-    q : Quadratic
-    theta0 : array_like, shape (..., d)
-    k : int, >= 0
-
-    Returns
-    -------
-    ndarray, shape (*batch, d)
-        ``θ_k``, agreeing with stepping to about ``1e-10`` relative.
-
-    Examples
-    --------
-    >>> import numpy as np, heavyball as hb
-    >>> q = hb.Quadratic.valley(kappa=10)
-    >>> th = hb.closed_form_iterate(hb.SGD(lr=0.5, momentum=0.5), q, [1.0, 1.0], 200)
-    >>> bool(np.all(np.abs(th) < 1e-8))
-    True
-
-    References
-    ----------
-    Polyak (1964); Goh (2017), "Why Momentum Really Works", Distill.
-    """
-    if not isinstance(q, Quadratic):
-        raise TypeError(f"`q` must be a Quadratic, got {type(q).__name__}")
-    rec = _recurrence(method, q)
-    if rec is None:
-        raise TypeError(
-            f"`method` must be SGD, HeavyBall or NesterovLookahead with constant hyperparameters "
-            f"(one value per configuration), got {method!r}"
-        )
-    theta0 = check_theta("theta0", theta0, q.dim, finite=True)
-    k = as_int("k", k, minimum=0)
-    modes = _Modes(rec, q, theta0.shape)
-    dtype = theta0.dtype
-    if k == 0:  # θ₀ itself, not rotated into the eigenbasis and back (an ulp off)
-        return np.array(np.broadcast_to(theta0, modes.batch_shape + (modes.d,)), dtype=dtype)
-    z0 = modes.to_modes(theta0, np.float64)
-    out = np.empty_like(z0)
-    width = _block_width(modes.d, 8)
-    with np.errstate(all="ignore"):
-        for b0 in range(0, modes.n, width):
-            sl = slice(b0, min(modes.n, b0 + width))
-            out[:, sl] = _closed_form_modes(modes, z0[:, sl], k, sl)
-        theta = modes.from_modes(out)
-    return np.ascontiguousarray(theta, dtype=dtype).reshape(modes.batch_shape + (modes.d,))
 
 
 def _block_width(d: int, itemsize: int) -> int:
@@ -505,7 +274,7 @@ class _Targets:
     """Where and what to record: flat records and the loss/distance constants in the eigenbasis."""
 
     def __init__(
-        self, modes: _Modes, q: Quadratic, dtype: Any, minimizer: Any, theta: Any, loss: Any, distance: Any
+        self, modes: Modes, q: Quadratic, dtype: Any, minimizer: Any, theta: Any, loss: Any, distance: Any
     ) -> None:
         self.theta, self.loss, self.distance = theta, loss, distance
         self.h2 = (0.5 * modes.h)[:, None].astype(dtype)
@@ -564,7 +333,7 @@ class _Engine:
     """What every worker of one run shares (read-only, except the slices it owns of ``Z``,
     ``dat`` and the records of ``targets``)."""
 
-    modes: _Modes
+    modes: Modes
     Z: np.ndarray  # (d, B): the modes, z_0 on entry, z_K on exit
     steps: int
     dtype: np.dtype
@@ -720,7 +489,7 @@ def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any
     if dtype != np.float64:
         # float32 stepping can overflow where float64 does not: step what could pass float32's range
         todo |= ~(np.sum(cert, axis=0) <= float(np.finfo(dtype).max)) & blk.alive
-    p, q, g = _lucas(a, m, e, n, compiled)
+    p, q, g = lucas(a, m, e, n, compiled)
     out = p * z1
     out += q * z0
     if e is not None:
@@ -837,7 +606,7 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     -------
     DiscreteTrajectory
     """
-    recurrence = _recurrence(spec.method, spec.problem)
+    recurrence = recurrence_on(spec.method, spec.problem)
     if recurrence is not None:
         theta, loss, distance, dat, tail = _run_spec(spec, recurrence)
     else:
@@ -847,7 +616,7 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, tail=tail)
 
 
-def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndarray:
+def _closed_form_tail(spec: RunSpec, modes: Modes, rows: np.ndarray) -> np.ndarray:
     """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows`` (float64,
     NaN before step 0), for the cycle test: the closed form at the first two of those steps,
     then the three-term recurrence."""
@@ -858,8 +627,8 @@ def _closed_form_tail(spec: RunSpec, modes: _Modes, rows: np.ndarray) -> np.ndar
     _f1, _e1, a, m, e = modes.coefficients(rows)
     with np.errstate(all="ignore"):
         compiled = spec.engine == "compiled"
-        prev = _closed_form_modes(modes, z0, first, rows, compiled)
-        cur = _closed_form_modes(modes, z0, first + 1, rows, compiled) if first + 1 <= spec.steps else prev
+        prev = closed_form_modes(modes, z0, first, rows, compiled)
+        cur = closed_form_modes(modes, z0, first + 1, rows, compiled) if first + 1 <= spec.steps else prev
         for k in range(first, spec.steps + 1):
             out[k - (spec.steps - TAIL + 1)] = modes.from_modes(prev)
             if k + 1 < spec.steps:  # z_{k+2} = a·z_{k+1} + m·z_k + e (k + 1 >= 1)
@@ -876,7 +645,7 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
     and ``distance`` ``(n_loss, B)``, and ``diverged_at (B,)``."""
     q, dtype, steps, B, d = spec.problem, spec.dtype, spec.steps, spec.size, spec.dim
-    modes = _Modes(rec, q, tuple(spec.batch) + (d,))
+    modes = Modes(rec, q, tuple(spec.batch) + (d,))
     Z = modes.to_modes(spec.theta0_flat, dtype)
     n_theta, n_loss = len(spec.theta_steps), len(spec.loss_steps)
     loss = np.empty((n_loss, B), dtype)

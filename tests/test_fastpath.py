@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import heavyball as hb
-from heavyball import fastpath
+from heavyball import eigenmodes, fastpath
 from heavyball.iterate import _iterate_general
 
 RTOL = 1e-12  # fast path vs general path, float64
@@ -291,7 +291,7 @@ def test_closed_form_matches_stepping(method, k, rng):
     q = _quadratic()
     theta0 = rng.standard_normal((3, 3))
     ref = _stepped(method, q, theta0, k)
-    got = fastpath.closed_form_iterate(method, q, theta0, k)
+    got = eigenmodes.closed_form_iterate(method, q, theta0, k)
     scale = float(np.max(np.abs(ref.theta)))
     assert got.shape == theta0.shape
     assert np.max(np.abs(got - ref.theta[-1])) <= RTOL_CLOSED * scale
@@ -315,7 +315,7 @@ def test_closed_form_at_and_near_repeated_roots(shift, rng):
     theta0 = rng.standard_normal((4, 2))
     for k in (0, 1, 2, 50, 500, 1000):
         ref = _stepped(method, q, theta0, k)
-        got = fastpath.closed_form_iterate(method, q, theta0, k)
+        got = eigenmodes.closed_form_iterate(method, q, theta0, k)
         assert np.max(np.abs(got - ref.theta[-1])) <= RTOL_CLOSED * np.max(np.abs(ref.theta))
 
 
@@ -326,7 +326,7 @@ def test_closed_form_repeated_root_exact_formula():
     method = hb.SGD(lr=1.0, momentum=0.25)
     for k in (0, 1, 2, 10, 100, 1000):
         exact = (1.0 + 0.5 * k) * 2.0 ** (-k)
-        got = float(fastpath.closed_form_iterate(method, q, [1.0], k)[0])
+        got = float(eigenmodes.closed_form_iterate(method, q, [1.0], k)[0])
         assert abs(got - exact) <= 1e-13 * abs(exact)
 
 
@@ -344,7 +344,7 @@ def test_closed_form_against_exact_rational_recurrence():
     q = hb.Quadratic([[0.3]], [1 / 7])
     method = hb.SGD(lr=0.5, momentum=0.8, dampening=0.25, weight_decay=0.05)
     for k in (0, 1, 2, 3, 17, 64, 150):
-        got = float(fastpath.closed_form_iterate(method, q, [2.0], k)[0])
+        got = float(eigenmodes.closed_form_iterate(method, q, [2.0], k)[0])
         assert abs(got - float(exact[k])) <= 1e-13 * 2.0
 
 
@@ -354,23 +354,23 @@ def test_closed_form_batched_and_float32(rng):
     method = hb.SGD(lr=rng.uniform(0.1, 1.5, (B, 1)), momentum=rng.uniform(0, 0.95, (B, 1)))
     theta0 = rng.standard_normal((B, 3))
     ref = _stepped(method, q, theta0, 300)
-    got = fastpath.closed_form_iterate(method, q, theta0, 300)
+    got = eigenmodes.closed_form_iterate(method, q, theta0, 300)
     assert np.max(np.abs(got - ref.theta[-1])) <= RTOL_CLOSED * np.max(np.abs(ref.theta))
-    got32 = fastpath.closed_form_iterate(method, q, theta0.astype(np.float32), 300)
+    got32 = eigenmodes.closed_form_iterate(method, q, theta0.astype(np.float32), 300)
     assert got32.dtype == np.float32
     # computed in float64, rounded once to float32 (6e-8) after a float32 rounding of θ₀
     assert np.max(np.abs(got32 - got)) <= 1e-6 * np.max(np.abs(ref.theta))
 
 
 def test_closed_form_exported_and_validates():
-    assert hb.closed_form_iterate is fastpath.closed_form_iterate
+    assert hb.closed_form_iterate is eigenmodes.closed_form_iterate
     q = _quadratic()
     with pytest.raises(ValueError, match="`k`"):
-        fastpath.closed_form_iterate(hb.SGD(lr=0.1), q, np.zeros(3), -1)
+        eigenmodes.closed_form_iterate(hb.SGD(lr=0.1), q, np.zeros(3), -1)
     with pytest.raises(TypeError, match="`method`"):
-        fastpath.closed_form_iterate(hb.Adam(lr=0.1), q, np.zeros(3), 3)
+        eigenmodes.closed_form_iterate(hb.Adam(lr=0.1), q, np.zeros(3), 3)
     with pytest.raises(TypeError, match="`q`"):
-        fastpath.closed_form_iterate(hb.SGD(lr=0.1), hb.Rosenbrock(), np.zeros(2), 3)
+        eigenmodes.closed_form_iterate(hb.SGD(lr=0.1), hb.Rosenbrock(), np.zeros(2), 3)
 
 
 def test_final_record_uses_closed_form_but_reports_divergence_exactly(rng):

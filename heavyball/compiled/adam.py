@@ -217,6 +217,17 @@ def _record_distance(
 
 
 @jit()
+def _put_iterates(x: Any, i0: int, cnt: int, out: Any, c0: int) -> None:  # pragma: no cover - compiled
+    """The tile's iterates (``x[:, i0 : i0 + cnt]``, modes × configurations) into the record
+    ``out`` (configurations × coordinates) from column ``c0``."""
+    d = x.shape[0]
+    for r in range(d):
+        xl = x[r, i0 : i0 + cnt]
+        for i in range(cnt):
+            out[c0 + i, r] = xl[i]
+
+
+@jit()
 def adam_steps(  # pragma: no cover - compiled
     x: Any, m: Any, v: Any, vmax: Any, A: Any, b: Any, has_b: Any, k0: Any, n: Any, neg_ss: Any, bc2s: Any,
     from_lr: Any, lr_rows: Any, bc1: Any,
@@ -311,16 +322,10 @@ def adam_steps(  # pragma: no cover - compiled
                     dd[i] = k
             # records
             if k >= tail_first:
-                for r in range(d):
-                    xl = x[r, i0:i1]
-                    for i in range(cnt):
-                        tail_out[k - tail_first, c0 + i, r] = xl[i]
+                _put_iterates(x, i0, cnt, tail_out[k - tail_first], c0)
             slot = theta_slot[k]
             if slot >= 0:
-                for r in range(d):
-                    xl = x[r, i0:i1]
-                    for i in range(cnt):
-                        theta_out[slot, c0 + i, r] = xl[i]
+                _put_iterates(x, i0, cnt, theta_out[slot], c0)
             slot = loss_slot[k]
             if slot >= 0:
                 _matvec(x, A, g, i0, cnt)

@@ -358,6 +358,62 @@ def _record(
 
 
 @jit()
+def _load_coefficients(
+    a: Any, m: Any, e: Any, has_e: bool, cm: Any, ck: Any, ce: Any, has_ce: bool,
+    al: Any, ml: Any, el: Any, cml: Any, ckl: Any, cel: Any, c0: int, g: int,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
+    """The group's coefficients and certificate constants into its contiguous scratch rows."""
+    _load(a, al, c0, g)
+    _load(m, ml, c0, g)
+    if has_e:
+        _load(e, el, c0, g)
+    _load(cm, cml, c0, g)
+    _load(ck, ckl, c0, g)
+    if has_ce:
+        _load(ce, cel, c0, g)
+
+
+@jit()
+def _first_step(xs: Any, ps: Any, f1: Any, e1: Any, has_e1: bool, c0: int, g: int) -> None:  # pragma: no cover
+    """``z_1 = f₁z_0 (+ e₁)`` of the group into ``ps`` (numpy's ``multiply`` then ``+=``)."""
+    d = xs.shape[0]
+    for i in range(d):
+        xi, pi, fi = xs[i], ps[i], f1[i, c0 : c0 + g]
+        for c in range(g):
+            pi[c] = xi[c] * fi[c]
+        if has_e1:
+            ei = e1[i, c0 : c0 + g]
+            for c in range(g):
+                pi[c] = pi[c] + ei[c]
+
+
+@jit()
+def _record_tiny(
+    theta: Any, thb: Any, r: int, col: int, nt: int, ti: Any, tc: Any, tx: Any, f32: bool
+) -> None:  # pragma: no cover - compiled
+    """The true values of the modes stepped in scaled arithmetic into the θ record ``r``."""
+    for j in range(nt):
+        if f32:
+            theta[r, col + tc[j], ti[j]] = _true32(tx[j])
+        else:
+            _put_true(theta[r], thb[r], col + tc[j], ti[j], tx[j])
+
+
+@jit()
+def _restore_tiny(xs: Any, ps: Any, nt: int, ti: Any, tc: Any, tx: Any, tp: Any, f32: bool) -> None:  # pragma: no cover
+    """The true values of the modes stepped in scaled arithmetic back into the state."""
+    if f32:
+        for j in range(nt):
+            xs[ti[j], tc[j]] = _true32(tx[j])
+            ps[ti[j], tc[j]] = _true32(tp[j])
+    else:
+        xb, pb = xs.view(np.int64), ps.view(np.int64)
+        for j in range(nt):
+            _put_true(xs, xb, ti[j], tc[j], tx[j])
+            _put_true(ps, pb, ti[j], tc[j], tp[j])
+
+
+@jit()
 def advance(
     x: Any, p: Any, k_from: int, k_to: int, chunk: int,
     f1: Any, e1: Any, has_e1: bool, a: Any, m: Any, e: Any, has_e: bool,
@@ -422,14 +478,7 @@ def advance(
         g = min(G, w - c0)
         xs, ps = xs0, ps0
         _load(x, xs, c0, g)
-        _load(a, al, c0, g)
-        _load(m, ml, c0, g)
-        if has_e:
-            _load(e, el, c0, g)
-        _load(cm, cml, c0, g)
-        _load(ck, ckl, c0, g)
-        if has_ce:
-            _load(ce, cel, c0, g)
+        _load_coefficients(a, m, e, has_e, cm, ck, ce, has_ce, al, ml, el, cml, ckl, cel, c0, g)
         b2 = bound2[c0 : c0 + g]
         dg = dat[c0 : c0 + g]
         for c in range(g):
@@ -442,14 +491,7 @@ def advance(
                         fstar, has_fstar, acc, dacc, sq)  # fmt: skip
                 r += 1
             if k_to > 0:
-                for i in range(d):
-                    xi, pi, fi = xs[i], ps[i], f1[i, c0 : c0 + g]
-                    for c in range(g):
-                        pi[c] = xi[c] * fi[c]
-                    if has_e1:
-                        ei = e1[i, c0 : c0 + g]
-                        for c in range(g):
-                            pi[c] = pi[c] + ei[c]
+                _first_step(xs, ps, f1, e1, has_e1, c0, g)
                 xs, ps = ps, xs
                 k = 1
                 _check(xs, g, b2, alive, dg, 1, acc)
@@ -497,22 +539,11 @@ def advance(
                     if r < n_rec and rec_steps[r] == k:
                         _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,
                                 has_zstar, fstar, has_fstar, acc, dacc, sq)  # fmt: skip
-                        if rec_theta:
-                            for j in range(nt):
-                                if f32:
-                                    theta[r, col + c0 + tc[j], ti[j]] = _true32(tx[j])
-                                else:
-                                    _put_true(theta[r], thb[r], col + c0 + tc[j], ti[j], tx[j])
+                        if rec_theta and nt:
+                            _record_tiny(theta, thb, r, col + c0, nt, ti, tc, tx, f32)
                         r += 1
-            if nt and f32:
-                for j in range(nt):
-                    xs[ti[j], tc[j]] = _true32(tx[j])
-                    ps[ti[j], tc[j]] = _true32(tp[j])
-            elif nt:
-                xb, pb = xs.view(np.int64), ps.view(np.int64)
-                for j in range(nt):
-                    _put_true(xs, xb, ti[j], tc[j], tx[j])
-                    _put_true(ps, pb, ti[j], tc[j], tp[j])
+            if nt:
+                _restore_tiny(xs, ps, nt, ti, tc, tx, tp, f32)
         _store(xs, x, c0, g)
         if k > 0:
             _store(ps, p, c0, g)
@@ -522,7 +553,7 @@ def advance(
 def lucas(a: Any, m: Any, has_e: bool, n: int, u_next: Any, mu: Any, g: Any) -> None:  # pragma: no cover
     """The closed form's Lucas sequence, elementwise: ``U_{n+1}``, ``m·U_n`` and (when
     ``has_e``) ``G_n = Σ_{l=1}^{n} U_l`` into ``u_next``, ``mu``, ``g`` (all flat float64 of one
-    length), by the numpy engine's fast doubling (``heavyball.fastpath._lucas``): the same
+    length), by the numpy engine's fast doubling (:func:`heavyball.eigenmodes.lucas`): the same
     operations in the same order, so the same bits. ``n >= 1``. Chunks of ``GROUP_ELEMENTS``
     elements go through all the bits in L1 (the loops over elements vectorise)."""
     nbits = 0

@@ -807,8 +807,12 @@ def _jax_best(jax, optax, kind, h, steps, every, theta0, lr, mom, repeats):
     return times, best, finals[best], spread
 
 
-def _agreement(hb_final, jax_final, theta0):
-    return float(np.max(np.abs(np.asarray(hb_final).reshape(jax_final.shape) - jax_final)) / np.max(np.abs(theta0)))
+def _agreement(hb_final, jax_final, theta0, status=None):
+    """``max|θ_heavyball − θ_JAX| / max|θ₀|`` over the configurations heavyball did not report
+    diverged (those are counted apart: their iterates are NaN after the divergence)."""
+    a = np.asarray(hb_final).reshape(jax_final.shape)
+    ok = np.ones(a.shape[:-1], bool) if status is None else (np.asarray(status) != "diverged").reshape(a.shape[:-1])
+    return float(np.max(np.abs(a[ok] - np.asarray(jax_final)[ok]), initial=0.0) / np.max(np.abs(theta0)))
 
 
 def _jax_cases(P, B):
@@ -849,9 +853,11 @@ def bench_jax(P, jaxmods):
             for label, kw, is_target in runs:
                 for engine in engines if is_target else ("numpy",):
                     t, tr = _timed(lambda: hb.iterate(method, q, theta0, steps, engine=engine, **kw), reps)
-                    agree = _agreement(tr.final, jfinal, theta0)
+                    agree = _agreement(tr.final, jfinal, theta0, tr.status)
                     ndiv = int(np.count_nonzero(np.asarray(tr.status) == "diverged"))
-                    note = f"final iterates agree to {agree:.1e} of max|θ₀|" + (f"; {ndiv} diverged" if ndiv else "")
+                    note = f"final iterates agree to {agree:.1e} of max|θ₀|" + (
+                        f"; {ndiv} diverged, left out" if ndiv else ""
+                    )
                     case = f"{kind} B={B:.0e} {label}, engine={engine}"
                     extra = dict(agreement=agree, engine=engine, jax_variants_s=variants, jax_variant_spread=spread)
                     if is_target:

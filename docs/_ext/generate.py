@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import textwrap
 import types
@@ -229,7 +230,10 @@ def _benchmarks_page(out: Path) -> None:
         lines += ["No benchmark results are committed with this version of the repository.", ""]
     for path in found:
         rel = path.relative_to(root).as_posix()
-        lines += [f"``{rel}``", "", f".. include:: {path.as_posix()}", "   :parser: myst_parser.sphinx_", ""]
+        # Sphinx reads an include's path relative to the including document (docs/benchmarks.rst),
+        # and a leading "/" as relative to the source directory: a path relative to docs/
+        inc = Path(os.path.relpath(path, root / "docs")).as_posix()
+        lines += [f"``{rel}``", "", f".. include:: {inc}", "   :parser: myst_parser.sphinx_", ""]
     _write(out / "benchmarks.rst", "\n".join(lines) + "\n")
 
 

@@ -53,8 +53,17 @@ ARRAY_BLOCK = 4096
 # hyperparameters that are a scalar or an array, resolved when numba compiles
 # ---------------------------------------------------------------------------------------
 def _row(a: Any, s: int, r: int, i0: int, i1: int) -> Any:
-    """``a`` (a scalar), ``a[s]`` (one value per step) or ``a[s, r, i0:i1]`` / ``a[r, i0:i1]``."""
-    raise NotImplementedError  # only called from compiled code (see the overload below)
+    """``a`` (a scalar), ``a[s]`` (one value per step) or ``a[s, r, i0:i1]`` / ``a[r, i0:i1]``.
+
+    The Python reading of the rule; compiled code takes the overload below, which numba
+    resolves once per argument type."""
+    if isinstance(a, np.ndarray):
+        if a.ndim == 3:
+            return a[s, r, i0:i1]
+        if a.ndim == 2:
+            return a[r, i0:i1]
+        return a[s]
+    return a
 
 
 @overload(_row, inline="always")
@@ -69,8 +78,8 @@ def _row_impl(a, s, r, i0, i1):  # type: ignore[no-untyped-def]  # numba compare
 
 
 def _at(a: Any, i: int) -> Any:
-    """``a[i]`` for a row, ``a`` for a scalar."""
-    raise NotImplementedError  # only called from compiled code (see the overload below)
+    """``a[i]`` for a row, ``a`` for a scalar (compiled code takes the overload below)."""
+    return a[i] if isinstance(a, np.ndarray) else a
 
 
 @overload(_at, inline="always")

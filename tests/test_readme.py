@@ -13,7 +13,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 def test_the_two_setup_commands_are_at_the_top():
     top = README[: README.index("## Example")]
     assert "pip install . && heavyball figures" in top
-    test_command = 'pip install -e ".[test,fast,distributed]" && pytest -n auto'
+    test_command = 'pip install -e ".[test]" && pytest -n auto'
     assert test_command in top
     # CI runs the README's test command: the same install and the same pytest invocation
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")

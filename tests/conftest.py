@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+import heavyball as hb
+
 # Property tests: a fixed, CI-friendly profile (deterministic, bounded per example).
 settings.register_profile(
     "ci",
@@ -57,3 +59,13 @@ def leftovers(directory) -> list[str]:
 def snapshot(directory) -> dict[str, bytes]:
     """The bytes of every file in ``directory``, by name."""
     return {p.name: p.read_bytes() for p in sorted(pathlib.Path(directory).iterdir()) if p.is_file()}
+
+
+#: every flag combination of torch's Adam and AdamW (the fast kernels' and compiled kernels' grid)
+ADAM_FLAGS = [
+    dict(cls=cls, amsgrad=ams, maximize=mx, weight_decay=wd)
+    for cls in (hb.Adam, hb.AdamW)
+    for ams in (False, True)
+    for mx in (False, True)
+    for wd in (0.0, 0.2)
+]

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import heavyball as hb
+from conftest import ADAM_FLAGS
 from heavyball import fastpath
 
 pytest.importorskip("numba", reason="the compiled engine needs numba (pip install heavyball-dynamics[fast])")
@@ -51,15 +52,6 @@ def _same(method, q, theta0, steps, **options):
             np.testing.assert_array_equal(a, b, err_msg=name)
     assert fast.message == ref.message
     return fast, ref
-
-
-ADAM_FLAGS = [
-    dict(cls=cls, amsgrad=ams, maximize=mx, weight_decay=wd)
-    for cls in (hb.Adam, hb.AdamW)
-    for ams in (False, True)
-    for mx in (False, True)
-    for wd in (0.0, 0.2)
-]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import heavyball as hb
+from conftest import ADAM_FLAGS
 from heavyball import eigenmodes, fastpath
 from heavyball.iterate import _iterate_general
 
@@ -417,15 +418,6 @@ def _bitwise(method, q, theta0, steps, *, record="all", every=1, threads=None):
             np.testing.assert_array_equal(a, b, err_msg=name)
     assert fast.message == ref.message
     return fast, ref
-
-
-ADAM_FLAGS = [
-    dict(cls=cls, amsgrad=ams, maximize=mx, weight_decay=wd)
-    for cls in (hb.Adam, hb.AdamW)
-    for ams in (False, True)
-    for mx in (False, True)
-    for wd in (0.0, 0.2)
-]
 
 
 @pytest.mark.parametrize("flags", ADAM_FLAGS, ids=lambda f: f["cls"].__name__ + "," + ",".join(

@@ -25,8 +25,8 @@ Conventions (shared by every engine)
   minimiser is unknown); its records are NaN from step ``k`` on.
 * **Convergence.** ``"converged"``: not diverged, and ``‖θ_K − θ*‖ <= tol·‖θ₀ − θ*‖`` when the
   minimiser is known, else ``‖∇f(θ_K)‖ <= tol·‖∇f(θ₀)‖``.
-* **Cycle.** ``"cycle"``: neither, and the last iterates repeat with a period ``p`` in
-  ``2 … CYCLE_MAX_PERIOD`` to rounding (:func:`cycle_periods`): a periodic orbit, which more
+* **Cycle.** ``"cycle"``: neither, and the last ``p`` iterates, a ``p`` in ``2 … CYCLE_MAX_PERIOD``,
+  repeat the ``p`` before them to rounding (:func:`cycle_periods`): a periodic orbit, which more
   steps will not change (Lessard, Recht & Packard 2016, §4.6: heavy ball at Polyak's tuning on
   a strongly convex function ends on a period-3 orbit). Otherwise ``"max_steps"``.
 """
@@ -54,7 +54,9 @@ __all__ = [
     "RunSpec",
     "allocate",
     "assemble",
+    "cycle_candidates",
     "cycle_periods",
+    "cycle_periods_of_modes",
     "make_trajectory",
     "prepare",
     "row_norm_sq",
@@ -373,16 +375,18 @@ def cycle_periods(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     r"""The period of the orbit the last iterates repeat, per configuration (0: none).
 
     With ``θ_{K−j}`` the last iterates (``tail[-1 − j]``), period ``p`` (the smallest in
-    ``2 … CYCLE_MAX_PERIOD`` with ``2p ≤ len(tail)``) is found when a whole period repeats to
-    rounding,
+    ``2 … CYCLE_MAX_PERIOD`` with ``2p ≤ len(tail)``) is found when the last ``p`` iterates,
+    the orbit, repeat the ``p`` before them to rounding while the orbit is not a point:
 
-    .. math:: \max_{0 \le j < p} \|θ_{K-j} - θ_{K-j-p}\| \le ε^{2/3}\, S,
-              \qquad S = \max_j \|θ_{K-j}\|,
+    .. math:: \max_{0 \le j < p} \|θ_{K-j} - θ_{K-j-p}\| \le ε^{2/3} S_p, \qquad
+              \max_{0 \le j < p} \|θ_{K-j} - θ_K\| > ε^{1/2} S_p, \qquad
+              S_p = \max_{0 \le j < p} \|θ_{K-j}\|
 
-    while the orbit is not a point: ``max_j ‖θ_{K−j} − θ_K‖ > √ε·S`` (``ε`` the dtype's
-    machine epsilon). A contraction with rate ``ρ`` repeats to within about ``(1 − ρ^p)·S``,
-    so only a convergence slower than ``1 − ε^{2/3}`` per step (``≈ 4e-11`` in float64) could be
-    mistaken for a cycle; a stalled iterate (a fixed point of the rounding) is never one.
+    (``ε`` the dtype's machine epsilon). The orbit must so repeat to ``ε^{1/6} ≈ 2.4e-3`` (in
+    float64) of its own extent. A mode ``λ^k`` repeats after ``p`` steps to ``|λ^p − 1|`` of
+    its motion over the period, so only an eigenvalue within about that of a ``p``-th root of
+    unity counts: a contraction, however close to the minimiser, and a slow spiral are not
+    cycles, and a stalled iterate (a fixed point of the rounding) is never one.
 
     Parameters
     ----------
@@ -396,28 +400,49 @@ def cycle_periods(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     ndarray of int, shape (B,)
     """
     tail = np.asarray(tail, dtype=np.float64)
-    n, B = tail.shape[0], tail.shape[1]
+    return cycle_periods_of_modes(np.ascontiguousarray(np.swapaxes(tail, 1, 2)), dtype)
+
+
+def _norm2(x: np.ndarray) -> np.ndarray:
+    """Squared norms over the coordinates (axis −2) of arrays laid out ``(…, d, B)``."""
+    return np.einsum("...ij,...ij->...j", x, x)
+
+
+def cycle_candidates(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+    """The configurations :func:`cycle_periods` could find a period for, from the last
+    ``CYCLE_MAX_PERIOD + 1`` iterates only (``tail`` laid out ``(n, d, B)``, configurations
+    last): those with ``‖θ_K − θ_{K−p}‖ ≤ ε^{2/3}·S_P`` for some ``p`` (``S_P ≥ S_p``, so a
+    configuration left out has no period). Boolean, shape ``(B,)``."""
+    n = tail.shape[0]
+    P = min(CYCLE_MAX_PERIOD, n - 1)
+    eps = float(np.finfo(dtype).eps)
+    with np.errstate(all="ignore"):
+        near = np.min(_norm2(tail[n - 1 - P : n - 2] - tail[-1]), axis=0)  # ‖θ_K − θ_{K−p}‖², p = 2 … P
+        scale2 = np.max(_norm2(tail[n - P :]), axis=0)
+        return near <= eps ** (4.0 / 3.0) * scale2  # False for NaN
+
+
+def cycle_periods_of_modes(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+    """:func:`cycle_periods` of iterates laid out with the configurations last: ``tail``
+    shaped ``(n, d, B)`` (the coordinates may be any orthonormal ones, such as the eigenmodes
+    ``z = Vᵀθ``: the test reads only norms)."""
+    n, B = tail.shape[0], tail.shape[2]
     period = np.zeros(B, np.int64)
-    if n < 4 or B == 0:
+    P = min(CYCLE_MAX_PERIOD, n // 2)
+    if P < 2 or B == 0:
         return period
     eps = float(np.finfo(dtype).eps)
-
-    def norm2(x: np.ndarray) -> np.ndarray:  # squared norms over the last axis (einsum: fast for small d)
-        return np.einsum("...i,...i->...", x, x)
-
+    rows = np.flatnonzero(cycle_candidates(tail[n - P - 1 :], dtype))  # settles most rows at once
+    if rows.size == 0:
+        return period
+    t = np.take(tail, rows, axis=-1)  # C-contiguous (tail[:, :, rows] is not: slow)
     with np.errstate(all="ignore"):
-        last = tail[-1]
-        # a period p <= P needs θ_K ≈ θ_{K−p}: rows where no p comes close are settled at once
-        near = np.stack([norm2(last - tail[n - 1 - p]) for p in range(2, min(CYCLE_MAX_PERIOD, n // 2) + 1)])
-        scale2 = np.max(norm2(tail), axis=0)
-        rows = np.flatnonzero(np.min(near, axis=0) <= eps ** (4.0 / 3.0) * scale2)  # False for NaN
-        if rows.size == 0:
-            return period
-        t, scale2 = tail[:, rows], scale2[rows]
-        moving = np.max(norm2(t - t[-1]), axis=0) > eps * scale2  # spread > √ε·S
+        norms2 = _norm2(t[n - P :])  # (P, rows): the last P iterates
         found = np.zeros(rows.size, np.int64)
-        for p in range(2, min(CYCLE_MAX_PERIOD, n // 2) + 1):
-            mismatch2 = np.max(norm2(t[n - p :] - t[n - 2 * p : n - p]), axis=0)
+        for p in range(2, P + 1):
+            scale2 = np.max(norms2[P - p :], axis=0)  # S_p²
+            moving = np.max(_norm2(t[n - p :] - t[-1]), axis=0) > eps * scale2
+            mismatch2 = np.max(_norm2(t[n - p :] - t[n - 2 * p : n - p]), axis=0)
             hit = moving & (found == 0) & (mismatch2 <= eps ** (4.0 / 3.0) * scale2)
             found[hit] = p
         period[rows] = found
@@ -451,6 +476,7 @@ def make_trajectory(
     distance: np.ndarray | None,
     diverged_at: np.ndarray,
     tail: Tail | None = None,
+    periods: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> DiscreteTrajectory:
     """Build the :class:`DiscreteTrajectory` from flat records (shapes as :func:`allocate`'s).
 
@@ -465,6 +491,9 @@ def make_trajectory(
         ``tail(rows)``: the last :data:`TAIL` iterates of the flat configurations ``rows``
         (see :data:`Tail`); asked only for configurations that neither converged nor
         diverged, for the cycle test. ``None``: no cycle test.
+    periods : callable, optional
+        ``periods(rows)``: the cycle test's periods of the flat configurations ``rows``, for
+        an engine that finds them itself (instead of ``tail``).
 
     Returns
     -------
@@ -482,8 +511,11 @@ def make_trajectory(
     codes[diverged] = _DIVERGED
     period = np.zeros(B, np.int64)
     undecided = np.flatnonzero(codes == _MAX_STEPS)
-    if tail is not None and undecided.size and spec.steps >= 4:
-        period[undecided] = cycle_periods(tail(undecided), spec.dtype)
+    if undecided.size and spec.steps >= 4:
+        if periods is not None:
+            period[undecided] = periods(undecided)
+        elif tail is not None:
+            period[undecided] = cycle_periods(tail(undecided), spec.dtype)
         codes[period > 0] = _CYCLE
     message = _message(spec, diverged_at, codes, period, r0, rk, what)
     return _build(spec, theta, loss, distance, diverged_at, codes, period, message)

@@ -19,7 +19,7 @@ from . import recurrences
 from ._validation import as_int, check_theta
 from .problems import Quadratic
 
-__all__ = ["Modes", "closed_form_iterate", "closed_form_modes", "lucas", "recurrence_on"]
+__all__ = ["Modes", "closed_form_iterate", "closed_form_modes", "lucas", "lucas_state", "recurrence_on"]
 
 #: bytes of one ``(d, B_block)`` array of the closed form's blocks (the result does not depend on it)
 _BLOCK_BYTES = 256 * 1024
@@ -128,14 +128,29 @@ def lucas(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
     m = np.broadcast_to(m, shape)
     if n == 0:
         return np.ones(shape), np.zeros(shape), (np.zeros(shape) if e is not None else None)
-    if compiled:  # the same operations, elementwise (heavyball.compiled.linear.lucas)
+    u_n, u_next, g_n = lucas_state(a, m, e, n, compiled)
+    return u_next, u_n * m, g_n
+
+
+def lucas_state(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
+    """``(U_n, U_{n+1}, G_n)`` of :func:`lucas` (``G_n`` ``None`` when ``e`` is None), by its
+    fast doubling; ``n >= 0``; ``compiled``: by the compiled kernel (the same operations, the
+    same bits). With them, the closed form gives two consecutive iterates:
+    ``x_n = U_{n+1}x_0 + mU_n x_{−1} + eG_n`` and
+    ``x_{n−1} = U_n x_0 + (U_{n+1} − aU_n) x_{−1} + e(G_n − U_n)`` (as ``mU_{n−1} = U_{n+1} − aU_n``)."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(m))
+    a = np.broadcast_to(a, shape)
+    m = np.broadcast_to(m, shape)
+    if n == 0:
+        return np.zeros(shape), np.ones(shape), (np.zeros(shape) if e is not None else None)
+    if compiled:  # heavyball.compiled.linear.lucas: the loop below, elementwise
         from .compiled import linear
 
         flat = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (a, m)]
         out = [np.empty(flat[0].size) for _ in range(3)]
         linear.lucas(flat[0], flat[1], e is not None, n, *out)
-        u_next, mu, g_n = (x.reshape(shape) for x in out)
-        return u_next, mu, (g_n if e is not None else None)
+        u_next, u_n, g_n = (x.reshape(shape) for x in out)
+        return u_n, u_next, (g_n if e is not None else None)
     u1 = np.ones(shape)  # U_j (j = 1)
     u2 = np.array(a, dtype=np.float64, copy=True)  # U_{j+1}
     g = np.ones(shape) if e is not None else None  # G_j
@@ -164,7 +179,7 @@ def lucas(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
             np.multiply(a, u2, out=t2)
             t2 += t1
             u1, u2, t2 = u2, t2, u1
-    return u2, u1 * m, g
+    return u1, u2, g
 
 
 def closed_form_modes(modes: Modes, z0: Any, k: int, sl: Any = slice(None), compiled: bool = False) -> Any:

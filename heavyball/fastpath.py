@@ -55,10 +55,14 @@ the numba kernel :func:`heavyball.compiled.linear.advance`, which performs the s
 floating-point operations in the same order (no fused multiply-add), so every result is
 bitwise equal to the numpy engine's; it releases the GIL, so the thread pool scales.
 
-``record="final"`` jumps to the last iterate with :func:`~heavyball.eigenmodes.closed_form_iterate` (Lucas-style
-fast doubling, ``O(log k)``) for every configuration that a certificate over the whole run
-clears of divergence; the others are stepped (exactly as above), so ``status`` and
-``diverged_at`` are the same as with stepping.
+``record="final"`` jumps by the closed form (:func:`~heavyball.eigenmodes.lucas_state`, Lucas-style
+fast doubling, ``O(log k)``) to the pair of steps ``K − CYCLE_MAX_PERIOD − 1`` and
+``K − CYCLE_MAX_PERIOD``, then takes the last ``CYCLE_MAX_PERIOD`` steps by the recurrence, for
+every configuration that a certificate over the whole run clears of divergence; the others are
+stepped (exactly as above), so ``status`` and ``diverged_at`` are the same as with stepping.
+The last ``CYCLE_MAX_PERIOD + 1`` iterates so computed are what the workers' cycle test reads
+first (:func:`heavyball._run.cycle_candidates`, in the eigenbasis); the few configurations it
+keeps are tested on the whole tail.
 
 ``Adam``/``AdamW`` (not linear: no eigenbasis) are dispatched by :func:`supports`/:func:`run`
 to the kernel of :mod:`heavyball._fastadam` (constant ``lr``, ``d ≤ problems.SMALL_DIM``): the
@@ -80,9 +84,18 @@ from typing import Any
 import numpy as np
 
 from . import _fastadam, recurrences
-from ._run import TAIL, DiscreteTrajectory, RunSpec, make_trajectory, prepare
+from ._run import (
+    CYCLE_MAX_PERIOD,
+    TAIL,
+    DiscreteTrajectory,
+    RunSpec,
+    cycle_candidates,
+    cycle_periods_of_modes,
+    make_trajectory,
+    prepare,
+)
 from ._validation import as_int
-from .eigenmodes import Modes, closed_form_modes, lucas, recurrence_on
+from .eigenmodes import Modes, lucas_state, recurrence_on
 from .problems import Quadratic
 
 __all__ = [
@@ -267,7 +280,9 @@ def _make_block(
 
 
 def _take(c: Any, idx: Any) -> Any:
-    return None if c is None else (c if c.shape[1] == 1 else c[:, idx])
+    """The columns ``idx`` of a ``(d, w)`` array, C-contiguous (``c[:, idx]`` is not, and numpy
+    runs several times slower on it); a column shared by all (``(d, 1)``) and ``None`` pass."""
+    return None if c is None else (c if c.shape[1] == 1 else np.take(c, idx, axis=-1))
 
 
 class _Targets:
@@ -329,6 +344,49 @@ class _Targets:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
+class _CycleTest:
+    """The cycle test of a ``record="final"`` run, run by the workers on their blocks.
+
+    ``periods`` gets the period of each configuration (:func:`_periods_after`), 0 for the
+    diverged, and −1 for those the test was skipped for: configurations the eigenbasis already
+    shows converged with a margin (``‖z_K − z*‖ ≤ ½·tol·‖z_0 − z*‖``), asked again only if
+    the run's own test of convergence disagrees (:meth:`periods_of`)."""
+
+    spec: RunSpec
+    modes: Modes
+    periods: np.ndarray  # (B,) int64
+    zstar: np.ndarray | None  # (d, 1) float64: z* where the minimiser is known, else None
+
+    def run(self, sl: slice, coef64: Any, closed: Any, rk: Any, dat: Any, steps: int) -> None:
+        """Test the block ``sl`` on ``closed = ((z_1, z_0), last iterates)`` of
+        :func:`_final_closed_form`; ``rk``: its final distances (or None)."""
+        (z1, z0), short = closed
+        test = dat < 0
+        if rk is not None and self.zstar is not None and self.spec.tol > 0:
+            with np.errstate(all="ignore"):
+                r0 = np.sqrt(np.einsum("ij,ij->j", z0 - self.zstar, z0 - self.zstar))
+                test &= ~(rk <= 0.5 * self.spec.tol * r0)
+        out = np.where(dat < 0, -1, 0)
+        idx = np.flatnonzero(test)
+        if idx.size == test.size:
+            out[:] = _periods_after(coef64, z1, z0, short, steps, self.spec.dtype)
+        elif idx.size:
+            coef = (None, None) + tuple(_take(c, idx) for c in coef64[2:])
+            out[idx] = _periods_after(
+                coef, _take(z1, idx), _take(z0, idx), np.take(short, idx, axis=-1), steps, self.spec.dtype
+            )
+        self.periods[sl] = out
+
+    def periods_of(self, rows: np.ndarray) -> np.ndarray:
+        """The periods of the flat configurations ``rows``, testing those the workers skipped."""
+        out = self.periods[rows]
+        skipped = np.flatnonzero(out < 0)
+        if skipped.size:
+            out[skipped] = _closed_form_periods(self.spec, self.modes, rows[skipped])
+        return out
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
 class _Engine:
     """What every worker of one run shares (read-only, except the slices it owns of ``Z``,
     ``dat`` and the records of ``targets``)."""
@@ -343,6 +401,7 @@ class _Engine:
     targets: _Targets
     closed_final: bool  # jump to the last step by the closed form (record="final")
     compiled: bool = False  # step with the kernel of heavyball.compiled.linear
+    cycle: _CycleTest | None = None  # record="final": the cycle test, run by the workers
 
 
 def _full(c: Any, d: int, w: int, dtype: Any) -> Any:
@@ -411,9 +470,12 @@ def _run_range_compiled(eng: _Engine, c0: int, c1: int) -> None:
                 nil = np.empty(0, dtype)
                 blk = _Block(x=x, p=p, t=nil, s=nil, n2=nil, bad=np.empty(0, bool), alive=dat < 0, dat=dat,
                              bound2=b2, coef=coef, cert=cert, dtype=dtype)  # fmt: skip
-                _final_closed_form(blk, coef64, zv, steps, dtype, compiled=True)
+                closed = _final_closed_form(blk, coef64, zv, steps, dtype, compiled=True)
+                _finish_final(eng, sl, zv, p, coef64, closed)
             else:
                 zv[...] = x
+                if eng.closed_final:
+                    _finish_final(eng, sl, zv, p)
 
 
 def _run_range(eng: _Engine, c0: int, c1: int) -> None:
@@ -454,6 +516,8 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 recorder(blk.x, r)
                 r += 1
             if steps == 0:
+                if closed_final:
+                    _finish_final(eng, sl, zv, s)
                 continue
             np.multiply(blk.x, f1, out=blk.p)  # type: ignore[arg-type]
             if e1 is not None:
@@ -464,16 +528,22 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 recorder(blk.x, r)
                 r += 1
             if closed_final and steps >= 2:
-                _final_closed_form(blk, coef64, zv, steps, dtype)
+                closed = _final_closed_form(blk, coef64, zv, steps, dtype)
+                _finish_final(eng, sl, zv, s, coef64, closed)
                 continue
             _step_block(blk, 1, steps, recorder, rec_steps, r)
             if blk.x is not zv:
                 zv[...] = blk.x
+            if closed_final:
+                _finish_final(eng, sl, zv, s)
 
 
-def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any, compiled: bool = False) -> None:
-    """``z_steps`` into ``zv`` by the closed form where a certificate over the whole run rules
-    divergence out; configurations it cannot clear are stepped exactly (gathered)."""
+def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any, compiled: bool = False) -> Any:
+    """``z_steps`` into ``zv`` where a certificate over the whole run rules divergence out:
+    the closed form at steps ``K − CYCLE_MAX_PERIOD`` and the one before, then the recurrence
+    (:func:`_tail_modes`); configurations the certificate cannot clear are stepped exactly
+    (gathered). Returns ``(z_1, z_0)`` in float64 and those last ``CYCLE_MAX_PERIOD + 1``
+    iterates of the closed form, shaped ``(CYCLE_MAX_PERIOD + 1, d, w)``, for the cycle test."""
     _f1, _e1, a, m, e = coef64
     n = steps - 1
     z1 = blk.x.astype(np.float64)  # scratch: copy before zv is overwritten
@@ -489,19 +559,29 @@ def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any
     if dtype != np.float64:
         # float32 stepping can overflow where float64 does not: step what could pass float32's range
         todo |= ~(np.sum(cert, axis=0) <= float(np.finfo(dtype).max)) & blk.alive
-    p, q, g = lucas(a, m, e, n, compiled)
-    out = p * z1
-    out += q * z0
-    if e is not None:
-        out += e * g
-    zv[...] = out
+    tail = _tail_modes(coef64, z1, z0, steps, CYCLE_MAX_PERIOD + 1, compiled)
+    zv[...] = tail[-1]
     idx = np.flatnonzero(todo)
-    if idx.size == 0:
-        return
-    # exact stepping for the configurations the certificate could not clear
+    if idx.size:
+        _step_exactly(blk, idx, z1, z0, zv, steps, dtype, compiled)
+    return (z1, z0), tail
+
+
+def _finish_final(eng: _Engine, sl: slice, zv: Any, s: Any, coef64: Any = None, closed: Any = None) -> None:
+    """The last iterate's loss and distance of the block ``sl`` (``s``: scratch), and the cycle
+    test on what :func:`_final_closed_form` returned (``closed``)."""
+    tg = eng.targets
+    dist = None if tg.distance is None else tg.distance[0, sl]
+    tg.loss_distance(zv, s, tg.loss[0, sl], dist)
+    if eng.cycle is not None and closed is not None:
+        eng.cycle.run(sl, coef64, closed, dist, eng.dat[sl], eng.steps)
+
+
+def _step_exactly(blk: _Block, idx: Any, z1: Any, z0: Any, zv: Any, steps: int, dtype: Any, compiled: bool) -> None:
+    """Step the configurations ``idx`` of the block from ``(z_1, z_0)`` to ``z_steps`` into ``zv``."""
     w, d = idx.size, zv.shape[0]
     sub = _Block(
-        x=z1[:, idx].astype(dtype), p=z0[:, idx].astype(dtype), t=np.empty((d, w), dtype),
+        x=_take(z1, idx).astype(dtype), p=_take(z0, idx).astype(dtype), t=np.empty((d, w), dtype),
         s=np.empty((d, w), dtype), n2=np.empty(w, dtype), bad=np.empty(w, dtype=bool), alive=blk.alive[idx],
         dat=blk.dat[idx], bound2=blk.bound2[idx], coef=tuple(_take(c, idx) for c in blk.coef),
         cert=tuple(_take(c, idx) for c in blk.cert), dtype=dtype,
@@ -608,42 +688,82 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     """
     recurrence = recurrence_on(spec.method, spec.problem)
     if recurrence is not None:
-        theta, loss, distance, dat, tail = _run_spec(spec, recurrence)
-    else:
-        theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
-        for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
-            _nan_after(rec, steps_rec, dat)
+        theta, loss, distance, dat, periods = _run_spec(spec, recurrence)
+        return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, periods=periods)
+    theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
+    for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
+        _nan_after(rec, steps_rec, dat)
     return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, tail=tail)
 
 
-def _closed_form_tail(spec: RunSpec, modes: Modes, rows: np.ndarray) -> np.ndarray:
-    """The iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows`` (float64,
-    NaN before step 0), for the cycle test: the closed form at the first two of those steps,
-    then the three-term recurrence."""
-    out = np.full((TAIL, rows.size, spec.dim), np.nan)
-    start = spec.theta0_flat[rows].astype(np.float64).T  # (d, n)
-    z0 = start if modes.V is None else modes.V.T @ start
-    first = max(0, spec.steps - TAIL + 1)
-    _f1, _e1, a, m, e = modes.coefficients(rows)
+def _tail_modes(coef64: Any, z1: Any, z0: Any, steps: int, n: int, compiled: bool = False) -> np.ndarray:
+    """The modes at steps ``K − n + 1 … K`` (``K = steps``) from ``z_1`` and ``z_0`` (float64
+    ``(d, w)``), shaped ``(n, d, w)``, NaN before step 0: the closed form gives the first
+    two (one Lucas evaluation, :func:`~heavyball.eigenmodes.lucas_state`), then the three-term
+    recurrence the rest (``coef64``: the block's ``(f₁, e₁, a, m, e)``; ``f₁``, ``e₁`` unused;
+    ``compiled``: the Lucas sequence by the compiled kernel, the same bits)."""
+    _f1, _e1, a, m, e = coef64
+    out = np.empty((n,) + np.shape(z0))
+    first = steps - n + 1
     with np.errstate(all="ignore"):
-        compiled = spec.engine == "compiled"
-        prev = closed_form_modes(modes, z0, first, rows, compiled)
-        cur = closed_form_modes(modes, z0, first + 1, rows, compiled) if first + 1 <= spec.steps else prev
-        for k in range(first, spec.steps + 1):
-            out[k - (spec.steps - TAIL + 1)] = modes.from_modes(prev)
-            if k + 1 < spec.steps:  # z_{k+2} = a·z_{k+1} + m·z_k + e (k + 1 >= 1)
-                nxt = a * cur + m * prev
-                if e is not None:
-                    nxt += e
-                prev, cur = cur, nxt
-            else:
-                prev = cur
+        if first >= 1:  # z_first and z_{first−1} from U_n, U_{n+1}, G_n with n = first − 1
+            u_n, u_next, g_n = lucas_state(a, m, e, first - 1, compiled)
+            np.multiply(u_next, z1, out=out[0])
+            out[0] += (m * u_n) * z0
+            prev = u_n * z1
+            u_next -= a * u_n  # m·U_{n−1}
+            prev += u_next * z0
+            if e is not None:
+                out[0] += e * g_n
+                g_n -= u_n
+                prev += e * g_n
+            j0 = 1
+        else:
+            out[:-first] = np.nan
+            out[-first] = z0
+            out[1 - first] = z1
+            prev, j0 = z0, 2 - first
+        tmp = np.empty_like(out[0])
+        for j in range(j0, n):  # z_{k+1} = a·z_k + m·z_{k−1} + e  (k >= 1)
+            np.multiply(a, out[j - 1], out=out[j])
+            np.multiply(m, out[j - 2] if j >= 2 else prev, out=tmp)
+            out[j] += tmp
+            if e is not None:
+                out[j] += e
     return out
+
+
+def _periods_after(coef64: Any, z1: Any, z0: Any, short: Any, steps: int, dtype: Any) -> np.ndarray:
+    """The cycle test's period (:func:`heavyball._run.cycle_periods`) of each configuration,
+    on the last iterates of the closed form, in the eigenbasis (the test reads norms, which the
+    orthogonal rotation keeps): ``short``, the last ``CYCLE_MAX_PERIOD + 1``, rules most
+    configurations out (:func:`heavyball._run.cycle_candidates`); the others are tested on all
+    ``TAIL``, from ``(z_1, z_0)``."""
+    period = np.zeros(np.shape(z0)[1], np.int64)
+    rows = np.flatnonzero(cycle_candidates(short, dtype))
+    if rows.size:
+        coef = (None, None) + tuple(_take(c, rows) for c in coef64[2:])
+        period[rows] = cycle_periods_of_modes(_tail_modes(coef, _take(z1, rows), _take(z0, rows), steps, TAIL), dtype)
+    return period
+
+
+def _closed_form_periods(spec: RunSpec, modes: Modes, rows: np.ndarray) -> np.ndarray:
+    """:func:`_periods_after` of the flat configurations ``rows``, from ``θ₀`` (for runs that
+    stepped to the end: the cycle test is asked only for the configurations still undecided)."""
+    start = np.ascontiguousarray(spec.theta0_flat[rows].astype(np.float64).T)  # (d, n)
+    z0 = start if modes.V is None else modes.V.T @ start
+    coef64 = modes.coefficients(rows)
+    z1 = coef64[0] * z0
+    if coef64[1] is not None:
+        z1 += coef64[1]
+    short = _tail_modes(coef64, z1, z0, spec.steps, CYCLE_MAX_PERIOD + 1)
+    return _periods_after(coef64, z1, z0, short, spec.steps, spec.dtype)
 
 
 def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
-    and ``distance`` ``(n_loss, B)``, and ``diverged_at (B,)``."""
+    and ``distance`` ``(n_loss, B)``, ``diverged_at (B,)``, and ``periods(rows)``, the cycle
+    test's periods of the flat configurations ``rows``."""
     q, dtype, steps, B, d = spec.problem, spec.dtype, spec.steps, spec.size, spec.dim
     modes = Modes(rec, q, tuple(spec.batch) + (d,))
     Z = modes.to_modes(spec.theta0_flat, dtype)
@@ -663,8 +783,15 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     else:
         ranges = _split(B, width, auto_threads(B, spec.threads))
 
+    cycle = None
+    if not in_loop and steps >= 4:
+        zstar = None
+        if spec.minimizer is not None:
+            star = np.asarray(spec.minimizer, dtype=np.float64)
+            zstar = (star if modes.V is None else modes.V.T @ star)[:, None]
+        cycle = _CycleTest(spec=spec, modes=modes, periods=np.empty(B, np.int64), zstar=zstar)
     eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,
-                  targets=tg, closed_final=not in_loop, compiled=spec.engine == "compiled")  # fmt: skip
+                  targets=tg, closed_final=not in_loop, compiled=spec.engine == "compiled", cycle=cycle)  # fmt: skip
 
     def work(rng: Any) -> Any:
         _run_range(eng, rng[0], rng[1])
@@ -676,13 +803,6 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
         with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
             list(pool.map(work, ranges))
     with np.errstate(all="ignore"):
-        if not in_loop:  # the final loss and distance, in the eigenbasis
-            S = np.empty((d, width), dtype)
-            for b0 in range(0, B, width):
-                sl = slice(b0, min(B, b0 + width))
-                tg.loss_distance(
-                    Z[:, sl], S[:, : sl.stop - b0], loss[0, sl], None if distance is None else distance[0, sl]
-                )
         # rotate back only what was recorded (no BLAS inside the threads)
         if spec.record == "all":
             if modes.V is not None:
@@ -693,4 +813,6 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
             theta[0] = spec.theta0_flat if steps == 0 else modes.from_modes(Z)
     for record, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
         _nan_after(record, steps_rec, dat)
-    return theta, loss, distance, dat, lambda rows: _closed_form_tail(spec, modes, rows)
+    if cycle is not None:
+        return theta, loss, distance, dat, cycle.periods_of
+    return theta, loss, distance, dat, lambda rows: _closed_form_periods(spec, modes, rows)

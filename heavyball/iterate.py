@@ -27,9 +27,10 @@ Conventions
   ``‖θ_K − θ*‖ <= tol·‖θ₀ − θ*‖`` when the minimiser is known, else
   ``‖∇f(θ_K)‖ <= tol·‖∇f(θ₀)‖``. The default ``tol`` is ``sqrt(eps)`` of the run's dtype
   (1.5e-8 in float64, 3.5e-4 in float32).
-* **Cycle.** ``"cycle"`` means neither, and the last iterates repeat a periodic orbit of period
-  ``2 … CYCLE_MAX_PERIOD`` to rounding (``heavyball._run.cycle_periods``; ``period`` gives it):
-  more steps will not converge. Lessard, Recht & Packard (2016, §4.6) give the classic case,
+* **Cycle.** ``"cycle"`` means neither, and the last ``p`` iterates, a ``p`` in
+  ``2 … CYCLE_MAX_PERIOD``, repeat the ``p`` before them to rounding while they are not one
+  point (``heavyball._run.cycle_periods``; ``period`` gives ``p``): a periodic orbit, and more
+  steps will not converge. Lessard, Recht & Packard (2016, §4.6) give the classic case,
   heavy ball at Polyak's tuning on a strongly convex function ending on a period-3 orbit.
   Otherwise ``"max_steps"``. Statuses are :class:`~heavyball.Status` words.
 * **Memory.** The recorded arrays may take at most :data:`MEMORY_BUDGET` (1 GiB) with

@@ -242,8 +242,10 @@ def test_compiled_lucas_sequence_is_numpys(with_e, rng):
         for aa, mm in ((a, m), (a[:, :1], m[:, :1]), (a, m[:, :1])):
             with np.errstate(all="ignore"):  # growing modes overflow at large n (to the same inf)
                 ref = eigenmodes.lucas(aa, mm, e, n)
+                ref_state = eigenmodes.lucas_state(aa, mm, e, n)
             got = eigenmodes.lucas(aa, mm, e, n, compiled=True)
-            for x, y in zip(got, ref, strict=True):
+            got_state = eigenmodes.lucas_state(aa, mm, e, n, compiled=True)
+            for x, y in zip(got + got_state, ref + ref_state, strict=True):
                 assert (x is None) == (y is None)
                 if y is not None:
                     assert x.shape == y.shape and x.tobytes() == y.tobytes()

@@ -298,6 +298,39 @@ def test_closed_form_matches_stepping(method, k, rng):
     assert np.max(np.abs(got - ref.theta[-1])) <= RTOL_CLOSED * scale
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 16, 31, 60])
+def test_lucas_state_against_the_recurrence_in_exact_rationals(n):
+    """``(U_n, U_{n+1}, G_n)`` by fast doubling against ``U_{j+1} = aU_j + mU_{j−1}`` and
+    ``G_n = Σ_{l≤n} U_l`` in exact fractions, and the two consecutive iterates they give."""
+    from fractions import Fraction
+
+    from heavyball import eigenmodes
+
+    cases = [(1.5, -0.5625), (-0.75, 0.125), (1.96, -0.9604), (0.5, -0.25)]  # incl. a repeated root (1.96)
+    a = np.array([[c[0] for c in cases]])
+    m = np.array([[c[1] for c in cases]])
+    u_n, u_next, g_n = eigenmodes.lucas_state(a, m, np.ones_like(a), n)
+    for j, (aj, mj) in enumerate(cases):
+        A, M = Fraction(aj), Fraction(mj)
+        U = [Fraction(0), Fraction(1)]
+        while len(U) < n + 2:
+            U.append(A * U[-1] + M * U[-2])
+        exact = (U[n], U[n + 1], sum(U[1 : n + 1], Fraction(0)))
+        for got, want in zip((u_n[0, j], u_next[0, j], g_n[0, j]), exact, strict=True):
+            # the doubling rounds O(log n) times, each within a few ulp of its operands' scale
+            assert abs(Fraction(float(got)) - want) <= Fraction(1e-13) * (1 + abs(want)), (n, aj, mj)
+    # x_n and x_{n−1} of x_{j+1} = a x_j + m x_{j−1} + e from (x_0, x_{−1}), stepped in float64
+    x0, xm1, e = 0.7, -0.3, 0.25
+    xs = [xm1, x0]
+    for _ in range(n):
+        xs.append(a[0] * xs[-1] + m[0] * xs[-2] + e)
+    xs = [np.broadcast_to(x, a[0].shape) for x in xs]
+    x_n = u_next[0] * x0 + m[0] * u_n[0] * xm1 + e * g_n[0]
+    x_prev = u_n[0] * x0 + (u_next[0] - a[0] * u_n[0]) * xm1 + e * (g_n[0] - u_n[0])
+    np.testing.assert_allclose(x_n, xs[-1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x_prev, xs[-2], rtol=1e-12, atol=1e-12)
+
+
 def _polyak(h_min, h_max):
     """Polyak's optimal heavy-ball tuning (Polyak 1964): repeated roots at both extremes."""
     lr = 4.0 / (np.sqrt(h_max) + np.sqrt(h_min)) ** 2

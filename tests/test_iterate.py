@@ -439,6 +439,66 @@ def test_slow_convergence_is_not_a_cycle():
     assert stalled.status == "max_steps"
 
 
+@pytest.mark.parametrize("record", ["all", "final"])
+def test_a_fast_contraction_near_a_nonzero_minimiser_is_not_a_cycle(record):
+    # x_k = 1 + (−0.4)^k exactly (lr·h = 1.4): a contraction, no orbit. Near step 30 the last
+    # two iterates differ by ~1e-12 of ‖x‖ (below ε^{2/3}) while twelve steps back they
+    # differed by ~1e-7: a test reading the whole tail's extent would call it period 2
+    q = hb.Quadratic([[1.0]], [1.0])
+    for run in (hb.iterate, _iterate_general):
+        for steps in range(20, 45):
+            tr = run(hb.SGD(lr=1.4), q, [2.0], steps, record=record, tol=1e-15)
+            # 0.4^k <= 1e-15 from k = 38 on: converged there
+            assert tr.status == ("max_steps" if steps < 38 else "converged") and tr.period == 0, steps
+
+
+def _periods_by_definition(tail, eps):
+    """The cycle test's definition, row by row (loops, np.linalg.norm): the smallest p in
+    2 … 6 with max_j<p ‖θ_{K−j} − θ_{K−j−p}‖ <= ε^{2/3}·S_p and max_j<p ‖θ_{K−j} − θ_K‖ > √ε·S_p,
+    S_p = max_j<p ‖θ_{K−j}‖."""
+    n, B, _ = tail.shape
+    out = np.zeros(B, np.int64)
+    for b in range(B):
+        x = [tail[n - 1 - j, b] for j in range(n)]  # x[j] = θ_{K−j}
+        for p in range(2, min(6, n // 2) + 1):
+            scale = max(np.linalg.norm(x[j]) for j in range(p))
+            mismatch = max(np.linalg.norm(x[j] - x[j + p]) for j in range(p))
+            spread = max(np.linalg.norm(x[j] - x[0]) for j in range(p))
+            if mismatch <= eps ** (2 / 3) * scale and spread > np.sqrt(eps) * scale:
+                out[b] = p
+                break
+    return out
+
+
+def test_cycle_periods_and_candidates_against_the_definition(rng):
+    from heavyball._run import TAIL, cycle_candidates, cycle_periods
+
+    eps = np.finfo(np.float64).eps
+    d, n = 3, TAIL
+    rows = []
+    for _ in range(400):
+        p = int(rng.integers(2, 8))  # 7: no period the test looks for
+        orbit = rng.standard_normal((p, d)) * 10.0 ** rng.uniform(-3, 3)
+        center = rng.standard_normal(d) * 10.0 ** rng.uniform(-2, 4)
+        base = np.array([center + orbit[k % p] for k in range(n)])
+        # perturbations around the thresholds: ε^{2/3} ≈ 3.7e-11 and √ε ≈ 1.5e-8 of the scale
+        scale = np.max(np.linalg.norm(base, axis=1))
+        base = base + rng.standard_normal((n, d)) * scale * 10.0 ** rng.uniform(-14, -8)
+        rows.append(base)
+    for lam in (0.999999, 0.5, -0.4, -0.99999):  # contractions, slow and fast, to a far minimiser
+        for k0 in (0, 20, 30, 40):
+            rows.append(np.array([[1.0, 2.0, 3.0] + lam ** (k0 + k) * np.ones(3) for k in range(n)]))
+    rows.append(np.full((n, d), 7.0))  # stalled
+    rows.append(np.full((n, d), np.nan))
+    tail = np.stack(rows, axis=1)  # (n, B, d)
+    expected = _periods_by_definition(tail, eps)
+    assert np.count_nonzero(expected) > 50 and np.count_nonzero(expected == 0) > 50  # both outcomes tested
+    np.testing.assert_array_equal(cycle_periods(tail), expected)
+    # the prefilter reads the last 7 iterates only and leaves out no configuration with a period
+    last = np.ascontiguousarray(np.swapaxes(tail[-7:], 1, 2))
+    assert np.all(cycle_candidates(last)[expected > 0])
+
+
 # -------------------------------------------------------------------------------------------
 # numerical edge cases: zero and one steps, empty batches, huge step counts
 # -------------------------------------------------------------------------------------------

@@ -550,9 +550,9 @@ def advance(
 
 
 @jit()
-def lucas(a: Any, m: Any, has_e: bool, n: int, u_next: Any, mu: Any, g: Any) -> None:  # pragma: no cover
-    """The closed form's Lucas sequence, elementwise: ``U_{n+1}``, ``m·U_n`` and (when
-    ``has_e``) ``G_n = Σ_{l=1}^{n} U_l`` into ``u_next``, ``mu``, ``g`` (all flat float64 of one
+def lucas(a: Any, m: Any, has_e: bool, n: int, u_next: Any, u_n: Any, g: Any) -> None:  # pragma: no cover
+    """The closed form's Lucas sequence, elementwise: ``U_{n+1}``, ``U_n`` and (when
+    ``has_e``) ``G_n = Σ_{l=1}^{n} U_l`` into ``u_next``, ``u_n``, ``g`` (all flat float64 of one
     length), by the numpy engine's fast doubling (:func:`heavyball.eigenmodes.lucas`): the same
     operations in the same order, so the same bits. ``n >= 1``. Chunks of ``GROUP_ELEMENTS``
     elements go through all the bits in L1 (the loops over elements vectorise)."""
@@ -597,6 +597,6 @@ def lucas(a: Any, m: Any, has_e: bool, n: int, u_next: Any, mu: Any, g: Any) -> 
                     t2 = t2 + t1
                     u1[j] = u2[j]
                     u2[j] = t2
-        muj = mu[j0 : j0 + w]
+        unj = u_n[j0 : j0 + w]
         for j in range(w):
-            muj[j] = u1[j] * mj[j]
+            unj[j] = u1[j]

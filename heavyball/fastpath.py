@@ -361,21 +361,35 @@ class _CycleTest:
         """Test the block ``sl`` on ``closed = ((z_1, z_0), last iterates)`` of
         :func:`_final_closed_form`; ``rk``: its final distances (or None)."""
         (z1, z0), short = closed
+        test = self._untested(dat, z0, rk)
+        out = np.where(test, 0, np.where(dat < 0, -1, 0))
+        out += _periods_after(coef64, z1, z0, short, steps, self.spec.dtype, test)
+        self.periods[sl] = out
+
+    def run_stepped(self, sl: slice, coef64: Any, z0: Any, rk: Any, dat: Any, compiled: bool) -> None:
+        """Test the block ``sl`` of a run that stepped to the end, from its start ``z0``
+        (float64): the closed form gives the last iterates of the configurations tested."""
+        test = self._untested(dat, z0, rk)
+        out = np.where(test, 0, np.where(dat < 0, -1, 0))
+        idx = np.flatnonzero(test)
+        if idx.size:
+            coef = (None, None) + tuple(_take(c, idx) for c in coef64[2:])
+            z0 = _take(z0, idx)
+            z1 = _take(coef64[0], idx) * z0
+            if coef64[1] is not None:
+                z1 += _take(coef64[1], idx)
+            short = _tail_modes(coef, z1, z0, self.spec.steps, CYCLE_MAX_PERIOD + 1, compiled)
+            out[idx] = _periods_after(coef, z1, z0, short, self.spec.steps, self.spec.dtype)
+        self.periods[sl] = out
+
+    def _untested(self, dat: Any, z0: Any, rk: Any) -> Any:
+        """The configurations to test: not diverged, and not shown converged with a margin."""
         test = dat < 0
         if rk is not None and self.zstar is not None and self.spec.tol > 0:
             with np.errstate(all="ignore"):
                 r0 = np.sqrt(np.einsum("ij,ij->j", z0 - self.zstar, z0 - self.zstar))
                 test &= ~(rk <= 0.5 * self.spec.tol * r0)
-        out = np.where(dat < 0, -1, 0)
-        idx = np.flatnonzero(test)
-        if idx.size == test.size:
-            out[:] = _periods_after(coef64, z1, z0, short, steps, self.spec.dtype)
-        elif idx.size:
-            coef = (None, None) + tuple(_take(c, idx) for c in coef64[2:])
-            out[idx] = _periods_after(
-                coef, _take(z1, idx), _take(z0, idx), np.take(short, idx, axis=-1), steps, self.spec.dtype
-            )
-        self.periods[sl] = out
+        return test
 
     def periods_of(self, rows: np.ndarray) -> np.ndarray:
         """The periods of the flat configurations ``rows``, testing those the workers skipped."""
@@ -465,7 +479,10 @@ def _run_range_compiled(eng: _Engine, c0: int, c1: int) -> None:
             x = np.array(zv, dtype=dtype, order="C")
             p = np.empty_like(x)
             dat, b2 = eng.dat[sl], eng.bound2[sl]
+            z0 = x.astype(np.float64) if eng.cycle is not None and not eng.closed_final else None
             _advance(x, p, 0, k_end, coef, cert, b2, dat, eng.rec_steps, b0, targets)
+            if z0 is not None:
+                _cycle_stepped(eng, sl, coef64, z0, compiled=True)
             if eng.closed_final and steps >= 2:
                 nil = np.empty(0, dtype)
                 blk = _Block(x=x, p=p, t=nil, s=nil, n2=nil, bad=np.empty(0, bool), alive=dat < 0, dat=dat,
@@ -508,6 +525,7 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
 
             coef64 = modes.coefficients(sl)
             b2 = bound2[sl]
+            z0 = zv.astype(np.float64) if eng.cycle is not None and not closed_final else None
             blk = _make_block(coef64=coef64, x=zv, p=P[:, :w], t=T[:, :w], s=s, n2=N2[:w], bad=BAD[:w], dat=dat[sl],
                               bound2=b2, dtype=dtype)  # fmt: skip
             f1, e1 = blk.coef[0], blk.coef[1]
@@ -536,6 +554,8 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 zv[...] = blk.x
             if closed_final:
                 _finish_final(eng, sl, zv, s)
+            elif z0 is not None:
+                _cycle_stepped(eng, sl, coef64, z0)
 
 
 def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any, compiled: bool = False) -> Any:
@@ -575,6 +595,15 @@ def _finish_final(eng: _Engine, sl: slice, zv: Any, s: Any, coef64: Any = None, 
     tg.loss_distance(zv, s, tg.loss[0, sl], dist)
     if eng.cycle is not None and closed is not None:
         eng.cycle.run(sl, coef64, closed, dist, eng.dat[sl], eng.steps)
+
+
+def _cycle_stepped(eng: _Engine, sl: slice, coef64: Any, z0: Any, compiled: bool = False) -> None:
+    """The cycle test of the block ``sl`` of a stepped run, from its start ``z0`` (the final
+    distance, recorded at the last step, tells the converged apart)."""
+    tg, cycle = eng.targets, eng.cycle
+    assert cycle is not None
+    rk = tg.distance[-1, sl] if tg.distance is not None and eng.rec_steps[-1:].tolist() == [eng.steps] else None
+    cycle.run_stepped(sl, coef64, z0, rk, eng.dat[sl], compiled)
 
 
 def _step_exactly(blk: _Block, idx: Any, z1: Any, z0: Any, zv: Any, steps: int, dtype: Any, compiled: bool) -> None:
@@ -733,14 +762,16 @@ def _tail_modes(coef64: Any, z1: Any, z0: Any, steps: int, n: int, compiled: boo
     return out
 
 
-def _periods_after(coef64: Any, z1: Any, z0: Any, short: Any, steps: int, dtype: Any) -> np.ndarray:
+def _periods_after(coef64: Any, z1: Any, z0: Any, short: Any, steps: int, dtype: Any, only: Any = None) -> np.ndarray:
     """The cycle test's period (:func:`heavyball._run.cycle_periods`) of each configuration,
     on the last iterates of the closed form, in the eigenbasis (the test reads norms, which the
     orthogonal rotation keeps): ``short``, the last ``CYCLE_MAX_PERIOD + 1``, rules most
     configurations out (:func:`heavyball._run.cycle_candidates`); the others are tested on all
-    ``TAIL``, from ``(z_1, z_0)``."""
+    ``TAIL``, from ``(z_1, z_0)``. ``only``: a mask of the configurations to test (0 for the
+    others)."""
     period = np.zeros(np.shape(z0)[1], np.int64)
-    rows = np.flatnonzero(cycle_candidates(short, dtype))
+    candidates = cycle_candidates(short, dtype)
+    rows = np.flatnonzero(candidates if only is None else candidates & only)
     if rows.size:
         coef = (None, None) + tuple(_take(c, rows) for c in coef64[2:])
         period[rows] = cycle_periods_of_modes(_tail_modes(coef, _take(z1, rows), _take(z0, rows), steps, TAIL), dtype)
@@ -763,7 +794,7 @@ def _closed_form_periods(spec: RunSpec, modes: Modes, rows: np.ndarray) -> np.nd
 def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
     and ``distance`` ``(n_loss, B)``, ``diverged_at (B,)``, and ``periods(rows)``, the cycle
-    test's periods of the flat configurations ``rows``."""
+    test's periods of the flat configurations ``rows`` (``None`` below 4 steps: no test)."""
     q, dtype, steps, B, d = spec.problem, spec.dtype, spec.steps, spec.size, spec.dim
     modes = Modes(rec, q, tuple(spec.batch) + (d,))
     Z = modes.to_modes(spec.theta0_flat, dtype)
@@ -784,7 +815,7 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
         ranges = _split(B, width, auto_threads(B, spec.threads))
 
     cycle = None
-    if not in_loop and steps >= 4:
+    if steps >= 4:
         zstar = None
         if spec.minimizer is not None:
             star = np.asarray(spec.minimizer, dtype=np.float64)
@@ -813,6 +844,4 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
             theta[0] = spec.theta0_flat if steps == 0 else modes.from_modes(Z)
     for record, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
         _nan_after(record, steps_rec, dat)
-    if cycle is not None:
-        return theta, loss, distance, dat, cycle.periods_of
-    return theta, loss, distance, dat, lambda rows: _closed_form_periods(spec, modes, rows)
+    return theta, loss, distance, dat, None if cycle is None else cycle.periods_of

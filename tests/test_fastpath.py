@@ -524,3 +524,22 @@ def test_iterate_dispatches_adam_to_fast_path(monkeypatch, rng):
     assert calls == [1]
     hb.iterate(hb.Adam(lr=lambda k: 0.1), _quadratic(), rng.standard_normal((2, 3)), 10)  # schedule: general
     assert calls == [1]
+
+
+@pytest.mark.parametrize("record", ["final", "loss"])
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_the_cycle_test_skipped_by_the_workers_is_asked_again(record, engine, monkeypatch):
+    """The workers skip the cycle test for configurations the eigenbasis shows converged with a
+    margin; one the run then finds unconverged is tested after all. Forcing every configuration
+    to be skipped must give the general path's statuses and periods."""
+    if engine == "compiled":
+        pytest.importorskip("numba")
+    q = hb.Quadratic([[2.0]])  # lr·h = 2: x ← −x (period 2); lr = 0.5: converged; 0.01: slow
+    lr = np.array([[1.0], [0.5], [0.01], [1.0]])
+    theta0 = np.array([[1.0], [0.5], [2.0], [-3.0]])
+    ref = _iterate_general(hb.SGD(lr=lr), q, theta0, 40, record=record)
+    assert ref.status.tolist() == ["cycle", "converged", "max_steps", "cycle"]
+    monkeypatch.setattr(fastpath._CycleTest, "_untested", lambda self, dat, z0, rk: np.zeros_like(dat, dtype=bool))
+    tr = hb.iterate(hb.SGD(lr=lr), q, theta0, 40, record=record, engine=engine)
+    np.testing.assert_array_equal(tr.status, ref.status)
+    np.testing.assert_array_equal(tr.period, ref.period)

@@ -51,7 +51,8 @@ import numpy as np
 
 from ._adamkernel import adam_constants, adam_scalars, adam_update, decay_factor, is_nonzero
 from ._batch import restrict_batch
-from ._run import TAIL, row_norm_sq
+from ._run import row_norm_sq
+from .cycles import TAIL
 from .optimizers import Adam, AdamW
 from .problems import SMALL_DIM, Quadratic, small_matvec
 

@@ -15,7 +15,7 @@ and nothing of each other's internals:
     ``distance (n_loss, B)`` (``None`` without a minimiser).
 ``make_trajectory(spec, *, theta, loss, distance, diverged_at, tail)``
     Reshapes flat records to the batch, decides ``status``/``success`` (with the cycle test of
-    :func:`cycle_periods` on the last iterates that ``tail`` gives) and writes ``message``. Every
+    :func:`~heavyball.cycles.cycle_periods` on the last iterates that ``tail`` gives) and writes ``message``. Every
     engine that fills the same records gets the same result type, status rules and message.
 
 Conventions (shared by every engine)
@@ -26,7 +26,7 @@ Conventions (shared by every engine)
 * **Convergence.** ``"converged"``: not diverged, and ``‖θ_K − θ*‖ <= tol·‖θ₀ − θ*‖`` when the
   minimiser is known, else ``‖∇f(θ_K)‖ <= tol·‖∇f(θ₀)‖``.
 * **Cycle.** ``"cycle"``: neither, and the last ``p`` iterates, a ``p`` in ``2 … CYCLE_MAX_PERIOD``,
-  repeat the ``p`` before them to rounding (:func:`cycle_periods`): a periodic orbit, which more
+  repeat the ``p`` before them to rounding (:func:`~heavyball.cycles.cycle_periods`): a periodic orbit, which more
   steps will not change (Lessard, Recht & Packard 2016, §4.6: heavy ball at Polyak's tuning on
   a strongly convex function ends on a period-3 orbit). Otherwise ``"max_steps"``.
 """
@@ -41,6 +41,7 @@ import numpy as np
 
 from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .compiled import check_engine
+from .cycles import CYCLE_MAX_PERIOD, cycle_periods
 from .optimizers import _STATE_ARRAYS, _Optimizer
 from .status import Status
 
@@ -54,9 +55,7 @@ __all__ = [
     "RunSpec",
     "allocate",
     "assemble",
-    "cycle_candidates",
     "cycle_periods",
-    "cycle_periods_of_modes",
     "make_trajectory",
     "prepare",
     "row_norm_sq",
@@ -72,10 +71,6 @@ LOSS_MEMORY_BUDGET = 2**31
 DIVERGENCE_FACTOR = 1e8
 #: the largest step count: beyond 2**53 step indices are no longer exact in float64
 MAX_STEPS = 2**53
-#: the longest period the cycle test looks for
-CYCLE_MAX_PERIOD = 6
-#: how many final iterates the cycle test reads (two periods of the longest)
-TAIL = 2 * CYCLE_MAX_PERIOD
 
 _RECORDS = ("all", "loss", "final")
 _STATUS_WORDS = np.array([s.value for s in (Status.CONVERGED, Status.DIVERGED, Status.MAX_STEPS, Status.CYCLE)])
@@ -369,84 +364,6 @@ def _safe_row_norm(x: np.ndarray) -> np.ndarray:
         scale = np.max(np.abs(x), axis=-1) if x.shape[-1] else np.zeros(x.shape[:-1])
         unit = np.where(scale[:, None] > 0, x / np.where(scale > 0, scale, 1.0)[:, None], 0.0)
         return scale * np.sqrt(row_norm_sq(unit))
-
-
-def cycle_periods(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-    r"""The period of the orbit the last iterates repeat, per configuration (0: none).
-
-    With ``θ_{K−j}`` the last iterates (``tail[-1 − j]``), period ``p`` (the smallest in
-    ``2 … CYCLE_MAX_PERIOD`` with ``2p ≤ len(tail)``) is found when the last ``p`` iterates,
-    the orbit, repeat the ``p`` before them to rounding while the orbit is not a point:
-
-    .. math:: \max_{0 \le j < p} \|θ_{K-j} - θ_{K-j-p}\| \le ε^{2/3} S_p, \qquad
-              \max_{0 \le j < p} \|θ_{K-j} - θ_K\| > ε^{1/2} S_p, \qquad
-              S_p = \max_{0 \le j < p} \|θ_{K-j}\|
-
-    (``ε`` the dtype's machine epsilon). The orbit must so repeat to ``ε^{1/6} ≈ 2.4e-3`` (in
-    float64) of its own extent. A mode ``λ^k`` repeats after ``p`` steps to ``|λ^p − 1|`` of
-    its motion over the period, so only an eigenvalue within about that of a ``p``-th root of
-    unity counts: a contraction, however close to the minimiser, and a slow spiral are not
-    cycles, and a stalled iterate (a fixed point of the rounding) is never one.
-
-    Parameters
-    ----------
-    tail : ndarray, shape (n, B, d)
-        The last ``n`` iterates of ``B`` configurations, oldest first (NaN rows never cycle).
-    dtype : numpy dtype
-        The precision the iterates were computed in.
-
-    Returns
-    -------
-    ndarray of int, shape (B,)
-    """
-    tail = np.asarray(tail, dtype=np.float64)
-    return cycle_periods_of_modes(np.ascontiguousarray(np.swapaxes(tail, 1, 2)), dtype)
-
-
-def _norm2(x: np.ndarray) -> np.ndarray:
-    """Squared norms over the coordinates (axis −2) of arrays laid out ``(…, d, B)``."""
-    return np.einsum("...ij,...ij->...j", x, x)
-
-
-def cycle_candidates(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-    """The configurations :func:`cycle_periods` could find a period for, from the last
-    ``CYCLE_MAX_PERIOD + 1`` iterates only (``tail`` laid out ``(n, d, B)``, configurations
-    last): those with ``‖θ_K − θ_{K−p}‖ ≤ ε^{2/3}·S_P`` for some ``p`` (``S_P ≥ S_p``, so a
-    configuration left out has no period). Boolean, shape ``(B,)``."""
-    n = tail.shape[0]
-    P = min(CYCLE_MAX_PERIOD, n - 1)
-    eps = float(np.finfo(dtype).eps)
-    with np.errstate(all="ignore"):
-        near = np.min(_norm2(tail[n - 1 - P : n - 2] - tail[-1]), axis=0)  # ‖θ_K − θ_{K−p}‖², p = 2 … P
-        scale2 = np.max(_norm2(tail[n - P :]), axis=0)
-        return near <= eps ** (4.0 / 3.0) * scale2  # False for NaN
-
-
-def cycle_periods_of_modes(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-    """:func:`cycle_periods` of iterates laid out with the configurations last: ``tail``
-    shaped ``(n, d, B)`` (the coordinates may be any orthonormal ones, such as the eigenmodes
-    ``z = Vᵀθ``: the test reads only norms)."""
-    n, B = tail.shape[0], tail.shape[2]
-    period = np.zeros(B, np.int64)
-    P = min(CYCLE_MAX_PERIOD, n // 2)
-    if P < 2 or B == 0:
-        return period
-    eps = float(np.finfo(dtype).eps)
-    rows = np.flatnonzero(cycle_candidates(tail[n - P - 1 :], dtype))  # settles most rows at once
-    if rows.size == 0:
-        return period
-    t = np.take(tail, rows, axis=-1)  # C-contiguous (tail[:, :, rows] is not: slow)
-    with np.errstate(all="ignore"):
-        norms2 = _norm2(t[n - P :])  # (P, rows): the last P iterates
-        found = np.zeros(rows.size, np.int64)
-        for p in range(2, P + 1):
-            scale2 = np.max(norms2[P - p :], axis=0)  # S_p²
-            moving = np.max(_norm2(t[n - p :] - t[-1]), axis=0) > eps * scale2
-            mismatch2 = np.max(_norm2(t[n - p :] - t[n - 2 * p : n - p]), axis=0)
-            hit = moving & (found == 0) & (mismatch2 <= eps ** (4.0 / 3.0) * scale2)
-            found[hit] = p
-        period[rows] = found
-    return period
 
 
 def _readonly(arr: Any) -> Any:

@@ -19,7 +19,16 @@ from . import recurrences
 from ._validation import as_int, check_theta
 from .problems import Quadratic
 
-__all__ = ["Modes", "closed_form_iterate", "closed_form_modes", "lucas", "lucas_state", "recurrence_on"]
+__all__ = [
+    "Modes",
+    "closed_form_iterate",
+    "closed_form_modes",
+    "columns",
+    "last_iterates",
+    "lucas",
+    "lucas_state",
+    "recurrence_on",
+]
 
 #: bytes of one ``(d, B_block)`` array of the closed form's blocks (the result does not depend on it)
 _BLOCK_BYTES = 256 * 1024
@@ -200,6 +209,49 @@ def closed_form_modes(modes: Modes, z0: Any, k: int, sl: Any = slice(None), comp
     if e is not None:
         out += e * g
     return out
+
+
+def last_iterates(coef64: Any, z1: Any, z0: Any, steps: int, n: int, compiled: bool = False) -> np.ndarray:
+    """The modes at steps ``K − n + 1 … K`` (``K = steps``) from ``z_1`` and ``z_0`` (float64
+    ``(d, w)``), shaped ``(n, d, w)``, NaN before step 0: the closed form gives the first
+    two (one Lucas evaluation, :func:`lucas_state`), then the three-term
+    recurrence the rest (``coef64``: the block's ``(f₁, e₁, a, m, e)``; ``f₁``, ``e₁`` unused;
+    ``compiled``: the Lucas sequence by the compiled kernel, the same bits)."""
+    _f1, _e1, a, m, e = coef64
+    out = np.empty((n,) + np.shape(z0))
+    first = steps - n + 1
+    with np.errstate(all="ignore"):
+        if first >= 1:  # z_first and z_{first−1} from U_n, U_{n+1}, G_n with n = first − 1
+            u_n, u_next, g_n = lucas_state(a, m, e, first - 1, compiled)
+            np.multiply(u_next, z1, out=out[0])
+            out[0] += (m * u_n) * z0
+            prev = u_n * z1
+            u_next -= a * u_n  # m·U_{n−1}
+            prev += u_next * z0
+            if e is not None:
+                out[0] += e * g_n
+                g_n -= u_n
+                prev += e * g_n
+            j0 = 1
+        else:
+            out[:-first] = np.nan
+            out[-first] = z0
+            out[1 - first] = z1
+            prev, j0 = z0, 2 - first
+        tmp = np.empty_like(out[0])
+        for j in range(j0, n):  # z_{k+1} = a·z_k + m·z_{k−1} + e  (k >= 1)
+            np.multiply(a, out[j - 1], out=out[j])
+            np.multiply(m, out[j - 2] if j >= 2 else prev, out=tmp)
+            out[j] += tmp
+            if e is not None:
+                out[j] += e
+    return out
+
+
+def columns(c: Any, idx: Any) -> Any:
+    """The columns ``idx`` of a ``(d, w)`` array, C-contiguous (``c[:, idx]`` is not, and numpy
+    runs several times slower on it); a column shared by all (``(d, 1)``) and ``None`` pass."""
+    return None if c is None else (c if c.shape[1] == 1 else np.take(c, idx, axis=-1))
 
 
 def closed_form_iterate(method: Any, q: Any, theta0: Any, k: Any) -> Any:

@@ -61,7 +61,7 @@ fast doubling, ``O(log k)``) to the pair of steps ``K − CYCLE_MAX_PERIOD − 1
 every configuration that a certificate over the whole run clears of divergence; the others are
 stepped (exactly as above), so ``status`` and ``diverged_at`` are the same as with stepping.
 The last ``CYCLE_MAX_PERIOD + 1`` iterates so computed are what the workers' cycle test reads
-first (:func:`heavyball._run.cycle_candidates`, in the eigenbasis); the few configurations it
+first (:func:`heavyball.cycles.cycle_candidates`, in the eigenbasis); the few configurations it
 keeps are tested on the whole tail.
 
 ``Adam``/``AdamW`` (not linear: no eigenbasis) are dispatched by :func:`supports`/:func:`run`
@@ -84,18 +84,10 @@ from typing import Any
 import numpy as np
 
 from . import _fastadam, recurrences
-from ._run import (
-    CYCLE_MAX_PERIOD,
-    TAIL,
-    DiscreteTrajectory,
-    RunSpec,
-    cycle_candidates,
-    cycle_periods_of_modes,
-    make_trajectory,
-    prepare,
-)
+from ._run import DiscreteTrajectory, RunSpec, make_trajectory, prepare
 from ._validation import as_int
-from .eigenmodes import Modes, lucas_state, recurrence_on
+from .cycles import CYCLE_MAX_PERIOD, ClosedFormCycles
+from .eigenmodes import Modes, columns, last_iterates, recurrence_on
 from .problems import Quadratic
 
 __all__ = [
@@ -279,12 +271,6 @@ def _make_block(
     )  # fmt: skip
 
 
-def _take(c: Any, idx: Any) -> Any:
-    """The columns ``idx`` of a ``(d, w)`` array, C-contiguous (``c[:, idx]`` is not, and numpy
-    runs several times slower on it); a column shared by all (``(d, 1)``) and ``None`` pass."""
-    return None if c is None else (c if c.shape[1] == 1 else np.take(c, idx, axis=-1))
-
-
 class _Targets:
     """Where and what to record: flat records and the loss/distance constants in the eigenbasis."""
 
@@ -344,63 +330,6 @@ class _Targets:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
-class _CycleTest:
-    """The cycle test of a ``record="final"`` run, run by the workers on their blocks.
-
-    ``periods`` gets the period of each configuration (:func:`_periods_after`), 0 for the
-    diverged, and −1 for those the test was skipped for: configurations the eigenbasis already
-    shows converged with a margin (``‖z_K − z*‖ ≤ ½·tol·‖z_0 − z*‖``), asked again only if
-    the run's own test of convergence disagrees (:meth:`periods_of`)."""
-
-    spec: RunSpec
-    modes: Modes
-    periods: np.ndarray  # (B,) int64
-    zstar: np.ndarray | None  # (d, 1) float64: z* where the minimiser is known, else None
-
-    def run(self, sl: slice, coef64: Any, closed: Any, rk: Any, dat: Any, steps: int) -> None:
-        """Test the block ``sl`` on ``closed = ((z_1, z_0), last iterates)`` of
-        :func:`_final_closed_form`; ``rk``: its final distances (or None)."""
-        (z1, z0), short = closed
-        test = self._untested(dat, z0, rk)
-        out = np.where(test, 0, np.where(dat < 0, -1, 0))
-        out += _periods_after(coef64, z1, z0, short, steps, self.spec.dtype, test)
-        self.periods[sl] = out
-
-    def run_stepped(self, sl: slice, coef64: Any, z0: Any, rk: Any, dat: Any, compiled: bool) -> None:
-        """Test the block ``sl`` of a run that stepped to the end, from its start ``z0``
-        (float64): the closed form gives the last iterates of the configurations tested."""
-        test = self._untested(dat, z0, rk)
-        out = np.where(test, 0, np.where(dat < 0, -1, 0))
-        idx = np.flatnonzero(test)
-        if idx.size:
-            coef = (None, None) + tuple(_take(c, idx) for c in coef64[2:])
-            z0 = _take(z0, idx)
-            z1 = _take(coef64[0], idx) * z0
-            if coef64[1] is not None:
-                z1 += _take(coef64[1], idx)
-            short = _tail_modes(coef, z1, z0, self.spec.steps, CYCLE_MAX_PERIOD + 1, compiled)
-            out[idx] = _periods_after(coef, z1, z0, short, self.spec.steps, self.spec.dtype)
-        self.periods[sl] = out
-
-    def _untested(self, dat: Any, z0: Any, rk: Any) -> Any:
-        """The configurations to test: not diverged, and not shown converged with a margin."""
-        test = dat < 0
-        if rk is not None and self.zstar is not None and self.spec.tol > 0:
-            with np.errstate(all="ignore"):
-                r0 = np.sqrt(np.einsum("ij,ij->j", z0 - self.zstar, z0 - self.zstar))
-                test &= ~(rk <= 0.5 * self.spec.tol * r0)
-        return test
-
-    def periods_of(self, rows: np.ndarray) -> np.ndarray:
-        """The periods of the flat configurations ``rows``, testing those the workers skipped."""
-        out = self.periods[rows]
-        skipped = np.flatnonzero(out < 0)
-        if skipped.size:
-            out[skipped] = _closed_form_periods(self.spec, self.modes, rows[skipped])
-        return out
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
 class _Engine:
     """What every worker of one run shares (read-only, except the slices it owns of ``Z``,
     ``dat`` and the records of ``targets``)."""
@@ -415,7 +344,7 @@ class _Engine:
     targets: _Targets
     closed_final: bool  # jump to the last step by the closed form (record="final")
     compiled: bool = False  # step with the kernel of heavyball.compiled.linear
-    cycle: _CycleTest | None = None  # record="final": the cycle test, run by the workers
+    cycle: ClosedFormCycles | None = None  # record="final": the cycle test, run by the workers
 
 
 def _full(c: Any, d: int, w: int, dtype: Any) -> Any:
@@ -579,7 +508,7 @@ def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any
     if dtype != np.float64:
         # float32 stepping can overflow where float64 does not: step what could pass float32's range
         todo |= ~(np.sum(cert, axis=0) <= float(np.finfo(dtype).max)) & blk.alive
-    tail = _tail_modes(coef64, z1, z0, steps, CYCLE_MAX_PERIOD + 1, compiled)
+    tail = last_iterates(coef64, z1, z0, steps, CYCLE_MAX_PERIOD + 1, compiled)
     zv[...] = tail[-1]
     idx = np.flatnonzero(todo)
     if idx.size:
@@ -594,7 +523,7 @@ def _finish_final(eng: _Engine, sl: slice, zv: Any, s: Any, coef64: Any = None, 
     dist = None if tg.distance is None else tg.distance[0, sl]
     tg.loss_distance(zv, s, tg.loss[0, sl], dist)
     if eng.cycle is not None and closed is not None:
-        eng.cycle.run(sl, coef64, closed, dist, eng.dat[sl], eng.steps)
+        eng.cycle.run(sl, coef64, closed, dist, eng.dat[sl])
 
 
 def _cycle_stepped(eng: _Engine, sl: slice, coef64: Any, z0: Any, compiled: bool = False) -> None:
@@ -610,10 +539,10 @@ def _step_exactly(blk: _Block, idx: Any, z1: Any, z0: Any, zv: Any, steps: int, 
     """Step the configurations ``idx`` of the block from ``(z_1, z_0)`` to ``z_steps`` into ``zv``."""
     w, d = idx.size, zv.shape[0]
     sub = _Block(
-        x=_take(z1, idx).astype(dtype), p=_take(z0, idx).astype(dtype), t=np.empty((d, w), dtype),
+        x=columns(z1, idx).astype(dtype), p=columns(z0, idx).astype(dtype), t=np.empty((d, w), dtype),
         s=np.empty((d, w), dtype), n2=np.empty(w, dtype), bad=np.empty(w, dtype=bool), alive=blk.alive[idx],
-        dat=blk.dat[idx], bound2=blk.bound2[idx], coef=tuple(_take(c, idx) for c in blk.coef),
-        cert=tuple(_take(c, idx) for c in blk.cert), dtype=dtype,
+        dat=blk.dat[idx], bound2=blk.bound2[idx], coef=tuple(columns(c, idx) for c in blk.coef),
+        cert=tuple(columns(c, idx) for c in blk.cert), dtype=dtype,
     )  # fmt: skip
     if compiled:
         sub.x, sub.p = np.ascontiguousarray(sub.x), np.ascontiguousarray(sub.p)
@@ -725,72 +654,6 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, tail=tail)
 
 
-def _tail_modes(coef64: Any, z1: Any, z0: Any, steps: int, n: int, compiled: bool = False) -> np.ndarray:
-    """The modes at steps ``K − n + 1 … K`` (``K = steps``) from ``z_1`` and ``z_0`` (float64
-    ``(d, w)``), shaped ``(n, d, w)``, NaN before step 0: the closed form gives the first
-    two (one Lucas evaluation, :func:`~heavyball.eigenmodes.lucas_state`), then the three-term
-    recurrence the rest (``coef64``: the block's ``(f₁, e₁, a, m, e)``; ``f₁``, ``e₁`` unused;
-    ``compiled``: the Lucas sequence by the compiled kernel, the same bits)."""
-    _f1, _e1, a, m, e = coef64
-    out = np.empty((n,) + np.shape(z0))
-    first = steps - n + 1
-    with np.errstate(all="ignore"):
-        if first >= 1:  # z_first and z_{first−1} from U_n, U_{n+1}, G_n with n = first − 1
-            u_n, u_next, g_n = lucas_state(a, m, e, first - 1, compiled)
-            np.multiply(u_next, z1, out=out[0])
-            out[0] += (m * u_n) * z0
-            prev = u_n * z1
-            u_next -= a * u_n  # m·U_{n−1}
-            prev += u_next * z0
-            if e is not None:
-                out[0] += e * g_n
-                g_n -= u_n
-                prev += e * g_n
-            j0 = 1
-        else:
-            out[:-first] = np.nan
-            out[-first] = z0
-            out[1 - first] = z1
-            prev, j0 = z0, 2 - first
-        tmp = np.empty_like(out[0])
-        for j in range(j0, n):  # z_{k+1} = a·z_k + m·z_{k−1} + e  (k >= 1)
-            np.multiply(a, out[j - 1], out=out[j])
-            np.multiply(m, out[j - 2] if j >= 2 else prev, out=tmp)
-            out[j] += tmp
-            if e is not None:
-                out[j] += e
-    return out
-
-
-def _periods_after(coef64: Any, z1: Any, z0: Any, short: Any, steps: int, dtype: Any, only: Any = None) -> np.ndarray:
-    """The cycle test's period (:func:`heavyball._run.cycle_periods`) of each configuration,
-    on the last iterates of the closed form, in the eigenbasis (the test reads norms, which the
-    orthogonal rotation keeps): ``short``, the last ``CYCLE_MAX_PERIOD + 1``, rules most
-    configurations out (:func:`heavyball._run.cycle_candidates`); the others are tested on all
-    ``TAIL``, from ``(z_1, z_0)``. ``only``: a mask of the configurations to test (0 for the
-    others)."""
-    period = np.zeros(np.shape(z0)[1], np.int64)
-    candidates = cycle_candidates(short, dtype)
-    rows = np.flatnonzero(candidates if only is None else candidates & only)
-    if rows.size:
-        coef = (None, None) + tuple(_take(c, rows) for c in coef64[2:])
-        period[rows] = cycle_periods_of_modes(_tail_modes(coef, _take(z1, rows), _take(z0, rows), steps, TAIL), dtype)
-    return period
-
-
-def _closed_form_periods(spec: RunSpec, modes: Modes, rows: np.ndarray) -> np.ndarray:
-    """:func:`_periods_after` of the flat configurations ``rows``, from ``θ₀`` (for runs that
-    stepped to the end: the cycle test is asked only for the configurations still undecided)."""
-    start = np.ascontiguousarray(spec.theta0_flat[rows].astype(np.float64).T)  # (d, n)
-    z0 = start if modes.V is None else modes.V.T @ start
-    coef64 = modes.coefficients(rows)
-    z1 = coef64[0] * z0
-    if coef64[1] is not None:
-        z1 += coef64[1]
-    short = _tail_modes(coef64, z1, z0, spec.steps, CYCLE_MAX_PERIOD + 1)
-    return _periods_after(coef64, z1, z0, short, spec.steps, spec.dtype)
-
-
 def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
     """The engine on a validated ``RunSpec``: flat records ``theta (n_theta, B, d)``, ``loss``
     and ``distance`` ``(n_loss, B)``, ``diverged_at (B,)``, and ``periods(rows)``, the cycle
@@ -820,7 +683,8 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
         if spec.minimizer is not None:
             star = np.asarray(spec.minimizer, dtype=np.float64)
             zstar = (star if modes.V is None else modes.V.T @ star)[:, None]
-        cycle = _CycleTest(spec=spec, modes=modes, periods=np.empty(B, np.int64), zstar=zstar)
+        cycle = ClosedFormCycles(modes=modes, theta0=spec.theta0_flat, steps=steps, tol=spec.tol, dtype=dtype,
+                                 periods=np.empty(B, np.int64), zstar=zstar)  # fmt: skip
     eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,
                   targets=tg, closed_final=not in_loop, compiled=spec.engine == "compiled", cycle=cycle)  # fmt: skip
 

@@ -29,7 +29,7 @@ Conventions
   (1.5e-8 in float64, 3.5e-4 in float32).
 * **Cycle.** ``"cycle"`` means neither, and the last ``p`` iterates, a ``p`` in
   ``2 … CYCLE_MAX_PERIOD``, repeat the ``p`` before them to rounding while they are not one
-  point (``heavyball._run.cycle_periods``; ``period`` gives ``p``): a periodic orbit, and more
+  point (``heavyball.cycles.cycle_periods``; ``period`` gives ``p``): a periodic orbit, and more
   steps will not converge. Lessard, Recht & Packard (2016, §4.6) give the classic case,
   heavy ball at Polyak's tuning on a strongly convex function ending on a period-3 orbit.
   Otherwise ``"max_steps"``. Statuses are :class:`~heavyball.Status` words.
@@ -52,11 +52,9 @@ from . import fastpath, monte_carlo
 from ._batch import Scratch as _Scratch
 from ._batch import restrict_batch
 from ._run import (
-    CYCLE_MAX_PERIOD,
     DIVERGENCE_FACTOR,
     LOSS_MEMORY_BUDGET,
     MEMORY_BUDGET,
-    TAIL,
     DiscreteTrajectory,
     RunSpec,
     allocate,
@@ -66,6 +64,7 @@ from ._run import (
 )
 from ._run import MAX_STEPS as MAX_STEPS
 from ._validation import renamed_keyword
+from .cycles import CYCLE_MAX_PERIOD, TAIL
 from .noise import GradientSampler
 from .optimizers import _STATE_ARRAYS
 

@@ -39,7 +39,8 @@ import numpy as np
 
 from ._batch import Scratch as _Scratch
 from ._batch import restrict_batch as _restrict
-from ._run import TAIL, RunSpec, allocate, make_trajectory, row_norm_sq
+from ._run import RunSpec, allocate, make_trajectory, row_norm_sq
+from .cycles import TAIL
 from .noise import STREAM_BLOCK, GradientNoise, NormalStream
 from .problems import SMALL_DIM, Quadratic
 

@@ -126,6 +126,15 @@ def test_bad_usage_is_one_line_exit_2(argv, capsys):
     assert "usage:" not in err  # one line, not argparse's usage block
 
 
+def test_no_verb_names_every_verb(capsys):
+    from heavyball.cli import build_parser
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    verbs = list(build_parser().verbs)  # argparse's own list of the sub-commands
+    assert len(verbs) >= 5 and all(f" {verb}" in err for verb in verbs), err
+
+
 def test_bad_usage_in_a_subprocess():
     res = run("rates", "--kappa", "0")
     assert_one_line_error(res, 2)

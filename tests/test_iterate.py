@@ -471,7 +471,7 @@ def _periods_by_definition(tail, eps):
 
 
 def test_cycle_periods_and_candidates_against_the_definition(rng):
-    from heavyball._run import TAIL, cycle_candidates, cycle_periods
+    from heavyball.cycles import TAIL, cycle_candidates, cycle_periods
 
     eps = np.finfo(np.float64).eps
     d, n = 3, TAIL

@@ -155,7 +155,8 @@ def _main(argv: Sequence[str] | None, interrupts: Any) -> int:
         except Exit as stop:
             return stop.status
         if args.verb is None:
-            return _usage(prog, None, "a verb is required: figures, derive, rates or compare")
+            names = [verb.__name__.rsplit(".", 1)[-1] for verb in VERBS]
+            return _usage(prog, None, f"a verb is required: {', '.join(names[:-1])} or {names[-1]}")
         status: int = args.handler(args)
         return status
     except KeyboardInterrupt:

@@ -116,16 +116,14 @@ def cycle_periods_of_modes(tail: np.ndarray, dtype: Any = np.float64) -> np.ndar
     return period
 
 
-def periods_after(coef64: Any, z1: Any, z0: Any, short: Any, steps: int, dtype: Any, only: Any = None) -> np.ndarray:
+def periods_after(coef64: Any, z1: Any, z0: Any, short: Any, steps: int, dtype: Any) -> np.ndarray:
     """The cycle test's period (:func:`cycle_periods`) of each configuration,
     on the last iterates of the closed form, in the eigenbasis (the test reads norms, which the
     orthogonal rotation keeps): ``short``, the last ``CYCLE_MAX_PERIOD + 1``, rules most
     configurations out (:func:`cycle_candidates`); the others are tested on all
-    ``TAIL``, from ``(z_1, z_0)``. ``only``: a mask of the configurations to test (0 for the
-    others)."""
+    ``TAIL``, from ``(z_1, z_0)``."""
     period = np.zeros(np.shape(z0)[1], np.int64)
-    candidates = cycle_candidates(short, dtype)
-    rows = np.flatnonzero(candidates if only is None else candidates & only)
+    rows = np.flatnonzero(cycle_candidates(short, dtype))
     if rows.size:
         coef = (None, None) + tuple(columns(c, rows) for c in coef64[2:])
         period[rows] = cycle_periods_of_modes(
@@ -151,18 +149,10 @@ class ClosedFormCycles:
     periods: np.ndarray  # (B,) int64
     zstar: np.ndarray | None  # (d, 1) float64: z* where the minimiser is known, else None
 
-    def run(self, sl: slice, coef64: Any, closed: Any, rk: Any, dat: Any) -> None:
-        """Test the block ``sl`` on ``closed = ((z_1, z_0), last iterates)`` of
-        the engine's ``record="final"`` jump; ``rk``: its final distances (or None)."""
-        (z1, z0), short = closed
-        test = self._untested(dat, z0, rk)
-        out = np.where(test, 0, np.where(dat < 0, -1, 0))
-        out += periods_after(coef64, z1, z0, short, self.steps, self.dtype, test)
-        self.periods[sl] = out
-
-    def run_stepped(self, sl: slice, coef64: Any, z0: Any, rk: Any, dat: Any, compiled: bool) -> None:
-        """Test the block ``sl`` of a run that stepped to the end, from its start ``z0``
-        (float64): the closed form gives the last iterates of the configurations tested."""
+    def run(self, sl: slice, coef64: Any, z0: Any, rk: Any, dat: Any, compiled: bool = False) -> None:
+        """Test the finished block ``sl`` from its start ``z0`` (float64 ``(d, w)``): the closed
+        form gives the last iterates of the configurations to test (``rk``: their final
+        distances, or None; ``compiled``: the Lucas sequence by the compiled kernel)."""
         test = self._untested(dat, z0, rk)
         out = np.where(test, 0, np.where(dat < 0, -1, 0))
         idx = np.flatnonzero(test)

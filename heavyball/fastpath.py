@@ -55,14 +55,12 @@ the numba kernel :func:`heavyball.compiled.linear.advance`, which performs the s
 floating-point operations in the same order (no fused multiply-add), so every result is
 bitwise equal to the numpy engine's; it releases the GIL, so the thread pool scales.
 
-``record="final"`` jumps by the closed form (:func:`~heavyball.eigenmodes.lucas_state`, Lucas-style
-fast doubling, ``O(log k)``) to the pair of steps ``K − CYCLE_MAX_PERIOD − 1`` and
-``K − CYCLE_MAX_PERIOD``, then takes the last ``CYCLE_MAX_PERIOD`` steps by the recurrence, for
-every configuration that a certificate over the whole run clears of divergence; the others are
-stepped (exactly as above), so ``status`` and ``diverged_at`` are the same as with stepping.
-The last ``CYCLE_MAX_PERIOD + 1`` iterates so computed are what the workers' cycle test reads
-first (:func:`heavyball.cycles.cycle_candidates`, in the eigenbasis); the few configurations it
-keeps are tested on the whole tail.
+``record="final"`` jumps to the last iterate with :func:`~heavyball.eigenmodes.closed_form_iterate` (Lucas-style
+fast doubling, ``O(log k)``) for every configuration that a certificate over the whole run
+clears of divergence; the others are stepped (exactly as above), so ``status`` and
+``diverged_at`` are the same as with stepping. The workers also run the cycle test on their
+blocks (:class:`heavyball.cycles.ClosedFormCycles`): for the configurations not already
+converged, the closed form gives the last iterates it reads.
 
 ``Adam``/``AdamW`` (not linear: no eigenbasis) are dispatched by :func:`supports`/:func:`run`
 to the kernel of :mod:`heavyball._fastadam` (constant ``lr``, ``d ≤ problems.SMALL_DIM``): the
@@ -86,8 +84,8 @@ import numpy as np
 from . import _fastadam, recurrences
 from ._run import DiscreteTrajectory, RunSpec, make_trajectory, prepare
 from ._validation import as_int
-from .cycles import CYCLE_MAX_PERIOD, ClosedFormCycles
-from .eigenmodes import Modes, columns, last_iterates, recurrence_on
+from .cycles import ClosedFormCycles
+from .eigenmodes import Modes, columns, lucas, recurrence_on
 from .problems import Quadratic
 
 __all__ = [
@@ -408,20 +406,19 @@ def _run_range_compiled(eng: _Engine, c0: int, c1: int) -> None:
             x = np.array(zv, dtype=dtype, order="C")
             p = np.empty_like(x)
             dat, b2 = eng.dat[sl], eng.bound2[sl]
-            z0 = x.astype(np.float64) if eng.cycle is not None and not eng.closed_final else None
+            z0 = x.astype(np.float64) if eng.cycle is not None else None
             _advance(x, p, 0, k_end, coef, cert, b2, dat, eng.rec_steps, b0, targets)
-            if z0 is not None:
-                _cycle_stepped(eng, sl, coef64, z0, compiled=True)
             if eng.closed_final and steps >= 2:
                 nil = np.empty(0, dtype)
                 blk = _Block(x=x, p=p, t=nil, s=nil, n2=nil, bad=np.empty(0, bool), alive=dat < 0, dat=dat,
                              bound2=b2, coef=coef, cert=cert, dtype=dtype)  # fmt: skip
-                closed = _final_closed_form(blk, coef64, zv, steps, dtype, compiled=True)
-                _finish_final(eng, sl, zv, p, coef64, closed)
+                _final_closed_form(blk, coef64, zv, steps, dtype, compiled=True)
             else:
                 zv[...] = x
-                if eng.closed_final:
-                    _finish_final(eng, sl, zv, p)
+            if eng.closed_final:
+                _finish_final(eng, sl, zv, p)
+            if z0 is not None:
+                _cycle_test(eng, sl, coef64, z0, compiled=True)
 
 
 def _run_range(eng: _Engine, c0: int, c1: int) -> None:
@@ -454,7 +451,7 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
 
             coef64 = modes.coefficients(sl)
             b2 = bound2[sl]
-            z0 = zv.astype(np.float64) if eng.cycle is not None and not closed_final else None
+            z0 = zv.astype(np.float64) if eng.cycle is not None else None
             blk = _make_block(coef64=coef64, x=zv, p=P[:, :w], t=T[:, :w], s=s, n2=N2[:w], bad=BAD[:w], dat=dat[sl],
                               bound2=b2, dtype=dtype)  # fmt: skip
             f1, e1 = blk.coef[0], blk.coef[1]
@@ -475,24 +472,20 @@ def _run_range(eng: _Engine, c0: int, c1: int) -> None:
                 recorder(blk.x, r)
                 r += 1
             if closed_final and steps >= 2:
-                closed = _final_closed_form(blk, coef64, zv, steps, dtype)
-                _finish_final(eng, sl, zv, s, coef64, closed)
-                continue
-            _step_block(blk, 1, steps, recorder, rec_steps, r)
-            if blk.x is not zv:
-                zv[...] = blk.x
+                _final_closed_form(blk, coef64, zv, steps, dtype)
+            else:
+                _step_block(blk, 1, steps, recorder, rec_steps, r)
+                if blk.x is not zv:
+                    zv[...] = blk.x
             if closed_final:
                 _finish_final(eng, sl, zv, s)
-            elif z0 is not None:
-                _cycle_stepped(eng, sl, coef64, z0)
+            if z0 is not None:
+                _cycle_test(eng, sl, coef64, z0)
 
 
-def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any, compiled: bool = False) -> Any:
-    """``z_steps`` into ``zv`` where a certificate over the whole run rules divergence out:
-    the closed form at steps ``K − CYCLE_MAX_PERIOD`` and the one before, then the recurrence
-    (:func:`_tail_modes`); configurations the certificate cannot clear are stepped exactly
-    (gathered). Returns ``(z_1, z_0)`` in float64 and those last ``CYCLE_MAX_PERIOD + 1``
-    iterates of the closed form, shaped ``(CYCLE_MAX_PERIOD + 1, d, w)``, for the cycle test."""
+def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any, compiled: bool = False) -> None:
+    """``z_steps`` into ``zv`` by the closed form where a certificate over the whole run rules
+    divergence out; configurations it cannot clear are stepped exactly (gathered)."""
     _f1, _e1, a, m, e = coef64
     n = steps - 1
     z1 = blk.x.astype(np.float64)  # scratch: copy before zv is overwritten
@@ -508,31 +501,30 @@ def _final_closed_form(blk: _Block, coef64: Any, zv: Any, steps: int, dtype: Any
     if dtype != np.float64:
         # float32 stepping can overflow where float64 does not: step what could pass float32's range
         todo |= ~(np.sum(cert, axis=0) <= float(np.finfo(dtype).max)) & blk.alive
-    tail = last_iterates(coef64, z1, z0, steps, CYCLE_MAX_PERIOD + 1, compiled)
-    zv[...] = tail[-1]
+    p, q, g = lucas(a, m, e, n, compiled)
+    out = p * z1
+    out += q * z0
+    if e is not None:
+        out += e * g
+    zv[...] = out
     idx = np.flatnonzero(todo)
     if idx.size:
         _step_exactly(blk, idx, z1, z0, zv, steps, dtype, compiled)
-    return (z1, z0), tail
 
 
-def _finish_final(eng: _Engine, sl: slice, zv: Any, s: Any, coef64: Any = None, closed: Any = None) -> None:
-    """The last iterate's loss and distance of the block ``sl`` (``s``: scratch), and the cycle
-    test on what :func:`_final_closed_form` returned (``closed``)."""
+def _finish_final(eng: _Engine, sl: slice, zv: Any, s: Any) -> None:
+    """The last iterate's loss and distance of the block ``sl`` (``s``: scratch)."""
     tg = eng.targets
-    dist = None if tg.distance is None else tg.distance[0, sl]
-    tg.loss_distance(zv, s, tg.loss[0, sl], dist)
-    if eng.cycle is not None and closed is not None:
-        eng.cycle.run(sl, coef64, closed, dist, eng.dat[sl])
+    tg.loss_distance(zv, s, tg.loss[0, sl], None if tg.distance is None else tg.distance[0, sl])
 
 
-def _cycle_stepped(eng: _Engine, sl: slice, coef64: Any, z0: Any, compiled: bool = False) -> None:
-    """The cycle test of the block ``sl`` of a stepped run, from its start ``z0`` (the final
-    distance, recorded at the last step, tells the converged apart)."""
+def _cycle_test(eng: _Engine, sl: slice, coef64: Any, z0: Any, compiled: bool = False) -> None:
+    """The cycle test of the finished block ``sl``, from its start ``z0`` (float64); the final
+    distance (the records' last row: every run records its last step) tells the converged apart."""
     tg, cycle = eng.targets, eng.cycle
     assert cycle is not None
-    rk = tg.distance[-1, sl] if tg.distance is not None and eng.rec_steps[-1:].tolist() == [eng.steps] else None
-    cycle.run_stepped(sl, coef64, z0, rk, eng.dat[sl], compiled)
+    rk = None if tg.distance is None else tg.distance[-1, sl]
+    cycle.run(sl, coef64, z0, rk, eng.dat[sl], compiled)
 
 
 def _step_exactly(blk: _Block, idx: Any, z1: Any, z0: Any, zv: Any, steps: int, dtype: Any, compiled: bool) -> None:

@@ -322,4 +322,4 @@ def run_spec(spec: Any, threads: int) -> Any:
             list(pool.map(work, parts))
     if not in_loop_theta:
         theta[0] = Z.T
-    return theta, loss, distance, dat, lambda rows: tail[:, rows]
+    return theta, loss, distance, dat, tail

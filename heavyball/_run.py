@@ -13,9 +13,9 @@ and nothing of each other's internals:
 ``allocate(spec)``
     The NaN-filled flat records ``theta (n_theta, B, d)``, ``loss (n_loss, B)`` and
     ``distance (n_loss, B)`` (``None`` without a minimiser).
-``make_trajectory(spec, *, theta, loss, distance, diverged_at, tail)``
-    Reshapes flat records to the batch, decides ``status``/``success`` (with the cycle test of
-    :func:`~heavyball.cycles.cycle_periods` on the last iterates that ``tail`` gives) and writes ``message``. Every
+``make_trajectory(spec, *, theta, loss, distance, diverged_at, periods)``
+    Reshapes flat records to the batch, decides ``status``/``success`` (with the cycle test's
+    ``periods`` of the undecided configurations, :mod:`heavyball.cycles`) and writes ``message``. Every
     engine that fills the same records gets the same result type, status rules and message.
 
 Conventions (shared by every engine)
@@ -41,7 +41,7 @@ import numpy as np
 
 from ._validation import as_choice, as_float_array, as_int, as_real, broadcast_shapes, check_theta, describe
 from .compiled import check_engine
-from .cycles import CYCLE_MAX_PERIOD, cycle_periods
+from .cycles import CYCLE_MAX_PERIOD
 from .optimizers import _STATE_ARRAYS, _Optimizer
 from .status import Status
 
@@ -55,7 +55,6 @@ __all__ = [
     "RunSpec",
     "allocate",
     "assemble",
-    "cycle_periods",
     "make_trajectory",
     "prepare",
     "row_norm_sq",
@@ -77,10 +76,6 @@ _STATUS_WORDS = np.array([s.value for s in (Status.CONVERGED, Status.DIVERGED, S
 _CONVERGED, _DIVERGED, _MAX_STEPS, _CYCLE = range(4)
 #: ``success`` of each code, from the vocabulary's one rule (a gather instead of string matching)
 _SUCCESS = np.array([Status(word).success for word in _STATUS_WORDS])
-
-#: ``tail(rows)``: the iterates at steps ``K − TAIL + 1 … K`` of the flat configurations ``rows``,
-#: shaped ``(TAIL, len(rows), d)`` (NaN for steps before 0)
-Tail = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -392,7 +387,6 @@ def make_trajectory(
     loss: np.ndarray,
     distance: np.ndarray | None,
     diverged_at: np.ndarray,
-    tail: Tail | None = None,
     periods: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> DiscreteTrajectory:
     """Build the :class:`DiscreteTrajectory` from flat records (shapes as :func:`allocate`'s).
@@ -404,13 +398,11 @@ def make_trajectory(
         Flat records, NaN after a configuration's divergence.
     diverged_at : ndarray of int, shape (B,)
         The step of divergence, −1 where the configuration did not diverge.
-    tail : callable, optional
-        ``tail(rows)``: the last :data:`TAIL` iterates of the flat configurations ``rows``
-        (see :data:`Tail`); asked only for configurations that neither converged nor
-        diverged, for the cycle test. ``None``: no cycle test.
     periods : callable, optional
-        ``periods(rows)``: the cycle test's periods of the flat configurations ``rows``, for
-        an engine that finds them itself (instead of ``tail``).
+        ``periods(rows)``: the cycle test's periods of the flat configurations ``rows``
+        (:func:`heavyball.cycles.tail_periods` of the last iterates an engine kept, or the
+        engine's own); asked only for configurations that neither converged nor diverged.
+        ``None``: no cycle test.
 
     Returns
     -------
@@ -431,8 +423,6 @@ def make_trajectory(
     if undecided.size and spec.steps >= 4:
         if periods is not None:
             period[undecided] = periods(undecided)
-        elif tail is not None:
-            period[undecided] = cycle_periods(tail(undecided), spec.dtype)
         codes[period > 0] = _CYCLE
     message = _message(spec, diverged_at, codes, period, r0, rk, what)
     return _build(spec, theta, loss, distance, diverged_at, codes, period, message)

@@ -16,6 +16,7 @@ the last ``CYCLE_MAX_PERIOD + 1`` iterates rule most configurations out
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "cycle_periods",
     "cycle_periods_of_modes",
     "periods_after",
+    "tail_periods",
 ]
 
 #: the longest period the cycle test looks for
@@ -68,6 +70,13 @@ def cycle_periods(tail: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     """
     tail = np.asarray(tail, dtype=np.float64)
     return cycle_periods_of_modes(np.ascontiguousarray(np.swapaxes(tail, 1, 2)), dtype)
+
+
+def tail_periods(tail: np.ndarray, dtype: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """``periods(rows)``: :func:`cycle_periods` of the flat configurations ``rows`` of a kept
+    ``tail`` shaped ``(TAIL, B, d)`` (the form :func:`heavyball._run.make_trajectory` takes; all
+    rows read the tail without a copy)."""
+    return lambda rows: cycle_periods(tail if len(rows) == tail.shape[1] else tail[:, rows], dtype)
 
 
 def _norm2(x: np.ndarray) -> np.ndarray:
@@ -166,7 +175,8 @@ class ClosedFormCycles:
         test = dat < 0
         if rk is not None and self.zstar is not None and self.tol > 0:
             with np.errstate(all="ignore"):
-                r0 = np.sqrt(np.einsum("ij,ij->j", z0 - self.zstar, z0 - self.zstar))
+                dz = z0 - self.zstar
+                r0 = np.sqrt(np.einsum("ij,ij->j", dz, dz))
                 test &= ~(rk <= 0.5 * self.tol * r0)
         return test
 
@@ -175,8 +185,7 @@ class ClosedFormCycles:
         out = self.periods[rows]
         skipped = np.flatnonzero(out < 0)
         if skipped.size:
-            start = np.ascontiguousarray(self.theta0[rows[skipped]].astype(np.float64).T)  # (d, n)
-            z0 = start if self.modes.V is None else self.modes.V.T @ start
+            z0 = self.modes.rotate(self.theta0[rows[skipped]].T)  # (d, n)
             out[skipped] = self._from_modes(self.modes.coefficients(rows[skipped]), z0)
         return out
 

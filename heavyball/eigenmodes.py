@@ -63,7 +63,7 @@ class Modes:
         h, V = q.eigenvalues, q.eigenvectors
         self.V = None if np.array_equal(V, np.eye(d)) else V
         self.h = np.asarray(h, dtype=np.float64)
-        self.bt = np.asarray(q.b if self.V is None else V.T @ q.b, dtype=np.float64)
+        self.bt = self.rotate(q.b)
         self.has_b = bool(np.any(self.bt != 0.0))
         self.sign = rec.sign
         # per-configuration rows, flattened: scalars stay 0-d (cheap broadcasting)
@@ -111,6 +111,12 @@ class Modes:
         # always a copy: the engine updates z in place, and for one configuration theta.T is
         # itself contiguous (ascontiguousarray would alias the caller's theta0)
         return np.array(z, dtype=dtype, order="C")
+
+    def rotate(self, x: Any) -> np.ndarray:
+        """``Vᵀx`` in float64, C-contiguous, for ``x`` shaped ``(d,)`` or ``(d, n)`` (a vector
+        or columns of the parameter space in the eigenbasis)."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.ascontiguousarray(x if self.V is None else self.V.T @ x)
 
     def from_modes(self, z: Any) -> Any:
         """``θ = Vz`` for modes ``z`` shaped ``(d, B)``; returns ``(B, d)`` (a transposed view)."""

@@ -84,7 +84,7 @@ import numpy as np
 from . import _fastadam, recurrences
 from ._run import DiscreteTrajectory, RunSpec, make_trajectory, prepare
 from ._validation import as_int
-from .cycles import ClosedFormCycles
+from .cycles import ClosedFormCycles, tail_periods
 from .eigenmodes import Modes, columns, lucas, recurrence_on
 from .problems import Quadratic
 
@@ -281,7 +281,7 @@ class _Targets:
         if minimizer is not None:
             # f(θ) = f* + ½Σ hᵢ(zᵢ − zᵢ*)²  and  ‖θ − θ*‖ = ‖z − z*‖ (V orthogonal)
             star = np.asarray(minimizer, dtype=np.float64)
-            zs = star if modes.V is None else modes.V.T @ star
+            zs = modes.rotate(star)
             self.zstar = zs[:, None].astype(dtype) if np.any(zs != 0) else None
             fstar = 0.5 * float(star @ (q.A @ star)) - float(q.b @ star)
             self.fstar = np.asarray(fstar, dtype=dtype) if fstar != 0.0 else None
@@ -342,7 +342,7 @@ class _Engine:
     targets: _Targets
     closed_final: bool  # jump to the last step by the closed form (record="final")
     compiled: bool = False  # step with the kernel of heavyball.compiled.linear
-    cycle: ClosedFormCycles | None = None  # record="final": the cycle test, run by the workers
+    cycle: ClosedFormCycles | None = None  # the cycle test, run by the workers (None below 4 steps)
 
 
 def _full(c: Any, d: int, w: int, dtype: Any) -> Any:
@@ -643,7 +643,8 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
     for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
         _nan_after(rec, steps_rec, dat)
-    return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, tail=tail)
+    return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat,
+                           periods=tail_periods(tail, spec.dtype))  # fmt: skip
 
 
 def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
@@ -671,10 +672,7 @@ def _run_spec(spec: RunSpec, rec: recurrences.Recurrence) -> Any:
 
     cycle = None
     if steps >= 4:
-        zstar = None
-        if spec.minimizer is not None:
-            star = np.asarray(spec.minimizer, dtype=np.float64)
-            zstar = (star if modes.V is None else modes.V.T @ star)[:, None]
+        zstar = None if spec.minimizer is None else modes.rotate(spec.minimizer)[:, None]
         cycle = ClosedFormCycles(modes=modes, theta0=spec.theta0_flat, steps=steps, tol=spec.tol, dtype=dtype,
                                  periods=np.empty(B, np.int64), zstar=zstar)  # fmt: skip
     eng = _Engine(modes=modes, Z=Z, steps=steps, dtype=np.dtype(dtype), bound2=bound2, dat=dat, rec_steps=rec_steps,

@@ -64,7 +64,7 @@ from ._run import (
 )
 from ._run import MAX_STEPS as MAX_STEPS
 from ._validation import renamed_keyword
-from .cycles import CYCLE_MAX_PERIOD, TAIL
+from .cycles import CYCLE_MAX_PERIOD, TAIL, tail_periods
 from .noise import GradientSampler
 from .optimizers import _STATE_ARRAYS
 
@@ -314,4 +314,4 @@ def _run_general(spec: RunSpec, noise: GradientSampler | None = None) -> Discret
                     w.put(dist_rec, li, np.sqrt(row_norm_sq(w.theta - star)))
                 li += 1
     return make_trajectory(spec, theta=theta_rec, loss=loss_rec, distance=dist_rec, diverged_at=diverged_at,
-                           tail=lambda rows: tail[:, rows])  # fmt: skip
+                           periods=tail_periods(tail, spec.dtype))  # fmt: skip

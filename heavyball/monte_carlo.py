@@ -40,7 +40,7 @@ import numpy as np
 from ._batch import Scratch as _Scratch
 from ._batch import restrict_batch as _restrict
 from ._run import RunSpec, allocate, make_trajectory, row_norm_sq
-from .cycles import TAIL
+from .cycles import TAIL, tail_periods
 from .noise import STREAM_BLOCK, GradientNoise, NormalStream
 from .problems import SMALL_DIM, Quadratic
 
@@ -279,4 +279,4 @@ def run_final(spec: RunSpec, noise: GradientNoise, seed: Any, first_row: int = 0
     tail = run.tail
     return make_trajectory(spec, theta=run.theta_rec, loss=run.loss_rec, distance=run.dist_rec,
                            diverged_at=np.full(B, -1, np.int64),
-                           tail=lambda r: tail if len(r) == B else tail[:, r])  # all rows: no copy  # fmt: skip
+                           periods=tail_periods(tail, spec.dtype))  # fmt: skip

@@ -302,10 +302,6 @@ def test_closed_form_matches_stepping(method, k, rng):
 def test_lucas_state_against_the_recurrence_in_exact_rationals(n):
     """``(U_n, U_{n+1}, G_n)`` by fast doubling against ``U_{j+1} = aU_j + mU_{j−1}`` and
     ``G_n = Σ_{l≤n} U_l`` in exact fractions, and the two consecutive iterates they give."""
-    from fractions import Fraction
-
-    from heavyball import eigenmodes
-
     cases = [(1.5, -0.5625), (-0.75, 0.125), (1.96, -0.9604), (0.5, -0.25)]  # incl. a repeated root (1.96)
     a = np.array([[c[0] for c in cases]])
     m = np.array([[c[1] for c in cases]])

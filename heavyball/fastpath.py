@@ -385,7 +385,8 @@ def _advance(
         x, p, k_from, k_to, CHUNK, f1, e1, coef[1] is not None, a, m, e, coef[4] is not None,
         cm, ck, ce, cert[2] is not None, _writable(bound2), dat,
         np.zeros(0, np.int64) if rec_steps is None else _writable(rec_steps), col,
-        *(_writable(t) if isinstance(t, np.ndarray) else t for t in targets), emulate, linear.group_width(d),
+        *(_writable(t) if isinstance(t, np.ndarray) else t for t in targets), emulate,
+        linear.take_levels(a, m, CHUNK) if emulate else np.empty((0, 0), dtype), linear.group_width(d),
     )  # fmt: skip
     linear.advance(*args)
 

@@ -146,6 +146,73 @@ def test_long_runs_through_subnormal_numbers(dtype, record, problem, rng):
     assert np.any((th > 0) & (th < np.finfo(dtype).tiny))  # the comparison covers subnormals
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("levels", ["none", "all", "default"])
+def test_the_take_out_levels_choose_speed_not_bits(dtype, levels, rng, monkeypatch):
+    """Which modes are stepped in scaled arithmetic is only a speed choice: with no mode taken
+    out (the hardware's gradual underflow throughout), with every small mode taken out at the
+    ceiling, and with the default per-mode levels, the bits are the numpy engine's. Nesterov
+    contracts fastest (``a = m = 0`` at ``lr·h = 1``), so its modes cross the subnormal range
+    within a chunk."""
+    from heavyball.compiled import linear
+
+    def fixed(a, m, chunk):
+        top = 2.0**-560 if a.dtype == np.float64 else 2.0**-97
+        return np.full(a.shape, 0.0 if levels == "none" else top, a.dtype)
+
+    if levels != "default":
+        monkeypatch.setattr(linear, "take_levels", fixed)
+    q = hb.Quadratic.valley(kappa=100)
+    B = 300
+    lr, mu = rng.uniform(0.05, 1.5, (B, 1)), rng.uniform(0.0, 0.95, (B, 1))
+    theta0 = rng.standard_normal((B, 2)).astype(dtype)
+    for method in (hb.SGD(lr=lr, momentum=mu, nesterov=True), hb.SGD(lr=lr, momentum=mu)):
+        fast, _ = _both(method, q, theta0, 1200, record="loss", every=1)
+        assert np.any(fast.diverged_at >= 0) or not method.nesterov
+    th = np.abs(hb.iterate(method, q, theta0, 1200, record="all", engine="compiled").theta)
+    assert np.any((th > 0) & (th < np.finfo(dtype).tiny))  # the runs pass through subnormals
+
+
+def test_take_levels_against_the_spectral_radius():
+    """``take_levels`` against ρ from the roots of ``λ² − aλ − m`` (numpy.roots): real,
+    complex, repeated and zero roots, and a growing mode (its level is below the smallest
+    normal number: it is taken out only once its values are subnormal)."""
+    from heavyball.compiled import linear
+
+    a = np.array([0.0, 1.0, 0.9, 0.0, 0.3, 1.5, 1.5])
+    m = np.array([-0.25, -0.25, -0.1, 0.0, -0.9, -0.2, 0.6])
+    chunk = 64
+    rho = np.array([max(abs(np.roots([1.0, -ai, -mi]))) for ai, mi in zip(a, m, strict=True)])
+    for dtype, e_min, top in ((np.float64, -1022, -560), (np.float32, -126, -97)):
+        got = linear.take_levels(a.astype(dtype), m.astype(dtype), chunk)
+        assert got.dtype == dtype
+        with np.errstate(divide="ignore"):
+            binades = np.minimum(e_min + linear.LEVEL_MARGIN - chunk * np.log2(rho), top)
+        want = np.exp2(binades).astype(dtype)
+        # ρ from the closed form vs numpy.roots: a few ulps of ρ, 64 of them in the exponent
+        np.testing.assert_allclose(got, want, rtol=1e-9 if dtype == np.float64 else 1e-5)
+        assert got[3] == np.float64(2.0) ** top  # ρ = 0: the ceiling
+        assert rho[-1] > 1.0 and got[-1] < np.finfo(dtype).tiny
+
+
+def test_a_few_slowly_diverging_configurations_are_caught_at_their_step(rng):
+    """A group whose certificate fails for a handful of configurations tests only those each
+    step; their divergence steps (spread over hundreds of steps) are the numpy engine's, in
+    groups with one, a few and many such configurations."""
+    q = hb.Quadratic.valley(kappa=100)
+    B = 3000
+    lr = rng.uniform(0.05, 1.0, B)
+    mu = rng.uniform(0.0, 0.9, B)
+    for share, sl in ((1, slice(0, 1)), (5, slice(600, 605)), (400, slice(1200, 1600))):
+        # SGD with momentum diverges past lr·h = 2(1 + μ); just past it ρ is barely above 1
+        lr[sl] = 2.0 * (1.0 + mu[sl]) * rng.uniform(1.01, 1.05, share)
+    theta0 = rng.standard_normal((B, 2))
+    for record in ("final", "loss"):
+        fast, _ = _both(hb.SGD(lr=lr[:, None], momentum=mu[:, None]), q, theta0, 1500, record=record, every=50)
+        dat = fast.diverged_at
+        assert np.count_nonzero(dat >= 0) == 406 and np.all(dat[[0, 600, 1200]] > 64)
+
+
 def test_scaled_products_round_like_ieee(rng):
     """The kernel's product in scaled arithmetic (values times 2^1074, where subnormal numbers
     are integers) against the hardware's IEEE product of the subnormal number itself; mantissas

@@ -38,6 +38,8 @@ __all__ = ["GROUP_ELEMENTS", "advance", "group_width", "lucas"]
 
 #: mode values (modes × configurations) of one group: its state and coefficients stay in L1
 GROUP_ELEMENTS = 1024
+#: a chunk whose uncleared configurations are at most 1/FEW_SUSPECTS of the group tests only them
+FEW_SUSPECTS = 8
 
 # Gradual underflow without its cost (no linear term; float64 here, float32 below). A mode whose
 # two values are below 2^-560 is taken out of the vector loop for a chunk (its entries there are
@@ -50,7 +52,7 @@ GROUP_ELEMENTS = 1024
 # So the emulated values are bitwise IEEE's.
 _MASK = 0x7FFFFFFFFFFFFFFF
 _SIGN = -0x8000000000000000
-_TINY_BITS = (1023 - 560) << 52  # the float64 bit pattern of 2^-560
+_TINY = 2.0**-560  # the largest level at which a mode is taken out (float64)
 _GROWTH_MAX = 2.0**20  # a larger certificate growth over a chunk: not taken out (may grow back)
 _TWO52 = 2.0**52
 _UP = 2.0**537
@@ -129,6 +131,39 @@ def _certified(
 
 
 @jit()
+def _suspects(g: int, bound2: Any, alive: Any, acc: Any, idx: Any) -> int:  # pragma: no cover - compiled
+    """The alive configurations :func:`_certified` could not clear (its sums in ``acc``) into
+    ``idx``; returns how many."""
+    n = 0
+    for c in range(g):
+        if alive[c] and not (acc[c] <= bound2[c]):
+            idx[n] = c
+            n += 1
+    return n
+
+
+@jit()
+def _check_some(x: Any, idx: Any, n: int, bound2: Any, alive: Any, dat: Any, k: int) -> int:  # pragma: no cover
+    """:func:`_check` of the configurations ``idx[:n]`` only (the same sums, in the same order);
+    the ones that diverge leave the list. Returns the list's new length."""
+    d = x.shape[0]
+    j = 0
+    while j < n:
+        c = idx[j]
+        s = x[0, c] * x[0, c]
+        for i in range(1, d):
+            s = s + x[i, c] * x[i, c]
+        if not (s <= bound2[c]):
+            dat[c] = k
+            alive[c] = 0
+            n -= 1
+            idx[j] = idx[n]
+        else:
+            j += 1
+    return n
+
+
+@jit()
 def _to_scaled(v: float, bits: int) -> float:  # pragma: no cover - compiled
     """``v·2^1074`` for ``|v| < 2^-560`` (``bits``: its bit pattern), exactly, without an
     arithmetic operation on a subnormal number."""
@@ -173,16 +208,18 @@ def _scaled_product(c: float, u: float) -> float:  # pragma: no cover - compiled
 
 @jit()
 def _take_tiny(
-    xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any
-) -> int:  # pragma: no cover - compiled
-    """Move the modes whose values are both below 2^-560 (not both zero) into the scaled
-    lists; their entries in ``xs``, ``ps`` become zeros of the same sign. Returns how many."""
-    xb, pb = xs.view(np.int64), ps.view(np.int64)
+    xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, lvl: Any,
+    ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any,
+) -> int:  # pragma: no cover - compiled  # fmt: skip
+    """Move the modes whose values are both below their level (:func:`take_levels`, at most
+    2^-560; not both zero) into the scaled lists; their entries in ``xs``, ``ps`` become zeros
+    of the same sign. Returns how many."""
+    xb, pb, lb = xs.view(np.int64), ps.view(np.int64), lvl.view(np.int64)
     nt = 0
     for i in range(xs.shape[0]):
         for c in range(g):
-            bx, bp = xb[i, c] & _MASK, pb[i, c] & _MASK
-            if bx < _TINY_BITS and bp < _TINY_BITS and (bx | bp) != 0 and ckl[i, c] <= _GROWTH_MAX:
+            bx, bp, bl = xb[i, c] & _MASK, pb[i, c] & _MASK, lb[i, c]
+            if bx < bl and bp < bl and (bx | bp) != 0 and ckl[i, c] <= _GROWTH_MAX:
                 ti[nt], tc[nt], ta[nt], tm[nt] = i, c, al[i, c], ml[i, c]
                 tx[nt] = _to_scaled(xs[i, c], xb[i, c])
                 tp[nt] = _to_scaled(ps[i, c], pb[i, c])
@@ -195,21 +232,46 @@ def _take_tiny(
 # float32: the same scheme at 2^149 (subnormal float32 numbers are integers below 2^23); the
 # exact product of two float32 numbers is a float64, rounded once (to an integer, or to float32)
 _TINY32 = 2.0**-97  # with growth ≤ 2^20 and |m| < 3 the values stay below 2^-75: squares underflow
+#: binades of margin of a take-out level over the smallest normal number (:func:`take_levels`)
+LEVEL_MARGIN = 8
+
+
+def take_levels(a: np.ndarray, m: np.ndarray, chunk: int) -> np.ndarray:
+    """Per mode, the level below which its two values are stepped in scaled arithmetic for a
+    chunk: ``min(T, 2^(e_min + LEVEL_MARGIN)·ρ^−chunk)``, ``ρ`` the spectral radius of
+    ``[[a, m], [1, 0]]``, ``e_min`` the smallest normal exponent of the dtype and ``T`` its
+    ceiling (``2^-560`` in float64, ``2^-97`` in float32).
+
+    Only a speed choice: a mode that is not taken out is stepped in the dtype's own arithmetic,
+    which gives the same bits (slowly, where its values are subnormal). Taking out only the
+    modes that can reach the subnormal range within the chunk (at their rate ``ρ``, with a
+    margin for the polynomial factor and the phase) keeps the scaled lists short: a mode
+    contracting at ``ρ = 0.5`` spends some 500 steps between ``2^-560`` and ``2^-1074``, nearly
+    all of them on normal numbers."""
+    f32 = a.dtype == np.float32
+    a64, m64 = a.astype(np.float64), m.astype(np.float64)
+    disc = a64 * a64 + 4.0 * m64
+    rho = np.where(disc >= 0.0, 0.5 * (np.abs(a64) + np.sqrt(np.maximum(disc, 0.0))), np.sqrt(np.maximum(-m64, 0.0)))
+    e_min, top = (-126, _TINY32) if f32 else (-1022, _TINY)
+    with np.errstate(divide="ignore"):
+        binades = np.minimum(e_min + LEVEL_MARGIN - chunk * np.log2(rho), np.log2(top))
+    return np.exp2(binades).astype(a.dtype)
 _TWO23 = 2.0**23
 
 
 @jit()
 def _take_tiny32(
-    xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any
-) -> int:  # pragma: no cover - compiled
-    """:func:`_take_tiny` for float32 (values below 2^-97, scaled by 2^149; each conversion is
-    exact)."""
+    xs: Any, ps: Any, g: int, al: Any, ml: Any, ckl: Any, lvl: Any,
+    ti: Any, tc: Any, tx: Any, tp: Any, ta: Any, tm: Any,
+) -> int:  # pragma: no cover - compiled  # fmt: skip
+    """:func:`_take_tiny` for float32 (levels at most 2^-97, values scaled by 2^149; each
+    conversion is exact)."""
     nt = 0
     for i in range(xs.shape[0]):
         for c in range(g):
             vx, vp = xs[i, c], ps[i, c]
             ax, ap = abs(vx), abs(vp)
-            if ax < _TINY32 and ap < _TINY32 and not (ax == 0 and ap == 0) and ckl[i, c] <= _GROWTH_MAX:
+            if ax < lvl[i, c] and ap < lvl[i, c] and not (ax == 0 and ap == 0) and ckl[i, c] <= _GROWTH_MAX:
                 ti[nt], tc[nt], ta[nt], tm[nt] = i, c, al[i, c], ml[i, c]
                 tx[nt] = (np.float64(vx) * 2.0**75) * 2.0**74
                 tp[nt] = (np.float64(vp) * 2.0**75) * 2.0**74
@@ -420,7 +482,7 @@ def advance(
     cm: Any, ck: Any, ce: Any, has_ce: bool, bound2: Any, dat: Any,
     rec_steps: Any, col: int, rec_theta: bool, theta: Any, rec_loss: bool, loss: Any, dist: Any, has_dist: bool,
     known: bool, h2: Any, bt: Any, zstar: Any, has_zstar: bool, fstar: Any, has_fstar: bool, emulate: bool,
-    G: int,
+    levels: Any, G: int,
 ) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Advance the modes of one block of configurations from step ``k_from`` to ``k_to``.
 
@@ -451,9 +513,11 @@ def advance(
         The loss: ``½h`` and ``Vᵀb`` per mode, or with a known minimiser its modes ``z*``
         and ``f*`` (1-element array), used as the flags say.
     emulate : bool
-        Step the modes below 2^-560 in scaled arithmetic (float64 without ``e``; the loss of a
+        Step the modes below their level in scaled arithmetic (without ``e``; the loss of a
         zero of the right sign must equal the loss of such a mode: no ``z*``, no ``f*``, and
         ``Vᵀb`` of positive sign).
+    levels : ndarray, shape (d, w)
+        The modes' take-out levels (:func:`take_levels`; used when ``emulate``).
     G : int
         Configurations per group (:func:`group_width`).
     """
@@ -464,6 +528,8 @@ def advance(
     cml, ckl, cel = np.empty((d, G), dt), np.empty((d, G), dt), np.empty((d, G), dt)
     acc, dacc, sq = np.empty(G, dt), np.empty(G, dt), np.empty((d, G), dt)
     alive = np.empty(G, np.int64)
+    lvl = np.empty((d, G) if emulate else (0, 0), dt)
+    sus = np.empty(G, np.int64)
     nmax = d * G if emulate else 0
     ti, tc = np.empty(nmax, np.int64), np.empty(nmax, np.int64)
     tx, tp, tn = np.empty(nmax, dt), np.empty(nmax, dt), np.empty(nmax, dt)
@@ -479,6 +545,8 @@ def advance(
         xs, ps = xs0, ps0
         _load(x, xs, c0, g)
         _load_coefficients(a, m, e, has_e, cm, ck, ce, has_ce, al, ml, el, cml, ckl, cel, c0, g)
+        if emulate:
+            _load(levels, lvl, c0, g)
         b2 = bound2[c0 : c0 + g]
         dg = dat[c0 : c0 + g]
         for c in range(g):
@@ -504,28 +572,38 @@ def advance(
         while k < k_to:
             n = min(chunk, k_to - k)
             careful = not _certified(xs, ps, g, cml, ckl, cel, has_ce, b2, alive, acc)
-            quiet = not careful and not (r < n_rec and rec_steps[r] <= k + n)
+            # a few configurations the certificate cannot clear: only they are tested each step
+            nsus = _suspects(g, b2, alive, acc, sus) if careful else 0
+            few = careful and nsus * FEW_SUSPECTS <= g
+            quiet = (few or not careful) and not (r < n_rec and rec_steps[r] <= k + n)
             nt = 0
             if emulate:
                 if f32:
-                    nt = _take_tiny32(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm)
+                    nt = _take_tiny32(xs, ps, g, al, ml, ckl, lvl, ti, tc, tx, tp, ta, tm)
                 else:
-                    nt = _take_tiny(xs, ps, g, al, ml, ckl, ti, tc, tx, tp, ta, tm)
+                    nt = _take_tiny(xs, ps, g, al, ml, ckl, lvl, ti, tc, tx, tp, ta, tm)
             if quiet:
                 for _ in range(n // 2):
                     _step(xs, ps, al, ml, el, has_e, g)
+                    if nsus:
+                        nsus = _check_some(ps, sus, nsus, b2, alive, dg, k + 1)
                     _step(ps, xs, al, ml, el, has_e, g)
+                    if nsus:
+                        nsus = _check_some(xs, sus, nsus, b2, alive, dg, k + 2)
                     if nt:
                         _steps_tiny(f32, nt, tx, tp, ta, tm, tn)
                         _steps_tiny(f32, nt, tn, tx, ta, tm, tp)
                         tx, tp, tn = tp, tn, tx
+                    k += 2
                 if n % 2:
                     _step(xs, ps, al, ml, el, has_e, g)
+                    if nsus:
+                        nsus = _check_some(ps, sus, nsus, b2, alive, dg, k + 1)
                     if nt:
                         _steps_tiny(f32, nt, tx, tp, ta, tm, tn)
                         tx, tp, tn = tn, tx, tp
                     xs, ps = ps, xs
-                k += n
+                    k += 1
             else:
                 for _ in range(n):
                     _step(xs, ps, al, ml, el, has_e, g)
@@ -534,7 +612,10 @@ def advance(
                         tx, tp, tn = tn, tx, tp
                     xs, ps = ps, xs
                     k += 1
-                    if careful:
+                    if few:
+                        if nsus:
+                            nsus = _check_some(xs, sus, nsus, b2, alive, dg, k)
+                    elif careful:
                         _check(xs, g, b2, alive, dg, k, acc)
                     if r < n_rec and rec_steps[r] == k:
                         _record(xs, g, col + c0, r, rec_theta, theta, loss, dist, has_dist, known, h2, bt, zstar,

@@ -126,6 +126,15 @@ class Modes:
 # ---------------------------------------------------------------------------------------
 # the Lucas-sequence closed form
 # ---------------------------------------------------------------------------------------
+def companion_radius(a: Any, m: Any) -> Any:
+    """The spectral radius ``ρ`` of ``[[a, m], [1, 0]]`` (the roots of ``λ² − aλ − m``),
+    elementwise in float64: ``(|a| + √(a² + 4m))/2`` for real roots, ``√(−m)`` for complex ones."""
+    a = np.asarray(a, np.float64)
+    m = np.asarray(m, np.float64)
+    disc = a * a + 4.0 * m
+    return np.where(disc >= 0.0, 0.5 * (np.abs(a) + np.sqrt(np.maximum(disc, 0.0))), np.sqrt(np.maximum(-m, 0.0)))
+
+
 def lucas(a: Any, m: Any, e: Any, n: int, compiled: bool = False) -> Any:
     """``(U_{n+1}, m·U_n, G_n)`` for the recurrence ``x_{j+1} = a x_j + m x_{j−1} + e``.
 

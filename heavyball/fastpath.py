@@ -85,7 +85,7 @@ from . import _fastadam, recurrences
 from ._run import DiscreteTrajectory, RunSpec, make_trajectory, prepare
 from ._validation import as_int
 from .cycles import ClosedFormCycles, tail_periods
-from .eigenmodes import Modes, columns, lucas, recurrence_on
+from .eigenmodes import Modes, columns, companion_radius, lucas, recurrence_on
 from .problems import Quadratic
 
 __all__ = [
@@ -143,9 +143,7 @@ def _growth(a: Any, m: Any, n: int) -> Any:
 
     Bounds ``max_{1≤j≤n} |U_{j+1}|`` and ``max |U_j|`` (``|U_j| ≤ j·ρ^{j−1}``), with a factor 2
     for rounding (of ``ρ`` itself and of the floating-point recurrence)."""
-    disc = a * a + 4.0 * m
-    rho = np.where(disc >= 0.0, 0.5 * (np.abs(a) + np.sqrt(np.maximum(disc, 0.0))), np.sqrt(np.maximum(-m, 0.0)))
-    return 2.0 * (n + 1) * np.maximum(rho, 1.0) ** n
+    return 2.0 * (n + 1) * np.maximum(companion_radius(a, m), 1.0) ** n
 
 
 @dataclasses.dataclass(slots=True, kw_only=True, eq=False)

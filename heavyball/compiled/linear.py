@@ -231,6 +231,7 @@ def _take_tiny(
 
 # float32: the same scheme at 2^149 (subnormal float32 numbers are integers below 2^23); the
 # exact product of two float32 numbers is a float64, rounded once (to an integer, or to float32)
+_TWO23 = 2.0**23
 _TINY32 = 2.0**-97  # with growth ≤ 2^20 and |m| < 3 the values stay below 2^-75: squares underflow
 #: binades of margin of a take-out level over the smallest normal number (:func:`take_levels`)
 LEVEL_MARGIN = 8
@@ -248,15 +249,14 @@ def take_levels(a: np.ndarray, m: np.ndarray, chunk: int) -> np.ndarray:
     margin for the polynomial factor and the phase) keeps the scaled lists short: a mode
     contracting at ``ρ = 0.5`` spends some 500 steps between ``2^-560`` and ``2^-1074``, nearly
     all of them on normal numbers."""
+    from ..eigenmodes import companion_radius
+
     f32 = a.dtype == np.float32
-    a64, m64 = a.astype(np.float64), m.astype(np.float64)
-    disc = a64 * a64 + 4.0 * m64
-    rho = np.where(disc >= 0.0, 0.5 * (np.abs(a64) + np.sqrt(np.maximum(disc, 0.0))), np.sqrt(np.maximum(-m64, 0.0)))
+    rho = companion_radius(a, m)
     e_min, top = (-126, _TINY32) if f32 else (-1022, _TINY)
     with np.errstate(divide="ignore"):
         binades = np.minimum(e_min + LEVEL_MARGIN - chunk * np.log2(rho), np.log2(top))
     return np.exp2(binades).astype(a.dtype)
-_TWO23 = 2.0**23
 
 
 @jit()

@@ -639,7 +639,11 @@ def run_spec(spec: RunSpec) -> DiscreteTrajectory:
     if recurrence is not None:
         theta, loss, distance, dat, periods = _run_spec(spec, recurrence)
         return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat, periods=periods)
-    theta, loss, distance, dat, tail = _fastadam.run_spec(spec, auto_threads(spec.size, spec.threads))
+    if spec.engine == "compiled":  # the kernel holds no GIL: threads from a few milliseconds of work
+        threads = _compiled_threads(spec.size, spec.steps, spec.dim, spec.threads)
+    else:
+        threads = auto_threads(spec.size, spec.threads)
+    theta, loss, distance, dat, tail = _fastadam.run_spec(spec, threads)
     for rec, steps_rec in ((theta, spec.theta_steps), (loss, spec.loss_steps), (distance, spec.loss_steps)):
         _nan_after(rec, steps_rec, dat)
     return make_trajectory(spec, theta=theta, loss=loss, distance=distance, diverged_at=dat,

@@ -10,6 +10,12 @@ and divergence steps are **bitwise equal** to ``engine="numpy"`` (float64 and fl
   ``maximize`` first, torch's two ``lerp`` branches, ``v ← β₂v + ((1−β₂)g)g``, the amsgrad
   maximum, ``(m·(−γ/(1−β₁ᵗ)))/(√v̂/√(1−β₂ᵗ) + ε)``), without fused multiply-adds
   (``fastmath=False``);
+* **the divisions by a per-step constant** (``√v̂/√(1−β₂ᵗ)`` in float64, one divisor per
+  step) go through its reciprocal with the proof of :mod:`heavyball.compiled.quotient`, which
+  accepts a quotient only when it is the IEEE one (the rest are divided): the same bits, the
+  divider left to the square root and the last division; with per-configuration ``lr``,
+  ``lr/(1−β₁ᵗ)`` is divided again only while ``1−β₁ᵗ`` still changes (it is ``1.0`` from
+  ``t ≈ 350`` at ``β₁ = 0.9``);
 * **the per-step scalars** (``−γ/(1−β₁ᵗ)`` and ``√(1−β₂ᵗ)``) are not recomputed here: numpy
   forms them with :func:`heavyball._adamkernel.adam_scalars`, exactly as the numpy engine, and
   they are passed in as arrays (one value per step, or per step and configuration);
@@ -38,6 +44,7 @@ from numba import types
 from numba.extending import overload
 
 from . import jit
+from .quotient import quotient, usable
 
 __all__ = ["Plan", "Records", "adam_steps", "run_block"]
 
@@ -156,6 +163,67 @@ def _update(
             xl[i] = xl[i] + (mi * _at(nss, i)) / den
 
 
+def _scalar(a: Any) -> Any:
+    """``a`` for a scalar, ``0.0`` for an array (compiled code takes the overload below)."""
+    return 0.0 if isinstance(a, np.ndarray) else a
+
+
+@overload(_scalar, inline="always")
+def _scalar_impl(a):  # type: ignore[no-untyped-def]  # numba compares the signatures
+    if isinstance(a, types.Array):
+        return lambda a: 0.0
+    return lambda a: a
+
+
+@jit()
+def _update_by_reciprocal(
+    xl: Any, gl: Any, ml: Any, vl: Any, wl: Any, cnt: Any, coeff: Any, small: Any, beta2: Any, omb2: Any,
+    eps: Any, nss: Any, bc2: Any, ybc2: Any, amsgrad: Any, qs: Any, bad: Any,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
+    """:func:`_update` (float64, one ``√(1 − β₂ᵗ)`` for the row) with ``√v̂/√(1 − β₂ᵗ)`` by
+    :func:`heavyball.compiled.quotient.quotient` (``ybc2`` its reciprocal): the same bits, the
+    divider left to the square root and the last division. The quotients the proof does not
+    pass are divided in a second pass, before θ moves."""
+    nbad = 0
+    if amsgrad:
+        for i in range(cnt):
+            gi = gl[i]
+            mi = ml[i]
+            diff = (gi - mi) * _at(coeff, i)
+            mi = (mi if _at(small, i) else gi) + diff
+            vi = vl[i] * _at(beta2, i) + (gi * _at(omb2, i)) * gi
+            ml[i] = mi
+            vl[i] = vi
+            wi = wl[i]
+            wi = wi if (wi >= vi or wi != wi) else vi  # numpy.maximum: NaN propagates
+            wl[i] = wi
+            q, ok = quotient(np.sqrt(wi), bc2, ybc2)
+            qs[i] = q
+            bad[i] = not ok
+            nbad += not ok
+    else:
+        for i in range(cnt):
+            gi = gl[i]
+            mi = ml[i]
+            diff = (gi - mi) * _at(coeff, i)
+            mi = (mi if _at(small, i) else gi) + diff
+            vi = vl[i] * _at(beta2, i) + (gi * _at(omb2, i)) * gi
+            ml[i] = mi
+            vl[i] = vi
+            q, ok = quotient(np.sqrt(vi), bc2, ybc2)
+            qs[i] = q
+            bad[i] = not ok
+            nbad += not ok
+    if nbad:
+        src = wl if amsgrad else vl
+        for i in range(cnt):
+            if bad[i]:
+                qs[i] = np.sqrt(src[i]) / bc2
+    for i in range(cnt):
+        den = qs[i] + _at(eps, i)
+        xl[i] = xl[i] + (ml[i] * _at(nss, i)) / den
+
+
 @jit()
 def _record_loss(
     x: Any, g: Any, b: Any, i0: Any, cnt: Any, half: Any, zero: Any, t: Any, out: Any
@@ -243,7 +311,7 @@ def adam_steps(  # pragma: no cover - compiled
     wd: Any, decay: Any, coeff: Any, small: Any, beta2: Any, omb2: Any, eps: Any, mode: Any, maximize: Any,
     amsgrad: Any, bound2: Any, dat: Any, col0: Any, loss_slot: Any, loss_out: Any, has_dist: Any,
     dist_out: Any, star: Any, theta_slot: Any, theta_out: Any, tail_first: Any, tail_out: Any, tile: Any,
-    lanes: Any, half: Any, zero: Any,
+    lanes: Any, half: Any, zero: Any, recip: Any,
 ) -> None:  # fmt: skip
     """Steps ``k0+1 … k0+n`` of the block ``x, m, v, vmax`` (``(d, w)``, C order, updated in
     place), tile by tile, with the records and the divergence steps of its configurations
@@ -259,11 +327,14 @@ def adam_steps(  # pragma: no cover - compiled
     g = np.empty((d, tile), x.dtype)
     t = np.empty((d + 4, tile), x.dtype)  # the loss's terms, the distance's squares and lanes
     n2 = np.empty(tile, x.dtype)
+    qs = np.empty(tile, x.dtype)  # √v̂/√(1 − β₂ᵗ) of a row (recip)
+    bad = np.empty(tile, np.bool_)
     for i0 in range(0, w, tile):
         i1 = min(w, i0 + tile)
         cnt = i1 - i0
         c0 = col0 + i0
         have_mv = False  # g holds A·θ of the current θ (computed for the loss record)
+        bc_rows = np.nan  # the 1 − β₁ᵗ that nrow was divided by (1.0 from t ≈ 350 on: kept)
         for s in range(n):
             k = k0 + s + 1
             if not have_mv:
@@ -275,13 +346,20 @@ def adam_steps(  # pragma: no cover - compiled
                     bl = b[r]
                     for i in range(cnt):
                         gl[i] = gl[i] - bl
-            if from_lr:  # cast(−(lr / bias_correction1), dtype) of each configuration
+            if from_lr and bc1[s] != bc_rows:  # cast(−(lr / bias_correction1), dtype) per configuration
                 bc = bc1[s]
+                bc_rows = bc
                 for rr in range(R):
                     lrr = lr_rows[rr, i0:i1]
                     nr = nrow[rr]
                     for i in range(cnt):
                         nr[i] = -(lrr[i] / bc)
+            by_recip = False
+            ybc2 = 1.0
+            if recip:  # float64, one √(1 − β₂ᵗ) per step
+                b2s = _scalar(_row(bc2s, s, 0, i0, i1))
+                by_recip = usable(b2s)
+                ybc2 = 1.0 / b2s
             for r in range(d):
                 xl = x[r, i0:i1]
                 gl = g[r, :cnt]
@@ -312,10 +390,19 @@ def adam_steps(  # pragma: no cover - compiled
                 omb2_r, eps_r, bc2_r = _row(omb2, s, r, i0, i1), _row(eps, s, r, i0, i1), _row(bc2s, s, r, i0, i1)
                 if from_lr:
                     nss_rows = nrow[r if R > 1 else 0, :cnt]
-                    _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss_rows, bc2_r, amsgrad)
+                    if by_recip:
+                        _update_by_reciprocal(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r,
+                                              nss_rows, b2s, ybc2, amsgrad, qs, bad)  # fmt: skip
+                    else:
+                        _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss_rows, bc2_r,
+                                amsgrad)  # fmt: skip
                 else:
                     nss = _row(neg_ss, s, r, i0, i1)
-                    _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss, bc2_r, amsgrad)
+                    if by_recip:
+                        _update_by_reciprocal(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss,
+                                              b2s, ybc2, amsgrad, qs, bad)  # fmt: skip
+                    else:
+                        _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss, bc2_r, amsgrad)
             # divergence: ~(θ_0² + θ_1² + … <= bound²), the first step only
             x0 = x[0, i0:i1]
             for i in range(cnt):
@@ -326,9 +413,13 @@ def adam_steps(  # pragma: no cover - compiled
                     n2[i] = n2[i] + xl[i] * xl[i]
             bd = bound2[c0 : c0 + cnt]
             dd = dat[c0 : c0 + cnt]
-            for i in range(cnt):
-                if dd[i] < 0 and not (n2[i] <= bd[i]):
-                    dd[i] = k
+            hits = 0
+            for i in range(cnt):  # a count first (it vectorises), the marking only where one passed
+                hits += (dd[i] < 0) & (not (n2[i] <= bd[i]))
+            if hits:
+                for i in range(cnt):
+                    if dd[i] < 0 and not (n2[i] <= bd[i]):
+                        dd[i] = k
             # records
             if k >= tail_first:
                 _put_iterates(x, i0, cnt, tail_out[k - tail_first], c0)
@@ -389,6 +480,8 @@ class Plan:
         # one compiled variant per dtype for scalar hyperparameters, one for arrays
         self.scalar = not decay_array and not any(isinstance(h, np.ndarray) for h in hyper)
         self.chunked = not K.scalar_betas
+        # float64 with one √(1 − β₂ᵗ) per step: divided through its reciprocal (the same bits)
+        self.recip = dtype == np.float64 and not self.chunked
         self.from_lr = K.scalar_betas and not K.scalar_lr
         steps = np.arange(1.0, K.steps + 1.0)
         self.neg_ss = np.zeros(0, dtype)
@@ -451,7 +544,7 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
             x, m, v, vmax, P.A, P.b, P.has_b, k0, n, neg_ss, bc2s, P.from_lr, lr_rows, P.bc1, wd_, decay_, coeff,
             small, beta2, omb2, eps, mode, K.maximize, K.amsgrad, bound2, dat, sl.start, r.loss_slot, r.loss,
             r.distance is not None, dist, star, r.theta_slot, r.theta, r.tail_first, r.tail, P.tile, P.lanes,
-            P.half, P.zero,
+            P.half, P.zero, P.recip,
         )  # fmt: skip
 
     steps = K.steps

@@ -164,7 +164,13 @@ def _certify(
     K: _Kernel, x: Any, chunk: Any, k0: Any, n: Any, lr: Any, wdf: Any, c: Any, bound2: Any, alive: Any, s: Any
 ) -> Any:
     """True when no alive configuration of the block can pass its bound (or overflow)
-    during steps ``k0+1 … k0+n``: ``|θ_i| ≤ grow·(|θ_i,k0| + Σ_t γ·factor_t)`` per coordinate."""
+    during steps ``k0+1 … k0+n`` (:func:`certified`)."""
+    return bool(np.all(certified(K, x, chunk, k0, n, lr, wdf, c, bound2, s) | ~alive))
+
+
+def certified(K: _Kernel, x: Any, chunk: Any, k0: Any, n: Any, lr: Any, wdf: Any, c: Any, bound2: Any, s: Any) -> Any:
+    """Per configuration of the block: True when it cannot pass its bound (or overflow) during
+    steps ``k0+1 … k0+n``: ``|θ_i| ≤ grow·(|θ_i,k0| + Σ_t γ·factor_t)`` per coordinate."""
     lr_max = _colmax(lr)  # per configuration (over coordinates)
     if K.scalar_betas:
         U = K.phi[chunk] * lr_max
@@ -188,8 +194,7 @@ def _certify(
         # no overflow: g², and step_size·m with step_size = γ/(1 − β₁ᵗ) ≤ γ/(1 − β₁)
         ok = (theta_max * theta_max <= bound2) & (gmax * gmax <= 0.25 * K.big)
         ok &= gmax * lr_max / (1.0 - beta1_max) <= 0.25 * K.big
-    ok = np.asarray(ok) | ~alive
-    return bool(np.all(ok))
+    return np.broadcast_to(ok, x.shape[1:])
 
 
 def _check(x: Any, s: Any, k: Any, bound2: Any, alive: Any, dat: Any) -> Any:

@@ -124,6 +124,26 @@ def test_diverging_runs_bitwise_equal_to_numpy_engine(dtype, rng):
     assert np.all(fast.status == "diverged")
 
 
+def test_only_the_tiles_the_certificate_cannot_clear_are_tested(rng):
+    """Four tiles of configurations; a handful of AdamW configurations in two of them grow
+    geometrically and pass their bound after several certificate chunks (64 steps), the rest
+    converge. The tiles without such a configuration skip the test: the divergence steps and
+    every record are the numpy engine's still."""
+    from heavyball._fastadam import CHUNK
+
+    B, q = 2048, _quadratic()
+    theta0 = rng.standard_normal((B, 3))
+    lr = rng.uniform(0.001, 0.05, B)
+    wd = np.zeros(B)
+    grow = [5, 700, 701, 1900]
+    lr[grow], wd[grow] = 2.0, rng.uniform(1.02, 1.04, len(grow))  # |1 − lr·λ| ≈ 1.04–1.08 per step
+    method = hb.AdamW(lr=lr[:, None], weight_decay=wd[:, None])
+    fast, _ = _same(method, q, theta0, 400, record="loss", every=10)
+    dat = fast.diverged_at
+    assert sorted(np.flatnonzero(dat >= 0).tolist()) == grow
+    assert np.all(dat[grow] > CHUNK)  # caught after the first chunk, inside a later one
+
+
 @pytest.mark.parametrize("steps", [0, 1, 2, 15, 16, 17, 33])
 def test_short_runs_bitwise_equal_to_numpy_engine(steps, rng):
     # around the chunk of per-step scalars (16 steps) and the recorded tail of the last steps

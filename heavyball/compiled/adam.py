@@ -19,9 +19,10 @@ and divergence steps are **bitwise equal** to ``engine="numpy"`` (float64 and fl
 * **the per-step scalars** (``−γ/(1−β₁ᵗ)`` and ``√(1−β₂ᵗ)``) are not recomputed here: numpy
   forms them with :func:`heavyball._adamkernel.adam_scalars`, exactly as the numpy engine, and
   they are passed in as arrays (one value per step, or per step and configuration);
-* **divergence**: after every step ``‖θ‖² = θ_0² + θ_1² + …`` (left to right) is compared with
-  the configuration's bound, the numpy engine's rule, which it applies wherever its certificate
-  does not rule a divergence out;
+* **divergence**: every ``CHUNK`` steps the numpy engine's certificate (computed by numpy,
+  :func:`heavyball._fastadam.certified`) marks the configurations that might pass their bound
+  within the chunk; in a tile holding one of them, after every step ``‖θ‖² = θ_0² + θ_1² + …``
+  (left to right) is compared with each configuration's bound, the numpy engine's rule;
 * **records**: the loss ``f(θ) = Σ_l (½(Aθ)_l − b_l)θ_l`` and the distance ``‖θ − θ*‖`` are
   evaluated in the order numpy's ``Quadratic.value`` (``numpy.sum``: from ``0``, left to right
   for ``d < 8``, numpy's pairwise tree for ``d = 8``) and ``_run.row_norm_sq``
@@ -294,6 +295,26 @@ def _record_distance(
 
 
 @jit()
+def _check_tile(x: Any, i0: int, cnt: int, n2: Any, bd: Any, dd: Any, k: int) -> None:  # pragma: no cover
+    """``dd[i] = k`` for the alive configurations of the tile with ``not (θ_0² + θ_1² + … <= bd)``."""
+    d = x.shape[0]
+    x0 = x[0, i0 : i0 + cnt]
+    for i in range(cnt):
+        n2[i] = x0[i] * x0[i]
+    for r in range(1, d):
+        xl = x[r, i0 : i0 + cnt]
+        for i in range(cnt):
+            n2[i] = n2[i] + xl[i] * xl[i]
+    hits = 0
+    for i in range(cnt):  # a count first (it vectorises), the marking only where one passed
+        hits += (dd[i] < 0) & (not (n2[i] <= bd[i]))
+    if hits:
+        for i in range(cnt):
+            if dd[i] < 0 and not (n2[i] <= bd[i]):
+                dd[i] = k
+
+
+@jit()
 def _put_iterates(x: Any, i0: int, cnt: int, out: Any, c0: int) -> None:  # pragma: no cover - compiled
     """The tile's iterates (``x[:, i0 : i0 + cnt]``, modes × configurations) into the record
     ``out`` (configurations × coordinates) from column ``c0``."""
@@ -311,7 +332,7 @@ def adam_steps(  # pragma: no cover - compiled
     wd: Any, decay: Any, coeff: Any, small: Any, beta2: Any, omb2: Any, eps: Any, mode: Any, maximize: Any,
     amsgrad: Any, bound2: Any, dat: Any, col0: Any, loss_slot: Any, loss_out: Any, has_dist: Any,
     dist_out: Any, star: Any, theta_slot: Any, theta_out: Any, tail_first: Any, tail_out: Any, tile: Any,
-    lanes: Any, half: Any, zero: Any, recip: Any,
+    lanes: Any, half: Any, zero: Any, recip: Any, watch: Any,
 ) -> None:  # fmt: skip
     """Steps ``k0+1 … k0+n`` of the block ``x, m, v, vmax`` (``(d, w)``, C order, updated in
     place), tile by tile, with the records and the divergence steps of its configurations
@@ -320,7 +341,9 @@ def adam_steps(  # pragma: no cover - compiled
     ``(d, w)`` or all scalars) and ``neg_ss, bc2s`` (``(n,)`` or ``(n, d, w)``). With
     ``from_lr`` the step size is ``−(lr/(1 − β₁ᵗ))`` of the rows ``lr_rows`` (``(1, w)`` or
     ``(d, w)``, float64) and ``bc1[s] = 1 − β₁ᵗ``, divided and cast here (IEEE division is
-    exact-rounded: the value numpy forms) instead of ``neg_ss``."""
+    exact-rounded: the value numpy forms) instead of ``neg_ss``. ``watch`` (``(w,)`` bool, by
+    block column): the configurations the certificate did not clear; a tile without one is not
+    tested for divergence."""
     d, w = x.shape
     R = lr_rows.shape[0]
     nrow = np.empty((R, tile), x.dtype)  # −step_size per lr row (from_lr)
@@ -333,6 +356,9 @@ def adam_steps(  # pragma: no cover - compiled
         i1 = min(w, i0 + tile)
         cnt = i1 - i0
         c0 = col0 + i0
+        careful = False
+        for i in range(i0, i1):
+            careful |= watch[i]
         have_mv = False  # g holds A·θ of the current θ (computed for the loss record)
         bc_rows = np.nan  # the 1 − β₁ᵗ that nrow was divided by (1.0 from t ≈ 350 on: kept)
         for s in range(n):
@@ -403,23 +429,10 @@ def adam_steps(  # pragma: no cover - compiled
                                               b2s, ybc2, amsgrad, qs, bad)  # fmt: skip
                     else:
                         _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss, bc2_r, amsgrad)
-            # divergence: ~(θ_0² + θ_1² + … <= bound²), the first step only
-            x0 = x[0, i0:i1]
-            for i in range(cnt):
-                n2[i] = x0[i] * x0[i]
-            for r in range(1, d):
-                xl = x[r, i0:i1]
-                for i in range(cnt):
-                    n2[i] = n2[i] + xl[i] * xl[i]
-            bd = bound2[c0 : c0 + cnt]
-            dd = dat[c0 : c0 + cnt]
-            hits = 0
-            for i in range(cnt):  # a count first (it vectorises), the marking only where one passed
-                hits += (dd[i] < 0) & (not (n2[i] <= bd[i]))
-            if hits:
-                for i in range(cnt):
-                    if dd[i] < 0 and not (n2[i] <= bd[i]):
-                        dd[i] = k
+            # divergence: ~(θ_0² + θ_1² + … <= bound²), the first step only; a tile none of whose
+            # configurations is watched (the certificate rules a divergence out) is not tested
+            if careful:
+                _check_tile(x, i0, cnt, n2, bound2[c0 : c0 + cnt], dat[c0 : c0 + cnt], k)
             # records
             if k >= tail_first:
                 _put_iterates(x, i0, cnt, tail_out[k - tail_first], c0)
@@ -512,7 +525,7 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
     steps after it into ``P.records``.
     """
     from .._adamkernel import adam_scalars
-    from .._fastadam import _block_consts
+    from .._fastadam import CHUNK, _block_consts, certified
 
     K, dtype, d = P.K, P.dtype, P.K.d
     r = P.records
@@ -539,18 +552,25 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
     dist = r.distance if r.distance is not None else r.loss
     star = np.zeros(d, dtype) if K.spec.minimizer is None else np.array(K.spec.minimizer, dtype, order="C")
 
+    watch = np.ones(w, np.bool_)
+    scratch = np.empty((d, w), dtype)
+
     def call(k0: int, n: int, neg_ss: Any, bc2s: Any) -> None:
+        if k0 % CHUNK == 0:  # the numpy engine's certificate: only the configurations it cannot clear are tested
+            ok = certified(K, x, k0 // CHUNK, k0, min(CHUNK, K.steps - k0), lr, wdf, c, bound2[sl], scratch)
+            np.logical_and(~ok, dat[sl] < 0, out=watch)
         adam_steps(
-            x, m, v, vmax, P.A, P.b, P.has_b, k0, n, neg_ss, bc2s, P.from_lr, lr_rows, P.bc1, wd_, decay_, coeff,
-            small, beta2, omb2, eps, mode, K.maximize, K.amsgrad, bound2, dat, sl.start, r.loss_slot, r.loss,
-            r.distance is not None, dist, star, r.theta_slot, r.theta, r.tail_first, r.tail, P.tile, P.lanes,
-            P.half, P.zero, P.recip,
+            x, m, v, vmax, P.A, P.b, P.has_b, k0, n, neg_ss, bc2s, P.from_lr, lr_rows, P.bc1[k0:], wd_, decay_,
+            coeff, small, beta2, omb2, eps, mode, K.maximize, K.amsgrad, bound2, dat, sl.start, r.loss_slot,
+            r.loss, r.distance is not None, dist, star, r.theta_slot, r.theta, r.tail_first, r.tail, P.tile,
+            P.lanes, P.half, P.zero, P.recip, watch,
         )  # fmt: skip
 
     steps = K.steps
-    if not P.chunked:
-        if steps:
-            call(0, steps, P.neg_ss, P.bc2s)
+    if not P.chunked:  # certificate chunks: the per-step scalars of steps k0+1 … k0+n
+        for k0 in range(0, steps, CHUNK):
+            n = min(CHUNK, steps - k0)
+            call(k0, n, P.neg_ss[k0 : k0 + n], P.bc2s[k0 : k0 + n])
     else:  # per-configuration betas: adam_scalars exactly as the numpy engine calls it
         for k0 in range(0, steps, ARRAY_CHUNK):
             n = min(ARRAY_CHUNK, steps - k0)

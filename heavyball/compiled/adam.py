@@ -179,12 +179,13 @@ def _scalar_impl(a):  # type: ignore[no-untyped-def]  # numba compares the signa
 @jit()
 def _update_by_reciprocal(
     xl: Any, gl: Any, ml: Any, vl: Any, wl: Any, cnt: Any, coeff: Any, small: Any, beta2: Any, omb2: Any,
-    eps: Any, nss: Any, bc2: Any, ybc2: Any, amsgrad: Any, qs: Any, bad: Any,
+    eps: Any, nss: Any, bc2: Any, ybc2: Any, amsgrad: Any, xs: Any, bad: Any,
 ) -> None:  # pragma: no cover - compiled  # fmt: skip
     """:func:`_update` (float64, one ``√(1 − β₂ᵗ)`` for the row) with ``√v̂/√(1 − β₂ᵗ)`` by
     :func:`heavyball.compiled.quotient.quotient` (``ybc2`` its reciprocal): the same bits, the
-    divider left to the square root and the last division. The quotients the proof does not
-    pass are divided in a second pass, before θ moves."""
+    divider left to the square root and the last division. θ moves in the same pass (its old
+    value kept in ``xs``); where the proof does not pass, a second pass divides and moves θ
+    again from its old value."""
     nbad = 0
     if amsgrad:
         for i in range(cnt):
@@ -199,7 +200,9 @@ def _update_by_reciprocal(
             wi = wi if (wi >= vi or wi != wi) else vi  # numpy.maximum: NaN propagates
             wl[i] = wi
             q, ok = quotient(np.sqrt(wi), bc2, ybc2)
-            qs[i] = q
+            xi = xl[i]
+            xs[i] = xi
+            xl[i] = xi + (mi * _at(nss, i)) / (q + _at(eps, i))
             bad[i] = not ok
             nbad += not ok
     else:
@@ -212,17 +215,17 @@ def _update_by_reciprocal(
             ml[i] = mi
             vl[i] = vi
             q, ok = quotient(np.sqrt(vi), bc2, ybc2)
-            qs[i] = q
+            xi = xl[i]
+            xs[i] = xi
+            xl[i] = xi + (mi * _at(nss, i)) / (q + _at(eps, i))
             bad[i] = not ok
             nbad += not ok
     if nbad:
         src = wl if amsgrad else vl
         for i in range(cnt):
             if bad[i]:
-                qs[i] = np.sqrt(src[i]) / bc2
-    for i in range(cnt):
-        den = qs[i] + _at(eps, i)
-        xl[i] = xl[i] + (ml[i] * _at(nss, i)) / den
+                den = np.sqrt(src[i]) / bc2 + _at(eps, i)
+                xl[i] = xs[i] + (ml[i] * _at(nss, i)) / den
 
 
 @jit()
@@ -350,7 +353,7 @@ def adam_steps(  # pragma: no cover - compiled
     g = np.empty((d, tile), x.dtype)
     t = np.empty((d + 4, tile), x.dtype)  # the loss's terms, the distance's squares and lanes
     n2 = np.empty(tile, x.dtype)
-    qs = np.empty(tile, x.dtype)  # √v̂/√(1 − β₂ᵗ) of a row (recip)
+    xs = np.empty(tile, x.dtype)  # a row's θ before the step (recip)
     bad = np.empty(tile, np.bool_)
     for i0 in range(0, w, tile):
         i1 = min(w, i0 + tile)
@@ -418,7 +421,7 @@ def adam_steps(  # pragma: no cover - compiled
                     nss_rows = nrow[r if R > 1 else 0, :cnt]
                     if by_recip:
                         _update_by_reciprocal(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r,
-                                              nss_rows, b2s, ybc2, amsgrad, qs, bad)  # fmt: skip
+                                              nss_rows, b2s, ybc2, amsgrad, xs, bad)  # fmt: skip
                     else:
                         _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss_rows, bc2_r,
                                 amsgrad)  # fmt: skip
@@ -426,7 +429,7 @@ def adam_steps(  # pragma: no cover - compiled
                     nss = _row(neg_ss, s, r, i0, i1)
                     if by_recip:
                         _update_by_reciprocal(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss,
-                                              b2s, ybc2, amsgrad, qs, bad)  # fmt: skip
+                                              b2s, ybc2, amsgrad, xs, bad)  # fmt: skip
                     else:
                         _update(xl, gl, ml, vl, wl, cnt, coeff_r, small_r, beta2_r, omb2_r, eps_r, nss, bc2_r, amsgrad)
             # divergence: ~(θ_0² + θ_1² + … <= bound²), the first step only; a tile none of whose

@@ -475,10 +475,11 @@ class Plan:
         self.lanes = 16 // dtype.itemsize  # numpy's baseline vectors: SSE, 16 bytes
         self.tile = max(8, TILE_BYTES // dtype.itemsize)
         c = K.c
-        decay_array = K.wd_on and K.decoupled and isinstance(K.lr, np.ndarray)  # 1 − lr·λ per configuration
         hyper = (c.weight_decay, c.lerp_coeff, c.lerp_small, c.beta2_cast, c.one_minus_beta2, c.eps)
-        # one compiled variant per dtype for scalar hyperparameters, one for arrays
-        self.scalar = not decay_array and not any(isinstance(h, np.ndarray) for h in hyper)
+        # one compiled variant per dtype for scalar hyperparameters, one for arrays; AdamW's decay
+        # 1 − lr·λ is an array of its own wherever lr is one (per-configuration lr, scalar betas)
+        self.scalar = not any(isinstance(h, np.ndarray) for h in hyper)
+        self.decay_array = self.scalar and K.wd_on and K.decoupled and isinstance(K.lr, np.ndarray)
         self.chunked = not K.scalar_betas
         # float64 with one √(1 − β₂ᵗ) per step: divided through its reciprocal (the same bits)
         self.recip = dtype == np.float64 and not self.chunked
@@ -528,7 +529,8 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
     decay = wdf if mode == 2 else 1.0
     values = (wd, decay, c.lerp_coeff, c.beta2_cast, c.one_minus_beta2, c.eps)
     if P.scalar:
-        wd_, decay_, coeff, beta2, omb2, eps = (dtype.type(h) for h in values)
+        wd_, coeff, beta2, omb2, eps = (dtype.type(h) for h in values[:1] + values[2:])
+        decay_ = _full(decay, d, w, dtype) if P.decay_array else dtype.type(decay)
         small: Any = bool(c.lerp_small)
     else:
         wd_, decay_, coeff, beta2, omb2, eps = (_full(h, d, w, dtype) for h in values)

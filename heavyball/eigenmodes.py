@@ -24,6 +24,7 @@ __all__ = [
     "closed_form_iterate",
     "closed_form_modes",
     "columns",
+    "companion_radius",
     "last_iterates",
     "lucas",
     "lucas_state",

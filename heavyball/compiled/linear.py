@@ -34,7 +34,7 @@ import numpy as np
 
 from . import jit
 
-__all__ = ["GROUP_ELEMENTS", "advance", "group_width", "lucas"]
+__all__ = ["FEW_SUSPECTS", "GROUP_ELEMENTS", "LEVEL_MARGIN", "advance", "group_width", "lucas", "take_levels"]
 
 #: mode values (modes × configurations) of one group: its state and coefficients stay in L1
 GROUP_ELEMENTS = 1024

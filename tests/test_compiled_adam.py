@@ -124,12 +124,23 @@ def test_diverging_runs_bitwise_equal_to_numpy_engine(dtype, rng):
     assert np.all(fast.status == "diverged")
 
 
-def test_only_the_tiles_the_certificate_cannot_clear_are_tested(rng):
-    """Four tiles of configurations; a handful of AdamW configurations in two of them grow
+def test_only_the_tiles_the_certificate_cannot_clear_are_tested(rng, monkeypatch):
+    """Four tiles of 512 configurations; a handful of AdamW configurations in three of them grow
     geometrically and pass their bound after several certificate chunks (64 steps), the rest
-    converge. The tiles without such a configuration skip the test: the divergence steps and
-    every record are the numpy engine's still."""
+    converge. The kernel is handed the certificate's verdicts: tile 2 is never watched, the
+    growing configurations are; the divergence steps and every record are the numpy
+    engine's still."""
     from heavyball._fastadam import CHUNK
+    from heavyball.compiled import adam as compiled_adam
+
+    watched = []
+    kernel = compiled_adam.adam_steps
+
+    def spy(*args):
+        watched.append(np.array(args[-1]))  # `watch`, by block column
+        return kernel(*args)
+
+    monkeypatch.setattr(compiled_adam, "adam_steps", spy)
 
     B, q = 2048, _quadratic()
     theta0 = rng.standard_normal((B, 3))
@@ -138,10 +149,13 @@ def test_only_the_tiles_the_certificate_cannot_clear_are_tested(rng):
     grow = [5, 700, 701, 1900]
     lr[grow], wd[grow] = 2.0, rng.uniform(1.02, 1.04, len(grow))  # |1 − lr·λ| ≈ 1.04–1.08 per step
     method = hb.AdamW(lr=lr[:, None], weight_decay=wd[:, None])
-    fast, _ = _same(method, q, theta0, 400, record="loss", every=10)
+    fast, _ = _same(method, q, theta0, 400, record="loss", every=10, threads=1)
     dat = fast.diverged_at
     assert sorted(np.flatnonzero(dat >= 0).tolist()) == grow
     assert np.all(dat[grow] > CHUNK)  # caught after the first chunk, inside a later one
+    assert compiled_adam.TILE_BYTES // 8 == 512 and len(watched) == -(-400 // CHUNK)  # one block, 7 chunks
+    seen = np.any(watched, axis=0)
+    assert not seen[1024:1536].any() and seen[grow].all()
 
 
 @pytest.mark.parametrize("steps", [0, 1, 2, 15, 16, 17, 33])

@@ -47,7 +47,7 @@ def _divisors(rng):
 
 
 def test_accepted_quotients_are_the_ieee_quotient(rng):
-    """Numerators over 400 binades (both signs) for 24 divisors: every accepted quotient is
+    """Numerators over 400 decades (both signs) for 20 divisors: every accepted quotient is
     bitwise ``a / b``; the proof rejects fewer than 1 in 10⁶ finite quotients."""
     n, rejected, total = 200_000, 0, 0
     for b in _divisors(rng):
@@ -63,9 +63,11 @@ def test_accepted_quotients_are_the_ieee_quotient(rng):
 
 
 def test_quotients_next_to_a_midpoint_are_never_accepted_wrongly(rng):
-    """Numerators built so that ``a/b`` lies next to the midpoint between two floating-point
-    numbers (on either side, within about a half gap; where a wrong rounding would show):
-    accepted still means exact, and the proof tells the right quotient from its neighbours."""
+    """Numerators ``a = RN(b·midpoint)``: their quotients lie within about a half gap of a
+    midpoint between two floating-point numbers (rounding ``a`` moves them that much). Accepted
+    still means exact; and the proof itself, handed the true quotient and each of its two
+    neighbours, passes the true one nearly always and a neighbour never (a neighbour is at
+    least a half gap away, where the strict inequality must fail)."""
     n = 100_000
     for b in (0.7, np.sqrt(1.0 - 0.999**37), 3.0, 1.0 / 3.0):
         q = rng.uniform(1.0, 2.0, n) * 2.0 ** rng.integers(-50, 50, n)

@@ -9,7 +9,8 @@ and divergence steps are **bitwise equal** to ``engine="numpy"`` (float64 and fl
 * **the update** in the order of :func:`heavyball._adamkernel.adam_update` (decay or
   ``maximize`` first, torch's two ``lerp`` branches, ``v ← β₂v + ((1−β₂)g)g``, the amsgrad
   maximum, ``(m·(−γ/(1−β₁ᵗ)))/(√v̂/√(1−β₂ᵗ) + ε)``), without fused multiply-adds
-  (``fastmath=False``);
+  (``fastmath=False``) except the explicit ones of the quotient's proof below, which change no
+  result;
 * **the divisions by a per-step constant** (``√v̂/√(1−β₂ᵗ)`` in float64, one divisor per
   step) go through its reciprocal with the proof of :mod:`heavyball.compiled.quotient`, which
   accepts a quotient only when it is the IEEE one (the rest are divided): the same bits, the
@@ -324,8 +325,9 @@ def adam_steps(  # pragma: no cover - compiled
     """Steps ``k0+1 … k0+n`` of the block ``x, m, v, vmax`` (``(d, w)``, C order, updated in
     place), tile by tile, with the records and the divergence steps of its configurations
     (global columns ``col0 …``). ``mode``: 0 no decay, 1 Adam's ``g + λθ``, 2 AdamW's
-    ``(1 − γλ)θ``. Scalars or arrays: ``wd, decay, coeff, small, beta2, omb2, eps`` (all
-    ``(d, w)`` or all scalars) and ``neg_ss, bc2s`` (``(n,)`` or ``(n, d, w)``). With
+    ``(1 − γλ)θ``. Scalars or arrays: ``wd, coeff, small, beta2, omb2, eps`` (all ``(d, w)``
+    or all scalars), ``decay`` (``(d, w)`` or a scalar, either way with scalars for the rest),
+    and ``neg_ss, bc2s`` (``(n,)`` or ``(n, d, w)``). With
     ``from_lr`` the step size is ``−(lr/(1 − β₁ᵗ))`` of the rows ``lr_rows`` (``(1, w)`` or
     ``(d, w)``, float64) and ``bc1[s] = 1 − β₁ᵗ``, divided and cast here (IEEE division is
     exact-rounded: the value numpy forms) instead of ``neg_ss``. ``watch`` (``(w,)`` bool, by
@@ -556,6 +558,7 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
         )  # fmt: skip
 
     steps = K.steps
+    assert CHUNK % ARRAY_CHUNK == 0  # a call never spans two certificate chunks
     if not P.chunked:  # certificate chunks: the per-step scalars of steps k0+1 … k0+n
         for k0 in range(0, steps, CHUNK):
             n = min(CHUNK, steps - k0)

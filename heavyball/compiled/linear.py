@@ -19,9 +19,10 @@ small scratch arrays that stay in the L1 cache and is advanced through all its s
 the next group (temporal blocking). Divergence is tested as in the numpy engine: every
 ``CHUNK`` steps a certificate bounds each mode over the next ``CHUNK`` steps
 (``|U_j| ≤ j·ρ^{j−1}`` for the Lucas sequence of the mode's companion matrix, with the
-certificate constants the numpy engine computes); a group the certificate cannot clear is
-tested step by step, so ``diverged_at`` is the first step at which the norm passes the bound,
-as in the numpy engine. The kernel releases the GIL (``nogil``): the fast path's thread pool
+certificate constants the numpy engine computes); the configurations of a group that the
+certificate cannot clear are tested step by step (all of the group's, when they are more than
+``1/FEW_SUSPECTS`` of it), so ``diverged_at`` is the first step at which the norm passes the
+bound, as in the numpy engine. The kernel releases the GIL (``nogil``): the fast path's thread pool
 runs one kernel per thread.
 """
 
@@ -42,7 +43,8 @@ GROUP_ELEMENTS = 1024
 FEW_SUSPECTS = 8
 
 # Gradual underflow without its cost (no linear term; float64 here, float32 below). A mode whose
-# two values are below 2^-560 is taken out of the vector loop for a chunk (its entries there are
+# two values are below its level (take_levels: at most 2^-560, lower for modes that cannot reach
+# the subnormal range within the chunk) is taken out of the vector loop for a chunk (its entries there are
 # zeros, which give the same squares, norms and losses as its true values, whose squares underflow
 # to +0) and stepped in scaled arithmetic: its values times 2^1074, where subnormal numbers are
 # integers and every operation is on normal numbers (no microcode assists). A product is rounded

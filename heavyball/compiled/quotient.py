@@ -10,11 +10,14 @@ is
     q_0 = a\,y, \qquad r = \operatorname{fma}(-q_0, b, a), \qquad
     q_1 = \operatorname{fma}(r, y, q_0)
 
-(Markstein's correction [1]_: ``r`` is the exact remainder of ``q_0``), and :func:`quotient`
+(Markstein's correction [1]_: ``r`` approximates the remainder of ``q_0``, exactly when
+``q_0`` is within an ulp of ``a/b``), and :func:`quotient`
 then **proves** that ``q_1`` is the IEEE quotient ``RN(a/b)`` before it is used:
 with ``R = fma(−q_1, b, a)`` (the remainder, rounded once) and ``h`` the half gap between
 ``q_1`` and its nearer neighbour (``2^{e−53}`` for ``2^e ≤ |q_1| < 2^{e+1}``, ``2^{e−54}`` when
-``q_1`` is a power of two, whose lower neighbour is nearer),
+``q_1`` is a power of two, whose lower neighbour is nearer; a conservative choice, since a
+quotient of two floating-point numbers never falls between ``2^e − 2^{e−53}`` and that
+midpoint),
 
 .. math:: |R| < h\,b \;\Longrightarrow\; |a/b - q_1| < h \;\Longrightarrow\; q_1 = RN(a/b),
 
@@ -27,7 +30,9 @@ bitwise the hardware's division for every input; the speed depends on the proof 
 which it does for all but a vanishing share of finite quotients.
 
 Requirements, checked by the caller once per divisor (:func:`usable`): ``b`` positive,
-normal and in ``[2^{−60}, 2^{60}]``, ``y = 1/b`` (the division).
+normal and in ``[2^{−60}, 2^{60}]``, ``y = 1/b`` (the division). On a processor without
+fused multiply-add instructions ``llvm.fma`` is a call to the C library's ``fma`` (correctly
+rounded, much slower): the results stay the same, the speed does not.
 
 .. [1] P. Markstein, "Computation of elementary functions on the IBM RISC System/6000
    processor", IBM J. Res. Dev. 34(1), 1990, 111–119.

@@ -345,9 +345,7 @@ def adam_steps(  # pragma: no cover - compiled
         i1 = min(w, i0 + tile)
         cnt = i1 - i0
         c0 = col0 + i0
-        careful = False
-        for i in range(i0, i1):
-            careful |= watch[i]
+        careful = watch[i0:i1].any()
         have_mv = False  # g holds A·θ of the current θ (computed for the loss record)
         bc_rows = np.nan  # the 1 − β₁ᵗ that nrow was divided by (1.0 from t ≈ 350 on: kept)
         for s in range(n):
@@ -481,7 +479,6 @@ class Plan:
         # one compiled variant per dtype for scalar hyperparameters, one for arrays; AdamW's decay
         # 1 − lr·λ is an array of its own wherever lr is one (per-configuration lr, scalar betas)
         self.scalar = not any(isinstance(h, np.ndarray) for h in hyper)
-        self.decay_array = self.scalar and K.wd_on and K.decoupled and isinstance(K.lr, np.ndarray)
         self.chunked = not K.scalar_betas
         # float64 with one √(1 − β₂ᵗ) per step: divided through its reciprocal (the same bits)
         self.recip = dtype == np.float64 and not self.chunked
@@ -532,7 +529,7 @@ def run_block(P: Plan, Z: np.ndarray, sl: slice, dat: np.ndarray, bound2: np.nda
     values = (wd, decay, c.lerp_coeff, c.beta2_cast, c.one_minus_beta2, c.eps)
     if P.scalar:
         wd_, coeff, beta2, omb2, eps = (dtype.type(h) for h in values[:1] + values[2:])
-        decay_ = _full(decay, d, w, dtype) if P.decay_array else dtype.type(decay)
+        decay_ = _full(decay, d, w, dtype) if np.ndim(decay) else dtype.type(decay)
         small: Any = bool(c.lerp_small)
     else:
         wd_, decay_, coeff, beta2, omb2, eps = (_full(h, d, w, dtype) for h in values)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..eigenmodes import companion_radius
 from . import jit
 
 __all__ = ["FEW_SUSPECTS", "GROUP_ELEMENTS", "LEVEL_MARGIN", "advance", "group_width", "lucas", "take_levels"]
@@ -251,8 +252,6 @@ def take_levels(a: np.ndarray, m: np.ndarray, chunk: int) -> np.ndarray:
     margin for the polynomial factor and the phase) keeps the scaled lists short: a mode
     contracting at ``ρ = 0.5`` spends some 500 steps between ``2^-560`` and ``2^-1074``, nearly
     all of them on normal numbers."""
-    from ..eigenmodes import companion_radius
-
     f32 = a.dtype == np.float32
     rho = companion_radius(a, m)
     e_min, top = (-126, _TINY32) if f32 else (-1022, _TINY)
